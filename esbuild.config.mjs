@@ -1,0 +1,18 @@
+// Bundles the app into single files: the Functions host loads dist/functions/main.js (package.json "main").
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["functions/main.ts", "src/host/start.ts", "src/cli/main.ts"],
+  outdir: "dist",
+  outbase: ".",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: true,
+  logLevel: "warning",
+  // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
+  external: ["@azure/functions-core", "azurite"],
+  // Bundled CommonJS dependencies call require(); an ES module bundle has to provide it.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});

@@ -1,0 +1,28 @@
+/**
+ * The Azure Functions entry point (package.json "main", bundled to dist/functions/main.js).
+ * Configuration is parsed at load, so a bad setting fails the start with one readable message;
+ * services are built on the first invocation, once per process.
+ */
+import { app } from "@azure/functions";
+import { pluginClasses } from "../plugins/index.js";
+import { loadConfig, requireStorage } from "../src/config/config.js";
+import { createServices, type Services } from "../src/services.js";
+import { httpFunctions } from "./index.js";
+
+const config = loadConfig(process.env);
+const storage = requireStorage(config);
+let services: Services | undefined;
+const getServices = (): Services => (services ??= createServices(config, { plugins: pluginClasses, storage }));
+
+for (const fn of httpFunctions) {
+  app.http(fn.name, {
+    methods: [...fn.methods],
+    route: fn.route,
+    authLevel: "anonymous",
+    handler: (request, context) => fn.handler(request, context, getServices()),
+  });
+}
+
+app.hook.appTerminate(async () => {
+  await services?.close();
+});

@@ -1,0 +1,37 @@
+/** What happened in a session, in the order it happened. The audit log is append-only. */
+export type AuditEventType = "user_message" | "reply" | "plugin_run" | "memory_cleared";
+
+export interface AuditEvent {
+  readonly type: AuditEventType;
+  /** Message or reply text. */
+  readonly content?: string;
+  readonly source?: "plugin" | "llm";
+  readonly plugin?: string;
+  readonly runId?: string;
+  readonly input?: unknown;
+  readonly result?: unknown;
+  /** "success", or the error code the run ended with. */
+  readonly outcome?: string;
+  readonly errorMessage?: string;
+  readonly durationMs?: number;
+}
+
+export interface AuditEntry extends AuditEvent {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly timestamp: string;
+  /** Set when a field was longer than a table property may hold and was shortened. */
+  readonly truncated?: boolean;
+}
+
+export interface AuditPage {
+  readonly entries: AuditEntry[];
+  readonly nextCursor: string | null;
+}
+
+export interface AuditLog {
+  append(sessionId: string, event: AuditEvent): Promise<AuditEntry>;
+  /** Oldest first; `cursor` is the opaque `nextCursor` of the previous page. */
+  list(sessionId: string, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import { odata, type TableClient } from "@azure/data-tables";
+import { AppError } from "../errors/app_error.js";
+import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
+import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key.js";
+
+// A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
+const maxFieldChars = 30_000;
+
+interface AuditEntity {
+  partitionKey: string;
+  rowKey: string;
+  type: string;
+  content?: string;
+  source?: string;
+  plugin?: string;
+  runId?: string;
+  inputJson?: string;
+  resultJson?: string;
+  outcome?: string;
+  errorMessage?: string;
+  durationMs?: number;
+  truncated?: boolean;
+}
+
+/** The audit log in Azure Table Storage: PartitionKey = session id, RowKey = time-ordered unique key. */
+export class TableAuditLog implements AuditLog {
+  private tableReady: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly nextRowKey: () => string = createRowKeyFactory(),
+  ) {}
+
+  async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
+    const rowKey = this.nextRowKey();
+    const entity = toEntity(sessionId, rowKey, event);
+    await this.storageCall("audit log could not be written", async () => {
+      await this.ensureTable();
+      await this.table.createEntity(entity);
+    });
+    return toEntry(entity);
+  }
+
+  async list(sessionId: string, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const filter =
+      after === undefined
+        ? odata`PartitionKey eq ${sessionId}`
+        : odata`PartitionKey eq ${sessionId} and RowKey gt ${after}`;
+    // One extra entity tells whether another page exists, so the last page never hands out a cursor.
+    const wanted = page.limit + 1;
+    const found: AuditEntity[] = [];
+    await this.storageCall("audit log could not be read", async () => {
+      await this.ensureTable();
+      const pages = this.table.listEntities<AuditEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: wanted });
+      for await (const batch of pages) {
+        found.push(...batch);
+        if (found.length >= wanted) break;
+      }
+    });
+    const entries = found.slice(0, page.limit).map(toEntry);
+    const last = entries.at(-1);
+    return { entries, nextCursor: found.length > page.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async ping(): Promise<void> {
+    await this.storageCall("table storage is unavailable", () => this.ensureTable());
+  }
+
+  private ensureTable(): Promise<void> {
+    // Created once per process; a failure is not cached, so the next call tries again.
+    this.tableReady ??= this.table.createTable().catch((error: unknown) => {
+      this.tableReady = undefined;
+      throw error;
+    });
+    return this.tableReady;
+  }
+
+  private async storageCall<T>(message: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError("storage_unavailable", message, { cause: error });
+    }
+  }
+}
+
+export function encodeCursor(rowKey: string): string {
+  return Buffer.from(rowKey, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string): string {
+  const rowKey = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!rowKeyPattern.test(rowKey)) {
+    throw new AppError("invalid_request", "cursor is not one this API returned", { details: { field: "cursor" } });
+  }
+  return rowKey;
+}
+
+function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEntity {
+  let truncated = false;
+  const cut = (value: string | undefined): string | undefined => {
+    if (value === undefined || value.length <= maxFieldChars) return value;
+    truncated = true;
+    return `${value.slice(0, maxFieldChars)}…[truncated]`;
+  };
+  const entity: AuditEntity = {
+    partitionKey: sessionId,
+    rowKey,
+    type: event.type,
+    content: cut(event.content),
+    source: event.source,
+    plugin: event.plugin,
+    runId: event.runId,
+    inputJson: cut(jsonOf(event.input)),
+    resultJson: cut(jsonOf(event.result)),
+    outcome: event.outcome,
+    errorMessage: cut(event.errorMessage),
+    durationMs: event.durationMs,
+  };
+  if (truncated) entity.truncated = true;
+  // The Tables SDK rejects undefined property values.
+  for (const key of Object.keys(entity) as (keyof AuditEntity)[]) if (entity[key] === undefined) delete entity[key];
+  return entity;
+}
+
+function toEntry(entity: AuditEntity): AuditEntry {
+  const entry: Record<string, unknown> = {
+    id: entity.rowKey,
+    sessionId: entity.partitionKey,
+    timestamp: timestampOfRowKey(entity.rowKey),
+    type: entity.type,
+    content: entity.content,
+    source: entity.source,
+    plugin: entity.plugin,
+    runId: entity.runId,
+    input: parseJson(entity.inputJson),
+    result: parseJson(entity.resultJson),
+    outcome: entity.outcome,
+    errorMessage: entity.errorMessage,
+    durationMs: entity.durationMs,
+    truncated: entity.truncated,
+  };
+  for (const key of Object.keys(entry)) if (entry[key] === undefined) delete entry[key];
+  return entry as unknown as AuditEntry;
+}
+
+function jsonOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '"<unserialisable>"';
+  }
+}
+
+function parseJson(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    // A field cut at the size limit is no longer valid JSON; it is returned as the text that was kept.
+    return value;
+  }
+}

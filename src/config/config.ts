@@ -1,0 +1,167 @@
+import { z } from "zod";
+import packageJson from "../../package.json" with { type: "json" };
+
+/** Settings whose values must never appear in an error message or a log line. */
+const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL"]);
+
+// App Service and local.settings.json commonly carry empty strings for unset values.
+const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
+
+function integer(name: string, min: number, max: number, fallback: number) {
+  return z.preprocess(
+    (v) => (v === undefined || v === "" ? fallback : v),
+    z.coerce
+      .number({ error: `${name} must be a whole number` })
+      .int(`${name} must be a whole number`)
+      .min(min, `${name} must be at least ${min}`)
+      .max(max, `${name} must be at most ${max}`),
+  );
+}
+
+const environmentSchema = z
+  .object({
+    PORT: integer("PORT", 0, 65535, 7071),
+    HOST: z.preprocess(
+      (v) => (v === "" || v === undefined ? "127.0.0.1" : v),
+      z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"),
+    ),
+    LOG_LEVEL: z.preprocess(
+      (v) => (v === "" || v === undefined ? "info" : v),
+      z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL must be one of debug, info, warn, error" }),
+    ),
+    MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 100 * 1024 * 1024, 1024 * 1024),
+    REDIS_URL: optionalText.refine((v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v), {
+      message: "REDIS_URL must be a redis:// or rediss:// URL",
+    }),
+    SESSION_MEMORY_MAX_MESSAGES: integer("SESSION_MEMORY_MAX_MESSAGES", 1, 10_000, 50),
+    SESSION_MEMORY_TTL_SECONDS: integer("SESSION_MEMORY_TTL_SECONDS", 1, 365 * 24 * 3600, 7 * 24 * 3600),
+    SESSION_MEMORY_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "mem:" : v), z.string().max(64)),
+    STORAGE_CONNECTION_STRING: optionalText,
+    STORAGE_ACCOUNT_NAME: optionalText.refine((v) => v === undefined || /^[a-z0-9]{3,24}$/.test(v), {
+      message: "STORAGE_ACCOUNT_NAME must be 3-24 lowercase letters and digits",
+    }),
+    STORAGE_TABLE_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
+      message: "STORAGE_TABLE_ENDPOINT must be an http(s) URL",
+    }),
+    STORAGE_BLOB_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
+      message: "STORAGE_BLOB_ENDPOINT must be an http(s) URL",
+    }),
+    AZURE_CLIENT_ID: optionalText.refine((v) => v === undefined || /^[0-9a-f-]{36}$/i.test(v), {
+      message: "AZURE_CLIENT_ID must be the client id (a GUID) of the user-assigned managed identity",
+    }),
+    AUDIT_TABLE_NAME: z.preprocess(
+      (v) => (v === "" || v === undefined ? "auditlog" : v),
+      z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter"),
+    ),
+    PLUGIN_DEFAULT_TIMEOUT_MS: integer("PLUGIN_DEFAULT_TIMEOUT_MS", 10, 10 * 60 * 1000, 5000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STORAGE_CONNECTION_STRING"],
+        message:
+          "STORAGE_CONNECTION_STRING cannot be combined with STORAGE_ACCOUNT_NAME or STORAGE_TABLE_ENDPOINT: use the connection string for Azurite, the account for Azure",
+      });
+    }
+  });
+
+export type StorageConfig =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "identity"; tableEndpoint: string; blobEndpoint: string };
+
+export interface AppConfig {
+  readonly version: string;
+  /** Where the local host listens (the Functions host chooses its own). */
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly http: { readonly maxBodyBytes: number };
+  readonly memory: {
+    readonly redisUrl: string | undefined;
+    readonly maxMessages: number;
+    readonly ttlSeconds: number;
+    readonly keyPrefix: string;
+  };
+  /** Undefined when nothing is configured: the local host then starts Azurite in-process. */
+  readonly storage: StorageConfig | undefined;
+  readonly azure: { readonly clientId: string | undefined };
+  readonly audit: { readonly tableName: string };
+  readonly plugins: { readonly defaultTimeoutMs: number };
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment once; the only place in the application that reads it. */
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>): AppConfig {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map(describeIssue));
+  }
+  const env = parsed.data;
+  return {
+    version: packageJson.version,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    http: { maxBodyBytes: env.MAX_BODY_BYTES },
+    memory: {
+      redisUrl: env.REDIS_URL,
+      maxMessages: env.SESSION_MEMORY_MAX_MESSAGES,
+      ttlSeconds: env.SESSION_MEMORY_TTL_SECONDS,
+      keyPrefix: env.SESSION_MEMORY_KEY_PREFIX,
+    },
+    storage: storageFrom(env),
+    azure: { clientId: env.AZURE_CLIENT_ID },
+    audit: { tableName: env.AUDIT_TABLE_NAME },
+    plugins: { defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS },
+  };
+}
+
+function storageFrom(env: z.infer<typeof environmentSchema>): StorageConfig | undefined {
+  if (env.STORAGE_CONNECTION_STRING) {
+    return { kind: "connectionString", connectionString: env.STORAGE_CONNECTION_STRING };
+  }
+  if (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT) {
+    const account = env.STORAGE_ACCOUNT_NAME;
+    return {
+      kind: "identity",
+      tableEndpoint: env.STORAGE_TABLE_ENDPOINT ?? `https://${account}.table.core.windows.net`,
+      blobEndpoint: env.STORAGE_BLOB_ENDPOINT ?? `https://${account}.blob.core.windows.net`,
+    };
+  }
+  return undefined;
+}
+
+/** A configuration that names the storage to use; the Functions host has no embedded fallback. */
+export function requireStorage(config: AppConfig): StorageConfig {
+  if (!config.storage) {
+    throw new ConfigError([
+      "STORAGE_CONNECTION_STRING (Azurite: UseDevelopmentStorage=true) or STORAGE_ACCOUNT_NAME (Azure, with Managed Identity) must be set",
+    ]);
+  }
+  return config.storage;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const setting = String(issue.path[0] ?? "configuration");
+  // zod's own messages for type errors quote the received value; secrets must not be echoed.
+  const message = issue.message.startsWith(setting) ? issue.message : `${setting}: ${issue.message}`;
+  return secretSettings.has(setting) && issue.code !== "custom" ? `${setting}: has an invalid value` : message;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Every error the API can answer with, and the one place that maps it to HTTP.
+ * Codes are part of the public contract: clients branch on them, so they never change meaning.
+ */
+export const errorCodes = {
+  invalid_request: 400,
+  invalid_input: 400,
+  invalid_session_id: 400,
+  not_found: 404,
+  plugin_not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  plugin_failed: 500,
+  llm_unavailable: 503,
+  memory_unavailable: 503,
+  storage_unavailable: 503,
+  plugin_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return errorCodes[code];
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import azureFunctions from "@azure/functions";
+import { AppError } from "../errors/app_error.js";
+import { errorResponse, type ApiResponse } from "../http/api_response.js";
+import type { HttpFunction } from "../http/http_function.js";
+import type { Services } from "../services.js";
+import { RouteTable } from "./route_table.js";
+
+// @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+export interface LocalHostOptions {
+  readonly functions: readonly HttpFunction[];
+  readonly services: Services;
+  readonly port: number;
+  readonly hostname?: string;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the app's HTTP functions without Azure Functions Core Tools: each node:http request is
+ * turned into an @azure/functions HttpRequest and handed to the same handler the Functions host
+ * would call, under the same `api` route prefix.
+ */
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const { services } = options;
+  const routes = new RouteTable(options.functions);
+  const logger = services.logger.child({ component: "local-host" });
+  const maxBodyBytes = services.config.http.maxBodyBytes;
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Only reached when writing the response itself failed; the connection is all that is left to close.
+      logger.error("response could not be written", { error: String(error) });
+      res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    const method = (req.method ?? "GET").toUpperCase();
+    const found = routes.lookup(method, url.pathname);
+    if (found.kind === "not_found") {
+      drain(req);
+      return send(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger));
+    }
+    if (found.kind === "method_not_allowed") {
+      drain(req);
+      const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
+      return send(res, { ...response, headers: { allow: found.allowed.join(", ") } });
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === "too_large") {
+      const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
+      // The rest of the upload is not read: the connection is closed once the answer is out.
+      return send(res, { ...errorResponse(tooLarge, logger), headers: { connection: "close" } });
+    }
+    const { fn, params } = found.match;
+    const request = new HttpRequest({
+      method,
+      url: url.toString(),
+      headers: flattenHeaders(req),
+      query: Object.fromEntries(url.searchParams),
+      params,
+      body: { bytes: body },
+    });
+    const invocationId = randomUUID();
+    const context = new InvocationContext({
+      invocationId,
+      functionName: fn.name,
+      logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
+    });
+    const result = await fn.handler(request, context, services);
+    const response = new HttpResponse(result);
+    res.statusCode = response.status;
+    response.headers.forEach((value, name) => res.setHeader(name, value));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.hostname ?? "127.0.0.1";
+  return {
+    port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, response: ApiResponse): void {
+  const body = JSON.stringify(response.jsonBody);
+  res.statusCode = response.status;
+  res.setHeader("content-type", "application/json");
+  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+  res.end(body);
+}
+
+/** Reads the body up to the limit; past it, stops reading and says so instead of buffering the rest. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | "too_large"> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.pause();
+    return Promise.resolve("too_large");
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.pause();
+        req.removeAllListeners("data");
+        resolve("too_large");
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function drain(req: IncomingMessage): void {
+  req.resume();
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm start`: runs the app on port 7071 with whatever is configured and embedded defaults for
+ * the rest. With Azure Functions Core Tools installed it runs `func start`; otherwise it serves
+ * the same registered functions through the local host.
+ */
+import { spawn } from "node:child_process";
+import { httpFunctions } from "../../functions/index.js";
+import { pluginClasses } from "../../plugins/index.js";
+import { ConfigError, loadConfig, type AppConfig, type StorageConfig } from "../config/config.js";
+import { createLogger, type Logger } from "../logging/logger.js";
+import { createServices } from "../services.js";
+import { startEmbeddedAzurite, type EmbeddedAzurite } from "./embedded_azurite.js";
+import { findExecutable } from "./find_executable.js";
+import { startLocalHost } from "./local_host.js";
+
+const shutdownBudgetMs = 10_000;
+
+async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Promise<void> {
+  const config = loadConfig(environment);
+  const logger = createLogger(config.logLevel);
+  const embedded = await embeddedStorage(config, logger);
+  const storage: StorageConfig = config.storage ?? { kind: "connectionString", connectionString: embedded!.connectionString };
+  if (!config.memory.redisUrl) {
+    logger.info("session memory: REDIS_URL is not set, using in-process memory (kept only while this process runs)");
+  }
+
+  const func = argv.includes("--local") ? undefined : findExecutable("func", environment.PATH);
+  if (func) {
+    logger.info(`starting the Functions host: ${func} start --port ${config.port}`);
+    const child = spawn(func, ["start", "--port", String(config.port)], {
+      stdio: "inherit",
+      env: embedded ? { ...environment, STORAGE_CONNECTION_STRING: embedded.connectionString, AzureWebJobsStorage: embedded.connectionString } : environment,
+    });
+    const stop = (signal: NodeJS.Signals) => child.kill(signal);
+    process.once("SIGINT", stop).once("SIGTERM", stop);
+    child.on("exit", async (code) => {
+      await embedded?.close();
+      process.exit(code ?? 0);
+    });
+    return;
+  }
+
+  const services = createServices(config, { plugins: pluginClasses, storage, logger });
+  const host = await startLocalHost({ functions: httpFunctions, services, port: config.port, hostname: config.host });
+  logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
+  for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    // Whatever does not finish in time is abandoned: the process must end.
+    const deadline = setTimeout(() => process.exit(1), shutdownBudgetMs);
+    deadline.unref();
+    await host.close();
+    await services.close();
+    await embedded?.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT")).once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function embeddedStorage(config: AppConfig, logger: Logger): Promise<EmbeddedAzurite | undefined> {
+  if (config.storage) return undefined;
+  const azurite = await startEmbeddedAzurite();
+  logger.info(
+    `storage: STORAGE_CONNECTION_STRING is not set, started Azurite in this process (in memory; blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table})`,
+  );
+  return azurite;
+}
+
+main(process.env, process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(`start failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import type { z } from "zod";
+import { AppError } from "../errors/app_error.js";
+
+/** The part of a request this module needs: met by @azure/functions' HttpRequest and by test doubles. */
+export interface RequestWithBody {
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+export async function readBodyText(request: RequestWithBody, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const text = await request.text();
+  if (Buffer.byteLength(text, "utf8") > maxBytes) throw tooLarge(maxBytes);
+  return text;
+}
+
+/** Reads, parses and validates a JSON body: malformed JSON and a wrong shape are both invalid_request. */
+export async function readJsonBody<T>(request: RequestWithBody, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
+  const text = await readBodyText(request, maxBytes);
+  if (text.trim() === "") throw new AppError("invalid_request", "request body is empty; a JSON object is required");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError("invalid_request", "request body is not valid JSON");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new AppError("invalid_request", "request body does not match the expected shape", {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) },
+    });
+  }
+  return parsed.data;
+}
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError("payload_too_large", `request body is larger than ${maxBytes} bytes`, { details: { maxBytes } });
+}

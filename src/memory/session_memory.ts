@@ -1,0 +1,22 @@
+import type { MemoryMessage } from "./memory_message.js";
+
+/**
+ * Recent messages of each chat session: a capped, expiring list per session.
+ * Both implementations pass the same contract tests (tests/integration/memory/).
+ */
+export interface SessionMemory {
+  /** Appends in order, trims to the cap and renews the session's time to live, atomically. */
+  append(sessionId: string, ...messages: MemoryMessage[]): Promise<void>;
+  /** The newest `limit` messages (all that are kept when omitted), oldest first. */
+  recent(sessionId: string, limit?: number): Promise<MemoryMessage[]>;
+  clear(sessionId: string): Promise<void>;
+  /** Throws when the store cannot be reached; used by the health check. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly kind: "redis" | "in-process";
+}
+
+export interface SessionMemoryLimits {
+  readonly maxMessages: number;
+  readonly ttlSeconds: number;
+}

@@ -1,0 +1,66 @@
+/**
+ * The plugin API: everything a plugin may import from the application.
+ * A plugin is a name, a description, a zod input schema and a handler (like an MCP tool),
+ * plus an optional lifecycle. It never reaches Redis, Table Storage or Azure Functions directly.
+ */
+import type { z } from "zod";
+import type { Logger } from "../logging/logger.js";
+import type { MemoryMessage } from "../memory/memory_message.js";
+
+export type { Logger } from "../logging/logger.js";
+export type { MemoryMessage } from "../memory/memory_message.js";
+export { AppError } from "../errors/app_error.js";
+
+/** The current session's memory, already bound to its session id. */
+export interface SessionMemoryView {
+  readonly sessionId: string;
+  recent(limit?: number): Promise<MemoryMessage[]>;
+  append(message: Omit<MemoryMessage, "at">): Promise<void>;
+}
+
+export interface PluginContext {
+  readonly runId: string;
+  readonly sessionId: string | undefined;
+  /** Fires when the run times out or the caller gives up; long work should stop when it does. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Present when the run belongs to a session. */
+  readonly memory: SessionMemoryView | undefined;
+}
+
+/** Settings handed to plugin constructors; plugins never read the environment themselves. */
+export interface PluginEnvironment {
+  readonly logger: Logger;
+}
+
+export interface Plugin<Input = unknown, Output = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: z.ZodType<Input>;
+  readonly aliases?: readonly string[];
+  /** Overrides the configured default timeout for this plugin. */
+  readonly timeoutMs?: number;
+  /** Runs once per process, lazily, before the first execution. */
+  initialize(): Promise<void>;
+  execute(data: Input, context: PluginContext): Promise<Output>;
+  /** Runs when the process is asked to stop, for plugins that were initialised. */
+  shutdown(): Promise<void>;
+  /** Turns the text of `/run <plugin> <text>` into input when that text is not a JSON object. */
+  inputFromText?(text: string): unknown;
+  /** How a result reads as a chat reply; the default shows strings as they are and the rest as JSON. */
+  formatReply?(result: Output): string;
+}
+
+export type AnyPlugin = Plugin<any, any>;
+
+/** Base class with the no-op lifecycle most plugins want. */
+export abstract class BasePlugin<Input, Output> implements Plugin<Input, Output> {
+  abstract readonly name: string;
+  abstract readonly description: string;
+  abstract readonly inputSchema: z.ZodType<Input>;
+  async initialize(): Promise<void> {}
+  abstract execute(data: Input, context: PluginContext): Promise<Output>;
+  async shutdown(): Promise<void> {}
+}
+
+export type PluginClass = new (environment: PluginEnvironment) => AnyPlugin;

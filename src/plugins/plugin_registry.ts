@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { AnyPlugin } from "./plugin.js";
+
+export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+export interface PluginDescription {
+  readonly name: string;
+  readonly description: string;
+  readonly aliases: readonly string[];
+  readonly inputSchema: Record<string, unknown>;
+  readonly timeoutMs: number;
+}
+
+/** The catalogue: every plugin by name and alias, each described once with its JSON Schema. */
+export class PluginRegistry {
+  private readonly byName = new Map<string, AnyPlugin>();
+  private readonly descriptions: PluginDescription[];
+
+  constructor(plugins: readonly AnyPlugin[], defaultTimeoutMs: number) {
+    for (const plugin of plugins) {
+      for (const name of [plugin.name, ...(plugin.aliases ?? [])]) {
+        if (!pluginNamePattern.test(name)) {
+          throw new Error(`plugin name or alias "${name}" must match ${pluginNamePattern}`);
+        }
+        const taken = this.byName.get(name);
+        if (taken) throw new Error(`plugin name or alias "${name}" is used by both "${taken.name}" and "${plugin.name}"`);
+        this.byName.set(name, plugin);
+      }
+    }
+    this.descriptions = plugins.map((plugin) => ({
+      name: plugin.name,
+      description: plugin.description,
+      aliases: [...(plugin.aliases ?? [])],
+      // "input": the schema a caller must send, before defaults and transforms are applied.
+      inputSchema: z.toJSONSchema(plugin.inputSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
+      timeoutMs: plugin.timeoutMs ?? defaultTimeoutMs,
+    }));
+  }
+
+  /** The plugin registered under this name or alias. */
+  resolve(nameOrAlias: string): AnyPlugin | undefined {
+    return this.byName.get(nameOrAlias);
+  }
+
+  list(): readonly AnyPlugin[] {
+    return [...new Set(this.byName.values())];
+  }
+
+  describe(): readonly PluginDescription[] {
+    return this.descriptions;
+  }
+}

@@ -1,0 +1,78 @@
+import type { TokenCredential } from "@azure/identity";
+import type { AuditLog } from "./audit/audit_event.js";
+import { TableAuditLog } from "./audit/table_audit_log.js";
+import { UnconfiguredAuditLog } from "./audit/unconfigured_audit_log.js";
+import { createAzureCredential, createStorageClients } from "./azure/storage_clients.js";
+import { ChatService } from "./chat/chat_service.js";
+import type { AppConfig, StorageConfig } from "./config/config.js";
+import { HealthCheck } from "./health/health_check.js";
+import { createLogger, type Logger } from "./logging/logger.js";
+import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
+import { createRedisClient } from "./memory/redis_client.js";
+import { RedisSessionMemory } from "./memory/redis_session_memory.js";
+import type { SessionMemory } from "./memory/session_memory.js";
+import type { PluginClass } from "./plugins/plugin.js";
+import { PluginExecution } from "./plugins/plugin_execution.js";
+import { PluginRegistry } from "./plugins/plugin_registry.js";
+import { PluginRunner } from "./plugins/plugin_runner.js";
+
+/** Everything a function handler, the local host or the CLI needs; built once per process. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly memory: SessionMemory;
+  readonly audit: AuditLog;
+  readonly registry: PluginRegistry;
+  readonly runner: PluginRunner;
+  readonly execution: PluginExecution;
+  readonly chat: ChatService;
+  readonly health: HealthCheck;
+  /** Shuts plugins down and closes connections; bounded in time. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly plugins: readonly PluginClass[];
+  /** Storage for the audit log; without it, anything that needs the log fails with storage_unavailable. */
+  readonly storage: StorageConfig | undefined;
+  readonly logger?: Logger;
+  /** Replaces the audit log; for unit tests of the layers above it. */
+  readonly audit?: AuditLog;
+}
+
+export function createServices(config: AppConfig, options: ServiceOptions): Services {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const memory = createSessionMemory(config, logger);
+  let credential: TokenCredential | undefined;
+  const lazyCredential = () => (credential ??= createAzureCredential(config.azure.clientId));
+  const audit =
+    options.audit ??
+    (options.storage
+      ? new TableAuditLog(createStorageClients(options.storage, lazyCredential).table(config.audit.tableName))
+      : new UnconfiguredAuditLog());
+  const plugins = options.plugins.map((Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }) }));
+  const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
+  const runner = new PluginRunner(registry, memory, logger, config.plugins.defaultTimeoutMs);
+  const execution = new PluginExecution(runner, audit);
+  return {
+    config,
+    logger,
+    memory,
+    audit,
+    registry,
+    runner,
+    execution,
+    chat: new ChatService(memory, audit, runner, execution),
+    health: new HealthCheck(config.version, memory, audit, logger),
+    close: async () => {
+      await runner.shutdown();
+      await memory.close();
+    },
+  };
+}
+
+function createSessionMemory(config: AppConfig, logger: Logger): SessionMemory {
+  const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
+  if (!config.memory.redisUrl) return new InProcessSessionMemory(limits);
+  return new RedisSessionMemory(createRedisClient(config.memory.redisUrl, logger), limits, config.memory.keyPrefix);
+}
