@@ -11,8 +11,13 @@ export function createRowKeyFactory(now: () => number = Date.now): () => string 
   let lastMs = 0;
   let sequence = 0;
   return () => {
-    const ms = Math.max(now(), lastMs);
+    let ms = Math.max(now(), lastMs);
     sequence = ms === lastMs ? sequence + 1 : 0;
+    // A millisecond holds a million keys; past that (only while the clock stands still or runs back) borrow the next one.
+    if (sequence > 999_999) {
+      ms = lastMs + 1;
+      sequence = 0;
+    }
     lastMs = ms;
     return `${String(ms).padStart(15, "0")}-${String(sequence).padStart(6, "0")}-${randomBytes(4).toString("hex")}`;
   };

@@ -24,6 +24,10 @@ export async function runCli(args: readonly string[], services: Services, output
     if (arg === "--json") continue;
     if (arg === "--session") {
       sessionId = args[++i];
+      if (sessionId === undefined) {
+        output.err(`--session needs a value\n${usage}`);
+        return 2;
+      }
       continue;
     }
     positional.push(arg);

@@ -56,6 +56,13 @@ const environmentSchema = z
     PLUGIN_DEFAULT_TIMEOUT_MS: integer("PLUGIN_DEFAULT_TIMEOUT_MS", 10, 10 * 60 * 1000, 5000),
   })
   .superRefine((env, ctx) => {
+    if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env.STORAGE_BLOB_ENDPOINT) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STORAGE_BLOB_ENDPOINT"],
+        message: "STORAGE_BLOB_ENDPOINT (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is",
+      });
+    }
     if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
       ctx.addIssue({
         code: "custom",
@@ -131,6 +138,7 @@ function storageFrom(env: z.infer<typeof environmentSchema>): StorageConfig | un
   }
   if (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT) {
     const account = env.STORAGE_ACCOUNT_NAME;
+    // The schema guarantees an account name wherever an endpoint is missing.
     return {
       kind: "identity",
       tableEndpoint: env.STORAGE_TABLE_ENDPOINT ?? `https://${account}.table.core.windows.net`,

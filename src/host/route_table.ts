@@ -33,7 +33,7 @@ export class RouteTable {
 
   lookup(method: string, pathname: string): RouteLookup {
     const prefix = `/${this.prefix}/`;
-    if (!pathname.startsWith(prefix)) return { kind: "not_found" };
+    if (pathname.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return { kind: "not_found" };
     const path = pathname.slice(prefix.length).replace(/\/+$/, "");
     const allowed: string[] = [];
     for (const route of this.routes) {

@@ -122,7 +122,7 @@ describe("POST /api/plugins/execute", () => {
     });
     const response = await fetch(`${host.url}/api/plugins/execute`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
     expect(response.status).toBe(413);
-    expect((await response.json()).error.code).toBe("payload_too_large");
+    expect(((await response.json()) as any).error.code).toBe("payload_too_large");
   });
 });
 

@@ -14,7 +14,7 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
   readonly inputSchema = z.strictObject({ n: z.number() });
   initializeCalls = 0;
   shutdownCalls = 0;
-  initialize: () => Promise<void> = async () => {
+  override initialize: () => Promise<void> = async () => {
     this.initializeCalls++;
   };
   override async shutdown(): Promise<void> {
@@ -141,13 +141,13 @@ describe("PluginRunner", () => {
   });
 
   it.each([
-    ["undefined", async () => undefined],
-    ["a circular object", async () => {
+    ["undefined", async (): Promise<unknown> => undefined],
+    ["a circular object", async (): Promise<unknown> => {
       const a: Record<string, unknown> = {};
       a.self = a;
       return a;
     }],
-    ["a BigInt", async () => 10n],
+    ["a BigInt", async (): Promise<unknown> => 10n],
   ] as const)("reports a result that is %s as plugin_failed", async (_label, behaviour) => {
     const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).run({ plugin: "bad", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");

@@ -1,0 +1,110 @@
+import { describe, it, expect } from "vitest";
+import { z } from "zod";
+import { inputFromCommandText, parseRunCommand, replyText } from "../../../src/chat/run_command.js";
+import { AppError } from "../../../src/errors/app_error.js";
+import { silentLogger } from "../../../src/logging/logger.js";
+import type { AnyPlugin } from "../../../src/plugins/plugin.js";
+import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
+import { EchoPlugin } from "../../../plugins/echo_plugin.js";
+
+const echo = new EchoPlugin({ logger: silentLogger });
+const calculator = new CalculatorPlugin({ logger: silentLogger });
+
+/** A plugin that only takes JSON input and has no formatReply. */
+const jsonOnly: AnyPlugin = {
+  name: "json_only",
+  description: "takes JSON",
+  inputSchema: z.object({ n: z.number() }),
+  initialize: async () => {},
+  execute: async (data: { n: number }) => ({ doubled: data.n * 2 }),
+  shutdown: async () => {},
+};
+
+function appErrorOf(action: () => unknown): AppError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error("expected an AppError");
+}
+
+describe("parseRunCommand", () => {
+  it("splits the plugin name from its input", () => {
+    expect(parseRunCommand("/run echo hello")).toEqual({ plugin: "echo", inputText: "hello" });
+    expect(parseRunCommand("/run calculator 2 + 3 * 4")).toEqual({ plugin: "calculator", inputText: "2 + 3 * 4" });
+  });
+
+  it("keeps inner line breaks and spaces but trims the ends", () => {
+    expect(parseRunCommand("  /run   echo    first  line\n  second line  \n")).toEqual({
+      plugin: "echo",
+      inputText: "first  line\n  second line",
+    });
+    expect(parseRunCommand("/run echo\nnext line")).toEqual({ plugin: "echo", inputText: "next line" });
+  });
+
+  it("allows a plugin with no input", () => {
+    expect(parseRunCommand("/run memory")).toEqual({ plugin: "memory", inputText: "" });
+    expect(parseRunCommand("/run\tmemory  ")).toEqual({ plugin: "memory", inputText: "" });
+  });
+
+  it.each(["/run", "/run   ", "  /run \n "])("rejects %j without a plugin as invalid_request", (message) => {
+    const error = appErrorOf(() => parseRunCommand(message));
+    expect(error.code).toBe("invalid_request");
+    expect(error.message).toContain("/run <plugin>");
+  });
+
+  it.each(["/running x", "hello /run echo x", "run echo", "", "/ run echo x", "/runecho x"])(
+    "is not a command: %j",
+    (message) => {
+      expect(parseRunCommand(message)).toBeUndefined();
+    },
+  );
+});
+
+describe("inputFromCommandText", () => {
+  it("parses text that is a JSON object as it is", () => {
+    expect(inputFromCommandText(echo, '{"text":"raw"}')).toEqual({ text: "raw" });
+    expect(inputFromCommandText(calculator, '{"expression":"1+1","extra":1}')).toEqual({ expression: "1+1", extra: 1 });
+  });
+
+  it("rejects text that starts with { but is not JSON as invalid_input", () => {
+    const error = appErrorOf(() => inputFromCommandText(echo, "{bad"));
+    expect(error.code).toBe("invalid_input");
+    expect(error.details).toEqual({ plugin: "echo" });
+  });
+
+  it("hands plain text to the plugin's inputFromText", () => {
+    expect(inputFromCommandText(echo, "hello there")).toEqual({ text: "hello there" });
+    expect(inputFromCommandText(calculator, "2+3*4")).toEqual({ expression: "2+3*4" });
+    expect(inputFromCommandText(echo, "")).toEqual({ text: "" });
+  });
+
+  it("rejects plain text for a plugin without inputFromText as invalid_input", () => {
+    const error = appErrorOf(() => inputFromCommandText(jsonOnly, "3"));
+    expect(error.code).toBe("invalid_input");
+    expect(error.message).toContain("json_only");
+    expect(error.details).toEqual({ plugin: "json_only" });
+    expect(inputFromCommandText(jsonOnly, '{"n":3}')).toEqual({ n: 3 });
+  });
+});
+
+describe("replyText", () => {
+  it("shows a string result as it is", () => {
+    expect(replyText(echo, "line 1\nline 2")).toBe("line 1\nline 2");
+    expect(replyText(jsonOnly, "plain")).toBe("plain");
+  });
+
+  it("shows other results as indented JSON", () => {
+    expect(replyText(jsonOnly, { doubled: 6 })).toBe('{\n  "doubled": 6\n}');
+    expect(JSON.parse(replyText(jsonOnly, [1, 2]))).toEqual([1, 2]);
+    expect(replyText(jsonOnly, 14)).toBe("14");
+  });
+
+  it("uses the plugin's formatReply when it has one", () => {
+    const formatted: AnyPlugin = { ...jsonOnly, formatReply: (r: { doubled: number }) => `twice is ${r.doubled}` };
+    expect(replyText(formatted, { doubled: 6 })).toBe("twice is 6");
+    expect(replyText(calculator, 14)).toBe("14");
+  });
+});

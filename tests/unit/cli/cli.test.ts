@@ -1,0 +1,202 @@
+import { afterEach, beforeEach, describe, it, expect } from "vitest";
+import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "../../../src/audit/audit_event.js";
+import { runCli, usage } from "../../../src/cli/cli.js";
+import { loadConfig } from "../../../src/config/config.js";
+import { silentLogger } from "../../../src/logging/logger.js";
+import { createServices, type Services } from "../../../src/services.js";
+import { pluginClasses } from "../../../plugins/index.js";
+
+/** An audit log in memory, standing in for Table Storage (ServiceOptions.audit). */
+class MemoryAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+  async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
+    const entry: AuditEntry = { ...event, id: String(this.entries.length), sessionId, timestamp: new Date().toISOString() };
+    this.entries.push(entry);
+    return entry;
+  }
+  async list(sessionId: string): Promise<AuditPage> {
+    return { entries: this.entries.filter((e) => e.sessionId === sessionId), nextCursor: null };
+  }
+  async ping(): Promise<void> {}
+}
+
+interface Captured {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+async function cli(services: Services, ...args: string[]): Promise<Captured> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, services, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe("plugin CLI without storage", () => {
+  let services: Services;
+  beforeEach(() => {
+    services = createServices(loadConfig({ LOG_LEVEL: "error" }), { plugins: pluginClasses, storage: undefined, logger: silentLogger });
+  });
+  afterEach(async () => {
+    await services.close();
+  });
+
+  it("uses in-process memory when REDIS_URL is unset", () => {
+    expect(services.memory.kind).toBe("in-process");
+  });
+
+  it("list prints every plugin, with aliases, and exits 0", async () => {
+    const { code, out, err } = await cli(services, "list");
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(out).toHaveLength(3);
+    expect(out[0]).toMatch(/^calculator {2}\S/);
+    expect(out[1]).toMatch(/^echo \(test\) {2}\S/);
+    expect(out[2]).toMatch(/^memory {2}\S/);
+  });
+
+  it("list --json prints the plugin descriptions as JSON", async () => {
+    const { code, out } = await cli(services, "list", "--json");
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const parsed = JSON.parse(out[0]!) as { plugins: { name: string; aliases: string[]; inputSchema: unknown }[] };
+    expect(parsed.plugins.map((p) => p.name)).toEqual(["calculator", "echo", "memory"]);
+    expect(parsed.plugins[1]?.aliases).toEqual(["test"]);
+    expect(parsed.plugins.every((p) => typeof p.inputSchema === "object" && p.inputSchema !== null)).toBe(true);
+  });
+
+  it("run calculator 2+3*4 prints 14 and exits 0", async () => {
+    const { code, out, err } = await cli(services, "run", "calculator", "2+3*4");
+    expect(code).toBe(0);
+    expect(out).toEqual(["14"]);
+    expect(err).toEqual([]);
+  });
+
+  it("joins the remaining arguments into the input", async () => {
+    const { code, out } = await cli(services, "run", "calculator", "2", "+", "3");
+    expect(code).toBe(0);
+    expect(out).toEqual(["5"]);
+  });
+
+  it("takes a JSON object as input", async () => {
+    const { code, out } = await cli(services, "run", "echo", '{"text":"from json"}');
+    expect(code).toBe(0);
+    expect(out).toEqual(["from json"]);
+  });
+
+  it("runs a plugin by its alias", async () => {
+    const { code, out } = await cli(services, "run", "test", "hi");
+    expect(code).toBe(0);
+    expect(out).toEqual(["hi"]);
+  });
+
+  it("run --json prints the run as JSON", async () => {
+    const { code, out } = await cli(services, "run", "calculator", "2+3*4", "--json");
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out[0]!) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ status: "success", plugin: "calculator", result: 14 });
+    expect(typeof parsed.runId).toBe("string");
+  });
+
+  it("reports an invalid input with exit code 1", async () => {
+    const { code, out, err } = await cli(services, "run", "calculator", "1/0");
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("invalid_input");
+  });
+
+  it("reports an error as JSON with --json", async () => {
+    const { code, err } = await cli(services, "run", "calculator", "1/0", "--json");
+    expect(code).toBe(1);
+    const parsed = JSON.parse(err.join("\n")) as { status: string; error: { code: string } };
+    expect(parsed.status).toBe("error");
+    expect(parsed.error.code).toBe("invalid_input");
+  });
+
+  it("reports an unknown plugin with exit code 1", async () => {
+    const { code, out, err } = await cli(services, "run", "nope", "x");
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("plugin_not_found");
+  });
+
+  it.each<[string, string[]]>([
+    ["no arguments", []],
+    ["an unknown command", ["frobnicate"]],
+    ["run without a plugin", ["run"]],
+    ["list with an extra argument", ["list", "extra"]],
+  ])("prints the usage and exits 2 for %s", async (_label, args) => {
+    const { code, out, err } = await cli(services, ...args);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([usage]);
+    expect(usage).toContain("npm run plugin -- list");
+  });
+
+  it("rejects a malformed session id with invalid_session_id", async () => {
+    const { code, out, err } = await cli(services, "run", "echo", "x", "--session", "bad id");
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("invalid_session_id");
+  });
+
+  it("does not run without a session when --session has no value", async () => {
+    const { code, out } = await cli(services, "run", "echo", "x", "--session");
+    expect(code).not.toBe(0);
+    expect(out).toEqual([]);
+  });
+
+  it("cannot run in a session without storage for the audit log: storage_unavailable", async () => {
+    const { code, err } = await cli(services, "run", "memory", "note", "hi", "--session", "s1");
+    expect(code).toBe(1);
+    expect(err.join("\n")).toContain("storage_unavailable");
+  });
+
+  it("reports the memory plugin without a session as invalid_input", async () => {
+    const { code, err } = await cli(services, "run", "memory", "read");
+    expect(code).toBe(1);
+    expect(err.join("\n")).toContain("invalid_input");
+  });
+});
+
+describe("plugin CLI in a session", () => {
+  let services: Services;
+  let audit: MemoryAuditLog;
+  beforeEach(() => {
+    audit = new MemoryAuditLog();
+    services = createServices(loadConfig({ LOG_LEVEL: "error" }), { plugins: pluginClasses, storage: undefined, logger: silentLogger, audit });
+  });
+  afterEach(async () => {
+    await services.close();
+  });
+
+  it("stores a note with memory note and shows it with memory read", async () => {
+    const noted = await cli(services, "run", "memory", "note", "hi", "--session", "s1");
+    expect(noted.code).toBe(0);
+    expect(noted.out).toEqual(["Noted: hi"]);
+
+    const read = await cli(services, "run", "memory", "read", "--session", "s1");
+    expect(read.code).toBe(0);
+    expect(read.out).toEqual(["note: hi"]);
+
+    const other = await cli(services, "run", "memory", "read", "--session", "s2");
+    expect(other.out).toEqual(["This session has no messages yet."]);
+  });
+
+  it("accepts --session before the command", async () => {
+    await cli(services, "--session", "s3", "run", "memory", "note", "first");
+    const read = await cli(services, "run", "memory", "--session", "s3");
+    expect(read.code).toBe(0);
+    expect(read.out).toEqual(["note: first"]);
+  });
+
+  it("records each run in the audit log of its session", async () => {
+    await cli(services, "run", "echo", "x", "--session", "s4");
+    await cli(services, "run", "calculator", "1/0", "--session", "s4");
+    expect(audit.entries.map((e) => [e.sessionId, e.plugin, e.outcome])).toEqual([
+      ["s4", "echo", "success"],
+      ["s4", "calculator", "invalid_input"],
+    ]);
+  });
+});

@@ -1,0 +1,195 @@
+import { describe, it, expect } from "vitest";
+import { ConfigError, loadConfig, requireStorage, type AppConfig } from "../../../src/config/config.js";
+
+/** Runs loadConfig and returns the ConfigError it throws; fails the test when it does not throw one. */
+function configErrorOf(environment: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(environment);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(environment)}`);
+}
+
+describe("loadConfig defaults", () => {
+  it("uses the documented defaults for an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(7071);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.logLevel).toBe("info");
+    expect(config.http.maxBodyBytes).toBe(1048576);
+    expect(config.memory).toEqual({ redisUrl: undefined, maxMessages: 50, ttlSeconds: 604800, keyPrefix: "mem:" });
+    expect(config.audit.tableName).toBe("auditlog");
+    expect(config.plugins.defaultTimeoutMs).toBe(5000);
+    expect(config.storage).toBeUndefined();
+    expect(config.azure.clientId).toBeUndefined();
+    expect(typeof config.version).toBe("string");
+    expect(config.version.length).toBeGreaterThan(0);
+  });
+
+  it("treats empty strings as unset", () => {
+    const empty = Object.fromEntries(
+      [
+        "PORT",
+        "HOST",
+        "LOG_LEVEL",
+        "MAX_BODY_BYTES",
+        "REDIS_URL",
+        "SESSION_MEMORY_MAX_MESSAGES",
+        "SESSION_MEMORY_TTL_SECONDS",
+        "SESSION_MEMORY_KEY_PREFIX",
+        "STORAGE_CONNECTION_STRING",
+        "STORAGE_ACCOUNT_NAME",
+        "STORAGE_TABLE_ENDPOINT",
+        "STORAGE_BLOB_ENDPOINT",
+        "AZURE_CLIENT_ID",
+        "AUDIT_TABLE_NAME",
+        "PLUGIN_DEFAULT_TIMEOUT_MS",
+      ].map((name) => [name, ""]),
+    );
+    expect(loadConfig(empty)).toEqual(loadConfig({}));
+  });
+
+  it("reads valid settings", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      LOG_LEVEL: "debug",
+      MAX_BODY_BYTES: "2048",
+      REDIS_URL: "rediss://cache.example:6380",
+      SESSION_MEMORY_MAX_MESSAGES: "10",
+      SESSION_MEMORY_TTL_SECONDS: "60",
+      SESSION_MEMORY_KEY_PREFIX: "t:",
+      AZURE_CLIENT_ID: "00000000-0000-0000-0000-000000000abc",
+      AUDIT_TABLE_NAME: "Audit2",
+      PLUGIN_DEFAULT_TIMEOUT_MS: "100",
+    });
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.logLevel).toBe("debug");
+    expect(config.http.maxBodyBytes).toBe(2048);
+    expect(config.memory).toEqual({ redisUrl: "rediss://cache.example:6380", maxMessages: 10, ttlSeconds: 60, keyPrefix: "t:" });
+    expect(config.azure.clientId).toBe("00000000-0000-0000-0000-000000000abc");
+    expect(config.audit.tableName).toBe("Audit2");
+    expect(config.plugins.defaultTimeoutMs).toBe(100);
+  });
+});
+
+describe("loadConfig rejects bad settings", () => {
+  it.each<[string, string]>([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "80.5"],
+    ["LOG_LEVEL", "loud"],
+    ["REDIS_URL", "http://x"],
+    ["STORAGE_ACCOUNT_NAME", "Bad_Name"],
+    ["AZURE_CLIENT_ID", "nope"],
+    ["AUDIT_TABLE_NAME", "1x"],
+    ["MAX_BODY_BYTES", "10"],
+    ["HOST", "example.com"],
+    ["STORAGE_TABLE_ENDPOINT", "ftp://x"],
+  ])("%s=%s gives a ConfigError naming the setting", (name, value) => {
+    // An explicit blob endpoint keeps the table endpoint case about the table endpoint alone.
+    const error = configErrorOf({ [name]: value, STORAGE_BLOB_ENDPOINT: "https://acct.blob.core.windows.net" });
+    expect(error.name).toBe("ConfigError");
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain(name);
+    expect(error.message).toContain(name);
+  });
+
+  it("names every bad setting in one error", () => {
+    const error = configErrorOf({ PORT: "abc", LOG_LEVEL: "loud", AUDIT_TABLE_NAME: "1x", MAX_BODY_BYTES: "10" });
+    expect(error.problems.length).toBe(4);
+    for (const name of ["PORT", "LOG_LEVEL", "AUDIT_TABLE_NAME", "MAX_BODY_BYTES"]) {
+      expect(error.message).toContain(name);
+      expect(error.problems.some((p) => p.includes(name))).toBe(true);
+    }
+  });
+
+  it("never echoes a malformed REDIS_URL value", () => {
+    const error = configErrorOf({ REDIS_URL: "http://user:s3cret@host" });
+    expect(error.message).toContain("REDIS_URL");
+    expect(error.message).not.toContain("s3cret");
+    expect(error.problems.join("\n")).not.toContain("s3cret");
+    expect(error.message).not.toContain("user:");
+  });
+
+  it("never echoes a whitespace-only secret setting", () => {
+    const error = configErrorOf({ STORAGE_CONNECTION_STRING: "   " });
+    expect(error.message).toContain("STORAGE_CONNECTION_STRING");
+  });
+});
+
+describe("loadConfig storage", () => {
+  it("uses a connection string when STORAGE_CONNECTION_STRING is set", () => {
+    const config = loadConfig({ STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" });
+    expect(config.storage).toEqual({ kind: "connectionString", connectionString: "UseDevelopmentStorage=true" });
+  });
+
+  it("derives identity endpoints from STORAGE_ACCOUNT_NAME", () => {
+    const config = loadConfig({ STORAGE_ACCOUNT_NAME: "acct" });
+    expect(config.storage).toEqual({
+      kind: "identity",
+      tableEndpoint: "https://acct.table.core.windows.net",
+      blobEndpoint: "https://acct.blob.core.windows.net",
+    });
+  });
+
+  it("lets explicit endpoints override the derived ones", () => {
+    const config = loadConfig({
+      STORAGE_ACCOUNT_NAME: "acct",
+      STORAGE_TABLE_ENDPOINT: "https://tables.example/",
+    });
+    expect(config.storage).toEqual({
+      kind: "identity",
+      tableEndpoint: "https://tables.example/",
+      blobEndpoint: "https://acct.blob.core.windows.net",
+    });
+    const both = loadConfig({
+      STORAGE_ACCOUNT_NAME: "acct",
+      STORAGE_TABLE_ENDPOINT: "https://tables.example/",
+      STORAGE_BLOB_ENDPOINT: "https://blobs.example/",
+    });
+    expect(both.storage).toEqual({ kind: "identity", tableEndpoint: "https://tables.example/", blobEndpoint: "https://blobs.example/" });
+  });
+
+  it("never builds an endpoint for an account named 'undefined' when only STORAGE_TABLE_ENDPOINT is set", () => {
+    // Either the combination is rejected, or every endpoint it yields is a real one.
+    let config: AppConfig;
+    try {
+      config = loadConfig({ STORAGE_TABLE_ENDPOINT: "https://tables.example/" });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return;
+    }
+    expect(config.storage?.kind).toBe("identity");
+    if (config.storage?.kind !== "identity") return;
+    expect(config.storage.tableEndpoint).toBe("https://tables.example/");
+    expect(config.storage.blobEndpoint).not.toContain("undefined");
+  });
+
+  it("rejects a connection string combined with an account name, naming STORAGE_CONNECTION_STRING", () => {
+    const error = configErrorOf({ STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", STORAGE_ACCOUNT_NAME: "acct" });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain("STORAGE_CONNECTION_STRING");
+    expect(error.message).not.toContain("UseDevelopmentStorage");
+  });
+});
+
+describe("requireStorage", () => {
+  it("throws a ConfigError when no storage is configured", () => {
+    const config = loadConfig({});
+    expect(() => requireStorage(config)).toThrow(ConfigError);
+    try {
+      requireStorage(config);
+    } catch (error) {
+      expect((error as ConfigError).message).toContain("STORAGE_CONNECTION_STRING");
+    }
+  });
+
+  it("returns the configured storage", () => {
+    const config = loadConfig({ STORAGE_ACCOUNT_NAME: "acct" });
+    expect(requireStorage(config)).toBe(config.storage);
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, it, expect } from "vitest";
+import { AppError } from "../../../src/errors/app_error.js";
+import { silentLogger } from "../../../src/logging/logger.js";
+import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
+import type { PluginContext, SessionMemoryView } from "../../../src/plugins/plugin.js";
+import { MemoryPlugin } from "../../../plugins/memory_plugin.js";
+
+const plugin = new MemoryPlugin({ logger: silentLogger });
+
+function sessionContext(sessionId = "s1", mem = new InProcessSessionMemory({ maxMessages: 50, ttlSeconds: 60 })) {
+  const memory: SessionMemoryView = {
+    sessionId,
+    recent: (l) => mem.recent(sessionId, l),
+    append: (m) => mem.append(sessionId, { ...m, at: new Date().toISOString() }),
+  };
+  const context: PluginContext = { runId: "t", sessionId, signal: new AbortController().signal, logger: silentLogger, memory };
+  return { context, mem };
+}
+
+/** Validates like the runner does, then executes. */
+function run(input: unknown, context: PluginContext) {
+  return plugin.execute(plugin.inputSchema.parse(input), context);
+}
+
+describe("MemoryPlugin", () => {
+  it("is named memory", () => {
+    expect(plugin.name).toBe("memory");
+    expect(plugin.description).toContain("session");
+  });
+
+  it("stores a note that a later read returns with role note", async () => {
+    const { context, mem } = sessionContext();
+    await expect(run({ action: "note", text: "buy milk" }, context)).resolves.toEqual({ stored: true, note: "buy milk" });
+    const read = await run({ action: "read" }, context);
+    expect(read).toEqual({ messages: [{ role: "note", content: "buy milk", at: expect.any(String) }] });
+    // The note is in the session's memory, not elsewhere.
+    expect((await mem.recent("s1")).map((m) => m.content)).toEqual(["buy milk"]);
+    expect(await mem.recent("other")).toEqual([]);
+  });
+
+  it("trims a note before storing it", async () => {
+    const { context } = sessionContext();
+    await expect(run({ action: "note", text: "  spaced  " }, context)).resolves.toEqual({ stored: true, note: "spaced" });
+  });
+
+  it("reads the newest messages up to the limit, oldest first", async () => {
+    const { context, mem } = sessionContext();
+    await mem.append(
+      "s1",
+      ...["one", "two", "three", "four", "five"].map((content) => ({ role: "user" as const, content, at: new Date().toISOString() })),
+    );
+    const read = await run({ action: "read", limit: 2 }, context);
+    expect("messages" in read && read.messages.map((m) => m.content)).toEqual(["four", "five"]);
+  });
+
+  it("reads 20 messages by default", async () => {
+    const { context, mem } = sessionContext();
+    for (let i = 0; i < 30; i++) await mem.append("s1", { role: "user", content: `m${i}`, at: new Date().toISOString() });
+    const read = await run({ action: "read" }, context);
+    expect("messages" in read && read.messages.length).toBe(20);
+    expect("messages" in read && read.messages[0]?.content).toBe("m10");
+  });
+
+  it("needs a session: without memory it fails with invalid_input", async () => {
+    const context: PluginContext = { runId: "t", sessionId: undefined, signal: new AbortController().signal, logger: silentLogger, memory: undefined };
+    for (const input of [{ action: "read" }, { action: "note", text: "x" }]) {
+      let thrown: unknown;
+      try {
+        await run(input, context);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(AppError);
+      expect((thrown as AppError).code).toBe("invalid_input");
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["an unknown action", { action: "forget" }],
+    ["a note without text", { action: "note" }],
+    ["an empty note", { action: "note", text: "   " }],
+    ["a limit of 0", { action: "read", limit: 0 }],
+    ["a limit over 200", { action: "read", limit: 201 }],
+    ["a fractional limit", { action: "read", limit: 1.5 }],
+    ["an extra key", { action: "read", limit: 3, extra: true }],
+    ["text on a read", { action: "read", text: "x" }],
+  ])("rejects %s", (_label, input) => {
+    expect(plugin.inputSchema.safeParse(input).success).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ["", { action: "read" }],
+    ["read", { action: "read" }],
+    ["read 5", { action: "read", limit: 5 }],
+    ["note buy milk", { action: "note", text: "buy milk" }],
+    ["buy milk", { action: "note", text: "buy milk" }],
+    ["note  two  spaces", { action: "note", text: "two  spaces" }],
+    ["reading list", { action: "note", text: "reading list" }],
+  ])("reads the text %j as %j", (text, expected) => {
+    const input = plugin.inputFromText(text);
+    expect(input).toEqual(expected);
+    expect(plugin.inputSchema.safeParse(input).success).toBe(true);
+  });
+
+  it("reads text it cannot use into input the schema rejects", () => {
+    expect(plugin.inputSchema.safeParse(plugin.inputFromText("read lots")).success).toBe(false);
+    expect(plugin.inputSchema.safeParse(plugin.inputFromText("note")).success).toBe(false);
+  });
+
+  it("formats a stored note", () => {
+    expect(plugin.formatReply({ stored: true, note: "buy milk" })).toBe("Noted: buy milk");
+  });
+
+  it("formats messages one per line as role: content", () => {
+    const at = new Date().toISOString();
+    expect(
+      plugin.formatReply({
+        messages: [
+          { role: "user", content: "hello", at },
+          { role: "note", content: "buy milk", at },
+        ],
+      }),
+    ).toBe("user: hello\nnote: buy milk");
+  });
+
+  it("formats an empty session", () => {
+    expect(plugin.formatReply({ messages: [] })).toBe("This session has no messages yet.");
+  });
+
+  it("formats what it read after a note", async () => {
+    const { context } = sessionContext("s9");
+    await run({ action: "note", text: "remember this" }, context);
+    expect(plugin.formatReply(await run(plugin.inputFromText("read"), context))).toBe("note: remember this");
+  });
+});
