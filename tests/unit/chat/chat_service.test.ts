@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pluginClasses } from "../../../plugins/index.js";
-import { AppError } from "../../../src/errors/app_error.js";
+import { failureOf } from "../../support/failure_of.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { sessionIdPattern } from "../../../src/memory/session_id.js";
@@ -13,15 +13,6 @@ function build(): { services: Services; audit: RecordingAuditLog } {
   const audit = new RecordingAuditLog();
   services = createServices(loadConfig({ LOG_LEVEL: "error" }), { plugins: pluginClasses, storage: undefined, logger: silentLogger, audit });
   return { services, audit };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 afterEach(async () => {

@@ -2,18 +2,12 @@ import { readFileSync } from "node:fs";
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../src/errors/app_error.js";
 import { silentLogger } from "../../../src/logging/logger.js";
-import type { PluginContext } from "../../../src/plugins/plugin.js";
+import { pluginContext } from "../../support/plugin_context.js";
 import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
 
 const plugin = new CalculatorPlugin({ logger: silentLogger });
 
-const context: PluginContext = {
-  runId: "t",
-  sessionId: undefined,
-  signal: new AbortController().signal,
-  logger: silentLogger,
-  memory: undefined,
-};
+const context = pluginContext();
 
 describe("CalculatorPlugin metadata", () => {
   it("is named calculator and describes its operators and functions", () => {

@@ -1,17 +1,12 @@
 import { describe, it, expect } from "vitest";
 import { silentLogger } from "../../../src/logging/logger.js";
-import type { AnyPlugin, PluginContext } from "../../../src/plugins/plugin.js";
+import { pluginContext } from "../../support/plugin_context.js";
+import type { AnyPlugin } from "../../../src/plugins/plugin.js";
 import { EchoPlugin } from "../../../plugins/echo_plugin.js";
 
 const plugin = new EchoPlugin({ logger: silentLogger });
 
-const context: PluginContext = {
-  runId: "t",
-  sessionId: undefined,
-  signal: new AbortController().signal,
-  logger: silentLogger,
-  memory: undefined,
-};
+const context = pluginContext();
 
 // Called as the runner calls any plugin: through the Plugin interface, with a context.
 const asPlugin: AnyPlugin = plugin;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../src/errors/app_error.js";
 import { silentLogger } from "../../../src/logging/logger.js";
+import { pluginContext } from "../../support/plugin_context.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
 import type { PluginContext, SessionMemoryView } from "../../../src/plugins/plugin.js";
 import { MemoryPlugin } from "../../../plugins/memory_plugin.js";
@@ -13,7 +14,7 @@ function sessionContext(sessionId = "s1", mem = new InProcessSessionMemory({ max
     recent: (l) => mem.recent(sessionId, l),
     append: (m) => mem.append(sessionId, { ...m, at: new Date().toISOString() }),
   };
-  const context: PluginContext = { runId: "t", sessionId, signal: new AbortController().signal, logger: silentLogger, memory };
+  const context = pluginContext({ sessionId, memory });
   return { context, mem };
 }
 
@@ -62,7 +63,7 @@ describe("MemoryPlugin", () => {
   });
 
   it("needs a session: without memory it fails with invalid_input", async () => {
-    const context: PluginContext = { runId: "t", sessionId: undefined, signal: new AbortController().signal, logger: silentLogger, memory: undefined };
+    const context = pluginContext();
     for (const input of [{ action: "read" }, { action: "note", text: "x" }]) {
       let thrown: unknown;
       try {

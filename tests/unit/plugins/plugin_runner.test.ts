@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { AppError } from "../../../src/errors/app_error.js";
+import { failureOf } from "../../support/failure_of.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
@@ -37,15 +38,6 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
 function runnerWith(plugins: AnyPlugin[], defaultTimeoutMs = 1000): PluginRunner {
   const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
   return new PluginRunner(new PluginRegistry(plugins, defaultTimeoutMs), memory, silentLogger, defaultTimeoutMs);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 describe("PluginRunner", () => {
