@@ -103,7 +103,9 @@ function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEn
   const cut = (value: string | undefined): string | undefined => {
     if (value === undefined || value.length <= maxFieldChars) return value;
     truncated = true;
-    return `${value.slice(0, maxFieldChars)}…[truncated]`;
+    // Never keep half of a surrogate pair: the stored text must still be valid Unicode.
+    const end = isHighSurrogate(value.charCodeAt(maxFieldChars - 1)) ? maxFieldChars - 1 : maxFieldChars;
+    return `${value.slice(0, end)}…[truncated]`;
   };
   const entity: AuditEntity = {
     partitionKey: sessionId,
@@ -144,6 +146,10 @@ function toEntry(entity: AuditEntity): AuditEntry {
   };
   for (const key of Object.keys(entry)) if (entry[key] === undefined) delete entry[key];
   return entry as unknown as AuditEntry;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function jsonOf(value: unknown): string | undefined {
