@@ -18,6 +18,13 @@ export const pluginsExecute = defineHttpFunction({
     const body = await readJsonBody(request, executeBody, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const run = await services.execution.execute({ plugin: body.plugin, data: body.data ?? {}, sessionId });
-    return jsonResponse(200, { status: "success", plugin: run.plugin, result: run.result, durationMs: run.durationMs, runId: run.runId });
+    return jsonResponse(200, {
+      status: "success",
+      plugin: run.plugin,
+      result: run.result,
+      durationMs: run.durationMs,
+      runId: run.runId,
+      cached: run.cached,
+    });
   },
 });

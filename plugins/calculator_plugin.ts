@@ -23,6 +23,8 @@ export class CalculatorPlugin extends BasePlugin<CalculatorInput, number> {
     "log (natural), sin and cos (radians). Constants: pi, e. " +
     "Division by zero, overflow and results that are not real numbers are reported as errors.";
   readonly inputSchema = calculatorInputSchema;
+  // The result depends on the expression alone.
+  readonly cacheTtlSeconds = 3600;
 
   // Takes the environment to fit PluginClass; the calculator needs nothing from it.
   constructor(_environment: PluginEnvironment) {

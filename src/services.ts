@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/identity";
 import type { AuditLog } from "./audit/audit_event.js";
+import { InProcessResultCache, RedisResultCache, type ResultCache } from "./cache/result_cache.js";
 import { TableAuditLog } from "./audit/table_audit_log.js";
 import { UnconfiguredAuditLog } from "./audit/unconfigured_audit_log.js";
 import { createAzureCredential, createStorageClients } from "./azure/storage_clients.js";
@@ -42,7 +43,7 @@ export interface ServiceOptions {
 
 export function createServices(config: AppConfig, options: ServiceOptions): Services {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const memory = createSessionMemory(config, logger);
+  const memory = createStores(config, logger);
   let credential: TokenCredential | undefined;
   const lazyCredential = () => (credential ??= createAzureCredential(config.azure.clientId));
   const audit =
@@ -50,29 +51,39 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     (options.storage
       ? new TableAuditLog(createStorageClients(options.storage, lazyCredential).table(config.audit.tableName))
       : new UnconfiguredAuditLog());
-  const plugins = options.plugins.map((Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }) }));
+  const plugins = options.plugins.map(
+    (Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings }),
+  );
   const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
-  const runner = new PluginRunner(registry, memory, logger, config.plugins.defaultTimeoutMs);
+  const runner = new PluginRunner(
+    { registry, memory: memory.store, audit, cache: memory.cache, logger },
+    { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
+  );
   const execution = new PluginExecution(runner, audit);
   return {
     config,
     logger,
-    memory,
+    memory: memory.store,
     audit,
     registry,
     runner,
     execution,
-    chat: new ChatService(memory, audit, runner, execution),
-    health: new HealthCheck(config.version, memory, audit, logger),
+    chat: new ChatService(memory.store, audit, runner, execution),
+    health: new HealthCheck(config.version, memory.store, audit, logger),
     close: async () => {
       await runner.shutdown();
-      await memory.close();
+      await memory.store.close();
     },
   };
 }
 
-function createSessionMemory(config: AppConfig, logger: Logger): SessionMemory {
+/** Session memory and the result cache share one store: Redis when configured, this process otherwise. */
+function createStores(config: AppConfig, logger: Logger): { store: SessionMemory; cache: ResultCache } {
   const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
-  if (!config.memory.redisUrl) return new InProcessSessionMemory(limits);
-  return new RedisSessionMemory(createRedisClient(config.memory.redisUrl, logger), limits, config.memory.keyPrefix);
+  if (!config.memory.redisUrl) return { store: new InProcessSessionMemory(limits), cache: new InProcessResultCache() };
+  const redis = createRedisClient(config.memory.redisUrl, logger);
+  return {
+    store: new RedisSessionMemory(redis, limits, config.memory.keyPrefix),
+    cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix),
+  };
 }

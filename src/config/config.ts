@@ -2,7 +2,7 @@ import { z } from "zod";
 import packageJson from "../../package.json" with { type: "json" };
 
 /** Settings whose values must never appear in an error message or a log line. */
-const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL"]);
+const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL", "HF_TOKEN"]);
 
 // App Service and local.settings.json commonly carry empty strings for unset values.
 const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
@@ -54,6 +54,25 @@ const environmentSchema = z
       z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter"),
     ),
     PLUGIN_DEFAULT_TIMEOUT_MS: integer("PLUGIN_DEFAULT_TIMEOUT_MS", 10, 10 * 60 * 1000, 5000),
+    PLUGIN_MAX_CONCURRENCY: integer("PLUGIN_MAX_CONCURRENCY", 1, 10_000, 16),
+    PLUGIN_MAX_QUEUE: integer("PLUGIN_MAX_QUEUE", 0, 100_000, 64),
+    RESULT_CACHE_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "cache:" : v), z.string().max(64)),
+    SHELL_PLUGIN_ALLOWED_COMMANDS: z.preprocess(
+      (v) => (typeof v === "string" ? v.split(",").map((c) => c.trim()).filter((c) => c !== "") : []),
+      z.array(
+        z.string().regex(/^[A-Za-z0-9._+-]+$/, "SHELL_PLUGIN_ALLOWED_COMMANDS must list executable names (no paths), separated by commas"),
+      ),
+    ),
+    SHELL_PLUGIN_TIMEOUT_MS: integer("SHELL_PLUGIN_TIMEOUT_MS", 100, 5 * 60 * 1000, 10_000),
+    SHELL_PLUGIN_MAX_OUTPUT_BYTES: integer("SHELL_PLUGIN_MAX_OUTPUT_BYTES", 1024, 10 * 1024 * 1024, 64 * 1024),
+    HF_TOKEN: optionalText,
+    HF_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "HF_ENDPOINT must be an http(s) URL" }),
+    HF_MODEL: z.preprocess(
+      (v) => (v === "" || v === undefined ? "distilbert/distilbert-base-uncased-finetuned-sst-2-english" : v),
+      z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/, "HF_MODEL must be a model id such as owner/name"),
+    ),
+    HF_TIMEOUT_MS: integer("HF_TIMEOUT_MS", 100, 5 * 60 * 1000, 20_000),
+    HF_MAX_RETRIES: integer("HF_MAX_RETRIES", 0, 10, 3),
   })
   .superRefine((env, ctx) => {
     if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env.STORAGE_BLOB_ENDPOINT) {
@@ -94,7 +113,26 @@ export interface AppConfig {
   readonly storage: StorageConfig | undefined;
   readonly azure: { readonly clientId: string | undefined };
   readonly audit: { readonly tableName: string };
-  readonly plugins: { readonly defaultTimeoutMs: number };
+  readonly plugins: {
+    readonly defaultTimeoutMs: number;
+    /** Runs of one plugin at a time, and how many more may wait; past that, plugin_busy. */
+    readonly maxConcurrency: number;
+    readonly maxQueue: number;
+    readonly cacheKeyPrefix: string;
+    readonly settings: PluginSettings;
+  };
+}
+
+/** What individual plugins are configured with; handed to plugin constructors. */
+export interface PluginSettings {
+  readonly shell: { readonly allowedCommands: readonly string[]; readonly timeoutMs: number; readonly maxOutputBytes: number };
+  readonly huggingFace: {
+    readonly token: string | undefined;
+    readonly endpoint: string | undefined;
+    readonly model: string;
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -128,7 +166,26 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     storage: storageFrom(env),
     azure: { clientId: env.AZURE_CLIENT_ID },
     audit: { tableName: env.AUDIT_TABLE_NAME },
-    plugins: { defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS },
+    plugins: {
+      defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS,
+      maxConcurrency: env.PLUGIN_MAX_CONCURRENCY,
+      maxQueue: env.PLUGIN_MAX_QUEUE,
+      cacheKeyPrefix: env.RESULT_CACHE_KEY_PREFIX,
+      settings: {
+        shell: {
+          allowedCommands: env.SHELL_PLUGIN_ALLOWED_COMMANDS,
+          timeoutMs: env.SHELL_PLUGIN_TIMEOUT_MS,
+          maxOutputBytes: env.SHELL_PLUGIN_MAX_OUTPUT_BYTES,
+        },
+        huggingFace: {
+          token: env.HF_TOKEN,
+          endpoint: env.HF_ENDPOINT,
+          model: env.HF_MODEL,
+          timeoutMs: env.HF_TIMEOUT_MS,
+          maxRetries: env.HF_MAX_RETRIES,
+        },
+      },
+    },
   };
 }
 

@@ -4,11 +4,13 @@
  * plus an optional lifecycle. It never reaches Redis, Table Storage or Azure Functions directly.
  */
 import type { z } from "zod";
+import type { PluginSettings } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
 import type { MemoryMessage } from "../memory/memory_message.js";
 
 export type { Logger } from "../logging/logger.js";
 export type { MemoryMessage } from "../memory/memory_message.js";
+export type { PluginSettings } from "../config/config.js";
 export { AppError } from "../errors/app_error.js";
 
 /** The current session's memory, already bound to its session id. */
@@ -16,6 +18,8 @@ export interface SessionMemoryView {
   readonly sessionId: string;
   recent(limit?: number): Promise<MemoryMessage[]>;
   append(message: Omit<MemoryMessage, "at">): Promise<void>;
+  /** Empties the session's memory; the clearing itself is recorded in the audit log, which no plugin can delete. */
+  clear(): Promise<void>;
 }
 
 export interface PluginContext {
@@ -31,6 +35,7 @@ export interface PluginContext {
 /** Settings handed to plugin constructors; plugins never read the environment themselves. */
 export interface PluginEnvironment {
   readonly logger: Logger;
+  readonly settings: PluginSettings;
 }
 
 export interface Plugin<Input = unknown, Output = unknown> {
@@ -40,6 +45,11 @@ export interface Plugin<Input = unknown, Output = unknown> {
   readonly aliases?: readonly string[];
   /** Overrides the configured default timeout for this plugin. */
   readonly timeoutMs?: number;
+  /**
+   * Results may be cached for this many seconds, keyed by the validated input. Only for plugins
+   * whose result depends on nothing but their input (calculator: yes; shell, memory: no).
+   */
+  readonly cacheTtlSeconds?: number;
   /** Runs once per process, lazily, before the first execution. */
   initialize(): Promise<void>;
   execute(data: Input, context: PluginContext): Promise<Output>;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
+import { BulkheadRejectedError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, wrap, type IPolicy } from "cockatiel";
 import type { z } from "zod";
+import type { AuditLog } from "../audit/audit_event.js";
+import { resultCacheKey, type ResultCache } from "../cache/result_cache.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
@@ -22,31 +24,49 @@ export interface RunResult {
   readonly result: unknown;
   readonly durationMs: number;
   readonly runId: string;
+  /** True when the result came from the result cache and the plugin did not run. */
+  readonly cached: boolean;
+}
+
+export interface RunnerDependencies {
+  readonly registry: PluginRegistry;
+  readonly memory: SessionMemory;
+  readonly audit: AuditLog;
+  readonly cache: ResultCache;
+  readonly logger: Logger;
+}
+
+export interface RunnerLimits {
+  readonly defaultTimeoutMs: number;
+  /** Runs of one plugin at the same time. */
+  readonly maxConcurrency: number;
+  /** Runs of one plugin waiting for a slot; one more is answered plugin_busy. */
+  readonly maxQueue: number;
 }
 
 /** Error codes a plugin may raise itself; anything else it throws is reported as plugin_failed. */
-const codesPluginsMayRaise = new Set(["invalid_input", "plugin_failed"]);
+const codesPluginsMayRaise = new Set(["invalid_input", "plugin_failed", "plugin_disabled", "command_not_allowed", "upstream_unavailable"]);
 
 /**
  * Runs plugins so that none of them can break the process: input is validated against the
- * plugin's schema, `initialize` runs once before the first execution, every run has a timeout,
- * and every failure becomes an AppError with a stable code.
+ * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
+ * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
+ * plugin cannot take every request, and every failure becomes an AppError with a stable code.
  */
 export class PluginRunner {
   private readonly initialized = new Map<string, Promise<void>>();
+  private readonly policies = new Map<string, IPolicy>();
 
   constructor(
-    private readonly registry: PluginRegistry,
-    private readonly memory: SessionMemory,
-    private readonly logger: Logger,
-    private readonly defaultTimeoutMs: number,
+    private readonly deps: RunnerDependencies,
+    private readonly limits: RunnerLimits,
   ) {}
 
   resolve(nameOrAlias: string): AnyPlugin {
-    const plugin = this.registry.resolve(nameOrAlias);
+    const plugin = this.deps.registry.resolve(nameOrAlias);
     if (!plugin) {
       throw new AppError("plugin_not_found", `no plugin is named "${nameOrAlias}"`, {
-        details: { plugin: nameOrAlias, available: this.registry.list().map((p) => p.name) },
+        details: { plugin: nameOrAlias, available: this.deps.registry.list().map((p) => p.name) },
       });
     }
     return plugin;
@@ -69,31 +89,37 @@ export class PluginRunner {
     const plugin = this.resolve(request.plugin);
     const input = this.validate(plugin, request.data);
     const runId = request.runId ?? randomUUID();
-    const logger = this.logger.child({ plugin: plugin.name, runId });
     const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const logger = this.deps.logger.child({ plugin: plugin.name, runId });
+
+    const cacheKey = plugin.cacheTtlSeconds ? resultCacheKey(plugin.name, input) : undefined;
+    if (cacheKey) {
+      const hit = await this.cached(cacheKey, logger);
+      if (hit !== undefined) return { plugin: plugin.name, result: hit, durationMs: elapsed(), runId, cached: true };
+    }
 
     await this.ensureInitialized(plugin, logger);
-    const timeoutMs = plugin.timeoutMs ?? this.defaultTimeoutMs;
-    // Aggressive: the caller is answered at the deadline even if the plugin ignores its abort signal.
-    const policy = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+    const timeoutMs = plugin.timeoutMs ?? this.limits.defaultTimeoutMs;
     let result: unknown;
     try {
-      result = await policy.execute(
+      result = await this.policyFor(plugin).execute(
         ({ signal }) =>
           plugin.execute(input, {
             runId,
             sessionId: request.sessionId,
             signal,
             logger,
-            memory: request.sessionId ? this.memoryView(request.sessionId) : undefined,
+            memory: request.sessionId ? this.memoryView(request.sessionId, runId) : undefined,
           } satisfies PluginContext),
         request.signal,
       );
     } catch (error) {
-      throw this.failure(plugin, error, timeoutMs, logger, runId, request.signal);
+      throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
     }
     assertSerialisable(plugin, result);
-    return { plugin: plugin.name, result, durationMs: Math.round(performance.now() - started), runId };
+    if (cacheKey && plugin.cacheTtlSeconds) await this.remember(cacheKey, result, plugin.cacheTtlSeconds, logger);
+    return { plugin: plugin.name, result, durationMs: elapsed(), runId, cached: false };
   }
 
   /** Shuts down every plugin that was initialised, each bounded in time. */
@@ -103,15 +129,30 @@ export class PluginRunner {
     this.initialized.clear();
     await Promise.all(
       names.map(async (name) => {
-        const plugin = this.registry.resolve(name);
+        const plugin = this.deps.registry.resolve(name);
         if (!plugin) return;
         try {
           await policy.execute(() => plugin.shutdown());
         } catch (error) {
-          this.logger.warn("plugin shutdown failed", { plugin: name, error: describeThrown(error) });
+          this.deps.logger.warn("plugin shutdown failed", { plugin: name, error: describeThrown(error) });
         }
       }),
     );
+    if (names.length > 0) this.deps.logger.info("plugins shut down", { plugins: names });
+  }
+
+  private policyFor(plugin: AnyPlugin): IPolicy {
+    let policy = this.policies.get(plugin.name);
+    if (!policy) {
+      // Aggressive: the caller is answered at the deadline even if the plugin ignores its abort signal.
+      // The timeout is outside the bulkhead, so time spent waiting for a slot counts too.
+      policy = wrap(
+        timeout(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, TimeoutStrategy.Aggressive),
+        bulkhead(this.limits.maxConcurrency, this.limits.maxQueue),
+      );
+      this.policies.set(plugin.name, policy);
+    }
+    return policy;
   }
 
   private ensureInitialized(plugin: AnyPlugin, logger: Logger): Promise<void> {
@@ -133,12 +174,16 @@ export class PluginRunner {
   private failure(
     plugin: AnyPlugin,
     error: unknown,
-    timeoutMs: number,
-    logger: Logger,
-    runId: string,
-    callerSignal?: AbortSignal,
+    context: { timeoutMs: number; logger: Logger; runId: string; callerSignal: AbortSignal | undefined },
   ): AppError {
-    if (error instanceof TaskCancelledError && !callerSignal?.aborted) {
+    const { timeoutMs, logger, runId } = context;
+    if (error instanceof BulkheadRejectedError) {
+      logger.warn("plugin busy", { maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue });
+      return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, {
+        details: { plugin: plugin.name, maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue },
+      });
+    }
+    if (error instanceof TaskCancelledError && !context.callerSignal?.aborted) {
       logger.warn("plugin timed out", { timeoutMs });
       return new AppError("plugin_timeout", `plugin "${plugin.name}" did not finish within ${timeoutMs} ms`, {
         details: { plugin: plugin.name, runId, timeoutMs },
@@ -150,12 +195,34 @@ export class PluginRunner {
     return new AppError("plugin_failed", `plugin "${plugin.name}" failed`, { details: { plugin: plugin.name, runId }, cause: error });
   }
 
-  private memoryView(sessionId: string): SessionMemoryView {
-    const memory = this.memory;
+  // The cache only saves work: when it cannot be read or written, the plugin simply runs.
+  private async cached(key: string, logger: Logger): Promise<unknown> {
+    try {
+      return await this.deps.cache.get(key);
+    } catch (error) {
+      logger.warn("result cache read failed", { error: describeThrown(error) });
+      return undefined;
+    }
+  }
+
+  private async remember(key: string, result: unknown, ttlSeconds: number, logger: Logger): Promise<void> {
+    try {
+      await this.deps.cache.set(key, result, ttlSeconds);
+    } catch (error) {
+      logger.warn("result cache write failed", { error: describeThrown(error) });
+    }
+  }
+
+  private memoryView(sessionId: string, runId: string): SessionMemoryView {
+    const { memory, audit } = this.deps;
     return {
       sessionId,
       recent: (limit) => memory.recent(sessionId, limit),
       append: (message) => memory.append(sessionId, { ...message, at: new Date().toISOString() }),
+      clear: async () => {
+        await memory.clear(sessionId);
+        await audit.append(sessionId, { type: "memory_cleared", runId });
+      },
     };
   }
 }

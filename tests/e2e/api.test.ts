@@ -64,6 +64,17 @@ describe("POST /api/plugins/execute", () => {
     expect(result.body).toMatchObject({ status: "success", plugin: "calculator", result: 14, durationMs: expect.any(Number), runId: expect.any(String) });
   });
 
+  it("serves a repeated calculation from the result cache in Redis", async () => {
+    const expression = `${Date.now()} * 2`;
+    const first = await call("POST", "/api/plugins/execute", { plugin: "calculator", data: { expression } });
+    const second = await call("POST", "/api/plugins/execute", { plugin: "calculator", data: { expression } });
+    expect([first.body.cached, second.body.cached]).toEqual([false, true]);
+    expect(second.body.result).toBe(first.body.result);
+    const echo = await call("POST", "/api/plugins/execute", { plugin: "echo", data: { text: expression } });
+    const echoAgain = await call("POST", "/api/plugins/execute", { plugin: "echo", data: { text: expression } });
+    expect([echo.body.cached, echoAgain.body.cached]).toEqual([false, false]);
+  });
+
   it("runs a plugin by its alias and reports the plugin's own name", async () => {
     const result = await call("POST", "/api/plugins/execute", { plugin: "test", data: { text: "hi" } });
     expect(result.body).toMatchObject({ status: "success", plugin: "echo", result: "hi" });
@@ -147,6 +158,19 @@ describe("POST /api/chat", () => {
     const read = await call("POST", "/api/chat", { message: "/run memory read", sessionId });
     expect(read.body.reply).toContain("note: remember 7");
     expect(read.body.reply).toContain("assistant: Noted: remember 7");
+  });
+
+  it("clears a session's memory through the memory plugin, and the audit timeline keeps everything", async () => {
+    const first = await call("POST", "/api/chat", { message: "/run memory note secret plan" });
+    const sessionId = first.body.sessionId;
+    const cleared = await call("POST", "/api/chat", { message: "/run memory clear", sessionId });
+    expect(cleared.body.reply).toMatch(/^Cleared \d+ messages/);
+    const listed = await call("POST", "/api/chat", { message: "/run memory list", sessionId });
+    expect(listed.body.reply).not.toContain("secret plan");
+    const audit = await call("GET", `/api/memory/audit/${sessionId}`);
+    const types = audit.body.entries.map((e: any) => e.type);
+    expect(types).toContain("memory_cleared");
+    expect(audit.body.entries.find((e: any) => e.type === "user_message").content).toBe("/run memory note secret plan");
   });
 
   it("answers free text with 503 llm_unavailable, and the message is still audited", async () => {

@@ -64,9 +64,14 @@ describe("the bundled local host (npm start)", () => {
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
 
+    let shutdownOutput = "";
+    child.stdout?.on("data", (chunk: Buffer) => (shutdownOutput += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    // The plugins that ran were initialised, so they are shut down on the way out; the others never were.
+    expect(shutdownOutput).toMatch(/plugins shut down .*"calculator"/);
+    expect(shutdownOutput).not.toMatch(/plugins shut down .*"memory"/);
   });
 
   it("refuses to start with a bad setting, naming it in one readable message", () => {

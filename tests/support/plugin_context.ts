@@ -1,7 +1,14 @@
+import { loadConfig } from "../../src/config/config.js";
 import { silentLogger } from "../../src/logging/logger.js";
-import type { PluginContext } from "../../src/plugins/plugin.js";
+import type { PluginContext, PluginEnvironment, PluginSettings } from "../../src/plugins/plugin.js";
 
 /** The context a plugin gets from the runner, for calling a plugin directly in a unit test. */
 export function pluginContext(overrides: Partial<PluginContext> = {}): PluginContext {
   return { runId: "t", sessionId: undefined, signal: new AbortController().signal, logger: silentLogger, memory: undefined, ...overrides };
+}
+
+/** What a plugin constructor gets: the default settings, with the given environment variables applied. */
+export function pluginEnvironment(environment: Record<string, string> = {}): PluginEnvironment {
+  const settings: PluginSettings = loadConfig(environment).plugins.settings;
+  return { logger: silentLogger, settings };
 }

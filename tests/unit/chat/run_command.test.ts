@@ -2,13 +2,13 @@ import { describe, it, expect } from "vitest";
 import { z } from "zod";
 import { inputFromCommandText, parseRunCommand, replyText } from "../../../src/chat/run_command.js";
 import { AppError } from "../../../src/errors/app_error.js";
-import { silentLogger } from "../../../src/logging/logger.js";
 import type { AnyPlugin } from "../../../src/plugins/plugin.js";
 import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
 import { EchoPlugin } from "../../../plugins/echo_plugin.js";
+import { pluginEnvironment } from "../../support/plugin_context.js";
 
-const echo = new EchoPlugin({ logger: silentLogger });
-const calculator = new CalculatorPlugin({ logger: silentLogger });
+const echo = new EchoPlugin(pluginEnvironment());
+const calculator = new CalculatorPlugin(pluginEnvironment());
 
 /** A plugin that only takes JSON input and has no formatReply. */
 const jsonOnly: AnyPlugin = {

@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../src/errors/app_error.js";
-import { silentLogger } from "../../../src/logging/logger.js";
-import { pluginContext } from "../../support/plugin_context.js";
+import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
 import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
 
-const plugin = new CalculatorPlugin({ logger: silentLogger });
+const plugin = new CalculatorPlugin(pluginEnvironment());
 
 const context = pluginContext();
 

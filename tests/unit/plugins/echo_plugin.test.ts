@@ -1,10 +1,9 @@
 import { describe, it, expect } from "vitest";
-import { silentLogger } from "../../../src/logging/logger.js";
-import { pluginContext } from "../../support/plugin_context.js";
+import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
 import type { AnyPlugin } from "../../../src/plugins/plugin.js";
 import { EchoPlugin } from "../../../plugins/echo_plugin.js";
 
-const plugin = new EchoPlugin({ logger: silentLogger });
+const plugin = new EchoPlugin(pluginEnvironment());
 
 const context = pluginContext();
 

@@ -1,18 +1,18 @@
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../src/errors/app_error.js";
-import { silentLogger } from "../../../src/logging/logger.js";
-import { pluginContext } from "../../support/plugin_context.js";
+import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
 import type { PluginContext, SessionMemoryView } from "../../../src/plugins/plugin.js";
 import { MemoryPlugin } from "../../../plugins/memory_plugin.js";
 
-const plugin = new MemoryPlugin({ logger: silentLogger });
+const plugin = new MemoryPlugin(pluginEnvironment());
 
 function sessionContext(sessionId = "s1", mem = new InProcessSessionMemory({ maxMessages: 50, ttlSeconds: 60 })) {
   const memory: SessionMemoryView = {
     sessionId,
     recent: (l) => mem.recent(sessionId, l),
     append: (m) => mem.append(sessionId, { ...m, at: new Date().toISOString() }),
+    clear: () => mem.clear(sessionId),
   };
   const context = pluginContext({ sessionId, memory });
   return { context, mem };
@@ -90,8 +90,13 @@ describe("MemoryPlugin", () => {
   });
 
   it.each<[string, unknown]>([
-    ["", { action: "read" }],
+    ["", { action: "list" }],
+    ["list", { action: "list" }],
+    ["list 3", { action: "list", limit: 3 }],
     ["read", { action: "read" }],
+    ["search Milk", { action: "search", query: "Milk" }],
+    ["clear", { action: "clear" }],
+    ["clear the table", { action: "note", text: "clear the table" }],
     ["read 5", { action: "read", limit: 5 }],
     ["note buy milk", { action: "note", text: "buy milk" }],
     ["buy milk", { action: "note", text: "buy milk" }],
@@ -132,5 +137,28 @@ describe("MemoryPlugin", () => {
     const { context } = sessionContext("s9");
     await run({ action: "note", text: "remember this" }, context);
     expect(plugin.formatReply(await run(plugin.inputFromText("read"), context))).toBe("note: remember this");
+  });
+
+  it("searches the session's messages case-insensitively, newest matches last", async () => {
+    const { context } = sessionContext("search");
+    await run({ action: "note", text: "buy MILK" }, context);
+    await run({ action: "note", text: "call Bob" }, context);
+    await run({ action: "note", text: "milk again" }, context);
+    const found = await run({ action: "search", query: "milk" }, context);
+    expect(found).toMatchObject({ query: "milk", matches: [{ content: "buy MILK" }, { content: "milk again" }] });
+    expect(plugin.formatReply(found)).toBe("note: buy MILK\nnote: milk again");
+    const limited = await run({ action: "search", query: "milk", limit: 1 }, context);
+    expect(limited).toMatchObject({ matches: [{ content: "milk again" }] });
+    expect(plugin.formatReply(await run({ action: "search", query: "zebra" }, context))).toMatch(/Nothing .* matches "zebra"/);
+  });
+
+  it("clears the session's memory and says how much it forgot", async () => {
+    const { context, mem } = sessionContext("clear");
+    await run({ action: "note", text: "one" }, context);
+    await run({ action: "note", text: "two" }, context);
+    const cleared = await run({ action: "clear" }, context);
+    expect(cleared).toEqual({ cleared: true, count: 2 });
+    expect(plugin.formatReply(cleared)).toBe("Cleared 2 messages from this session's memory.");
+    expect(await mem.recent("clear")).toEqual([]);
   });
 });

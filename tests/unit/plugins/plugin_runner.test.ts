@@ -7,6 +7,8 @@ import { InProcessSessionMemory } from "../../../src/memory/in_process_session_m
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
 import { PluginRunner } from "../../../src/plugins/plugin_runner.js";
+import { InProcessResultCache, type ResultCache } from "../../../src/cache/result_cache.js";
+import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
 type Behaviour = (data: { n: number }, context: PluginContext) => Promise<unknown>;
 
@@ -26,6 +28,7 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
     readonly name: string,
     private readonly behaviour: Behaviour,
     readonly timeoutMs?: number,
+    readonly cacheTtlSeconds?: number,
   ) {
     super();
   }
@@ -35,9 +38,22 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
   }
 }
 
-function runnerWith(plugins: AnyPlugin[], defaultTimeoutMs = 1000): PluginRunner {
+interface RunnerOptions {
+  defaultTimeoutMs?: number;
+  maxConcurrency?: number;
+  maxQueue?: number;
+  cache?: ResultCache;
+  audit?: RecordingAuditLog;
+}
+
+function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}): PluginRunner {
+  const { defaultTimeoutMs = 1000, maxConcurrency = 16, maxQueue = 64, cache = new InProcessResultCache(), audit = new RecordingAuditLog() } =
+    typeof options === "number" ? { defaultTimeoutMs: options } : options;
   const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
-  return new PluginRunner(new PluginRegistry(plugins, defaultTimeoutMs), memory, silentLogger, defaultTimeoutMs);
+  return new PluginRunner(
+    { registry: new PluginRegistry(plugins, defaultTimeoutMs), memory, audit, cache, logger: silentLogger },
+    { defaultTimeoutMs, maxConcurrency, maxQueue },
+  );
 }
 
 describe("PluginRunner", () => {
@@ -209,5 +225,96 @@ describe("PluginRunner", () => {
     expect(second.result).toEqual(["n=1", "n=2"]);
     const other = await runner.run({ plugin: "remember", data: { n: 3 }, sessionId: "s2" });
     expect(other.result).toEqual(["n=3"]);
+  });
+
+  it("answers plugin_busy when a plugin's slots and queue are full, and serves again once they drain", async () => {
+    const gates: (() => void)[] = [];
+    const slow = new ScriptedPlugin("slow", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
+    const other = new ScriptedPlugin("other", async ({ n }) => n);
+    const runner = runnerWith([slow, other], { maxConcurrency: 2, maxQueue: 1 });
+    const admitted = [1, 2, 3].map((n) => runner.run({ plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.run({ plugin: "slow", data: { n: 4 } }));
+    expect(busy.code).toBe("plugin_busy");
+    expect(busy.details).toMatchObject({ plugin: "slow", maxConcurrency: 2, maxQueue: 1 });
+    // One slow plugin does not hold up the others.
+    await expect(runner.run({ plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    gates.splice(0).forEach((open) => open());
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    gates.splice(0).forEach((open) => open());
+    expect((await Promise.all(admitted)).map((r) => r.result)).toEqual([1, 2, 3]);
+    const again = runner.run({ plugin: "slow", data: { n: 5 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    gates[0]!();
+    await expect(again).resolves.toMatchObject({ result: 5 });
+  });
+
+  it("counts the wait for a slot against the timeout", async () => {
+    const hang = new ScriptedPlugin("hang", () => new Promise(() => {}), 100);
+    const runner = runnerWith([hang], { maxConcurrency: 1, maxQueue: 5 });
+    const first = failureOf(runner.run({ plugin: "hang", data: { n: 1 } }));
+    const queued = await failureOf(runner.run({ plugin: "hang", data: { n: 2 } }));
+    expect(queued.code).toBe("plugin_timeout");
+    expect((await first).code).toBe("plugin_timeout");
+  });
+
+  it("serves a plugin that declares a cache TTL from the cache for the same input, keyed regardless of key order", async () => {
+    let executions = 0;
+    class Pure extends BasePlugin<{ a: number; b: number }, number> {
+      readonly name = "pure";
+      readonly description = "d";
+      readonly inputSchema = z.strictObject({ a: z.number(), b: z.number() });
+      readonly cacheTtlSeconds = 60;
+      async execute({ a, b }: { a: number; b: number }): Promise<number> {
+        executions++;
+        return a + b;
+      }
+    }
+    const cache = new InProcessResultCache();
+    const runner = runnerWith([new Pure()], { cache });
+    const first = await runner.run({ plugin: "pure", data: { a: 1, b: 2 } });
+    const second = await runner.run({ plugin: "pure", data: { b: 2, a: 1 } });
+    const other = await runner.run({ plugin: "pure", data: { a: 2, b: 2 } });
+    expect([first.cached, second.cached, other.cached]).toEqual([false, true, false]);
+    expect([first.result, second.result, other.result]).toEqual([3, 3, 4]);
+    expect(executions).toBe(2);
+  });
+
+  it("never caches plugins without a TTL, nor failed runs", async () => {
+    let calls = 0;
+    const plugin = new ScriptedPlugin("impure", async ({ n }) => {
+      calls++;
+      if (n < 0) throw new AppError("invalid_input", "negative");
+      return calls;
+    });
+    const cached = new ScriptedPlugin("cached", async ({ n }) => {
+      calls++;
+      if (n < 0) throw new AppError("invalid_input", "negative");
+      return n;
+    }, undefined, 60);
+    const runner = runnerWith([plugin, cached]);
+    await runner.run({ plugin: "impure", data: { n: 1 } });
+    expect((await runner.run({ plugin: "impure", data: { n: 1 } })).cached).toBe(false);
+    await failureOf(runner.run({ plugin: "cached", data: { n: -1 } }));
+    await failureOf(runner.run({ plugin: "cached", data: { n: -1 } }));
+    expect(calls).toBe(4);
+  });
+
+  it("still runs the plugin when the cache cannot be reached", async () => {
+    const broken: ResultCache = { get: () => Promise.reject(new Error("down")), set: () => Promise.reject(new Error("down")) };
+    const plugin = new ScriptedPlugin("cached", async ({ n }) => n, undefined, 60);
+    await expect(runnerWith([plugin], { cache: broken }).run({ plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
+  });
+
+  it("lets a plugin clear its session's memory, and records the clearing in the audit log", async () => {
+    const audit = new RecordingAuditLog();
+    const plugin = new ScriptedPlugin("forget", async (_data, context) => {
+      await context.memory!.append({ role: "note", content: "x" });
+      await context.memory!.clear();
+      return (await context.memory!.recent()).length;
+    });
+    const run = await runnerWith([plugin], { audit }).run({ plugin: "forget", data: { n: 1 }, sessionId: "s9" });
+    expect(run.result).toBe(0);
+    expect(audit.of("s9")).toMatchObject([{ type: "memory_cleared", runId: run.runId }]);
   });
 });

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it, expect } from "vitest";
-import { silentLogger } from "../../../../src/logging/logger.js";
 import {
   RegistryError,
   pluginModuleOf,
@@ -12,6 +11,7 @@ import {
   scanPluginFolder,
 } from "../../../../src/plugins/registry/registry_source.js";
 import { pluginClasses, pluginNames } from "../../../../plugins/index.js";
+import { pluginEnvironment } from "../../../support/plugin_context.js";
 
 const pluginsFolder = fileURLToPath(new URL("../../../../plugins/", import.meta.url));
 
@@ -51,7 +51,7 @@ describe("the checked-in registry", () => {
     expect(pluginClasses.length).toBe(pluginNames.length);
     expect(pluginClasses.length).toBeGreaterThan(0);
     pluginClasses.forEach((Cls, index) => {
-      expect(new Cls({ logger: silentLogger }).name, `plugin class #${index} (${Cls.name})`).toBe(pluginNames[index]);
+      expect(new Cls(pluginEnvironment()).name, `plugin class #${index} (${Cls.name})`).toBe(pluginNames[index]);
     });
   });
 
