@@ -2,17 +2,23 @@
 import type { PluginClass } from "../src/plugins/plugin.js";
 import { CalculatorPlugin } from "./calculator_plugin.js";
 import { EchoPlugin } from "./echo_plugin.js";
+import { HuggingfacePlugin } from "./huggingface_plugin.js";
 import { MemoryPlugin } from "./memory_plugin.js";
+import { ShellPlugin } from "./shell_plugin.js";
 
 /** Every plugin, in file-name order; the name each is registered under is the file name before `_plugin`. */
 export const pluginClasses: readonly PluginClass[] = [
   CalculatorPlugin,
   EchoPlugin,
+  HuggingfacePlugin,
   MemoryPlugin,
+  ShellPlugin,
 ];
 
 export const pluginNames: readonly string[] = [
   "calculator",
   "echo",
+  "huggingface",
   "memory",
+  "shell",
 ];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
+import { pluginNames } from "../../plugins/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
@@ -50,7 +51,7 @@ describe("GET /api/plugins", () => {
     const result = await call("GET", "/api/plugins");
     expect(result.status).toBe(200);
     const byName = Object.fromEntries(result.body.plugins.map((p: any) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual(["calculator", "echo", "memory"]);
+    expect(Object.keys(byName).sort()).toEqual([...pluginNames].sort());
     expect(byName.echo).toMatchObject({ aliases: ["test"], timeoutMs: 5000, inputSchema: { type: "object", required: ["text"] } });
     expect(byName.calculator.inputSchema.properties.expression.type).toBe("string");
     expect(typeof byName.memory.description).toBe("string");

@@ -105,6 +105,24 @@ describe("the bundled CLI (npm run plugin)", () => {
     expect(result.stdout.trim()).toBe("14");
   });
 
+  it("shuts its plugins down on SIGINT, so a running command does not outlive it", async () => {
+    const marker = `30.${process.pid}${Date.now() % 1000}`;
+    child = spawn(process.execPath, [cliBundle, "run", "shell", `sleep ${marker}`], {
+      env: bareEnvironment({ SHELL_PLUGIN_ALLOWED_COMMANDS: "sleep", SHELL_PLUGIN_TIMEOUT_MS: "60000" }),
+      stdio: "pipe",
+    });
+    const running = () => spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").some((l) => l.trim() === `sleep ${marker}`);
+    const deadline = Date.now() + 10_000;
+    while (!running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(running()).toBe(true);
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(running()).toBe(false);
+  });
+
   it("reports a failing run with its code and a non-zero exit", () => {
     const result = cli("run", "calculator", "1/0");
     expect(result.status).toBe(1);
