@@ -6,10 +6,11 @@ import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
 import type { Services } from "../services.js";
+import { writeResponse } from "./response_writer.js";
 import { RouteTable } from "./route_table.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
-const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+const { HttpRequest, InvocationContext } = azureFunctions;
 
 export interface LocalHostOptions {
   readonly functions: readonly HttpFunction[];
@@ -77,11 +78,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       functionName: fn.name,
       logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
     });
-    const result = await fn.handler(request, context, services);
-    const response = new HttpResponse(result);
-    res.statusCode = response.status;
-    response.headers.forEach((value, name) => res.setHeader(name, value));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    await writeResponse(res, await fn.handler(request, context, services));
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -146,8 +146,9 @@ export class PluginRunner {
     if (!policy) {
       // Aggressive: the caller is answered at the deadline even if the plugin ignores its abort signal.
       // The timeout is outside the bulkhead, so time spent waiting for a slot counts too.
+      // abortOnReturn off: aborting a signal after every successful run builds an exception each time.
       policy = wrap(
-        timeout(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, TimeoutStrategy.Aggressive),
+        timeout(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
         bulkhead(this.limits.maxConcurrency, this.limits.maxQueue),
       );
       this.policies.set(plugin.name, policy);

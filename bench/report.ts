@@ -1,0 +1,290 @@
+/** Turns the measurements into the console table and bench/results.md. */
+import { cpus, release, totalmem, type as osType } from "node:os";
+import type { LatencySample } from "./audit.js";
+import type { LoadResult, LoadSettings } from "./load.js";
+import { median, ratio } from "./stats.js";
+
+export type RowKind = "bare" | "floor" | "host";
+
+export interface Row {
+  readonly id: string;
+  readonly label: string;
+  readonly request: string;
+  readonly kind: RowKind;
+  readonly result: LoadResult;
+}
+
+export interface AuditCheck {
+  readonly sessions: number;
+  /** 2xx responses autocannon counted in the measured run. */
+  readonly autocannon2xx: number;
+  /** Distinct runIds in those 2xx response bodies: the runs the host acknowledged. */
+  readonly acknowledged: number;
+  /** Acknowledged runIds that are in the audit log. */
+  readonly found: number;
+  readonly missing: number;
+  /** Successful plugin_run entries in the log whose response the client never saw (in flight when the run stopped). */
+  readonly unacknowledgedInLog: number;
+  readonly entriesRead: number;
+  readonly pagesRead: number;
+  readonly readMs: number;
+}
+
+export interface WriteCost {
+  /** createEntity against Azurite from this process, one at a time. */
+  readonly direct: LatencySample;
+  /** One echo at a time through the host, without and with a session (the difference is the audit write as the host pays it). */
+  readonly hostWithout: LatencySample;
+  readonly hostWith: LatencySample;
+}
+
+export interface ColdStart {
+  readonly withStorageMs: readonly number[];
+  readonly withoutStorageMs: readonly number[];
+  readonly pollMs: number;
+}
+
+export interface Report {
+  readonly date: Date;
+  readonly settings: LoadSettings;
+  readonly rows: readonly Row[];
+  readonly audit: AuditCheck;
+  readonly writeCost: WriteCost;
+  readonly coldStart: ColdStart;
+  /** CPU other processes used in the second before the run, in cores. */
+  readonly background: number | undefined;
+  readonly totalSeconds: number;
+}
+
+export interface Target {
+  readonly pass: boolean;
+  readonly text: string;
+}
+
+const targetShare = 0.8;
+const targetP99Ms = 10;
+
+export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; os: string } {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? "unknown",
+    cores: list.length,
+    memoryGiB: totalmem() / 1024 ** 3,
+    node: process.version,
+    os: `${osType()} ${release()}`,
+  };
+}
+
+function rowById(rows: readonly Row[], id: string): Row | undefined {
+  return rows.find((r) => r.id === id);
+}
+
+export function ratios(rows: readonly Row[], row: Row): { vsBare: number | undefined; vsFloor: number | undefined } {
+  const bare = rowById(rows, "bare")?.result.requestsPerSecond;
+  const floor = rowById(rows, "floor")?.result.requestsPerSecond;
+  return {
+    vsBare: row.kind === "bare" ? undefined : ratio(row.result.requestsPerSecond, bare),
+    vsFloor: row.kind === "host" ? ratio(row.result.requestsPerSecond, floor) : undefined,
+  };
+}
+
+export function target(rows: readonly Row[]): Target {
+  const echo = rowById(rows, "echo");
+  const floor = rowById(rows, "floor");
+  if (!echo || !floor) return { pass: false, text: "MISS: the echo or adapter-floor row is missing" };
+  const ofFloor = echo.result.requestsPerSecond / floor.result.requestsPerSecond;
+  const p99 = echo.result.p99Ms;
+  const shareOk = ofFloor >= targetShare;
+  const p99Ok = p99 < targetP99Ms;
+  const clean = echo.result.non2xx === 0 && echo.result.errors === 0;
+  const pass = shareOk && p99Ok && clean;
+  const parts = [
+    `${fmtRps(echo.result.requestsPerSecond)} req/s = ${pct(ofFloor)} of the adapter floor's ${fmtRps(floor.result.requestsPerSecond)} (needs ≥ ${pct(targetShare)}: ${shareOk ? "met" : "not met"})`,
+    `p99 ${fmtMs(p99)} ms (needs < ${targetP99Ms} ms: ${p99Ok ? "met" : "not met"})`,
+  ];
+  if (!clean) parts.push(`${echo.result.non2xx} non-2xx and ${echo.result.errors} errors`);
+  const noisy = [floor, echo].filter((r) => (r.result.cpu.others ?? 0) > disturbedAbove);
+  if (noisy.length > 0) parts.push(`measured while other processes used CPU (${noisy.map((r) => `${r.label}: others ${share(r.result.cpu.others)}`).join(", ")}) — repeat on an idle machine`);
+  return { pass, text: `${pass ? "PASS" : "MISS"}: echo without a session: ${parts.join("; ")}` };
+}
+
+function fmtRps(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+function fmtMs(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : "n/a";
+}
+
+function pct(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? "–" : `${(value * 100).toFixed(0)}%`;
+}
+
+function share(value: number | undefined): string {
+  return value === undefined ? "n/a" : `${(value * 100).toFixed(0)}%`;
+}
+
+function cpuText(result: LoadResult): string {
+  const { server, client, azurite } = result.cpu.processes;
+  const parts = [`server ${share(server)}`, `client ${share(client)}`];
+  if (azurite !== undefined && azurite > 0.02) parts.push(`Azurite ${share(azurite)}`);
+  if (result.cpu.others !== undefined) parts.push(`others ${share(result.cpu.others)}`);
+  return parts.join(", ");
+}
+
+/** The console version: one line per row. */
+export function consoleTable(rows: readonly Row[]): string {
+  const header = ["row", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs bare", "vs floor", "CPU (share of one core)"];
+  const lines = rows.map((row) => {
+    const r = ratios(rows, row);
+    return [
+      row.label,
+      fmtRps(row.result.requestsPerSecond),
+      fmtMs(row.result.p50Ms),
+      fmtMs(row.result.p99Ms),
+      String(row.result.non2xx),
+      String(row.result.errors),
+      pct(r.vsBare),
+      pct(r.vsFloor),
+      cpuText(row.result),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [format(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(format)].join("\n");
+}
+
+/** Server CPU time per answered request, in µs. */
+export function cpuPerRequestUs(result: LoadResult): number | undefined {
+  const server = result.cpu.processes.server;
+  return server === undefined || !(result.requestsPerSecond > 0) ? undefined : (server * 1e6) / result.requestsPerSecond;
+}
+
+function fmtUs(value: number | undefined): string {
+  return value === undefined ? "n/a" : `${Math.round(value)} µs`;
+}
+
+/** Other processes using more than this many cores during a row make its figures unreliable. */
+export const disturbedAbove = 0.1;
+
+/** What held each row back, read from the CPU each process used. */
+export function boundOf(row: Row, cores: number): string {
+  const { server, client, azurite } = row.result.cpu.processes;
+  const { others, serverRunQueueWait, steal } = row.result.cpu;
+  const total = (server ?? 0) + (client ?? 0) + (azurite ?? 0) + (others ?? 0);
+  const inFlightMs = row.result.requestsPerSecond > 0 ? (32 * 1000) / row.result.requestsPerSecond : Number.NaN;
+  const used =
+    `server ${share(server)} of a core = ${fmtUs(cpuPerRequestUs(row.result))} of server CPU per request, autocannon ${share(client)}` +
+    (azurite !== undefined && azurite > 0.02 ? `, Azurite ${share(azurite)}` : "") +
+    (others !== undefined ? `, other processes ${share(others)}` : "") +
+    `; ${share(total / cores)} of the machine` +
+    (serverRunQueueWait !== undefined ? `; the server's main thread waited for a free CPU ${share(serverRunQueueWait)} of the time` : "") +
+    (steal !== undefined && steal > 0.02 ? `; hypervisor steal ${share(steal)}` : "");
+  const disturbed = others !== undefined && others > disturbedAbove ? " — disturbed: other processes on this machine used CPU during this row, so the figure is lower than the machine can do" : "";
+  if (total >= 0.9 * cores) {
+    const busiest = (
+      [
+        ["the server", server ?? 0],
+        ["autocannon", client ?? 0],
+        ["Azurite", azurite ?? 0],
+        ["other processes", others ?? 0],
+      ] as const
+    ).toSorted((a, b) => b[1] - a[1]);
+    return `machine CPU — all ${cores} cores busy, the largest share is ${busiest[0]![0]}'s (${used})${disturbed}`;
+  }
+  if (server !== undefined && server >= 0.9) return `the server's CPU — its one JavaScript thread is saturated (${used})${disturbed}`;
+  if (client !== undefined && client >= 0.9) return `the load generator's CPU — the server could go faster than this figure (${used})${disturbed}`;
+  if (azurite !== undefined && azurite >= 0.9) return `Azurite's CPU (${used})${disturbed}`;
+  return `no process saturated a core (${used}); each request was in flight ${fmtMs(inFlightMs)} ms on average (32 connections / req/s), so waiting, not CPU, set the rate${disturbed}`;
+}
+
+export function markdown(report: Report): string {
+  const m = machine();
+  const { settings, rows, audit, writeCost, coldStart } = report;
+  const t = target(rows);
+  const lines: string[] = [];
+  lines.push("# Benchmark results", "");
+  lines.push(`Written by \`npm run bench\` (bench/run.ts) on ${report.date.toISOString()}; the whole run took ${report.totalSeconds.toFixed(0)} s. Every run overwrites this file.`, "");
+  lines.push("## Machine", "");
+  lines.push(`- CPU: ${m.cpu}, ${m.cores} logical cores`);
+  lines.push(`- Memory: ${m.memoryGiB.toFixed(1)} GiB`);
+  lines.push(`- Node: ${m.node}`);
+  lines.push(`- OS: ${m.os}`, "");
+  lines.push("## Settings", "");
+  lines.push(
+    `- autocannon ${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.durationSeconds} s measured after a ${settings.warmupSeconds} s warm-up with the same settings (discarded); identical for every row.`,
+  );
+  lines.push("- req/s: autocannon's average of its per-second samples. Latency: autocannon's own per-response times of the 2xx responses, percentiles by nearest rank (not its histogram, which rounds to whole ms).");
+  lines.push("- Every server is its own process; autocannon runs in the benchmark process. CPU is each process's user+system time during the measured run (from /proc), as a share of one core; Node's GC and libuv threads count towards their process, so a share can pass 100%.");
+  lines.push("- Local host: `node dist/src/host/start.js --local`, LOG_LEVEL=warn, no REDIS_URL (in-process memory), STORAGE_CONNECTION_STRING pointing at an Azurite in a separate process.");
+  lines.push(
+    `- Other processes on the machine used ${report.background === undefined ? "an unknown share" : share(report.background)} of a core in the second before the run; the "others" CPU of each row is what they used during it.`,
+  );
+  const disturbed = rows.filter((r) => r.result.cpu.others !== undefined && r.result.cpu.others > disturbedAbove);
+  if (disturbed.length > 0) {
+    lines.push(
+      `- **Warning: ${disturbed.length} of ${rows.length} rows ran while other processes used more than ${share(disturbedAbove)} of a core** (${disturbed.map((r) => `${r.label}: ${share(r.result.cpu.others)}`).join(", ")}): those figures are lower and noisier than this machine can do. Run again on an idle machine before drawing conclusions.`,
+    );
+  }
+  lines.push("");
+  lines.push("## Load", "");
+  lines.push("| row | request | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors | vs bare | vs floor | CPU (share of one core) |");
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const row of rows) {
+    const r = ratios(rows, row);
+    const codes = row.result.non2xx > 0 ? ` (${Object.entries(row.result.statusCodes).filter(([c]) => !c.startsWith("2")).map(([c, n]) => `${c}×${n}`).join(", ")})` : "";
+    lines.push(
+      `| ${row.label} | ${row.request} | ${fmtRps(row.result.requestsPerSecond)} | ${fmtMs(row.result.p50Ms)} | ${fmtMs(row.result.p99Ms)} | ${row.result.ok2xx} | ${row.result.non2xx}${codes} | ${row.result.errors} | ${pct(r.vsBare)} | ${pct(r.vsFloor)} | ${cpuText(row.result)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(`**Target** (echo without a session at ≥ 80% of the adapter floor's req/s, p99 < 10 ms at ${settings.connections} connections): **${t.text}**`, "");
+  lines.push("## Audit log of row (d)", "");
+  const verdict = audit.missing === 0 && audit.acknowledged > 0 && audit.acknowledged === audit.autocannon2xx ? "OK" : "FAIL";
+  lines.push(`- ${verdict}: ${audit.acknowledged} runs acknowledged (2xx with a runId; autocannon counted ${audit.autocannon2xx} 2xx), ${audit.found} of them found in the audit log, ${audit.missing} missing.`);
+  lines.push(
+    `- ${audit.unacknowledgedInLog} further successful runs are in the log without an acknowledgement the client saw: requests still in flight when autocannon closed its connections (at most one per connection; allowed — the guarantee is that nothing acknowledged is missing).`,
+  );
+  lines.push(`- Read back through \`GET /api/memory/audit/{sessionId}?limit=200\` with \`cursor\`: ${audit.sessions} sessions, ${audit.entriesRead} entries, ${audit.pagesRead} pages in ${(audit.readMs / 1000).toFixed(1)} s.`, "");
+  lines.push("## Cost of one audit write", "");
+  lines.push(`- \`createEntity\` against Azurite from the benchmark process, one at a time (${writeCost.direct.count} writes): p50 ${fmtMs(writeCost.direct.p50Ms)} ms, p99 ${fmtMs(writeCost.direct.p99Ms)} ms.`);
+  lines.push(
+    `- One echo at a time through the host (${writeCost.hostWith.count} each): without a session p50 ${fmtMs(writeCost.hostWithout.p50Ms)} ms, with a session p50 ${fmtMs(writeCost.hostWith.p50Ms)} ms — the audit write adds ${fmtMs(writeCost.hostWith.p50Ms - writeCost.hostWithout.p50Ms)} ms per request when nothing else runs.`,
+    "",
+  );
+  lines.push("## Cold start", "");
+  const stats = (values: readonly number[]) =>
+    values.length === 0 ? "n/a" : `min ${Math.min(...values).toFixed(0)} ms, median ${median(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
+  lines.push(`Spawn of \`node dist/src/host/start.js --local\` to the first 200 of \`GET /api/plugins\`, polled every ${coldStart.pollMs} ms.`, "");
+  lines.push(`- With STORAGE_CONNECTION_STRING set to the running Azurite (${coldStart.withStorageMs.length} starts): ${stats(coldStart.withStorageMs)} (${coldStart.withStorageMs.map((v) => v.toFixed(0)).join(", ")} ms).`);
+  lines.push(`- Without storage configured (the host starts Azurite in its own process first; ${coldStart.withoutStorageMs.length} start): ${coldStart.withoutStorageMs.map((v) => `${v.toFixed(0)} ms`).join(", ")}.`, "");
+  lines.push("## What bounds each figure", "");
+  lines.push(...boundsParagraph(report, m.cores));
+  lines.push("");
+  return lines.join("\n");
+}
+
+export function boundsParagraph(report: Report, cores: number): string[] {
+  const { rows, writeCost, coldStart } = report;
+  const out: string[] = [];
+  for (const row of rows) out.push(`- **${row.label}**: ${boundOf(row, cores)}.`);
+  const d = rowById(rows, "session");
+  const echo = rowById(rows, "echo");
+  if (d && echo) {
+    const added = writeCost.hostWith.p50Ms - writeCost.hostWithout.p50Ms;
+    const inFlight = (32 * 1000) / d.result.requestsPerSecond;
+    const latencyBound = (32 * 1000) / Math.max(writeCost.hostWith.p50Ms, 0.001);
+    const cpuEcho = cpuPerRequestUs(echo.result);
+    const cpuSession = cpuPerRequestUs(d.result);
+    const cpuAdded = cpuEcho !== undefined && cpuSession !== undefined ? cpuSession - cpuEcho : undefined;
+    out.push(
+      `- **Row (d) against (a)**: ${pct(d.result.requestsPerSecond / echo.result.requestsPerSecond)} of its req/s. Latency is not the limit: one audit write takes ${fmtMs(writeCost.direct.p50Ms)} ms (p50, SDK straight to idle Azurite) and adds ${fmtMs(added)} ms to a lone request through the host, so 32 connections waiting on nothing but that could reach about ${fmtRps(latencyBound)} req/s (32 / ${fmtMs(writeCost.hostWith.p50Ms)} ms); under load a request was in flight ${fmtMs(inFlight)} ms. CPU is: the host's CPU per request rises from ${fmtUs(cpuEcho)} in (a) to ${fmtUs(cpuSession)} in (d), i.e. the audit write costs the host about ${fmtUs(cpuAdded)} of its own CPU (the Tables SDK request pipeline), with the host at ${share(d.result.cpu.processes.server)} of a core and Azurite at ${share(d.result.cpu.processes.azurite)}.`,
+    );
+  }
+  if (coldStart.withStorageMs.length > 0 && coldStart.withoutStorageMs.length > 0) {
+    out.push(
+      `- **Cold start**: with storage configured it is process start, loading the bundle and building the services (median ${median(coldStart.withStorageMs).toFixed(0)} ms); without storage the in-process Azurite start adds about ${(median(coldStart.withoutStorageMs) - median(coldStart.withStorageMs)).toFixed(0)} ms.`,
+    );
+  }
+  return out;
+}
