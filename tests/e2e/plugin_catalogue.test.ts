@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
@@ -67,10 +67,16 @@ describe("every plugin answers through HTTP, chat /run and the CLI", () => {
     expect((await chat("/run memory search BLUE", sessionId)).body.reply.split("\n")).toEqual(["note: blue car", "user: /run memory search BLUE"]);
     expect((await execute("memory", { action: "list", limit: 1 }, sessionId)).body.result.messages).toHaveLength(1);
     expect((await chat("/run memory clear", sessionId)).body.reply).toMatch(/^Cleared/);
-    // The CLI has no storage configured here, so a run that needs a session's audit log says why it cannot.
-    const result = await cli({}, "run", "memory", "list", "--session", sessionId);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/storage_unavailable/);
+    // Through the CLI, on the same Redis memory and audit log as the API.
+    const storage = { REDIS_URL: inject("redisUrl"), STORAGE_CONNECTION_STRING: inject("storageConnectionString"), SESSION_MEMORY_KEY_PREFIX: services.config.memory.keyPrefix, AUDIT_TABLE_NAME: services.config.audit.tableName };
+    const noted = await cli(storage, "run", "memory", "note from the cli", "--session", sessionId);
+    expect(noted.status, noted.stderr).toBe(0);
+    expect((await cli(storage, "run", "memory", "list", "--session", sessionId)).stdout).toContain("note: from the cli");
+    expect((await execute("memory", { action: "search", query: "from the cli" }, sessionId)).body.result.matches).toHaveLength(1);
+    // Without storage, a run that must be audited says why it cannot.
+    const unaudited = await cli({}, "run", "memory", "list", "--session", sessionId);
+    expect(unaudited.status).toBe(1);
+    expect(unaudited.stderr).toMatch(/storage_unavailable/);
   });
 
   it("shell (openinterpreter): runs an allowed command without a shell", async () => {
