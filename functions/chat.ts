@@ -1,22 +1,31 @@
 import { z } from "zod";
-import { jsonResponse } from "../src/http/api_response.js";
+import { errorResponse, jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
+import { eventStreamHeaders, serverSentEvents } from "../src/http/server_sent_events.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 
 const chatBody = z.strictObject({
   message: z.string().trim().min(1, "message must not be empty").max(32_000),
   sessionId: z.unknown().optional(),
+  stream: z.boolean().optional(),
 });
 
 export const chat = defineHttpFunction({
   name: "chat",
   methods: ["POST"],
   route: "chat",
-  handler: async (request, _context, services) => {
+  handler: async (request, context, services) => {
     const body = await readJsonBody(request, chatBody, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
-    const answer = await services.chat.handle({ message: body.message, sessionId });
-    return jsonResponse(200, answer);
+    const wantsStream = body.stream ?? (request.headers.get("accept") ?? "").includes("text/event-stream");
+    if (!wantsStream) return jsonResponse(200, await services.chat.handle({ message: body.message, sessionId }));
+
+    const events = services.chat.events({ message: body.message, sessionId }, true);
+    // Everything up to the first event (validation, storing the message) still fails as plain JSON.
+    const first = await events.next();
+    if (first.done) throw new Error("the chat answered nothing");
+    const logger = services.logger.child({ function: "chat", invocationId: context.invocationId });
+    return { status: 200, headers: eventStreamHeaders, body: serverSentEvents(first.value, events, (error) => errorResponse(error, logger)) };
   },
 });

@@ -7,6 +7,6 @@ export const health = defineHttpFunction({
   route: "health",
   handler: async (_request, _context, services) => {
     const report = await services.health.check();
-    return jsonResponse(report.status === "ok" ? 200 : 503, report, { "cache-control": "no-store" });
+    return jsonResponse(report.status === "unhealthy" ? 503 : 200, report, { "cache-control": "no-store" });
   },
 });

@@ -14,6 +14,9 @@ const storage = requireStorage(config);
 let services: Services | undefined;
 const getServices = (): Services => (services ??= createServices(config, { plugins: pluginClasses, storage }));
 
+// Chat replies are streamed as server-sent events.
+app.setup({ enableHttpStream: true });
+
 for (const fn of httpFunctions) {
   app.http(fn.name, {
     methods: [...fn.methods],

@@ -5,6 +5,10 @@ import { TableAuditLog } from "./audit/table_audit_log.js";
 import { UnconfiguredAuditLog } from "./audit/unconfigured_audit_log.js";
 import { createAzureCredential, createStorageClients } from "./azure/storage_clients.js";
 import { ChatService } from "./chat/chat_service.js";
+import { Conversation } from "./chat/conversation.js";
+import { AppError } from "./errors/app_error.js";
+import type { ChatModel } from "./llm/chat_model.js";
+import { createChatModel } from "./llm/create_chat_model.js";
 import type { AppConfig, StorageConfig } from "./config/config.js";
 import { HealthCheck } from "./health/health_check.js";
 import { createLogger, type Logger } from "./logging/logger.js";
@@ -12,7 +16,7 @@ import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
 import { createRedisClient } from "./memory/redis_client.js";
 import { RedisSessionMemory } from "./memory/redis_session_memory.js";
 import type { SessionMemory } from "./memory/session_memory.js";
-import type { PluginClass } from "./plugins/plugin.js";
+import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
 import { PluginExecution } from "./plugins/plugin_execution.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
 import { PluginRunner } from "./plugins/plugin_runner.js";
@@ -39,6 +43,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** Replaces the audit log; for unit tests of the layers above it. */
   readonly audit?: AuditLog;
+  /** Replaces the configured language model; for unit tests of the conversation. */
+  readonly chatModel?: ChatModel;
 }
 
 export function createServices(config: AppConfig, options: ServiceOptions): Services {
@@ -51,8 +57,21 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     (options.storage
       ? new TableAuditLog(createStorageClients(options.storage, lazyCredential).table(config.audit.tableName))
       : new UnconfiguredAuditLog());
+  const model = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
+  // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
+  let conversation: Conversation | undefined;
+  const agent: AgentRunner = {
+    run: async (instruction, { sessionId, signal }) => {
+      if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
+      const turns = conversation.run({ history: [], message: instruction, sessionId, excludeTools: ["agent"], stream: false, signal });
+      for (;;) {
+        const next = await turns.next();
+        if (next.done) return next.value;
+      }
+    },
+  };
   const plugins = options.plugins.map(
-    (Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings }),
+    (Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings, agent }),
   );
   const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
   const runner = new PluginRunner(
@@ -60,6 +79,8 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
   );
   const execution = new PluginExecution(runner, audit);
+  conversation = model ? new Conversation(model, registry, execution, audit, config.chat) : undefined;
+  const history = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars };
   return {
     config,
     logger,
@@ -68,8 +89,8 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     registry,
     runner,
     execution,
-    chat: new ChatService(memory.store, audit, runner, execution),
-    health: new HealthCheck(config.version, memory.store, audit, logger),
+    chat: new ChatService(memory.store, audit, runner, execution, conversation, history),
+    health: new HealthCheck(config.version, memory.store, audit, model, logger),
     close: async () => {
       await runner.shutdown();
       await memory.store.close();

@@ -1,5 +1,5 @@
 /** What happened in a session, in the order it happened. The audit log is append-only. */
-export type AuditEventType = "user_message" | "reply" | "plugin_run" | "memory_cleared";
+export type AuditEventType = "user_message" | "reply" | "tool_call" | "plugin_run" | "memory_cleared";
 
 export interface AuditEvent {
   readonly type: AuditEventType;

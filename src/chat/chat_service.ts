@@ -5,7 +5,12 @@ import { newSessionId } from "../memory/session_id.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 import type { PluginExecution } from "../plugins/plugin_execution.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
+import type { ChatEvent, ChatReply } from "./chat_events.js";
+import type { Conversation } from "./conversation.js";
+import { historyForModel } from "./history.js";
 import { inputFromCommandText, parseRunCommand, replyText } from "./run_command.js";
+
+export type { ChatEvent, ChatReply } from "./chat_events.js";
 
 export interface ChatRequest {
   readonly message: string;
@@ -13,19 +18,16 @@ export interface ChatRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface ChatReply {
-  readonly sessionId: string;
-  readonly reply: string;
-  readonly source: "plugin" | "llm";
-  readonly plugin?: string;
-  readonly result?: unknown;
-  readonly runId?: string;
+export interface ChatHistoryLimits {
+  readonly maxMessages: number;
+  readonly maxChars: number;
 }
 
 /**
- * The chat dispatcher: `/run <plugin> <input>` runs a plugin directly; anything else is for the
- * LLM. The user's message is remembered and audited before anything else happens, so that it is
- * kept even when the answer fails.
+ * The chat dispatcher: `/run <plugin> <input>` runs a plugin directly; anything else goes to
+ * the LLM, with the session's memory as context, and the LLM may call plugins as tools. The
+ * user's message is remembered and audited before anything else happens, so that it is kept
+ * even when the answer fails; the reply is stored once it is complete.
  */
 export class ChatService {
   constructor(
@@ -33,17 +35,32 @@ export class ChatService {
     private readonly audit: AuditLog,
     private readonly runner: PluginRunner,
     private readonly execution: PluginExecution,
+    /** Undefined when no LLM is configured: free text then answers llm_unavailable. */
+    private readonly conversation: Conversation | undefined,
+    private readonly history: ChatHistoryLimits,
   ) {}
 
   async handle(request: ChatRequest): Promise<ChatReply> {
+    for await (const event of this.events(request, false)) if (event.type === "reply") return event.reply;
+    throw new AppError("internal_error", "the message was not answered");
+  }
+
+  /** The answer as events: session, then tokens and tool calls as they happen, then the reply. */
+  async *events(request: ChatRequest, stream: boolean): AsyncGenerator<ChatEvent, void> {
     const sessionId = request.sessionId ?? newSessionId();
+    const previous = this.conversation ? await this.memory.recent(sessionId, this.history.maxMessages) : [];
     const userMessage: MemoryMessage = { role: "user", content: request.message, at: new Date().toISOString() };
     await Promise.all([
       this.memory.append(sessionId, userMessage),
       this.audit.append(sessionId, { type: "user_message", content: request.message }),
     ]);
+    yield { type: "session", sessionId };
     try {
-      return await this.answer(sessionId, request);
+      const command = parseRunCommand(request.message);
+      const reply = command
+        ? await this.runCommand(sessionId, command.plugin, command.inputText, request.signal)
+        : yield* this.askModel(sessionId, request, previous, stream);
+      yield { type: "reply", reply };
     } catch (error) {
       const failure = error instanceof AppError ? error : new AppError("internal_error", "the message could not be answered", { cause: error });
       await this.audit.append(sessionId, { type: "reply", outcome: failure.code, errorMessage: failure.message });
@@ -52,20 +69,40 @@ export class ChatService {
     }
   }
 
-  private async answer(sessionId: string, request: ChatRequest): Promise<ChatReply> {
-    const command = parseRunCommand(request.message);
-    if (!command) {
+  private async runCommand(sessionId: string, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
+    const plugin = this.runner.resolve(pluginName);
+    const data = inputFromCommandText(plugin, inputText);
+    const run = await this.execution.execute({ plugin: plugin.name, data, sessionId, signal });
+    const reply = replyText(plugin, run.result);
+    await this.remember(sessionId, reply, "plugin", run.plugin, run.runId);
+    return { sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
+  }
+
+  private async *askModel(
+    sessionId: string,
+    request: ChatRequest,
+    previous: readonly MemoryMessage[],
+    stream: boolean,
+  ): AsyncGenerator<ChatEvent, ChatReply> {
+    if (!this.conversation) {
       throw new AppError("llm_unavailable", "no language model is configured; use /run <plugin> <input> to run a plugin");
     }
-    const plugin = this.runner.resolve(command.plugin);
-    const data = inputFromCommandText(plugin, command.inputText);
-    const run = await this.execution.execute({ plugin: plugin.name, data, sessionId, signal: request.signal });
-    const reply = replyText(plugin, run.result);
+    const outcome = yield* this.conversation.run({
+      history: historyForModel(previous, this.history),
+      message: request.message,
+      sessionId,
+      stream,
+      signal: request.signal,
+    });
+    await this.remember(sessionId, outcome.reply, "llm");
+    return { sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };
+  }
+
+  private async remember(sessionId: string, reply: string, source: "plugin" | "llm", plugin?: string, runId?: string): Promise<void> {
     await Promise.all([
-      this.memory.append(sessionId, { role: "assistant", content: reply, plugin: run.plugin, at: new Date().toISOString() }),
-      this.audit.append(sessionId, { type: "reply", content: reply, source: "plugin", plugin: run.plugin, runId: run.runId, outcome: "success" }),
+      this.memory.append(sessionId, { role: "assistant", content: reply, plugin, at: new Date().toISOString() }),
+      this.audit.append(sessionId, { type: "reply", content: reply, source, plugin, runId, outcome: "success" }),
     ]);
-    return { sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
   }
 }
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import packageJson from "../../package.json" with { type: "json" };
 
 /** Settings whose values must never appear in an error message or a log line. */
-const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL", "HF_TOKEN"]);
+const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL", "HF_TOKEN", "AZURE_OPENAI_API_KEY"]);
 
 // App Service and local.settings.json commonly carry empty strings for unset values.
 const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
@@ -73,8 +73,38 @@ const environmentSchema = z
     ),
     HF_TIMEOUT_MS: integer("HF_TIMEOUT_MS", 100, 5 * 60 * 1000, 20_000),
     HF_MAX_RETRIES: integer("HF_MAX_RETRIES", 0, 10, 3),
+    LLM_PROVIDER: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z.enum(["ollama", "azure-openai", "none"], { error: "LLM_PROVIDER must be ollama, azure-openai or none" }).optional(),
+    ),
+    OLLAMA_BASE_URL: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "OLLAMA_BASE_URL must be an http(s) URL" }),
+    OLLAMA_MODEL: z.preprocess((v) => (v === "" || v === undefined ? "llama3.1" : v), z.string().min(1).max(200)),
+    AZURE_OPENAI_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
+      message: "AZURE_OPENAI_ENDPOINT must be an http(s) URL such as https://<resource>.openai.azure.com",
+    }),
+    AZURE_OPENAI_DEPLOYMENT: optionalText,
+    AZURE_OPENAI_API_VERSION: z.preprocess((v) => (v === "" || v === undefined ? "2024-10-21" : v), z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "AZURE_OPENAI_API_VERSION must look like 2024-10-21")),
+    AZURE_OPENAI_API_KEY: optionalText,
+    LLM_TIMEOUT_MS: integer("LLM_TIMEOUT_MS", 100, 10 * 60 * 1000, 60_000),
+    LLM_MAX_RETRIES: integer("LLM_MAX_RETRIES", 0, 10, 2),
+    CHAT_SYSTEM_PROMPT: z.preprocess(
+      (v) => (v === "" || v === undefined ? defaultSystemPrompt : v),
+      z.string().max(20_000, "CHAT_SYSTEM_PROMPT must be at most 20000 characters"),
+    ),
+    CHAT_HISTORY_MAX_MESSAGES: integer("CHAT_HISTORY_MAX_MESSAGES", 0, 1000, 20),
+    CHAT_HISTORY_MAX_CHARS: integer("CHAT_HISTORY_MAX_CHARS", 0, 1_000_000, 16_000),
+    CHAT_MAX_TOOL_STEPS: integer("CHAT_MAX_TOOL_STEPS", 1, 50, 5),
   })
   .superRefine((env, ctx) => {
+    const provider = env.LLM_PROVIDER;
+    if (provider === "ollama" && !env.OLLAMA_BASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["OLLAMA_BASE_URL"], message: "OLLAMA_BASE_URL must be set when LLM_PROVIDER is ollama" });
+    }
+    if ((provider === "azure-openai" || env.AZURE_OPENAI_ENDPOINT) && provider !== "none" && provider !== "ollama") {
+      for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT"] as const) {
+        if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be set to use Azure OpenAI` });
+      }
+    }
     if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env.STORAGE_BLOB_ENDPOINT) {
       ctx.addIssue({
         code: "custom",
@@ -91,6 +121,24 @@ const environmentSchema = z
       });
     }
   });
+
+const defaultSystemPrompt =
+  "You are the assistant of a chat application. Answer briefly and accurately. When a tool can give an exact answer " +
+  "(arithmetic, the session's memory, a command), call it instead of guessing, and base your answer on its result.";
+
+export type LlmConfig =
+  | { readonly provider: "none" }
+  | { readonly provider: "ollama"; readonly baseUrl: string; readonly model: string; readonly timeoutMs: number; readonly maxRetries: number }
+  | {
+      readonly provider: "azure-openai";
+      readonly endpoint: string;
+      readonly deployment: string;
+      readonly apiVersion: string;
+      /** For local use only; in Azure the Managed Identity gets a token instead. */
+      readonly apiKey: string | undefined;
+      readonly timeoutMs: number;
+      readonly maxRetries: number;
+    };
 
 export type StorageConfig =
   | { kind: "connectionString"; connectionString: string }
@@ -112,6 +160,15 @@ export interface AppConfig {
   /** Undefined when nothing is configured: the local host then starts Azurite in-process. */
   readonly storage: StorageConfig | undefined;
   readonly azure: { readonly clientId: string | undefined };
+  readonly llm: LlmConfig;
+  readonly chat: {
+    readonly systemPrompt: string;
+    /** The most recent messages of the session given to the model, bounded by count and by characters. */
+    readonly historyMaxMessages: number;
+    readonly historyMaxChars: number;
+    /** Model turns that may call tools before the loop gives up. */
+    readonly maxToolSteps: number;
+  };
   readonly audit: { readonly tableName: string };
   readonly plugins: {
     readonly defaultTimeoutMs: number;
@@ -165,6 +222,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     storage: storageFrom(env),
     azure: { clientId: env.AZURE_CLIENT_ID },
+    llm: llmFrom(env),
+    chat: {
+      systemPrompt: env.CHAT_SYSTEM_PROMPT,
+      historyMaxMessages: env.CHAT_HISTORY_MAX_MESSAGES,
+      historyMaxChars: env.CHAT_HISTORY_MAX_CHARS,
+      maxToolSteps: env.CHAT_MAX_TOOL_STEPS,
+    },
     audit: { tableName: env.AUDIT_TABLE_NAME },
     plugins: {
       defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS,
@@ -187,6 +251,24 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       },
     },
   };
+}
+
+/** An explicit LLM_PROVIDER wins; otherwise Azure OpenAI when its endpoint is set, then Ollama, then none. */
+function llmFrom(env: z.infer<typeof environmentSchema>): LlmConfig {
+  const provider = env.LLM_PROVIDER ?? (env.AZURE_OPENAI_ENDPOINT ? "azure-openai" : env.OLLAMA_BASE_URL ? "ollama" : "none");
+  const limits = { timeoutMs: env.LLM_TIMEOUT_MS, maxRetries: env.LLM_MAX_RETRIES };
+  if (provider === "ollama") return { provider, baseUrl: env.OLLAMA_BASE_URL!, model: env.OLLAMA_MODEL, ...limits };
+  if (provider === "azure-openai") {
+    return {
+      provider,
+      endpoint: env.AZURE_OPENAI_ENDPOINT!,
+      deployment: env.AZURE_OPENAI_DEPLOYMENT!,
+      apiVersion: env.AZURE_OPENAI_API_VERSION,
+      apiKey: env.AZURE_OPENAI_API_KEY,
+      ...limits,
+    };
+  }
+  return { provider: "none" };
 }
 
 function storageFrom(env: z.infer<typeof environmentSchema>): StorageConfig | undefined {

@@ -17,6 +17,7 @@ export const errorCodes = {
   internal_error: 500,
   plugin_failed: 500,
   upstream_unavailable: 502,
+  llm_step_limit: 502,
   llm_unavailable: 503,
   memory_unavailable: 503,
   storage_unavailable: 503,

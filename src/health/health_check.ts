@@ -1,17 +1,19 @@
 import type { AuditLog } from "../audit/audit_event.js";
 import { describeThrown } from "../errors/app_error.js";
+import type { ChatModel } from "../llm/chat_model.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 
 export type CheckStatus = "ok" | "down" | "not_configured";
 
 export interface HealthReport {
-  readonly status: "ok" | "unhealthy";
+  /** "degraded": the required dependencies are up, the configured LLM is not (chat /run still works). */
+  readonly status: "ok" | "degraded" | "unhealthy";
   readonly version: string;
   readonly checks: {
     readonly redis: { status: CheckStatus; kind: string };
     readonly storage: { status: CheckStatus };
-    readonly llm: { status: CheckStatus };
+    readonly llm: { status: CheckStatus; provider?: string; model?: string };
   };
 }
 
@@ -23,16 +25,26 @@ export class HealthCheck {
     private readonly version: string,
     private readonly memory: SessionMemory,
     private readonly audit: AuditLog,
+    private readonly model: ChatModel | undefined,
     private readonly logger: Logger,
   ) {}
 
   async check(): Promise<HealthReport> {
-    const [redis, storage] = await Promise.all([this.probe("redis", () => this.memory.ping()), this.probe("storage", () => this.audit.ping())]);
+    const model = this.model;
+    const [redis, storage, llm] = await Promise.all([
+      this.probe("redis", () => this.memory.ping()),
+      this.probe("storage", () => this.audit.ping()),
+      model ? this.probe("llm", () => model.ping(AbortSignal.timeout(checkTimeoutMs))) : Promise.resolve<CheckStatus>("not_configured"),
+    ]);
     const healthy = redis === "ok" && storage === "ok";
     return {
-      status: healthy ? "ok" : "unhealthy",
+      status: !healthy ? "unhealthy" : llm === "down" ? "degraded" : "ok",
       version: this.version,
-      checks: { redis: { status: redis, kind: this.memory.kind }, storage: { status: storage }, llm: { status: "not_configured" } },
+      checks: {
+        redis: { status: redis, kind: this.memory.kind },
+        storage: { status: storage },
+        llm: model ? { status: llm, provider: model.provider, model: model.model } : { status: llm },
+      },
     };
   }
 

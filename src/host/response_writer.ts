@@ -1,4 +1,6 @@
 import type { ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import azureFunctions, { type Cookie, type HttpResponseInit } from "@azure/functions";
 import { serialize } from "cookie";
 
@@ -30,7 +32,13 @@ export async function writeResponse(res: ServerResponse, result: HttpResponseIni
   response.headers.forEach((value, name) => res.setHeader(name, value));
   // HttpResponse keeps cookies apart from its headers; the Functions host turns them into Set-Cookie.
   if (response.cookies.length > 0) res.setHeader("set-cookie", response.cookies.map(setCookie));
-  res.end(Buffer.from(await response.arrayBuffer()));
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  // Streamed as it is produced (server-sent events); a client that leaves cancels the source.
+  res.flushHeaders();
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res).catch(() => {});
 }
 
 function setCookie(cookie: Cookie): string {

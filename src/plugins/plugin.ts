@@ -32,10 +32,17 @@ export interface PluginContext {
   readonly memory: SessionMemoryView | undefined;
 }
 
+/** Runs one instruction through the same LLM and tool loop as chat. */
+export interface AgentRunner {
+  /** Fails with llm_unavailable when no language model is configured or it cannot be reached. */
+  run(instruction: string, options: { sessionId: string | undefined; signal: AbortSignal }): Promise<{ reply: string; toolCalls: number }>;
+}
+
 /** Settings handed to plugin constructors; plugins never read the environment themselves. */
 export interface PluginEnvironment {
   readonly logger: Logger;
   readonly settings: PluginSettings;
+  readonly agent: AgentRunner;
 }
 
 export interface Plugin<Input = unknown, Output = unknown> {

@@ -45,7 +45,15 @@ export interface RunnerLimits {
 }
 
 /** Error codes a plugin may raise itself; anything else it throws is reported as plugin_failed. */
-const codesPluginsMayRaise = new Set(["invalid_input", "plugin_failed", "plugin_disabled", "command_not_allowed", "upstream_unavailable"]);
+const codesPluginsMayRaise = new Set([
+  "invalid_input",
+  "plugin_failed",
+  "plugin_disabled",
+  "command_not_allowed",
+  "upstream_unavailable",
+  "llm_unavailable",
+  "llm_step_limit",
+]);
 
 /**
  * Runs plugins so that none of them can break the process: input is validated against the

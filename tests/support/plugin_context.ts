@@ -1,6 +1,7 @@
 import { loadConfig } from "../../src/config/config.js";
 import { silentLogger } from "../../src/logging/logger.js";
-import type { PluginContext, PluginEnvironment, PluginSettings } from "../../src/plugins/plugin.js";
+import { AppError } from "../../src/errors/app_error.js";
+import type { AgentRunner, PluginContext, PluginEnvironment, PluginSettings } from "../../src/plugins/plugin.js";
 
 /** The context a plugin gets from the runner, for calling a plugin directly in a unit test. */
 export function pluginContext(overrides: Partial<PluginContext> = {}): PluginContext {
@@ -8,7 +9,11 @@ export function pluginContext(overrides: Partial<PluginContext> = {}): PluginCon
 }
 
 /** What a plugin constructor gets: the default settings, with the given environment variables applied. */
-export function pluginEnvironment(environment: Record<string, string> = {}): PluginEnvironment {
+export function pluginEnvironment(environment: Record<string, string> = {}, agent: AgentRunner = noAgent): PluginEnvironment {
   const settings: PluginSettings = loadConfig(environment).plugins.settings;
-  return { logger: silentLogger, settings };
+  return { logger: silentLogger, settings, agent };
 }
+
+const noAgent: AgentRunner = {
+  run: () => Promise.reject(new AppError("llm_unavailable", "no language model in this test")),
+};

@@ -18,6 +18,7 @@ const expectedStatus: Record<ErrorCode, number> = {
   command_not_allowed: 403,
   plugin_busy: 429,
   upstream_unavailable: 502,
+  llm_step_limit: 502,
   not_found: 404,
   plugin_not_found: 404,
   method_not_allowed: 405,

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { BasePlugin, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
+
+const agentInput = z.strictObject({
+  instruction: z.string().trim().min(1).max(4000).describe("What to do, in plain words; the agent may use the other tools to do it."),
+});
+
+type AgentInput = z.infer<typeof agentInput>;
+type AgentResult = { reply: string; toolCalls: number };
+
+/**
+ * Runs one instruction through the language model and the tool loop, so that `/run agent ...`
+ * and event-triggered runs can use the model. It is never offered to the model as a tool itself.
+ */
+export class AgentPlugin extends BasePlugin<AgentInput, AgentResult> {
+  readonly name = "agent";
+  readonly description =
+    "Carries out an instruction with the language model, which may call the other tools (calculator, memory, ...) to do it, and returns its answer.";
+  readonly inputSchema = agentInput;
+  // Several model turns and tool runs; still well inside the 230 s an HTTP-triggered function may take.
+  readonly timeoutMs = 120_000;
+
+  constructor(private readonly environment: PluginEnvironment) {
+    super();
+  }
+
+  async execute(data: AgentInput, context: PluginContext): Promise<AgentResult> {
+    return this.environment.agent.run(data.instruction, { sessionId: context.sessionId, signal: context.signal });
+  }
+
+  inputFromText(text: string): AgentInput {
+    return { instruction: text };
+  }
+
+  formatReply(result: AgentResult): string {
+    return result.reply;
+  }
+}

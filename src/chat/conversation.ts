@@ -1,0 +1,125 @@
+import type { AuditLog } from "../audit/audit_event.js";
+import { AppError } from "../errors/app_error.js";
+import type { ChatModel, LlmMessage, LlmResponse, LlmTool, LlmToolCall } from "../llm/chat_model.js";
+import type { PluginExecution } from "../plugins/plugin_execution.js";
+import type { PluginRegistry } from "../plugins/plugin_registry.js";
+import type { ChatEvent } from "./chat_events.js";
+
+export interface ConversationLimits {
+  readonly systemPrompt: string;
+  readonly maxToolSteps: number;
+}
+
+export interface ConversationInput {
+  /** The session's earlier messages, already bounded (see historyForModel). */
+  readonly history: readonly LlmMessage[];
+  readonly message: string;
+  readonly sessionId: string | undefined;
+  /** Tools that must not be offered (the agent does not offer itself). */
+  readonly excludeTools?: readonly string[];
+  readonly stream: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ConversationOutcome {
+  readonly reply: string;
+  readonly toolCalls: number;
+}
+
+// A tool result longer than this is cut before it goes back to the model.
+const maxToolResultChars = 8000;
+
+/**
+ * The LLM and tool loop ("tool-based dispatch"): every plugin is offered as a tool with its JSON
+ * Schema; each call runs through the same execution path as /run (validation, timeout, limits,
+ * audit), its result goes back to the model, and the loop repeats up to the step limit. A call
+ * to an unknown tool or with invalid arguments is answered to the model as a tool error, so it
+ * can correct itself. Each call is written to the audit log, so the timeline shows why the
+ * answer is what it is.
+ */
+export class Conversation {
+  constructor(
+    private readonly model: ChatModel,
+    private readonly registry: PluginRegistry,
+    private readonly execution: PluginExecution,
+    private readonly audit: AuditLog,
+    private readonly limits: ConversationLimits,
+  ) {}
+
+  async *run(input: ConversationInput): AsyncGenerator<ChatEvent, ConversationOutcome> {
+    const tools = this.tools(input.excludeTools ?? []);
+    const messages: LlmMessage[] = [
+      ...(this.limits.systemPrompt ? [{ role: "system" as const, content: this.limits.systemPrompt }] : []),
+      ...input.history,
+      { role: "user", content: input.message },
+    ];
+    let toolCalls = 0;
+    for (let step = 0; ; step++) {
+      const response = yield* this.turn({ messages, tools, signal: input.signal }, input.stream);
+      if (response.toolCalls.length === 0) return { reply: response.content, toolCalls };
+      if (step >= this.limits.maxToolSteps) {
+        throw new AppError("llm_step_limit", `the model was still calling tools after ${this.limits.maxToolSteps} steps`, {
+          details: { maxToolSteps: this.limits.maxToolSteps },
+        });
+      }
+      messages.push({ role: "assistant", content: response.content, toolCalls: response.toolCalls });
+      for (const call of response.toolCalls) {
+        toolCalls++;
+        yield { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
+        const answer = await this.callTool(call, input.sessionId, input.signal);
+        yield { type: "tool_result", id: call.id, name: call.name, ...answer.event };
+        messages.push({ role: "tool", toolCallId: call.id, name: call.name, content: answer.content });
+      }
+    }
+  }
+
+  private async *turn(request: { messages: LlmMessage[]; tools: LlmTool[]; signal: AbortSignal | undefined }, stream: boolean): AsyncGenerator<ChatEvent, LlmResponse> {
+    if (!stream) return await this.model.complete(request);
+    for await (const event of this.model.stream(request)) {
+      if (event.type === "token") yield { type: "token", text: event.text };
+      else return event.response;
+    }
+    throw new AppError("llm_unavailable", "the language model ended its answer without finishing it");
+  }
+
+  private tools(excluded: readonly string[]): LlmTool[] {
+    return this.registry
+      .describe()
+      .filter((plugin) => !excluded.includes(plugin.name))
+      .map((plugin) => ({ name: plugin.name, description: plugin.description, parameters: plugin.inputSchema }));
+  }
+
+  /** Runs one tool call; never throws for the model's mistakes, which are answered as tool errors. */
+  private async callTool(
+    call: LlmToolCall,
+    sessionId: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string } }> {
+    const refuse = async (code: string, message: string) => {
+      if (sessionId) {
+        await this.audit.append(sessionId, { type: "tool_call", plugin: call.name, input: call.arguments, outcome: code, errorMessage: message });
+      }
+      return { content: `error (${code}): ${message}`, event: { outcome: code, error: message } };
+    };
+    if (call.argumentsError !== undefined) return refuse("invalid_input", `the arguments are not valid JSON: ${call.argumentsError}`);
+    if (!this.registry.resolve(call.name)) {
+      const available = this.registry.list().map((p) => p.name).join(", ");
+      return refuse("plugin_not_found", `there is no tool named "${call.name}"; the tools are: ${available}`);
+    }
+    if (sessionId) await this.audit.append(sessionId, { type: "tool_call", plugin: call.name, input: call.arguments });
+    try {
+      const run = await this.execution.execute({ plugin: call.name, data: call.arguments ?? {}, sessionId, signal });
+      return { content: cut(JSON.stringify(run.result)), event: { outcome: "success", result: run.result } };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      // Platform failures end the conversation; what the model can fix goes back to it.
+      if (["storage_unavailable", "memory_unavailable"].includes(error.code)) throw error;
+      const detail = error.details === undefined ? "" : ` ${cut(JSON.stringify(error.details), 2000)}`;
+      return { content: `error (${error.code}): ${error.message}${detail}`, event: { outcome: error.code, error: error.message } };
+    }
+  }
+}
+
+function cut(text: string, max = maxToolResultChars): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[cut at ${max} characters]`;
+}

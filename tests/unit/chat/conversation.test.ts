@@ -1,0 +1,174 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { pluginClasses } from "../../../plugins/index.js";
+import { loadConfig } from "../../../src/config/config.js";
+import { silentLogger } from "../../../src/logging/logger.js";
+import { createServices, type Services } from "../../../src/services.js";
+import { failureOf } from "../../support/failure_of.js";
+import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
+import { RecordingAuditLog } from "../../support/recording_audit_log.js";
+
+let llm: LlmStandIn;
+let services: Services | undefined;
+
+beforeAll(async () => {
+  llm = await LlmStandIn.start();
+});
+beforeEach(() => llm.reset());
+afterEach(async () => {
+  await services?.close();
+});
+afterAll(async () => {
+  await llm.close();
+});
+
+/** The app's own services and Ollama client, talking to the stand-in model. */
+function build(environment: Record<string, string> = {}) {
+  const audit = new RecordingAuditLog();
+  services = createServices(loadConfig({ LOG_LEVEL: "error", OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "tool-model", LLM_MAX_RETRIES: "0", ...environment }), {
+    plugins: pluginClasses,
+    storage: undefined,
+    logger: silentLogger,
+    audit,
+  });
+  return { services, audit };
+}
+
+describe("chat with a language model", () => {
+  it("answers with the session's memory as context, after a configurable system prompt", async () => {
+    llm.script(reply.text("Hello Ada."), reply.text("Your name is Ada."));
+    const { services } = build({ CHAT_SYSTEM_PROMPT: "Be terse." });
+    await services.chat.handle({ message: "I am Ada", sessionId: "s1" });
+    const answer = await services.chat.handle({ message: "Who am I?", sessionId: "s1" });
+    expect(answer).toMatchObject({ sessionId: "s1", reply: "Your name is Ada.", source: "llm", toolCalls: 0 });
+    expect(llm.chatRequests[1]!.body).toMatchObject({ model: "tool-model" });
+    expect(llm.chatRequests[1]!.messages).toEqual([
+      { role: "system", content: "Be terse." },
+      { role: "user", content: "I am Ada" },
+      { role: "assistant", content: "Hello Ada." },
+      { role: "user", content: "Who am I?" },
+    ]);
+  });
+
+  it("bounds the history by count and by characters, keeping the newest", async () => {
+    llm.script(reply.text("a"), reply.text("b"), reply.text("c"));
+    const { services } = build({ CHAT_HISTORY_MAX_MESSAGES: "3" });
+    for (const message of ["one", "two", "three"]) await services.chat.handle({ message, sessionId: "s2" });
+    expect(llm.chatRequests[2]!.messages.filter((m) => m.role !== "system")).toEqual([
+      { role: "assistant", content: "a" },
+      { role: "user", content: "two" },
+      { role: "assistant", content: "b" },
+      { role: "user", content: "three" },
+    ]);
+    await services.close();
+
+    llm.reset();
+    llm.script(reply.text("x"), reply.text("y"));
+    const small = build({ CHAT_HISTORY_MAX_CHARS: "5" }).services;
+    await small.chat.handle({ message: "a long first message", sessionId: "s3" });
+    await small.chat.handle({ message: "next", sessionId: "s3" });
+    expect(llm.chatRequests[1]!.messages.filter((m) => m.role !== "system")).toEqual([
+      { role: "assistant", content: "x" },
+      { role: "user", content: "next" },
+    ]);
+  });
+
+  it("offers every plugin as a tool with its JSON Schema", async () => {
+    llm.script(reply.text("ok"));
+    const { services } = build();
+    await services.chat.handle({ message: "hi" });
+    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(services.registry.describe().map((p) => p.name).sort());
+    const tools = llm.chatRequests[0]!.body?.tools ?? [];
+    expect(tools.find((t) => t.function.name === "calculator")?.function.parameters).toMatchObject({ type: "object", required: ["expression"] });
+  });
+
+  it("runs a tool call through the runner and gives the model its result: 17*23 is 391", async () => {
+    llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) => reply.text(`17*23 = ${request.toolResults[0]?.content}`));
+    const { services, audit } = build();
+    const answer = await services.chat.handle({ message: "What is 17*23? Use the calculator.", sessionId: "s4" });
+    expect(answer).toMatchObject({ reply: "17*23 = 391", source: "llm", toolCalls: 1 });
+    expect(llm.chatRequests[1]!.messages.slice(-2)).toMatchObject([
+      { role: "assistant", tool_calls: [{ function: { name: "calculator", arguments: { expression: "17*23" } } }] },
+      { role: "tool", tool_name: "calculator", content: "391" },
+    ]);
+    expect(audit.of("s4").map((e) => [e.type, e.plugin ?? e.content])).toEqual([
+      ["user_message", "What is 17*23? Use the calculator."],
+      ["tool_call", "calculator"],
+      ["plugin_run", "calculator"],
+      ["reply", "17*23 = 391"],
+    ]);
+    expect(audit.of("s4")[2]).toMatchObject({ input: { expression: "17*23" }, result: 391, outcome: "success" });
+  });
+
+  it("answers bad arguments, unknown tools and unreadable JSON to the model as tool errors, so it can correct itself", async () => {
+    llm.script(
+      reply.toolCall("calculator", { expr: "1+1" }),
+      reply.toolCall("weather", {}),
+      reply.toolCall("calculator", '{"expression": ', { raw: true }),
+      reply.toolCall("calculator", { expression: "1+1" }),
+      reply.text("2"),
+    );
+    const { services, audit } = build();
+    expect((await services.chat.handle({ message: "1+1?", sessionId: "s5" })).reply).toBe("2");
+    const told = llm.chatRequests.slice(1).map((r) => r.messages.at(-1)?.content);
+    expect(told[0]).toMatch(/^error \(invalid_input\).*expression/);
+    expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: .*calculator/);
+    expect(told[2]).toMatch(/^error \(invalid_input\): the arguments are not valid JSON/);
+    expect(told[3]).toBe("2");
+    const outcomes = audit.of("s5").filter((e) => e.type === "tool_call").map((e) => e.outcome ?? "ran");
+    expect(outcomes).toEqual(["ran", "plugin_not_found", "invalid_input", "ran"]);
+  });
+
+  it("stops a model that keeps calling tools at the step limit with llm_step_limit", async () => {
+    llm.answerEveryRequestWith(reply.toolCall("echo", { text: "again" }));
+    const { services, audit } = build({ CHAT_MAX_TOOL_STEPS: "3" });
+    const error = await failureOf(services.chat.handle({ message: "loop", sessionId: "s6" }));
+    expect(error.code).toBe("llm_step_limit");
+    expect(llm.chatRequests).toHaveLength(4);
+    expect(audit.of("s6").filter((e) => e.type === "plugin_run")).toHaveLength(3);
+    expect(audit.of("s6").at(-1)).toMatchObject({ type: "reply", outcome: "llm_step_limit" });
+  });
+
+  it.each([
+    ["answers 500", reply.serverError(), {}],
+    ["does not answer in time", reply.delay(2000), { LLM_TIMEOUT_MS: "200" }],
+  ] as const)("answers llm_unavailable when the model %s, keeping the user's message in memory and the audit log", async (_label, failure, settings) => {
+    llm.answerEveryRequestWith(failure);
+    const { services, audit } = build({ LLM_MAX_RETRIES: "1", ...settings });
+    const error = await failureOf(services.chat.handle({ message: "are you there?", sessionId: "s7" }));
+    expect(error.code).toBe("llm_unavailable");
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(llm.url);
+    expect(llm.chatRequests).toHaveLength(2);
+    expect((await services.memory.recent("s7")).map((m) => m.content)).toEqual(["are you there?"]);
+    expect(audit.of("s7").map((e) => [e.type, e.outcome])).toEqual([
+      ["user_message", undefined],
+      ["reply", "llm_unavailable"],
+    ]);
+  });
+
+  it("streams tokens, tool calls and the reply as events, and stores the full reply once complete", async () => {
+    llm.script(reply.toolCall("calculator", { expression: "2+2" }), reply.text("It is 4.", { chunks: ["It ", "is ", "4."] }));
+    const { services } = build();
+    const events = [];
+    for await (const event of services.chat.events({ message: "2+2?", sessionId: "s8" }, true)) events.push(event);
+    expect(events.map((e) => e.type)).toEqual(["session", "tool_call", "tool_result", "token", "token", "token", "reply"]);
+    expect(events.flatMap((e) => (e.type === "token" ? [e.text] : []))).toEqual(["It ", "is ", "4."]);
+    expect(events[2]).toMatchObject({ type: "tool_result", name: "calculator", outcome: "success", result: 4 });
+    expect(llm.chatRequests.every((r) => r.stream)).toBe(true);
+    expect((await services.memory.recent("s8")).map((m) => [m.role, m.content])).toEqual([
+      ["user", "2+2?"],
+      ["assistant", "It is 4."],
+    ]);
+  });
+
+  it("runs /run without the model, and /run agent through it without offering the agent to itself", async () => {
+    llm.script(reply.toolCall("calculator", { expression: "6*7" }), reply.text("42, by the calculator."));
+    const { services, audit } = build();
+    expect((await services.chat.handle({ message: "/run echo direct", sessionId: "s9" })).reply).toBe("direct");
+    expect(llm.chatRequests).toHaveLength(0);
+    const agent = await services.chat.handle({ message: "/run agent multiply 6 by 7", sessionId: "s9" });
+    expect(agent).toMatchObject({ reply: "42, by the calculator.", source: "plugin", plugin: "agent" });
+    expect(llm.chatRequests[0]!.toolNames).not.toContain("agent");
+    expect(llm.chatRequests[0]!.lastUserMessage).toBe("multiply 6 by 7");
+    expect(audit.of("s9").filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
+  });
+});
