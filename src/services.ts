@@ -80,7 +80,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   );
   const execution = new PluginExecution(runner, audit);
   conversation = model ? new Conversation(model, registry, execution, audit, config.chat) : undefined;
-  const history = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars };
+  const chatLimits = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars, timeoutMs: config.chat.timeoutMs };
   return {
     config,
     logger,
@@ -89,7 +89,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     registry,
     runner,
     execution,
-    chat: new ChatService(memory.store, audit, runner, execution, conversation, history),
+    chat: new ChatService(memory.store, audit, runner, execution, conversation, chatLimits),
     health: new HealthCheck(config.version, memory.store, audit, model, logger),
     close: async () => {
       await runner.shutdown();

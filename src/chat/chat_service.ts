@@ -18,9 +18,11 @@ export interface ChatRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface ChatHistoryLimits {
+export interface ChatLimits {
   readonly maxMessages: number;
   readonly maxChars: number;
+  /** The whole answer to one message must come within this. */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export class ChatService {
     private readonly execution: PluginExecution,
     /** Undefined when no LLM is configured: free text then answers llm_unavailable. */
     private readonly conversation: Conversation | undefined,
-    private readonly history: ChatHistoryLimits,
+    private readonly limits: ChatLimits,
   ) {}
 
   async handle(request: ChatRequest): Promise<ChatReply> {
@@ -48,7 +50,9 @@ export class ChatService {
   /** The answer as events: session, then tokens and tool calls as they happen, then the reply. */
   async *events(request: ChatRequest, stream: boolean): AsyncGenerator<ChatEvent, void> {
     const sessionId = request.sessionId ?? newSessionId();
-    const previous = this.conversation ? await this.memory.recent(sessionId, this.history.maxMessages) : [];
+    const previous = this.conversation ? await this.memory.recent(sessionId, this.limits.maxMessages) : [];
+    const deadline = AbortSignal.timeout(this.limits.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const userMessage: MemoryMessage = { role: "user", content: request.message, at: new Date().toISOString() };
     await Promise.all([
       this.memory.append(sessionId, userMessage),
@@ -58,11 +62,15 @@ export class ChatService {
     try {
       const command = parseRunCommand(request.message);
       const reply = command
-        ? await this.runCommand(sessionId, command.plugin, command.inputText, request.signal)
-        : yield* this.askModel(sessionId, request, previous, stream);
+        ? await this.runCommand(sessionId, command.plugin, command.inputText, signal)
+        : yield* this.askModel(sessionId, request.message, previous, stream, signal);
       yield { type: "reply", reply };
     } catch (error) {
-      const failure = error instanceof AppError ? error : new AppError("internal_error", "the message could not be answered", { cause: error });
+      const failure = deadline.aborted
+        ? new AppError("llm_unavailable", `the answer did not come within ${this.limits.timeoutMs} ms`, { details: { timeoutMs: this.limits.timeoutMs } })
+        : error instanceof AppError
+          ? error
+          : new AppError("internal_error", "the message could not be answered", { cause: error });
       await this.audit.append(sessionId, { type: "reply", outcome: failure.code, errorMessage: failure.message });
       // A caller that did not send a session id still needs it to continue or to read the audit.
       throw new AppError(failure.code, failure.message, { details: { ...asObject(failure.details), sessionId }, cause: failure.cause });
@@ -80,19 +88,20 @@ export class ChatService {
 
   private async *askModel(
     sessionId: string,
-    request: ChatRequest,
+    message: string,
     previous: readonly MemoryMessage[],
     stream: boolean,
+    signal: AbortSignal,
   ): AsyncGenerator<ChatEvent, ChatReply> {
     if (!this.conversation) {
       throw new AppError("llm_unavailable", "no language model is configured; use /run <plugin> <input> to run a plugin");
     }
     const outcome = yield* this.conversation.run({
-      history: historyForModel(previous, this.history),
-      message: request.message,
+      history: historyForModel(previous, this.limits),
+      message,
       sessionId,
       stream,
-      signal: request.signal,
+      signal,
     });
     await this.remember(sessionId, outcome.reply, "llm");
     return { sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };

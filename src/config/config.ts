@@ -94,6 +94,8 @@ const environmentSchema = z
     CHAT_HISTORY_MAX_MESSAGES: integer("CHAT_HISTORY_MAX_MESSAGES", 0, 1000, 20),
     CHAT_HISTORY_MAX_CHARS: integer("CHAT_HISTORY_MAX_CHARS", 0, 1_000_000, 16_000),
     CHAT_MAX_TOOL_STEPS: integer("CHAT_MAX_TOOL_STEPS", 1, 50, 5),
+    // Azure ends an HTTP-triggered function at 230 s; the answer must come before that.
+    CHAT_TIMEOUT_MS: integer("CHAT_TIMEOUT_MS", 1000, 225_000, 200_000),
   })
   .superRefine((env, ctx) => {
     const provider = env.LLM_PROVIDER;
@@ -168,6 +170,8 @@ export interface AppConfig {
     readonly historyMaxChars: number;
     /** Model turns that may call tools before the loop gives up. */
     readonly maxToolSteps: number;
+    /** The whole answer, every model turn and tool run included. */
+    readonly timeoutMs: number;
   };
   readonly audit: { readonly tableName: string };
   readonly plugins: {
@@ -228,6 +232,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       historyMaxMessages: env.CHAT_HISTORY_MAX_MESSAGES,
       historyMaxChars: env.CHAT_HISTORY_MAX_CHARS,
       maxToolSteps: env.CHAT_MAX_TOOL_STEPS,
+      timeoutMs: env.CHAT_TIMEOUT_MS,
     },
     audit: { tableName: env.AUDIT_TABLE_NAME },
     plugins: {

@@ -23,6 +23,12 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   if (!config.memory.redisUrl) {
     logger.info("session memory: REDIS_URL is not set, using in-process memory (kept only while this process runs)");
   }
+  const llm = config.llm;
+  logger.info(
+    llm.provider === "none"
+      ? "chat: no language model configured (OLLAMA_BASE_URL or AZURE_OPENAI_ENDPOINT), free text answers llm_unavailable; /run works"
+      : `chat: ${llm.provider === "ollama" ? `Ollama model ${llm.model}` : `Azure OpenAI deployment ${llm.deployment}`}`,
+  );
 
   const func = argv.includes("--local") ? undefined : findExecutable("func", environment.PATH);
   if (func) {

@@ -172,3 +172,15 @@ describe("chat with a language model", () => {
     expect(audit.of("s9").filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
   });
 });
+
+describe("the chat deadline", () => {
+  it("ends an answer that takes longer than CHAT_TIMEOUT_MS with llm_unavailable, whatever the retries", async () => {
+    llm.answerEveryRequestWith(reply.delay(800));
+    const { services, audit } = build({ CHAT_TIMEOUT_MS: "1000", LLM_TIMEOUT_MS: "700", LLM_MAX_RETRIES: "5" });
+    const started = Date.now();
+    const error = await failureOf(services.chat.handle({ message: "slow?", sessionId: "d1" }));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toMatchObject({ code: "llm_unavailable", message: "the answer did not come within 1000 ms" });
+    expect(audit.of("d1").at(-1)).toMatchObject({ type: "reply", outcome: "llm_unavailable" });
+  });
+});

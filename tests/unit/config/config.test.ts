@@ -193,3 +193,35 @@ describe("requireStorage", () => {
     expect(requireStorage(config)).toBe(config.storage);
   });
 });
+
+describe("loadConfig language model", () => {
+  it("has none by default, and picks the provider from what is configured", () => {
+    expect(loadConfig({}).llm).toEqual({ provider: "none" });
+    expect(loadConfig({ OLLAMA_BASE_URL: "http://localhost:11434" }).llm).toMatchObject({ provider: "ollama", baseUrl: "http://localhost:11434", model: "llama3.1" });
+    expect(
+      loadConfig({ OLLAMA_BASE_URL: "http://localhost:11434", AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com", AZURE_OPENAI_DEPLOYMENT: "d" }).llm,
+    ).toMatchObject({ provider: "azure-openai", endpoint: "https://r.openai.azure.com", deployment: "d", apiVersion: "2024-10-21", apiKey: undefined });
+    expect(loadConfig({ LLM_PROVIDER: "none", OLLAMA_BASE_URL: "http://localhost:11434" }).llm).toEqual({ provider: "none" });
+  });
+
+  it("names what an explicit provider is missing", () => {
+    expect(() => loadConfig({ LLM_PROVIDER: "ollama" })).toThrow(/OLLAMA_BASE_URL must be set/);
+    expect(() => loadConfig({ AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com" })).toThrow(/AZURE_OPENAI_DEPLOYMENT must be set/);
+    expect(() => loadConfig({ LLM_PROVIDER: "openai" })).toThrow(/LLM_PROVIDER must be ollama, azure-openai or none/);
+  });
+
+  it("names a malformed endpoint without echoing its value", () => {
+    try {
+      loadConfig({ AZURE_OPENAI_ENDPOINT: "nope-secret-host", AZURE_OPENAI_DEPLOYMENT: "d" });
+      expect.unreachable();
+    } catch (error) {
+      expect(String(error)).toContain("AZURE_OPENAI_ENDPOINT must be an http(s) URL");
+      expect(String(error)).not.toContain("nope-secret-host");
+    }
+  });
+
+  it("bounds the chat deadline below Azure's 230 s", () => {
+    expect(loadConfig({}).chat.timeoutMs).toBe(200_000);
+    expect(() => loadConfig({ CHAT_TIMEOUT_MS: "300000" })).toThrow(/CHAT_TIMEOUT_MS must be at most 225000/);
+  });
+});
