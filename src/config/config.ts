@@ -46,6 +46,32 @@ const environmentSchema = z
     STORAGE_BLOB_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
       message: "STORAGE_BLOB_ENDPOINT must be an http(s) URL",
     }),
+    STORAGE_QUEUE_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
+      message: "STORAGE_QUEUE_ENDPOINT must be an http(s) URL",
+    }),
+    PLUGIN_RUNS_QUEUE: z.preprocess(
+      (v) => (v === "" || v === undefined ? "plugin-runs" : v),
+      z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "PLUGIN_RUNS_QUEUE must be a queue name: 3-63 lowercase letters, digits and single hyphens"),
+    ),
+    PLUGIN_RESULTS_CONTAINER: z.preprocess(
+      (v) => (v === "" || v === undefined ? "plugin-results" : v),
+      z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "PLUGIN_RESULTS_CONTAINER must be a container name: 3-63 lowercase letters, digits and single hyphens"),
+    ),
+    RUNS_TABLE_NAME: z.preprocess(
+      (v) => (v === "" || v === undefined ? "pluginruns" : v),
+      z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "RUNS_TABLE_NAME must be 3-63 letters and digits, starting with a letter"),
+    ),
+    QUEUE_POLL_INTERVAL_MS: integer("QUEUE_POLL_INTERVAL_MS", 50, 60_000, 1000),
+    QUEUE_MAX_DEQUEUE_COUNT: integer("QUEUE_MAX_DEQUEUE_COUNT", 1, 100, 5),
+    REDIS_HOST: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9.-]+$/.test(v), {
+      message: "REDIS_HOST must be a host name such as <name>.redis.cache.windows.net",
+    }),
+    REDIS_PORT: integer("REDIS_PORT", 1, 65535, 6380),
+    REDIS_TLS: z.preprocess(
+      (v) => (v === "" || v === undefined ? "true" : v),
+      z.enum(["true", "false"], { error: "REDIS_TLS must be true or false" }).transform((v) => v === "true"),
+    ),
+    REDIS_USERNAME: optionalText,
     AZURE_CLIENT_ID: optionalText.refine((v) => v === undefined || /^[0-9a-f-]{36}$/i.test(v), {
       message: "AZURE_CLIENT_ID must be the client id (a GUID) of the user-assigned managed identity",
     }),
@@ -98,6 +124,20 @@ const environmentSchema = z
     CHAT_TIMEOUT_MS: integer("CHAT_TIMEOUT_MS", 1000, 225_000, 200_000),
   })
   .superRefine((env, ctx) => {
+    if (env.REDIS_URL && env.REDIS_HOST) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_HOST"],
+        message: "REDIS_HOST (Microsoft Entra authentication) cannot be combined with REDIS_URL: use REDIS_URL locally, REDIS_HOST in Azure",
+      });
+    }
+    if (env.REDIS_HOST && !env.REDIS_USERNAME) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_USERNAME"],
+        message: "REDIS_USERNAME (the object id of the managed identity) must be set with REDIS_HOST",
+      });
+    }
     const provider = env.LLM_PROVIDER;
     if (provider === "ollama" && !env.OLLAMA_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["OLLAMA_BASE_URL"], message: "OLLAMA_BASE_URL must be set when LLM_PROVIDER is ollama" });
@@ -107,12 +147,10 @@ const environmentSchema = z
         if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be set to use Azure OpenAI` });
       }
     }
-    if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env.STORAGE_BLOB_ENDPOINT) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["STORAGE_BLOB_ENDPOINT"],
-        message: "STORAGE_BLOB_ENDPOINT (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is",
-      });
+    for (const name of ["STORAGE_BLOB_ENDPOINT", "STORAGE_QUEUE_ENDPOINT"] as const) {
+      if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env[name]) {
+        ctx.addIssue({ code: "custom", path: [name], message: `${name} (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is` });
+      }
     }
     if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
       ctx.addIssue({
@@ -144,7 +182,16 @@ export type LlmConfig =
 
 export type StorageConfig =
   | { kind: "connectionString"; connectionString: string }
-  | { kind: "identity"; tableEndpoint: string; blobEndpoint: string };
+  | { kind: "identity"; tableEndpoint: string; blobEndpoint: string; queueEndpoint: string };
+
+/** Redis reached with Microsoft Entra ID: an access token of the managed identity is the password. */
+export interface RedisEntraConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** The object (principal) id of the managed identity, as Redis's access policy assignment names it. */
+  readonly username: string;
+}
 
 export interface AppConfig {
   readonly version: string;
@@ -155,6 +202,8 @@ export interface AppConfig {
   readonly http: { readonly maxBodyBytes: number };
   readonly memory: {
     readonly redisUrl: string | undefined;
+    /** Set in Azure instead of redisUrl. */
+    readonly redisEntra: RedisEntraConfig | undefined;
     readonly maxMessages: number;
     readonly ttlSeconds: number;
     readonly keyPrefix: string;
@@ -174,6 +223,17 @@ export interface AppConfig {
     readonly timeoutMs: number;
   };
   readonly audit: { readonly tableName: string };
+  /** Event-triggered and asynchronous plugin runs. */
+  readonly runs: {
+    readonly queueName: string;
+    readonly poisonQueueName: string;
+    readonly resultsContainer: string;
+    readonly tableName: string;
+    /** The local host's polling of the queue (the Functions host has its own). */
+    readonly pollIntervalMs: number;
+    /** Deliveries of one message before it goes to the poison queue; host.json's maxDequeueCount in Azure. */
+    readonly maxDequeueCount: number;
+  };
   readonly plugins: {
     readonly defaultTimeoutMs: number;
     /** Runs of one plugin at a time, and how many more may wait; past that, plugin_busy. */
@@ -220,6 +280,9 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     http: { maxBodyBytes: env.MAX_BODY_BYTES },
     memory: {
       redisUrl: env.REDIS_URL,
+      redisEntra: env.REDIS_HOST
+        ? { host: env.REDIS_HOST, port: env.REDIS_PORT, tls: env.REDIS_TLS, username: env.REDIS_USERNAME! }
+        : undefined,
       maxMessages: env.SESSION_MEMORY_MAX_MESSAGES,
       ttlSeconds: env.SESSION_MEMORY_TTL_SECONDS,
       keyPrefix: env.SESSION_MEMORY_KEY_PREFIX,
@@ -235,6 +298,14 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       timeoutMs: env.CHAT_TIMEOUT_MS,
     },
     audit: { tableName: env.AUDIT_TABLE_NAME },
+    runs: {
+      queueName: env.PLUGIN_RUNS_QUEUE,
+      poisonQueueName: `${env.PLUGIN_RUNS_QUEUE}-poison`,
+      resultsContainer: env.PLUGIN_RESULTS_CONTAINER,
+      tableName: env.RUNS_TABLE_NAME,
+      pollIntervalMs: env.QUEUE_POLL_INTERVAL_MS,
+      maxDequeueCount: env.QUEUE_MAX_DEQUEUE_COUNT,
+    },
     plugins: {
       defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS,
       maxConcurrency: env.PLUGIN_MAX_CONCURRENCY,
@@ -287,6 +358,7 @@ function storageFrom(env: z.infer<typeof environmentSchema>): StorageConfig | un
       kind: "identity",
       tableEndpoint: env.STORAGE_TABLE_ENDPOINT ?? `https://${account}.table.core.windows.net`,
       blobEndpoint: env.STORAGE_BLOB_ENDPOINT ?? `https://${account}.blob.core.windows.net`,
+      queueEndpoint: env.STORAGE_QUEUE_ENDPOINT ?? `https://${account}.queue.core.windows.net`,
     };
   }
   return undefined;

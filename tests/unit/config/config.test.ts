@@ -91,7 +91,11 @@ describe("loadConfig rejects bad settings", () => {
     ["STORAGE_TABLE_ENDPOINT", "ftp://x"],
   ])("%s=%s gives a ConfigError naming the setting", (name, value) => {
     // An explicit blob endpoint keeps the table endpoint case about the table endpoint alone.
-    const error = configErrorOf({ [name]: value, STORAGE_BLOB_ENDPOINT: "https://acct.blob.core.windows.net" });
+    const error = configErrorOf({
+      [name]: value,
+      STORAGE_BLOB_ENDPOINT: "https://acct.blob.core.windows.net",
+      STORAGE_QUEUE_ENDPOINT: "https://acct.queue.core.windows.net",
+    });
     expect(error.name).toBe("ConfigError");
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toContain(name);
@@ -133,6 +137,7 @@ describe("loadConfig storage", () => {
       kind: "identity",
       tableEndpoint: "https://acct.table.core.windows.net",
       blobEndpoint: "https://acct.blob.core.windows.net",
+      queueEndpoint: "https://acct.queue.core.windows.net",
     });
   });
 
@@ -145,13 +150,19 @@ describe("loadConfig storage", () => {
       kind: "identity",
       tableEndpoint: "https://tables.example/",
       blobEndpoint: "https://acct.blob.core.windows.net",
+      queueEndpoint: "https://acct.queue.core.windows.net",
     });
     const both = loadConfig({
       STORAGE_ACCOUNT_NAME: "acct",
       STORAGE_TABLE_ENDPOINT: "https://tables.example/",
       STORAGE_BLOB_ENDPOINT: "https://blobs.example/",
     });
-    expect(both.storage).toEqual({ kind: "identity", tableEndpoint: "https://tables.example/", blobEndpoint: "https://blobs.example/" });
+    expect(both.storage).toEqual({
+      kind: "identity",
+      tableEndpoint: "https://tables.example/",
+      blobEndpoint: "https://blobs.example/",
+      queueEndpoint: "https://acct.queue.core.windows.net",
+    });
   });
 
   it("never builds an endpoint for an account named 'undefined' when only STORAGE_TABLE_ENDPOINT is set", () => {
@@ -223,5 +234,22 @@ describe("loadConfig language model", () => {
   it("bounds the chat deadline below Azure's 230 s", () => {
     expect(loadConfig({}).chat.timeoutMs).toBe(200_000);
     expect(() => loadConfig({ CHAT_TIMEOUT_MS: "300000" })).toThrow(/CHAT_TIMEOUT_MS must be at most 225000/);
+  });
+});
+
+describe("loadConfig Redis with Microsoft Entra ID", () => {
+  it("reads the host, port, TLS and the identity's object id", () => {
+    expect(loadConfig({ REDIS_HOST: "cache.redis.cache.windows.net", REDIS_USERNAME: "0000-oid" }).memory.redisEntra).toEqual({
+      host: "cache.redis.cache.windows.net",
+      port: 6380,
+      tls: true,
+      username: "0000-oid",
+    });
+    expect(loadConfig({}).memory.redisEntra).toBeUndefined();
+  });
+
+  it("refuses REDIS_HOST without REDIS_USERNAME, and together with REDIS_URL", () => {
+    expect(() => loadConfig({ REDIS_HOST: "cache.example" })).toThrow(/REDIS_USERNAME .* must be set with REDIS_HOST/);
+    expect(() => loadConfig({ REDIS_HOST: "cache.example", REDIS_USERNAME: "u", REDIS_URL: "redis://localhost" })).toThrow(/cannot be combined with REDIS_URL/);
   });
 });
