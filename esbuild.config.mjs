@@ -1,7 +1,8 @@
 // Bundles the app into single files: the Functions host loads dist/functions/main.js (package.json "main").
-import { build } from "esbuild";
+// `node esbuild.config.mjs --watch` rebuilds on every change (the container's development mode).
+import { build, context } from "esbuild";
 
-await build({
+const options = {
   entryPoints: ["functions/main.ts", "src/host/start.ts", "src/cli/main.ts"],
   outdir: "dist",
   outbase: ".",
@@ -15,4 +16,11 @@ await build({
   external: ["@azure/functions-core", "azurite"],
   // Bundled CommonJS dependencies call require(); an ES module bundle has to provide it.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-});
+};
+
+if (process.argv.includes("--watch")) {
+  const watcher = await context({ ...options, logLevel: "info" });
+  await watcher.watch();
+} else {
+  await build(options);
+}
