@@ -7,7 +7,7 @@ import { app } from "@azure/functions";
 import { pluginClasses } from "../plugins/index.js";
 import { loadConfig, requireStorage } from "../src/config/config.js";
 import { createServices, type Services } from "../src/services.js";
-import { httpFunctions } from "./index.js";
+import { httpFunctions, queueFunctions } from "./index.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
@@ -23,6 +23,16 @@ for (const fn of httpFunctions) {
     route: fn.route,
     authLevel: "anonymous",
     handler: (request, context) => fn.handler(request, context, getServices()),
+  });
+}
+
+// The host delivers each message (base64-decoded, parsed when it is JSON); a handler that throws
+// gets it again after host.json's visibilityTimeout, up to maxDequeueCount times, then <queue>-poison.
+for (const fn of queueFunctions) {
+  app.storageQueue(fn.name, {
+    queueName: fn.queueName(config),
+    connection: fn.connection,
+    handler: (message, context) => fn.handler(message, context, getServices()),
   });
 }
 

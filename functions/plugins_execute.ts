@@ -1,13 +1,19 @@
 import { z } from "zod";
+import { AppError } from "../src/errors/app_error.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
 import { assertSessionId } from "../src/memory/session_id.js";
+import { isRunId } from "../src/runs/run_message.js";
 
 const executeBody = z.strictObject({
   plugin: z.string().min(1).max(64),
   data: z.unknown().optional(),
   sessionId: z.unknown().optional(),
+  /** Queue the run and answer 202 at once; the result is read from GET /api/runs/{runId}. */
+  async: z.boolean().optional(),
+  /** The caller's own id for an asynchronous run. */
+  runId: z.unknown().optional(),
 });
 
 export const pluginsExecute = defineHttpFunction({
@@ -17,7 +23,15 @@ export const pluginsExecute = defineHttpFunction({
   handler: async (request, _context, services) => {
     const body = await readJsonBody(request, executeBody, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
-    const run = await services.execution.execute({ plugin: body.plugin, data: body.data ?? {}, sessionId });
+    const data = body.data ?? {};
+    if (body.async) {
+      const queued = await services.runs.submit({ plugin: body.plugin, data, sessionId, runId: runIdOf(body.runId) });
+      return jsonResponse(202, queued, { location: queued.location });
+    }
+    if (body.runId !== undefined) {
+      throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
+    }
+    const run = await services.execution.execute({ plugin: body.plugin, data, sessionId });
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,
@@ -28,3 +42,9 @@ export const pluginsExecute = defineHttpFunction({
     });
   },
 });
+
+function runIdOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (isRunId(value)) return value;
+  throw new AppError("invalid_request", "runId must be 1-128 letters, digits, '_' or '-'", { details: { field: "runId" } });
+}

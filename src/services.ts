@@ -3,7 +3,7 @@ import type { AuditLog } from "./audit/audit_event.js";
 import { InProcessResultCache, RedisResultCache, type ResultCache } from "./cache/result_cache.js";
 import { TableAuditLog } from "./audit/table_audit_log.js";
 import { UnconfiguredAuditLog } from "./audit/unconfigured_audit_log.js";
-import { createAzureCredential, createStorageClients } from "./azure/storage_clients.js";
+import { createAzureCredential, createStorageClients, type StorageClients } from "./azure/storage_clients.js";
 import { ChatService } from "./chat/chat_service.js";
 import { Conversation } from "./chat/conversation.js";
 import { AppError } from "./errors/app_error.js";
@@ -13,6 +13,7 @@ import type { AppConfig, StorageConfig } from "./config/config.js";
 import { HealthCheck } from "./health/health_check.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
+import { createEntraRedisClient } from "./memory/entra_redis_client.js";
 import { createRedisClient } from "./memory/redis_client.js";
 import { RedisSessionMemory } from "./memory/redis_session_memory.js";
 import type { SessionMemory } from "./memory/session_memory.js";
@@ -20,6 +21,13 @@ import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
 import { PluginExecution } from "./plugins/plugin_execution.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
 import { PluginRunner } from "./plugins/plugin_runner.js";
+import { BlobResultStore } from "./runs/blob_result_store.js";
+import type { ResultStore, RunQueue, RunStore } from "./runs/run_record.js";
+import { RunProcessor } from "./runs/run_processor.js";
+import { RunService } from "./runs/run_service.js";
+import { StorageRunQueue } from "./runs/storage_run_queue.js";
+import { TableRunStore } from "./runs/table_run_store.js";
+import { UnconfiguredRunStorage } from "./runs/unconfigured_runs.js";
 
 /** Everything a function handler, the local host or the CLI needs; built once per process. */
 export interface Services {
@@ -32,6 +40,12 @@ export interface Services {
   readonly execution: PluginExecution;
   readonly chat: ChatService;
   readonly health: HealthCheck;
+  /** Asynchronous runs: accepted over HTTP, queued, read back by id. */
+  readonly runs: RunService;
+  /** Runs plugin-run queue messages (the queue trigger's handler, in either host). */
+  readonly runProcessor: RunProcessor;
+  /** The configured storage's clients; undefined without storage. The local host polls its queues through them. */
+  readonly storage: StorageClients | undefined;
   /** Shuts plugins down and closes connections; bounded in time. */
   close(): Promise<void>;
 }
@@ -45,18 +59,18 @@ export interface ServiceOptions {
   readonly audit?: AuditLog;
   /** Replaces the configured language model; for unit tests of the conversation. */
   readonly chatModel?: ChatModel;
+  /** Replaces DefaultAzureCredential; for tests of identity-based connections against local servers. */
+  readonly credential?: TokenCredential;
 }
 
 export function createServices(config: AppConfig, options: ServiceOptions): Services {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const memory = createStores(config, logger);
   let credential: TokenCredential | undefined;
-  const lazyCredential = () => (credential ??= createAzureCredential(config.azure.clientId));
-  const audit =
-    options.audit ??
-    (options.storage
-      ? new TableAuditLog(createStorageClients(options.storage, lazyCredential).table(config.audit.tableName))
-      : new UnconfiguredAuditLog());
+  const lazyCredential = () => (credential ??= options.credential ?? createAzureCredential(config.azure.clientId));
+  const memory = createStores(config, logger, lazyCredential);
+  const storage = options.storage ? createStorageClients(options.storage, lazyCredential) : undefined;
+  const audit = options.audit ?? (storage ? new TableAuditLog(storage.table(config.audit.tableName)) : new UnconfiguredAuditLog());
+  const runStorage = createRunStorage(config, storage);
   const model = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
@@ -80,6 +94,17 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   );
   const execution = new PluginExecution(runner, audit);
   conversation = model ? new Conversation(model, registry, execution, audit, config.chat) : undefined;
+  const runProcessor = new RunProcessor(
+    {
+      store: runStorage.store,
+      results: runStorage.results,
+      execution,
+      logger: logger.child({ component: "plugin-runs" }),
+      leaseMs: (plugin) => (registry.resolve(plugin)?.timeoutMs ?? config.plugins.defaultTimeoutMs) + runLeaseMarginMs,
+    },
+    { maxDequeueCount: config.runs.maxDequeueCount },
+  );
+  const runs = new RunService({ runner, store: runStorage.store, results: runStorage.results, queue: runStorage.queue, logger });
   const chatLimits = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars, timeoutMs: config.chat.timeoutMs };
   return {
     config,
@@ -91,20 +116,60 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     execution,
     chat: new ChatService(memory.store, audit, runner, execution, conversation, chatLimits),
     health: new HealthCheck(config.version, memory.store, audit, model, logger),
+    runs,
+    runProcessor,
+    storage,
     close: async () => {
       await runner.shutdown();
-      await memory.store.close();
+      await memory.close();
     },
   };
 }
 
-/** Session memory and the result cache share one store: Redis when configured, this process otherwise. */
-function createStores(config: AppConfig, logger: Logger): { store: SessionMemory; cache: ResultCache } {
-  const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
-  if (!config.memory.redisUrl) return { store: new InProcessSessionMemory(limits), cache: new InProcessResultCache() };
-  const redis = createRedisClient(config.memory.redisUrl, logger);
+/**
+ * A delivery's claim on a run holds for the plugin's timeout plus this: time for the audit entry,
+ * the result blob and the record, each with the storage SDK's retries.
+ */
+const runLeaseMarginMs = 30_000;
+
+/** The runs table, the results container and the runs queue; without storage, stand-ins that answer storage_unavailable. */
+function createRunStorage(config: AppConfig, storage: StorageClients | undefined): { store: RunStore; results: ResultStore; queue: RunQueue } {
+  if (!storage) {
+    const unconfigured = new UnconfiguredRunStorage();
+    return { store: unconfigured, results: unconfigured, queue: unconfigured };
+  }
   return {
-    store: new RedisSessionMemory(redis, limits, config.memory.keyPrefix),
-    cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix),
+    store: new TableRunStore(storage.table(config.runs.tableName)),
+    results: new BlobResultStore(storage.blobContainer(config.runs.resultsContainer)),
+    queue: new StorageRunQueue(storage.queue(config.runs.queueName)),
   };
+}
+
+/**
+ * Session memory and the result cache share one store: Redis with Microsoft Entra ID in Azure,
+ * Redis by URL locally, this process when neither is configured.
+ */
+function createStores(
+  config: AppConfig,
+  logger: Logger,
+  credential: () => TokenCredential,
+): { store: SessionMemory; cache: ResultCache; close(): Promise<void> } {
+  const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
+  const entra = config.memory.redisEntra;
+  if (entra) {
+    const client = createEntraRedisClient({ ...entra, credential: credential(), logger: logger.child({ component: "redis" }) });
+    return {
+      store: new RedisSessionMemory(client.redis, limits, config.memory.keyPrefix),
+      cache: new RedisResultCache(client.redis, config.plugins.cacheKeyPrefix),
+      // Also stops the token refresh timer, which closing the connection alone would leave.
+      close: () => client.close(),
+    };
+  }
+  if (!config.memory.redisUrl) {
+    const store = new InProcessSessionMemory(limits);
+    return { store, cache: new InProcessResultCache(), close: () => store.close() };
+  }
+  const redis = createRedisClient(config.memory.redisUrl, logger);
+  const store = new RedisSessionMemory(redis, limits, config.memory.keyPrefix);
+  return { store, cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix), close: () => store.close() };
 }

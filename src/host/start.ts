@@ -4,7 +4,7 @@
  * the same registered functions through the local host.
  */
 import { spawn } from "node:child_process";
-import { httpFunctions } from "../../functions/index.js";
+import { httpFunctions, queueFunctions } from "../../functions/index.js";
 import { pluginClasses } from "../../plugins/index.js";
 import { ConfigError, loadConfig, type AppConfig, type StorageConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../logging/logger.js";
@@ -12,6 +12,7 @@ import { createServices } from "../services.js";
 import { startEmbeddedAzurite, type EmbeddedAzurite } from "./embedded_azurite.js";
 import { findExecutable } from "./find_executable.js";
 import { startLocalHost } from "./local_host.js";
+import { startQueueHost } from "./queue_host.js";
 
 const shutdownBudgetMs = 10_000;
 
@@ -50,6 +51,11 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   const host = await startLocalHost({ functions: httpFunctions, services, port: config.port, hostname: config.host });
   logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
   for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
+  // Under `func start` the Functions host runs the queue triggers; here the local host polls the queues itself.
+  const queues = startQueueHost({ functions: queueFunctions, services });
+  for (const fn of queueFunctions) {
+    logger.info(`  queue ${fn.queueName(config)} → ${fn.name} (polled every ${config.runs.pollIntervalMs} ms; poison queue ${fn.queueName(config)}-poison after ${config.runs.maxDequeueCount} deliveries)`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -60,6 +66,7 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
     const deadline = setTimeout(() => process.exit(1), shutdownBudgetMs);
     deadline.unref();
     await host.close();
+    await queues.stop();
     await services.close();
     await embedded?.close();
     process.exit(0);

@@ -30,15 +30,32 @@ const { HttpRequest, InvocationContext } = (await import("@azure/functions")).de
 await import(${JSON.stringify(pathToFileURL(bundle).href)});
 const registrations = globalThis.__registrations;
 const summary = registrations.map(({ metadata }) => {
-  const trigger = Object.values(metadata.bindings).find((b) => b.type === "httpTrigger");
-  return { name: metadata.name, route: trigger.route, methods: trigger.methods, authLevel: trigger.authLevel };
+  const trigger = Object.values(metadata.bindings).find((b) => b.direction === "in" && b.type.endsWith("Trigger"));
+  return trigger.type === "httpTrigger"
+    ? { name: metadata.name, type: trigger.type, route: trigger.route, methods: trigger.methods, authLevel: trigger.authLevel }
+    : { name: metadata.name, type: trigger.type, queueName: trigger.queueName, connection: trigger.connection };
 });
-const execute = registrations.find((r) => r.metadata.name === "plugins-execute");
-const response = await execute.callback(
+const byName = (name) => registrations.find((r) => r.metadata.name === name).callback;
+const response = await byName("plugins-execute")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }) } }),
   new InvocationContext({ functionName: "plugins-execute" }),
 );
-console.log(JSON.stringify({ summary, response: { status: response.status ?? 200, body: response.jsonBody } }));
+// A queue message as the worker hands it over (JSON already parsed), then the run read back over HTTP.
+const runId = "bundle-" + Date.now() + "-" + Math.floor(Math.random() * 1e9);
+const queued = await byName("plugin-runs")(
+  { runId, plugin: "calculator", data: { expression: "2+3*4" } },
+  new InvocationContext({ functionName: "plugin-runs", triggerMetadata: { id: "message-" + runId, dequeueCount: 1 } }),
+);
+const run = await byName("runs-get")(
+  new HttpRequest({ method: "GET", url: "http://localhost/api/runs/" + runId, params: { runId } }),
+  new InvocationContext({ functionName: "runs-get" }),
+);
+console.log(JSON.stringify({
+  summary,
+  response: { status: response.status ?? 200, body: response.jsonBody },
+  queued: queued ?? null,
+  run: { status: run.status ?? 200, body: run.jsonBody, runId },
+}));
 process.exit(0);
 `;
 
@@ -53,7 +70,7 @@ beforeAll(() => {
 afterAll(() => rmSync(nodePath, { recursive: true, force: true }));
 
 describe("the Functions bundle (package.json main)", () => {
-  it("registers the five HTTP functions with their routes and runs the same handlers", () => {
+  it("registers the HTTP functions with their routes and the plugin-runs queue trigger, and runs the same handlers", () => {
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
       cwd: root,
       env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: inject("storageConnectionString") },
@@ -62,15 +79,20 @@ describe("the Functions bundle (package.json main)", () => {
     });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const { summary, response, queued, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
     expect(summary).toEqual([
-      { name: "health", route: "health", methods: ["GET"], authLevel: "anonymous" },
-      { name: "plugins-list", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
-      { name: "plugins-execute", route: "plugins/execute", methods: ["POST"], authLevel: "anonymous" },
-      { name: "chat", route: "chat", methods: ["POST"], authLevel: "anonymous" },
-      { name: "memory-audit", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
+      { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
+      { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
+      { name: "plugins-execute", type: "httpTrigger", route: "plugins/execute", methods: ["POST"], authLevel: "anonymous" },
+      { name: "chat", type: "httpTrigger", route: "chat", methods: ["POST"], authLevel: "anonymous" },
+      { name: "memory-audit", type: "httpTrigger", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
+      { name: "runs-get", type: "httpTrigger", route: "runs/{runId}", methods: ["GET"], authLevel: "anonymous" },
+      { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
+    // The queue handler returns nothing when the run is done; the run is then readable over HTTP.
+    expect(queued).toBeNull();
+    expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
   });
 
   it("fails to load with one readable message when no storage is configured", () => {

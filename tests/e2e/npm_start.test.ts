@@ -55,6 +55,20 @@ describe("the bundled local host (npm start)", () => {
     const execute = await fetch(`${base}/plugins/execute`, { method: "POST", body: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }) });
     expect(await execute.json()).toMatchObject({ status: "success", result: 14 });
 
+    // An asynchronous run goes through the queue, which the local host polls itself.
+    const queued = await fetch(`${base}/plugins/execute`, {
+      method: "POST",
+      body: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" }, async: true }),
+    });
+    expect(queued.status).toBe(202);
+    const location = queued.headers.get("location")!;
+    let run: any;
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      run = await (await fetch(`http://127.0.0.1:${port}${location}`)).json();
+      if (run.state === "succeeded" || run.state === "failed") break;
+    }
+    expect(run).toMatchObject({ state: "succeeded", result: 14 });
+
     const chat = (await (await fetch(`${base}/chat`, { method: "POST", body: JSON.stringify({ message: "/run echo hello" }) })).json()) as any;
     expect(chat).toMatchObject({ reply: "hello", source: "plugin" });
 

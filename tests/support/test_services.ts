@@ -6,7 +6,7 @@ import { silentLogger } from "../../src/logging/logger.js";
 import type { PluginClass } from "../../src/plugins/plugin.js";
 import { createServices, type Services } from "../../src/services.js";
 
-/** Configuration pointing at the run's real redis-server and Azurite, with a key prefix and table of this test's own. */
+/** Configuration pointing at the run's real redis-server and Azurite, with a key prefix, tables, queue and container of this test's own. */
 export function integrationConfig(overrides: Record<string, string> = {}): AppConfig {
   const unique = randomUUID().replace(/-/g, "").slice(0, 12);
   return loadConfig({
@@ -14,6 +14,9 @@ export function integrationConfig(overrides: Record<string, string> = {}): AppCo
     STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
     SESSION_MEMORY_KEY_PREFIX: `test:${unique}:`,
     AUDIT_TABLE_NAME: `audit${unique}`,
+    RUNS_TABLE_NAME: `runs${unique}`,
+    PLUGIN_RUNS_QUEUE: `runs-${unique}`,
+    PLUGIN_RESULTS_CONTAINER: `results-${unique}`,
     LOG_LEVEL: "error",
     ...overrides,
   });

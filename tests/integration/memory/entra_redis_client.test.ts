@@ -6,6 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type Logger } from "../../../src/logging/logger.js";
 import { createEntraRedisClient, REDIS_ENTRA_SCOPE, type EntraRedisClient } from "../../../src/memory/entra_redis_client.js";
 import { startRedisServer, type RedisServer } from "../../support/redis_server.js";
+import { pluginClasses } from "../../../plugins/index.js";
+import { loadConfig } from "../../../src/config/config.js";
+import { silentLogger } from "../../../src/logging/logger.js";
+import { createServices } from "../../../src/services.js";
+import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
 /**
  * Against a redis-server of this file's own whose ACL only lets the identity in with a password:
@@ -338,5 +343,24 @@ describe("createEntraRedisClient against a real redis-server with an ACL", () =>
     expect(timersAfter).toBeLessThanOrEqual(timersBefore);
     await expect(client.redis.ping()).rejects.toThrow(/closed/i);
     expect(credential.requests).toBe(1);
+  });
+});
+
+describe("the service factory with REDIS_HOST", () => {
+  it("keeps session memory in Redis through the managed identity's token", async () => {
+    const objectId = await identity("tok-svc");
+    const credential = new ScriptedCredential([{ token: "tok-svc", expiresInMs: hour }]);
+    const config = loadConfig({ REDIS_HOST: "127.0.0.1", REDIS_PORT: String(port), REDIS_TLS: "false", REDIS_USERNAME: objectId, LOG_LEVEL: "error" });
+    const services = createServices(config, { plugins: pluginClasses, storage: undefined, logger: silentLogger, credential, audit: new RecordingAuditLog() });
+    try {
+      expect(services.memory.kind).toBe("redis");
+      await services.chat.handle({ message: "/run memory note kept in redis", sessionId: "entra-1" });
+      const stored = (await admin.lrange(`${config.memory.keyPrefix}entra-1`, 0, -1)).map((m) => JSON.parse(m).role);
+      expect(stored).toEqual(["user", "note", "assistant"]);
+      expect(credential.scopes).toEqual(["https://redis.azure.com/.default"]);
+    } finally {
+      await services.close();
+    }
+    expect(await connectionsOf(objectId)).toBe(0);
   });
 });

@@ -1,0 +1,14 @@
+import { defineQueueFunction, deliveryOf } from "../src/runs/queue_function.js";
+
+/**
+ * Runs `{runId?, plugin, data, sessionId?}` messages (base64-encoded JSON) from the plugin-runs
+ * queue through the same runner as the API; the result goes to `plugin-results/<runId>.json`.
+ */
+export const pluginRunsQueue = defineQueueFunction({
+  name: "plugin-runs",
+  queueName: (config) => config.runs.queueName,
+  connection: "AzureWebJobsStorage",
+  handler: async (message, context, services) => {
+    await services.runProcessor.process(message, deliveryOf(context));
+  },
+});

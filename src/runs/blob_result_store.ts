@@ -1,0 +1,40 @@
+import type { ContainerClient } from "@azure/storage-blob";
+import type { ResultStore, RunResultDocument } from "./run_record.js";
+import { once, statusOf, storageCall } from "./storage_call.js";
+
+export function resultBlobName(runId: string): string {
+  return `${runId}.json`;
+}
+
+/** Results of asynchronous and queue-triggered runs: one JSON blob per run, `<container>/<runId>.json`. */
+export class BlobResultStore implements ResultStore {
+  private readonly ensureContainer: () => Promise<void>;
+
+  constructor(private readonly container: ContainerClient) {
+    this.ensureContainer = once(() => this.container.createIfNotExists());
+  }
+
+  write(document: RunResultDocument): Promise<string> {
+    const name = resultBlobName(document.runId);
+    return storageCall("the result could not be stored", async () => {
+      await this.ensureContainer();
+      const body = JSON.stringify(document);
+      await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body, "utf8"), {
+        blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8" },
+      });
+      return name;
+    });
+  }
+
+  read(runId: string): Promise<RunResultDocument | undefined> {
+    return storageCall("the result could not be read", async () => {
+      try {
+        const buffer = await this.container.getBlockBlobClient(resultBlobName(runId)).downloadToBuffer();
+        return JSON.parse(buffer.toString("utf8")) as RunResultDocument;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import type { InvocationContext } from "@azure/functions";
+import { describeThrown } from "../errors/app_error.js";
+import type { AppConfig } from "../config/config.js";
+import type { Services } from "../services.js";
+import type { Delivery } from "./run_processor.js";
+
+/**
+ * One Storage queue function as data: the Functions entry (functions/main.ts) registers it with
+ * `app.storageQueue`, and the local host's poller (src/host/queue_host.ts) calls the very same
+ * handler. A handler that throws leaves the message for another delivery; after maxDequeueCount
+ * deliveries the host moves it to `<queue>-poison`.
+ */
+export interface QueueFunction {
+  readonly name: string;
+  /** From the configuration, so that the trigger listens where the app enqueues. */
+  readonly queueName: (config: AppConfig) => string;
+  /** The app setting (or prefix of identity-based settings, `AzureWebJobsStorage__queueServiceUri`) of the trigger's storage. */
+  readonly connection: string;
+  readonly handler: (message: unknown, context: InvocationContext, services: Services) => Promise<void>;
+}
+
+/** Wraps the handler so that a failure is logged with the delivery it belongs to, then rethrown for the host to retry. */
+export function defineQueueFunction(definition: QueueFunction): QueueFunction {
+  return {
+    ...definition,
+    handler: async (message, context, services) => {
+      try {
+        await definition.handler(message, context, services);
+      } catch (error) {
+        const delivery = deliveryOf(context);
+        services.logger.warn("queue message failed; it will be delivered again or moved to the poison queue", {
+          function: definition.name,
+          invocationId: context.invocationId,
+          messageId: delivery.messageId,
+          dequeueCount: delivery.dequeueCount,
+          error: describeThrown(error),
+        });
+        throw error;
+      }
+    },
+  };
+}
+
+/** The message id and dequeue count from a queue trigger's metadata (the worker hands numbers over as numbers or as text). */
+export function deliveryOf(context: Pick<InvocationContext, "triggerMetadata">): Delivery {
+  const metadata = context.triggerMetadata ?? {};
+  const id = metadata.id;
+  const count = Number(metadata.dequeueCount);
+  return {
+    messageId: typeof id === "string" && id !== "" ? id : undefined,
+    dequeueCount: Number.isInteger(count) && count > 0 ? count : 1,
+  };
+}

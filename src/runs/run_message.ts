@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { sessionIdPattern } from "../memory/session_id.js";
+
+/** A run id names a run in the API, the runs table and the results container: the session-id alphabet. */
+export const runIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isRunId(value: unknown): value is string {
+  return typeof value === "string" && runIdPattern.test(value);
+}
+
+/** Where a run's status is read: the Location of an accepted asynchronous run. */
+export function runLocation(runId: string): string {
+  return `/api/runs/${runId}`;
+}
+
+/**
+ * A Storage queue message holds at most 64 KiB; the Functions host reads it as base64 (host.json
+ * `extensions.queues.messageEncoding`), which makes 48 KiB of JSON the largest run that fits.
+ */
+export const maxQueueMessageChars = 64 * 1024;
+
+export const runMessageSchema = z.strictObject({
+  runId: z.string().regex(runIdPattern, "must be 1-128 letters, digits, '_' or '-'").optional(),
+  plugin: z.string().min(1).max(64),
+  data: z.unknown().optional(),
+  sessionId: z.string().regex(sessionIdPattern, "must be 1-128 letters, digits, '_' or '-'").optional(),
+});
+
+/** A run request as it travels on the queue: `{runId?, plugin, data, sessionId?}` as base64-encoded JSON. */
+export type RunMessage = z.infer<typeof runMessageSchema>;
+
+/** A message that passed validation; the run id is the message's own or, without one, the queue message id. */
+export interface ValidRunMessage {
+  readonly runId: string;
+  readonly plugin: string;
+  readonly data: unknown;
+  readonly sessionId: string | undefined;
+}
+
+export interface RejectedRunMessage {
+  /** The message's own run id when it had a usable one. */
+  readonly runId: string | undefined;
+  /** The plugin it named, when it named one as a string. */
+  readonly plugin: string | undefined;
+  readonly problem: string;
+  readonly issues: readonly { path: string; message: string }[];
+  /** The message as text, for the record and the log (shortened by whoever stores it). */
+  readonly text: string;
+}
+
+export type ParsedRunMessage = { readonly ok: true; readonly message: ValidRunMessage } | { readonly ok: false; readonly rejected: RejectedRunMessage };
+
+/**
+ * Reads a queue entry as the Functions worker hands it over: JSON is already parsed (an object),
+ * anything else arrives as a string; a Buffer or a JSON string is read too. `messageId` (the queue
+ * message id, stable across redeliveries) becomes the run id of a message without one, so that a
+ * redelivered message runs once even when its sender gave it no id.
+ */
+export function parseRunMessage(entry: unknown, messageId: string | undefined): ParsedRunMessage {
+  const value = jsonValueOf(entry);
+  const text = textOf(entry);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return {
+      ok: false,
+      rejected: {
+        runId: undefined,
+        plugin: undefined,
+        problem: typeof entry === "string" && value === entry ? "the message is not JSON" : "the message is not a JSON object",
+        issues: [],
+        text,
+      },
+    };
+  }
+  const parsed = runMessageSchema.safeParse(value);
+  if (!parsed.success) {
+    const fields = value as Record<string, unknown>;
+    return {
+      ok: false,
+      rejected: {
+        runId: isRunId(fields.runId) ? fields.runId : undefined,
+        plugin: typeof fields.plugin === "string" && fields.plugin !== "" ? fields.plugin.slice(0, 64) : undefined,
+        problem: "the message does not match {runId?, plugin, data, sessionId?}",
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+        text,
+      },
+    };
+  }
+  const message = parsed.data;
+  return {
+    ok: true,
+    message: {
+      runId: message.runId ?? (isRunId(messageId) ? messageId : randomUUID()),
+      plugin: message.plugin,
+      data: message.data ?? {},
+      sessionId: message.sessionId,
+    },
+  };
+}
+
+/** The message text to put on the queue: base64 of the JSON, as the Functions host expects by default. */
+export function encodeRunMessage(message: RunMessage): string {
+  return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+}
+
+function jsonValueOf(entry: unknown): unknown {
+  if (Buffer.isBuffer(entry)) return tryJson(entry.toString("utf8"));
+  if (typeof entry === "string") return tryJson(entry);
+  return entry;
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function textOf(entry: unknown): string {
+  if (typeof entry === "string") return entry;
+  if (Buffer.isBuffer(entry)) return entry.toString("utf8");
+  try {
+    return JSON.stringify(entry) ?? String(entry);
+  } catch {
+    return String(entry);
+  }
+}

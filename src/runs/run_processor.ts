@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors/app_error.js";
+import type { Logger } from "../logging/logger.js";
+import type { PluginExecution } from "../plugins/plugin_execution.js";
+import { isRunId, parseRunMessage, type RejectedRunMessage, type ValidRunMessage } from "./run_message.js";
+import { newRunRecord, type ResultStore, type RunError, type RunRecord, type RunState, type RunStore, type StoredRun } from "./run_record.js";
+import { isRetryable } from "./retry_policy.js";
+import { shorten } from "./storage_call.js";
+
+/** One delivery of a queue message, as the trigger metadata describes it. */
+export interface Delivery {
+  /** The queue message id: the same on every delivery of one message. */
+  readonly messageId: string | undefined;
+  /** 1 on the first delivery; the host moves the message to the poison queue after a failed delivery number maxDequeueCount. */
+  readonly dequeueCount: number;
+}
+
+export type ProcessOutcome =
+  | { readonly kind: "succeeded"; readonly runId: string }
+  /** A permanent failure, recorded; the message is done with. */
+  | { readonly kind: "failed"; readonly runId: string; readonly error: RunError }
+  /** A malformed message, recorded as a failed run (under its run id, else its message id). */
+  | { readonly kind: "rejected"; readonly runId: string; readonly error: RunError }
+  /** A redelivery, or a second message, of a run that already finished: acknowledged without running. */
+  | { readonly kind: "already_finished"; readonly runId: string; readonly state: RunState };
+
+/**
+ * Thrown (so that the message comes back later) when another delivery holds the run's claim: it
+ * is running the plugin right now, or died holding it and the claim has not run out yet.
+ */
+export class RunInProgressError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly leaseUntil: string | undefined,
+  ) {
+    super(`run ${runId} is being run by another delivery${leaseUntil ? ` (claimed until ${leaseUntil})` : ""}`);
+    this.name = "RunInProgressError";
+  }
+}
+
+export interface RunProcessorDependencies {
+  readonly store: RunStore;
+  readonly results: ResultStore;
+  readonly execution: PluginExecution;
+  readonly logger: Logger;
+  /** How long a delivery's claim on a run of this plugin holds: the plugin's timeout plus a margin for storage. */
+  readonly leaseMs: (plugin: string) => number;
+  readonly now?: () => number;
+}
+
+export interface RunProcessorLimits {
+  /** host.json's extensions.queues.maxDequeueCount: the delivery with this number is the last one. */
+  readonly maxDequeueCount: number;
+}
+
+const maxStoredMessageChars = 4000;
+const maxLoggedMessageChars = 500;
+
+/**
+ * Runs plugin-run queue messages through the same PluginExecution as the API (validation,
+ * timeout, bulkhead, the audit of runs in a session), idempotently by run id:
+ *
+ * - a run is claimed with a conditional write before it runs: a new run by creating its record
+ *   (fails with 409 if another delivery created it first), a queued one or one whose claim ran
+ *   out by replacing its record with the ETag that was read (fails with 412 if another delivery
+ *   changed it first); so two deliveries of one run cannot both run it;
+ * - a run that already succeeded or failed is not run again: the message is acknowledged;
+ * - a run another delivery holds makes this delivery fail (RunInProgressError), to come back later;
+ * - the result goes to the results container, then the record becomes `succeeded`;
+ * - failures are handled as retry_policy.ts says: retryable ones throw (and are recorded `failed`
+ *   on the last delivery, before the host moves the message to the poison queue), permanent ones
+ *   are recorded `failed` and return; a malformed message is recorded `failed` with its text.
+ *
+ * Delivery is at least once: a run whose plugin finished but whose result could not be stored
+ * (storage down at that moment) runs again on the next delivery.
+ */
+export class RunProcessor {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: RunProcessorDependencies,
+    private readonly limits: RunProcessorLimits,
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async process(entry: unknown, delivery: Delivery): Promise<ProcessOutcome> {
+    const parsed = parseRunMessage(entry, delivery.messageId);
+    if (!parsed.ok) return this.reject(parsed.rejected, delivery);
+    const message = parsed.message;
+    const logger = this.deps.logger.child({ runId: message.runId, messageId: delivery.messageId, dequeueCount: delivery.dequeueCount });
+    const claim = await this.claim(message);
+    if (claim.kind === "finished") {
+      logger.info("run already finished, message acknowledged without running it", { state: claim.record.state });
+      return { kind: "already_finished", runId: message.runId, state: claim.record.state };
+    }
+    return this.run(message, claim.stored, delivery, logger);
+  }
+
+  private async claim(message: ValidRunMessage): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord }> {
+    const { store } = this.deps;
+    // Each round loses only to a writer that changed the record in between; three rounds settle any race.
+    for (let round = 0; round < 3; round++) {
+      const now = this.now();
+      const at = new Date(now).toISOString();
+      const leaseUntil = new Date(now + this.deps.leaseMs(message.plugin)).toISOString();
+      const existing = await store.get(message.runId);
+      if (!existing) {
+        const created = await store.create({
+          runId: message.runId,
+          plugin: message.plugin,
+          state: "running",
+          sessionId: message.sessionId,
+          source: "queue",
+          createdAt: at,
+          updatedAt: at,
+          attempts: 1,
+          leaseUntil,
+          durationMs: undefined,
+          resultBlob: undefined,
+          error: undefined,
+          messageText: undefined,
+        });
+        if (created !== "exists") return { kind: "claimed", stored: created };
+        continue;
+      }
+      const record = existing.record;
+      if (record.state === "succeeded" || record.state === "failed") return { kind: "finished", record };
+      if (record.state === "running" && record.leaseUntil !== undefined && Date.parse(record.leaseUntil) > now) {
+        throw new RunInProgressError(record.runId, record.leaseUntil);
+      }
+      // Queued, or running under a claim that ran out: the delivery that held it is gone.
+      const claimed = await store.replace(
+        { ...record, plugin: message.plugin, sessionId: message.sessionId, state: "running", attempts: record.attempts + 1, leaseUntil, updatedAt: at },
+        existing.etag,
+      );
+      if (claimed !== "conflict") return { kind: "claimed", stored: claimed };
+    }
+    throw new RunInProgressError(message.runId, undefined);
+  }
+
+  private async run(message: ValidRunMessage, stored: StoredRun, delivery: Delivery, logger: Logger): Promise<ProcessOutcome> {
+    const started = performance.now();
+    try {
+      const outcome = await this.deps.execution.execute({ plugin: message.plugin, data: message.data, sessionId: message.sessionId, runId: message.runId });
+      const completedAt = new Date(this.now()).toISOString();
+      const resultBlob = await this.deps.results.write({
+        runId: message.runId,
+        plugin: outcome.plugin,
+        result: outcome.result,
+        durationMs: outcome.durationMs,
+        ...(message.sessionId ? { sessionId: message.sessionId } : {}),
+        completedAt,
+      });
+      const written = await this.deps.store.replace(
+        { ...stored.record, plugin: outcome.plugin, state: "succeeded", updatedAt: completedAt, leaseUntil: undefined, durationMs: outcome.durationMs, resultBlob, error: undefined },
+        stored.etag,
+      );
+      if (written === "conflict") logger.warn("run record changed while the run held its claim (the claim ran out); the result is stored");
+      logger.info("run succeeded", { plugin: outcome.plugin, durationMs: outcome.durationMs });
+      return { kind: "succeeded", runId: message.runId };
+    } catch (error) {
+      return this.failed(error, stored, delivery, Math.round(performance.now() - started), logger);
+    }
+  }
+
+  private async failed(error: unknown, stored: StoredRun, delivery: Delivery, durationMs: number, logger: Logger): Promise<ProcessOutcome> {
+    const failure = error instanceof AppError ? error : new AppError("internal_error", "the run failed", { cause: error });
+    const retryable = isRetryable(error);
+    const last = delivery.dequeueCount >= this.limits.maxDequeueCount;
+    const at = new Date(this.now()).toISOString();
+    const fields = { code: failure.code, dequeueCount: delivery.dequeueCount, maxDequeueCount: this.limits.maxDequeueCount };
+    if (retryable && !last) {
+      logger.warn("run failed, the message will be delivered again", { ...fields, error: failure.message });
+      // Back to queued, so that the next delivery claims it at once; if even that cannot be written, the claim runs out instead.
+      try {
+        await this.deps.store.replace(
+          { ...stored.record, state: "queued", leaseUntil: undefined, updatedAt: at, error: { code: failure.code, message: failure.message } },
+          stored.etag,
+        );
+      } catch (recordError) {
+        logger.warn("run record could not be set back to queued", { error: String(recordError) });
+      }
+      throw failure;
+    }
+    const runError: RunError = {
+      code: failure.code,
+      message: retryable ? `${failure.message} (gave up after ${delivery.dequeueCount} deliveries)` : failure.message,
+    };
+    const written = await this.deps.store.replace(
+      { ...stored.record, state: "failed", leaseUntil: undefined, updatedAt: at, durationMs, error: runError },
+      stored.etag,
+    );
+    if (written === "conflict") logger.warn("run record changed while the run held its claim (the claim ran out)");
+    if (retryable) {
+      logger.error("run failed on its last delivery; the message goes to the poison queue", { ...fields, error: failure.message });
+      throw failure;
+    }
+    logger.warn("run failed", { ...fields, error: failure.message });
+    return { kind: "failed", runId: stored.record.runId, error: runError };
+  }
+
+  /**
+   * A message that is not a run request is recorded as a failed run, with its text: under its own
+   * run id when it has a usable one that is still free, else under its queue message id (the same
+   * on every delivery, so a redelivery finds it recorded). It is also logged, shortened.
+   */
+  private async reject(rejected: RejectedRunMessage, delivery: Delivery): Promise<ProcessOutcome> {
+    const issues = rejected.issues.map((i) => `${i.path || "(message)"}: ${i.message}`).join("; ");
+    const error: RunError = { code: "invalid_request", message: `queue message rejected: ${rejected.problem}${issues ? ` (${issues})` : ""}` };
+    this.deps.logger.warn("queue message rejected", {
+      messageId: delivery.messageId,
+      runId: rejected.runId,
+      problem: rejected.problem,
+      issues: rejected.issues,
+      message: shorten(rejected.text, maxLoggedMessageChars),
+    });
+    const candidates = [...new Set([rejected.runId, isRunId(delivery.messageId) ? delivery.messageId : undefined])].filter(
+      (id): id is string => id !== undefined,
+    );
+    if (candidates.length === 0) candidates.push(randomUUID());
+    const at = new Date(this.now()).toISOString();
+    for (const runId of candidates) {
+      const created = await this.deps.store.create(
+        newRunRecord(
+          { runId, plugin: rejected.plugin, state: "failed", sessionId: undefined, source: "queue", error, messageText: shorten(rejected.text, maxStoredMessageChars) },
+          at,
+        ),
+      );
+      if (created !== "exists") return { kind: "rejected", runId, error };
+    }
+    // The run id belongs to another run and this message was recorded on an earlier delivery.
+    return { kind: "rejected", runId: candidates.at(-1)!, error };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The record of one run (asynchronous over HTTP, or from a queue message), in the runs table:
+ *
+ *   queued ──claim──▶ running ──▶ succeeded        (result in the blob <runId>.json)
+ *     ▲                  │
+ *     └── retryable ─────┤
+ *         failure        └──────▶ failed           (permanent failure, or the last delivery)
+ *
+ * `succeeded` and `failed` are final: a message for a finished run is acknowledged and not run.
+ */
+export type RunState = "queued" | "running" | "succeeded" | "failed";
+
+export interface RunError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  /** The plugin's own name once known; what the message named otherwise; undefined for a message that named none. */
+  readonly plugin: string | undefined;
+  readonly state: RunState;
+  readonly sessionId: string | undefined;
+  /** How the run arrived: `POST /api/plugins/execute` with `async`, or a message put on the queue directly. */
+  readonly source: "http" | "queue";
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Deliveries that claimed the run (a redelivery after a retryable failure claims it again). */
+  readonly attempts: number;
+  /** While running: the claim holds until then; past it, the delivery that held it is taken to have died. */
+  readonly leaseUntil: string | undefined;
+  readonly durationMs: number | undefined;
+  /** Blob name of the result in the results container, once succeeded. */
+  readonly resultBlob: string | undefined;
+  /** The failure when failed; the last retryable failure while queued or running again. */
+  readonly error: RunError | undefined;
+  /** A rejected message's text (shortened), so that nothing that arrived is lost. */
+  readonly messageText: string | undefined;
+}
+
+/** A run that has just arrived: nothing has happened to it yet but what `fields` says. */
+export function newRunRecord(
+  fields: Pick<RunRecord, "runId" | "plugin" | "state" | "source" | "sessionId"> & Partial<Pick<RunRecord, "error" | "messageText">>,
+  at: string,
+): RunRecord {
+  return {
+    createdAt: at,
+    updatedAt: at,
+    attempts: 0,
+    leaseUntil: undefined,
+    durationMs: undefined,
+    resultBlob: undefined,
+    error: undefined,
+    messageText: undefined,
+    ...fields,
+  };
+}
+
+/** A record as read or written, with the ETag that conditional updates (`If-Match`) need. */
+export interface StoredRun {
+  readonly record: RunRecord;
+  readonly etag: string;
+}
+
+/** The runs table; every failure to reach it is an AppError storage_unavailable. */
+export interface RunStore {
+  get(runId: string): Promise<StoredRun | undefined>;
+  /** Creates the record only if none exists for its run id (the claim of a new run). */
+  create(record: RunRecord): Promise<StoredRun | "exists">;
+  /** Replaces the record only if it is still the version read (`If-Match: etag`). */
+  replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict">;
+  /** Deletes the record if it is still the version read. */
+  remove(runId: string, etag: string): Promise<void>;
+}
+
+/** What `plugin-results/<runId>.json` holds. */
+export interface RunResultDocument {
+  readonly runId: string;
+  readonly plugin: string;
+  readonly result: unknown;
+  readonly durationMs: number;
+  readonly sessionId?: string;
+  readonly completedAt: string;
+}
+
+/** The results container; every failure to reach it is an AppError storage_unavailable. */
+export interface ResultStore {
+  /** Writes (or overwrites) the result of a run; returns the blob name. */
+  write(document: RunResultDocument): Promise<string>;
+  /** Undefined when there is no such blob (never written, or removed by a lifecycle rule). */
+  read(runId: string): Promise<RunResultDocument | undefined>;
+}
+
+/** The queue of runs; sends message texts that are already encoded. */
+export interface RunQueue {
+  send(messageText: string): Promise<void>;
+}

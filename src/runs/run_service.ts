@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors/app_error.js";
+import type { Logger } from "../logging/logger.js";
+import type { PluginRunner } from "../plugins/plugin_runner.js";
+import { encodeRunMessage, maxQueueMessageChars, runLocation } from "./run_message.js";
+import { newRunRecord, type ResultStore, type RunError, type RunQueue, type RunState, type RunStore } from "./run_record.js";
+
+export interface AsyncRunRequest {
+  readonly plugin: string;
+  readonly data: unknown;
+  readonly sessionId: string | undefined;
+  /** The caller's own id for the run; one that exists already is refused (run_exists). */
+  readonly runId: string | undefined;
+}
+
+export interface QueuedRun {
+  readonly status: "queued";
+  readonly runId: string;
+  readonly plugin: string;
+  readonly location: string;
+}
+
+/** `GET /api/runs/{runId}`. */
+export interface RunView {
+  readonly runId: string;
+  readonly plugin: string | null;
+  readonly state: RunState;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly attempts: number;
+  readonly sessionId?: string;
+  readonly durationMs?: number;
+  /** Once succeeded: the result, read from the results blob. */
+  readonly result?: unknown;
+  /** Once failed: why. */
+  readonly error?: RunError;
+  /** While queued or running again after a retryable failure: that failure. */
+  readonly lastError?: RunError;
+  /** A rejected queue message: its text (shortened), as it arrived. */
+  readonly messageText?: string;
+}
+
+export interface RunServiceDependencies {
+  readonly runner: PluginRunner;
+  readonly store: RunStore;
+  readonly results: ResultStore;
+  readonly queue: RunQueue;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Asynchronous runs as the API offers them: accepted and queued, then read back by id. */
+export class RunService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: RunServiceDependencies) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Validates the request as a synchronous run would (unknown plugin, invalid input) before
+   * anything is stored, records the run as queued, then puts it on the queue. The record comes
+   * first so that a status request right after the answer finds it; if the message cannot be
+   * queued, the record is removed again, so that the caller may retry with the same run id.
+   */
+  async submit(request: AsyncRunRequest): Promise<QueuedRun> {
+    const { runner, store, queue } = this.deps;
+    const plugin = runner.resolve(request.plugin);
+    runner.validate(plugin, request.data);
+    const runId = request.runId ?? randomUUID();
+    const messageText = encodeRunMessage({
+      runId,
+      plugin: plugin.name,
+      data: request.data,
+      ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+    });
+    if (messageText.length > maxQueueMessageChars) {
+      throw new AppError("payload_too_large", `the run is too large to queue: a queue message holds at most ${maxQueueMessageChars} characters of base64 (48 KiB of JSON)`, {
+        details: { maxMessageChars: maxQueueMessageChars, messageChars: messageText.length },
+      });
+    }
+    const at = new Date(this.now()).toISOString();
+    const created = await store.create(newRunRecord({ runId, plugin: plugin.name, state: "queued", sessionId: request.sessionId, source: "http" }, at));
+    if (created === "exists") {
+      throw new AppError("run_exists", `a run with id "${runId}" exists already; read it at ${runLocation(runId)} or choose another id`, {
+        details: { runId, location: runLocation(runId) },
+      });
+    }
+    try {
+      await queue.send(messageText);
+    } catch (error) {
+      await store.remove(runId, created.etag).catch((removeError: unknown) => {
+        this.deps.logger.error("a run that could not be queued stays recorded as queued", { runId, error: String(removeError) });
+      });
+      throw error;
+    }
+    return { status: "queued", runId, plugin: plugin.name, location: runLocation(runId) };
+  }
+
+  async status(runId: string): Promise<RunView> {
+    const stored = await this.deps.store.get(runId);
+    if (!stored) throw new AppError("run_not_found", `no run has the id "${runId}"`, { details: { runId } });
+    const record = stored.record;
+    const view: Record<string, unknown> = {
+      runId: record.runId,
+      plugin: record.plugin ?? null,
+      state: record.state,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      attempts: record.attempts,
+      sessionId: record.sessionId,
+      durationMs: record.durationMs,
+      messageText: record.messageText,
+    };
+    if (record.state === "succeeded") {
+      const document = await this.deps.results.read(runId);
+      // A result removed by a lifecycle rule leaves the record without one.
+      if (document) view.result = document.result;
+    }
+    if (record.error) view[record.state === "failed" ? "error" : "lastError"] = record.error;
+    for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
+    return view as unknown as RunView;
+  }
+}

@@ -1,0 +1,39 @@
+import { AppError } from "../errors/app_error.js";
+
+/** Any failure to reach storage becomes storage_unavailable; AppErrors pass through. */
+export async function storageCall<T>(message: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError("storage_unavailable", message, { cause: error });
+  }
+}
+
+/** The HTTP status of a failed storage SDK call (a RestError), if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Runs `create` once per process; a failure is not remembered, so the next call tries again. */
+export function once(create: () => Promise<unknown>): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () =>
+    (ready ??= create().then(
+      () => undefined,
+      (error: unknown) => {
+        ready = undefined;
+        throw error;
+      },
+    ));
+}
+
+/** Cuts text to a length a table property or a log line can hold, marking the cut. */
+export function shorten(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const code = text.charCodeAt(maxChars - 1);
+  // Never keep half of a surrogate pair.
+  const end = code >= 0xd800 && code <= 0xdbff ? maxChars - 1 : maxChars;
+  return `${text.slice(0, end)}…[truncated]`;
+}

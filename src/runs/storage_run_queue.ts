@@ -1,0 +1,19 @@
+import type { QueueClient } from "@azure/storage-queue";
+import type { RunQueue } from "./run_record.js";
+import { once, storageCall } from "./storage_call.js";
+
+/** The Storage queue the plugin-runs trigger listens to; created on first use. */
+export class StorageRunQueue implements RunQueue {
+  private readonly ensureQueue: () => Promise<void>;
+
+  constructor(private readonly queue: QueueClient) {
+    this.ensureQueue = once(() => this.queue.createIfNotExists());
+  }
+
+  send(messageText: string): Promise<void> {
+    return storageCall("the run could not be queued", async () => {
+      await this.ensureQueue();
+      await this.queue.sendMessage(messageText);
+    });
+  }
+}

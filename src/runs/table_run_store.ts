@@ -1,0 +1,137 @@
+import type { TableClient } from "@azure/data-tables";
+import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
+import { once, shorten, statusOf, storageCall } from "./storage_call.js";
+
+/** Every run is the one row of its own partition: PartitionKey = run id, RowKey = "run". */
+const rowKey = "run";
+const maxTextChars = 8000;
+
+interface RunEntity {
+  partitionKey: string;
+  rowKey: string;
+  plugin?: string;
+  state: RunState;
+  sessionId?: string;
+  source: "http" | "queue";
+  createdAt: string;
+  updatedAt: string;
+  attempts: number;
+  leaseUntil?: string;
+  durationMs?: number;
+  resultBlob?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  messageText?: string;
+}
+
+/**
+ * The runs table. A run is claimed with conditional writes, so that two deliveries of the same
+ * run cannot both run it: `create` fails with 409 when the row exists, `replace` sends the ETag
+ * that was read (`If-Match`) and fails with 412 when another writer got there first.
+ */
+export class TableRunStore implements RunStore {
+  private readonly ensureTable: () => Promise<void>;
+
+  constructor(private readonly table: TableClient) {
+    this.ensureTable = once(() => this.table.createTable());
+  }
+
+  get(runId: string): Promise<StoredRun | undefined> {
+    return storageCall("the runs table could not be read", async () => {
+      await this.ensureTable();
+      try {
+        const entity = await this.table.getEntity<RunEntity>(runId, rowKey);
+        return { record: toRecord(entity), etag: entity.etag };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  create(record: RunRecord): Promise<StoredRun | "exists"> {
+    return storageCall("the runs table could not be written", async () => {
+      await this.ensureTable();
+      const entity = toEntity(record);
+      try {
+        const response = await this.table.createEntity(entity);
+        return { record: toRecord(entity), etag: etagOf(response) };
+      } catch (error) {
+        if (statusOf(error) === 409) return "exists";
+        throw error;
+      }
+    });
+  }
+
+  replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict"> {
+    return storageCall("the runs table could not be written", async () => {
+      await this.ensureTable();
+      const entity = toEntity(record);
+      try {
+        const response = await this.table.updateEntity(entity, "Replace", { etag });
+        return { record: toRecord(entity), etag: etagOf(response) };
+      } catch (error) {
+        // 412: changed since it was read; 404: deleted since.
+        if (statusOf(error) === 412 || statusOf(error) === 404) return "conflict";
+        throw error;
+      }
+    });
+  }
+
+  remove(runId: string, etag: string): Promise<void> {
+    return storageCall("the runs table could not be written", async () => {
+      try {
+        await this.table.deleteEntity(runId, rowKey, { etag });
+      } catch (error) {
+        if (statusOf(error) === 412 || statusOf(error) === 404) return;
+        throw error;
+      }
+    });
+  }
+}
+
+function etagOf(response: { etag?: string }): string {
+  if (!response.etag) throw new Error("the table service answered without an ETag");
+  return response.etag;
+}
+
+function toEntity(record: RunRecord): RunEntity {
+  const entity: RunEntity = {
+    partitionKey: record.runId,
+    rowKey,
+    plugin: record.plugin,
+    state: record.state,
+    sessionId: record.sessionId,
+    source: record.source,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    attempts: record.attempts,
+    leaseUntil: record.leaseUntil,
+    durationMs: record.durationMs,
+    resultBlob: record.resultBlob,
+    errorCode: record.error?.code,
+    errorMessage: record.error === undefined ? undefined : shorten(record.error.message, maxTextChars),
+    messageText: record.messageText === undefined ? undefined : shorten(record.messageText, maxTextChars),
+  };
+  // The Tables SDK rejects undefined property values.
+  for (const key of Object.keys(entity) as (keyof RunEntity)[]) if (entity[key] === undefined) delete entity[key];
+  return entity;
+}
+
+function toRecord(entity: RunEntity): RunRecord {
+  return {
+    runId: entity.partitionKey,
+    plugin: entity.plugin,
+    state: entity.state,
+    sessionId: entity.sessionId,
+    source: entity.source,
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    attempts: entity.attempts,
+    leaseUntil: entity.leaseUntil,
+    durationMs: entity.durationMs,
+    resultBlob: entity.resultBlob,
+    error: entity.errorCode === undefined ? undefined : { code: entity.errorCode, message: entity.errorMessage ?? "" },
+    messageText: entity.messageText,
+  };
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { encodeRunMessage, isRunId, maxQueueMessageChars, parseRunMessage, runLocation } from "../../../src/runs/run_message.js";
+
+const messageId = "3f2c9a1e-8b7d-4c6e-9f0a-1b2c3d4e5f60";
+
+describe("parseRunMessage", () => {
+  it("accepts an object as the worker hands over parsed JSON", () => {
+    expect(parseRunMessage({ runId: "r-1", plugin: "echo", data: { text: "hi" }, sessionId: "s_1" }, messageId)).toEqual({
+      ok: true,
+      message: { runId: "r-1", plugin: "echo", data: { text: "hi" }, sessionId: "s_1" },
+    });
+  });
+
+  it("reads JSON text and a Buffer as well", () => {
+    const json = JSON.stringify({ runId: "r-2", plugin: "echo", data: { text: "x" } });
+    expect(parseRunMessage(json, messageId)).toMatchObject({ ok: true, message: { runId: "r-2", plugin: "echo" } });
+    expect(parseRunMessage(Buffer.from(json), messageId)).toMatchObject({ ok: true, message: { runId: "r-2" } });
+  });
+
+  it("runs a message without a run id under its queue message id, the same on every delivery", () => {
+    const first = parseRunMessage({ plugin: "echo", data: { text: "x" } }, messageId);
+    const again = parseRunMessage({ plugin: "echo", data: { text: "x" } }, messageId);
+    expect(first).toMatchObject({ ok: true, message: { runId: messageId } });
+    expect(again).toEqual(first);
+  });
+
+  it("makes up a run id when there is neither a run id nor a usable message id", () => {
+    const parsed = parseRunMessage({ plugin: "echo" }, undefined);
+    expect(parsed.ok && isRunId(parsed.message.runId)).toBe(true);
+  });
+
+  it("defaults data to an empty object and leaves the session unset", () => {
+    expect(parseRunMessage({ plugin: "echo" }, messageId)).toEqual({ ok: true, message: { runId: messageId, plugin: "echo", data: {}, sessionId: undefined } });
+  });
+
+  it.each<[string, unknown]>([
+    ["text that is not JSON", "run echo please"],
+    ["an empty message", ""],
+    ["a JSON string", "\"echo\""],
+    ["a number", 42],
+    ["an array", [{ plugin: "echo" }]],
+    ["null", null],
+  ])("rejects %s, keeping its text", (_label, entry) => {
+    const parsed = parseRunMessage(entry, messageId);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.rejected.runId).toBeUndefined();
+    expect(parsed.rejected.text).toBe(typeof entry === "string" ? entry : JSON.stringify(entry));
+  });
+
+  it("says when the message is not JSON at all", () => {
+    expect(parseRunMessage("not json", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is not JSON" } });
+    expect(parseRunMessage("[1]", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is not a JSON object" } });
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a missing plugin", { runId: "r-3", data: {} }, "plugin"],
+    ["a plugin that is not a string", { runId: "r-3", plugin: 7 }, "plugin"],
+    ["an empty plugin", { runId: "r-3", plugin: "" }, "plugin"],
+    ["an invalid session id", { runId: "r-3", plugin: "echo", sessionId: "has spaces" }, "sessionId"],
+    ["an unknown field", { runId: "r-3", plugin: "echo", sesionId: "typo" }, ""],
+  ])("rejects %s, naming the field and keeping a usable run id", (_label, entry, path) => {
+    const parsed = parseRunMessage(entry, messageId);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.rejected.runId).toBe("r-3");
+    expect(parsed.rejected.issues.map((i) => i.path)).toContain(path);
+    expect(JSON.parse(parsed.rejected.text)).toEqual(entry);
+  });
+
+  it("rejects an invalid run id and does not offer it for the record", () => {
+    const parsed = parseRunMessage({ runId: "no spaces allowed", plugin: "echo" }, messageId);
+    expect(parsed).toMatchObject({ ok: false, rejected: { runId: undefined, plugin: "echo", issues: [{ path: "runId" }] } });
+    expect(parseRunMessage({ runId: "x".repeat(129), plugin: "echo" }, messageId).ok).toBe(false);
+  });
+});
+
+describe("encodeRunMessage", () => {
+  it("is base64 of the JSON, which parses back to the same run", () => {
+    const message = { runId: "r-9", plugin: "calculator", data: { expression: "2+3*4" }, sessionId: "s" };
+    const text = encodeRunMessage(message);
+    expect(text).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    const decoded = JSON.parse(Buffer.from(text, "base64").toString("utf8"));
+    expect(decoded).toEqual(message);
+    expect(parseRunMessage(decoded, messageId)).toEqual({ ok: true, message });
+  });
+
+  it("keeps text outside ASCII intact", () => {
+    const message = { runId: "r-10", plugin: "echo", data: { text: "grüße 👋" } };
+    expect(JSON.parse(Buffer.from(encodeRunMessage(message), "base64").toString("utf8"))).toEqual(message);
+  });
+
+  it("makes 48 KiB of JSON the most that fits in a 64 KiB queue message", () => {
+    const fits = encodeRunMessage({ plugin: "echo", data: { text: "x".repeat(48 * 1024 - 40) } });
+    const tooBig = encodeRunMessage({ plugin: "echo", data: { text: "x".repeat(48 * 1024) } });
+    expect(fits.length).toBeLessThanOrEqual(maxQueueMessageChars);
+    expect(tooBig.length).toBeGreaterThan(maxQueueMessageChars);
+  });
+});
+
+describe("run ids", () => {
+  it("follow the session-id alphabet and length", () => {
+    expect(["a", "A-b_9", "x".repeat(128)].every(isRunId)).toBe(true);
+    expect(["", "x".repeat(129), "a b", "a/b", "a.b", 7, undefined].some(isRunId)).toBe(false);
+  });
+
+  it("have their status at /api/runs/{runId}", () => {
+    expect(runLocation("r-1")).toBe("/api/runs/r-1");
+  });
+});
