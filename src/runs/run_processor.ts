@@ -19,8 +19,6 @@ export type ProcessOutcome =
   | { readonly kind: "succeeded"; readonly runId: string }
   /** A permanent failure, recorded; the message is done with. */
   | { readonly kind: "failed"; readonly runId: string; readonly error: RunError }
-  /** A malformed message, recorded as a failed run (under its run id, else its message id). */
-  | { readonly kind: "rejected"; readonly runId: string; readonly error: RunError }
   /** A redelivery, or a second message, of a run that already finished: acknowledged without running. */
   | { readonly kind: "already_finished"; readonly runId: string; readonly state: RunState };
 
@@ -86,7 +84,12 @@ export class RunProcessor {
 
   async process(entry: unknown, delivery: Delivery): Promise<ProcessOutcome> {
     const parsed = parseRunMessage(entry, delivery.messageId);
-    if (!parsed.ok) return this.reject(parsed.rejected, delivery);
+    if (!parsed.ok) {
+      // Recorded where GET /api/runs can read it, then thrown: the host redelivers it until
+      // maxDequeueCount and moves it to the poison queue, as the issue asks of malformed messages.
+      const rejected = await this.reject(parsed.rejected, delivery);
+      throw new MalformedRunMessageError(rejected.runId, rejected.error);
+    }
     const message = parsed.message;
     const logger = this.deps.logger.child({ runId: message.runId, messageId: delivery.messageId, dequeueCount: delivery.dequeueCount });
     const claim = await this.claim(message);
@@ -205,7 +208,7 @@ export class RunProcessor {
    * run id when it has a usable one that is still free, else under its queue message id (the same
    * on every delivery, so a redelivery finds it recorded). It is also logged, shortened.
    */
-  private async reject(rejected: RejectedRunMessage, delivery: Delivery): Promise<ProcessOutcome> {
+  private async reject(rejected: RejectedRunMessage, delivery: Delivery): Promise<{ runId: string; error: RunError }> {
     const issues = rejected.issues.map((i) => `${i.path || "(message)"}: ${i.message}`).join("; ");
     const error: RunError = { code: "invalid_request", message: `queue message rejected: ${rejected.problem}${issues ? ` (${issues})` : ""}` };
     this.deps.logger.warn("queue message rejected", {
@@ -227,9 +230,20 @@ export class RunProcessor {
           at,
         ),
       );
-      if (created !== "exists") return { kind: "rejected", runId, error };
+      if (created !== "exists") return { runId, error };
     }
     // The run id belongs to another run and this message was recorded on an earlier delivery.
-    return { kind: "rejected", runId: candidates.at(-1)!, error };
+    return { runId: candidates.at(-1)!, error };
+  }
+}
+
+/** A message that is not a run request: recorded as a failed run under `runId`, left for the poison queue. */
+export class MalformedRunMessageError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly error: RunError,
+  ) {
+    super(`malformed plugin-run message, recorded as run ${runId}: ${error.message}`);
+    this.name = "MalformedRunMessageError";
   }
 }

@@ -8,7 +8,7 @@ import type { ErrorCode } from "../../../src/errors/error_codes.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { BasePlugin, type PluginEnvironment } from "../../../src/plugins/plugin.js";
 import { BlobResultStore } from "../../../src/runs/blob_result_store.js";
-import { RunInProgressError, RunProcessor, type Delivery } from "../../../src/runs/run_processor.js";
+import { MalformedRunMessageError, RunInProgressError, RunProcessor, type Delivery } from "../../../src/runs/run_processor.js";
 import { TableRunStore } from "../../../src/runs/table_run_store.js";
 import type { Services } from "../../../src/services.js";
 import { failureOf } from "../../support/failure_of.js";
@@ -142,11 +142,12 @@ describe("RunProcessor: failures", () => {
     expect(await services.runProcessor.process({ runId, plugin: "counting", data: { nope: 1 } }, delivery())).toMatchObject({ kind: "failed", error: { code: "invalid_input" } });
   });
 
-  it("records a malformed message once under its message id, also when it is delivered again", async () => {
+  it("records a malformed message once under its message id, and throws on every delivery so that it ends in the poison queue", async () => {
     const messageId = randomUUID();
-    const first = await services.runProcessor.process("{broken json", delivery(1, messageId));
-    expect(first).toMatchObject({ kind: "rejected", runId: messageId, error: { code: "invalid_request" } });
-    expect(await services.runProcessor.process("{broken json", delivery(2, messageId))).toMatchObject({ kind: "rejected", runId: messageId });
+    const first = await services.runProcessor.process("{broken json", delivery(1, messageId)).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(MalformedRunMessageError);
+    expect(first).toMatchObject({ runId: messageId, error: { code: "invalid_request" } });
+    await expect(services.runProcessor.process("{broken json", delivery(2, messageId))).rejects.toMatchObject({ runId: messageId });
     expect(await services.runs.status(messageId)).toMatchObject({ state: "failed", plugin: null, messageText: "{broken json", attempts: 0 });
   });
 
@@ -155,7 +156,9 @@ describe("RunProcessor: failures", () => {
     const runId = `r-${key}`;
     await services.runProcessor.process({ runId, plugin: "counting", data: { key } }, delivery());
     const messageId = randomUUID();
-    expect(await services.runProcessor.process({ runId, plugin: "counting", sessionId: "not valid!" }, delivery(1, messageId))).toMatchObject({ kind: "rejected", runId: messageId });
+    await expect(services.runProcessor.process({ runId, plugin: "counting", sessionId: "not valid!" }, delivery(1, messageId))).rejects.toMatchObject({
+      runId: messageId,
+    });
     expect(await services.runs.status(runId)).toMatchObject({ state: "succeeded" });
     expect(await services.runs.status(messageId)).toMatchObject({ state: "failed", plugin: "counting", error: { message: expect.stringContaining("sessionId") } });
   });
