@@ -10,7 +10,8 @@ import {
   InferenceClientProviderOutputError,
 } from "@huggingface/inference";
 import { AppError } from "../../src/plugins/plugin.js";
-import { RetryableFailure, isRetryableStatus, parseRetryAfter } from "./retry_policy.js";
+import { isRetryableStatus, parseRetryAfter } from "../../src/plugins/plugin.js";
+import { RetryableFailure } from "./retry_policy.js";
 
 export const huggingFaceTasks = ["text-classification", "summarization", "text-generation"] as const;
 export type HuggingFaceTask = (typeof huggingFaceTasks)[number];

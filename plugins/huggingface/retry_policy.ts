@@ -3,23 +3,10 @@
  * exponential with jitter, unless the failed response said how long to wait (Retry-After, or
  * the estimated_time of a model that is loading), which is then honoured up to a cap.
  */
-import {
-  ExponentialBackoff,
-  halfJitterGenerator,
-  handleWhen,
-  retry,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
-  type RetryPolicy,
-} from "cockatiel";
+import { handleWhen, retry, type RetryPolicy } from "cockatiel";
+import { RetryAfterBackoff, type BackoffOptions } from "../../src/plugins/plugin.js";
 
-export interface BackoffOptions {
-  /** The first retry waits between half of this and this, the second twice as long, and so on. */
-  readonly baseDelayMs: number;
-  /** No wait is longer, whether it comes from the backoff or from the upstream's Retry-After. */
-  readonly maxDelayMs: number;
-}
+export type { BackoffOptions } from "../../src/plugins/plugin.js";
 
 export const defaultBackoffOptions: BackoffOptions = { baseDelayMs: 500, maxDelayMs: 30_000 };
 
@@ -43,68 +30,6 @@ export class RetryableFailure extends Error {
   }
 }
 
-/** 429 (rate limited) and every 5xx are transient; other 4xx mean the request itself is wrong. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || (status >= 500 && status <= 599);
-}
-
-/**
- * Milliseconds to wait according to a Retry-After header: either delay-seconds ("120") or an
- * HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT"), a date in the past meaning "now".
- * Undefined when the header is missing or unreadable.
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (text === "") return undefined;
-  // RFC 9110 says whole seconds; a decimal is read leniently rather than ignored.
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  // A date always has letters (day and month names); this also keeps "-5" away from Date.parse.
-  if (!/[a-z]/i.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
-}
-
-type RetryContext = IRetryBackoffContext<unknown>;
-
-/**
- * Exponential backoff with "equal" jitter (attempt n waits a random time in [d/2, d), where
- * d = min(maxDelayMs, baseDelayMs * 2^(n-1))), overridden by the wait the upstream asked for.
- * The exponential sequence advances on every retry, hinted or not.
- */
-export class RetryAfterBackoff implements IBackoffFactory<RetryContext> {
-  private readonly exponential: ExponentialBackoff<number>;
-
-  constructor(private readonly options: BackoffOptions = defaultBackoffOptions) {
-    if (!(options.baseDelayMs >= 0) || !(options.maxDelayMs >= 0)) throw new RangeError("backoff delays must be non-negative");
-    this.exponential = new ExponentialBackoff({
-      generator: halfJitterGenerator,
-      initialDelay: options.baseDelayMs,
-      maxDelay: options.maxDelayMs,
-      exponent: 2,
-    });
-  }
-
-  next(context: RetryContext): IBackoff<RetryContext> {
-    return this.step(this.exponential.next(), context);
-  }
-
-  private step(exponential: IBackoff<unknown>, context: RetryContext): IBackoff<RetryContext> {
-    const hint = requestedWait(context);
-    const duration = hint === undefined ? exponential.duration : hint;
-    return {
-      duration: Math.min(this.options.maxDelayMs, Math.max(0, duration)),
-      next: (nextContext) => this.step(exponential.next(nextContext), nextContext),
-    };
-  }
-}
-
-function requestedWait(context: RetryContext): number | undefined {
-  const result = context.result;
-  return "error" in result && result.error instanceof RetryableFailure ? result.error.retryAfterMs : undefined;
-}
-
 /**
  * Up to `maxRetries` retries of RetryableFailure; anything else thrown ends the loop at once.
  * The timer between attempts is unreferenced: when the caller gives up (see runWithRetries) a
@@ -113,7 +38,7 @@ function requestedWait(context: RetryContext): number | undefined {
 export function createRetryPolicy(maxRetries: number, options: BackoffOptions = defaultBackoffOptions): RetryPolicy {
   return retry(
     handleWhen((error) => error instanceof RetryableFailure),
-    { maxAttempts: maxRetries, backoff: new RetryAfterBackoff(options) },
+    { maxAttempts: maxRetries, backoff: new RetryAfterBackoff(options, (error) => (error instanceof RetryableFailure ? error.retryAfterMs : undefined)) },
   ).dangerouslyUnref();
 }
 

@@ -15,28 +15,15 @@
  *
  * Messages and details carry neither the URL nor any key or token.
  */
-import {
-  ExponentialBackoff,
-  halfJitterGenerator,
-  handleWhen,
-  retry,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
-  type RetryPolicy,
-} from "cockatiel";
+import { handleWhen, retry, type RetryPolicy } from "cockatiel";
 import { AppError } from "../errors/app_error.js";
 import { silentLogger, type Logger } from "../logging/logger.js";
+import { RetryAfterBackoff, isRetryableStatus, parseRetryAfter, type BackoffOptions } from "../resilience/retry_after_backoff.js";
 import type { ChatModel } from "./chat_model.js";
 
 export type LlmProvider = ChatModel["provider"];
 
-export interface LlmBackoffOptions {
-  /** The first retry waits between half of this and this, the second twice as long, and so on. */
-  readonly baseDelayMs: number;
-  /** No wait is longer, whether it comes from the backoff or from the upstream's Retry-After. */
-  readonly maxDelayMs: number;
-}
+export type LlmBackoffOptions = BackoffOptions;
 
 export const defaultLlmBackoff: LlmBackoffOptions = { baseDelayMs: 500, maxDelayMs: 20_000 };
 
@@ -96,11 +83,6 @@ interface LiveAttempt extends AttemptContext {
   readonly timeout: AbortSignal;
 }
 
-/** 429 (rate limited) and every 5xx are transient; other statuses mean the request itself is wrong. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || (status >= 500 && status <= 599);
-}
-
 /**
  * Milliseconds to wait according to retry-after-ms (milliseconds, as Azure OpenAI sends) or
  * Retry-After (delay-seconds, or an HTTP-date). Undefined when neither is there or readable.
@@ -109,13 +91,7 @@ export function retryAfterMs(headers: { get(name: string): string | null } | und
   if (!headers) return undefined;
   const ms = headers.get("retry-after-ms")?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
-  const text = headers.get("retry-after")?.trim();
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  // A date always has letters (day and month names); this also keeps "-5" away from Date.parse.
-  if (!/[a-z]/i.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return parseRetryAfter(headers.get("retry-after"), now);
 }
 
 /** The failure for a non-2xx answer: retryable or not by its status. */
@@ -207,36 +183,6 @@ export function parseToolArguments(text: string): { arguments: unknown; argument
   } catch (error) {
     const reason = error instanceof Error ? error.message : "not valid JSON";
     return { arguments: undefined, argumentsError: reason.length > 200 ? `${reason.slice(0, 200)}…` : reason };
-  }
-}
-
-/**
- * Exponential backoff with "equal" jitter (retry n waits a random time in [d/2, d), where
- * d = min(maxDelayMs, baseDelayMs * 2^(n-1))), replaced by the wait the upstream asked for.
- */
-class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  private readonly exponential: ExponentialBackoff<unknown>;
-
-  constructor(private readonly options: LlmBackoffOptions) {
-    this.exponential = new ExponentialBackoff({
-      generator: halfJitterGenerator,
-      initialDelay: options.baseDelayMs,
-      maxDelay: options.maxDelayMs,
-      exponent: 2,
-    });
-  }
-
-  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    return this.step(this.exponential.next(), context);
-  }
-
-  private step(exponential: IBackoff<unknown>, context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    const result = context.result;
-    const hint = "error" in result && result.error instanceof LlmFailure ? result.error.retryAfterMs : undefined;
-    return {
-      duration: Math.min(this.options.maxDelayMs, Math.max(0, hint ?? exponential.duration)),
-      next: (nextContext) => this.step(exponential.next(nextContext), nextContext),
-    };
   }
 }
 
@@ -359,7 +305,7 @@ export class LlmCaller {
   private policy(): RetryPolicy {
     const policy = retry(
       handleWhen((error) => error instanceof LlmFailure && error.retryable),
-      { maxAttempts: this.maxRetries, backoff: new RetryAfterBackoff(this.backoff) },
+      { maxAttempts: this.maxRetries, backoff: new RetryAfterBackoff(this.backoff, (error) => (error instanceof LlmFailure ? error.retryAfterMs : undefined)) },
     ).dangerouslyUnref();
     policy.onRetry((event) => {
       const failure = "error" in event && event.error instanceof LlmFailure ? event.error : undefined;

@@ -12,6 +12,8 @@ export type { Logger } from "../logging/logger.js";
 export type { MemoryMessage } from "../memory/memory_message.js";
 export type { PluginSettings } from "../config/config.js";
 export { AppError } from "../errors/app_error.js";
+// For plugins that call other services: the same backoff the app's own clients use.
+export { RetryAfterBackoff, isRetryableStatus, parseRetryAfter, type BackoffOptions } from "../resilience/retry_after_backoff.js";
 
 /** The current session's memory, already bound to its session id. */
 export interface SessionMemoryView {
