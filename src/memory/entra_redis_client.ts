@@ -1,6 +1,7 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { Redis, type Callback, type RedisOptions } from "ioredis";
 import type { Logger } from "../logging/logger.js";
+import { failFastRedisOptions, throttledConnectionWarning } from "./redis_client.js";
 
 /** The scope of Azure Cache for Redis / Azure Managed Redis data-plane tokens. */
 export const REDIS_ENTRA_SCOPE = "https://redis.azure.com/.default";
@@ -62,8 +63,7 @@ const noop = (): void => {};
  * commands: nothing is dropped or failed by a refresh. A failed token request is retried with
  * back-off (logged, throttled) while the old token keeps the connection going.
  *
- * Connection settings match `createRedisClient`: commands fail fast (one retry, a command timeout)
- * rather than queueing for ever while Redis is unreachable.
+ * Connection settings are the app's `failFastRedisOptions`, as for `createRedisClient`.
  */
 export function createEntraRedisClient(options: EntraRedisClientOptions): EntraRedisClient {
   const marginMs = options.refreshMarginMs ?? defaultMarginMs;
@@ -80,7 +80,7 @@ export function createEntraRedisClient(options: EntraRedisClientOptions): EntraR
   let timer: NodeJS.Timeout | undefined;
   let timerDueAt = Number.POSITIVE_INFINITY;
   let lastTokenFailureLog = Number.NEGATIVE_INFINITY;
-  let lastConnectionErrorLog = Number.NEGATIVE_INFINITY;
+  const warnConnection = throttledConnectionWarning(logger, now);
 
   // The first connect waits for the first token.
   let tokenArrived!: () => void;
@@ -112,10 +112,7 @@ export function createEntraRedisClient(options: EntraRedisClientOptions): EntraR
       port: options.port,
       username,
       ...(options.tls ? { tls: { servername: options.host } } : {}),
-      connectTimeout: 3000,
-      commandTimeout: 3000,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...failFastRedisOptions,
       lazyConnect: true,
       // How long a closed socket may take to end before it is destroyed (ioredis's default is 2 s).
       disconnectTimeout: disconnectGraceMs,
@@ -135,10 +132,7 @@ export function createEntraRedisClient(options: EntraRedisClientOptions): EntraR
     settleReady(error);
     // A refused token may have been revoked or have expired: ask for a new one (no sooner than the floor).
     if (isAuthError(error)) refreshSoon();
-    const at = now();
-    if (at - lastConnectionErrorLog < errorLogIntervalMs) return;
-    lastConnectionErrorLog = at;
-    logger.warn("redis connection error", { error: describe(error) });
+    warnConnection({ error: describe(error) });
   });
 
   function schedule(delayMs: number, onlyIfEarlier = false): void {
