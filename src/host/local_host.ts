@@ -3,14 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
-import { errorResponse, type ApiResponse } from "../http/api_response.js";
+import { errorResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
 import type { Services } from "../services.js";
+import { readBody, toHttpRequest } from "./http_request_adapter.js";
 import { writeResponse } from "./response_writer.js";
 import { RouteTable } from "./route_table.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
-const { HttpRequest, InvocationContext } = azureFunctions;
+const { InvocationContext } = azureFunctions;
 
 export interface LocalHostOptions {
   readonly functions: readonly HttpFunction[];
@@ -50,28 +51,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const found = routes.lookup(method, url.pathname);
     if (found.kind === "not_found") {
       drain(req);
-      return send(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger));
+      return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger));
     }
     if (found.kind === "method_not_allowed") {
       drain(req);
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
-      return send(res, { ...response, headers: { allow: found.allowed.join(", ") } });
+      return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } });
     }
     const body = await readBody(req, maxBodyBytes);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
       // The rest of the upload is not read: the connection is closed once the answer is out.
-      return send(res, { ...errorResponse(tooLarge, logger), headers: { connection: "close" } });
+      return writeResponse(res, { ...errorResponse(tooLarge, logger), headers: { connection: "close" } });
     }
     const { fn, params } = found.match;
-    const request = new HttpRequest({
-      method,
-      url: url.toString(),
-      headers: flattenHeaders(req),
-      query: Object.fromEntries(url.searchParams),
-      params,
-      body: { bytes: body },
-    });
+    const request = toHttpRequest(req, { method, url, params, body });
     const invocationId = randomUUID();
     const context = new InvocationContext({
       invocationId,
@@ -101,47 +95,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   };
 }
 
-function send(res: ServerResponse, response: ApiResponse): void {
-  const body = JSON.stringify(response.jsonBody);
-  res.statusCode = response.status;
-  res.setHeader("content-type", "application/json");
-  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
-  res.end(body);
-}
-
-/** Reads the body up to the limit; past it, stops reading and says so instead of buffering the rest. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | "too_large"> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    req.pause();
-    return Promise.resolve("too_large");
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.pause();
-        req.removeAllListeners("data");
-        resolve("too_large");
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 function drain(req: IncomingMessage): void {
   req.resume();
-}
-
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return headers;
 }
