@@ -77,11 +77,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   const agent: AgentRunner = {
     run: async (instruction, { sessionId, signal }) => {
       if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
-      const turns = conversation.run({ history: [], message: instruction, sessionId, excludeTools: ["agent"], stream: false, signal });
-      for (;;) {
-        const next = await turns.next();
-        if (next.done) return next.value;
-      }
+      return conversation.answer({ history: [], message: instruction, sessionId, excludeTools: ["agent"], signal });
     },
   };
   const plugins = options.plugins.map(

@@ -46,6 +46,15 @@ export class Conversation {
     private readonly limits: ConversationLimits,
   ) {}
 
+  /** The whole loop without its events: for callers that want only the answer (the agent). */
+  async answer(input: Omit<ConversationInput, "stream">): Promise<ConversationOutcome> {
+    const turns = this.run({ ...input, stream: false });
+    for (;;) {
+      const next = await turns.next();
+      if (next.done) return next.value;
+    }
+  }
+
   async *run(input: ConversationInput): AsyncGenerator<ChatEvent, ConversationOutcome> {
     const tools = this.tools(input.excludeTools ?? []);
     const messages: LlmMessage[] = [
