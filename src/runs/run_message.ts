@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { sessionIdPattern } from "../memory/session_id.js";
+import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 
-/** A run id names a run in the API, the runs table and the results container: the session-id alphabet. */
-export const runIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+/** A run id names a run in the API, the runs table and the results container: the same rule as a session id. */
+export const runIdPattern = sessionIdPattern;
 
 export function isRunId(value: unknown): value is string {
   return typeof value === "string" && runIdPattern.test(value);
@@ -21,10 +21,10 @@ export function runLocation(runId: string): string {
 export const maxQueueMessageChars = 64 * 1024;
 
 export const runMessageSchema = z.strictObject({
-  runId: z.string().regex(runIdPattern, "must be 1-128 letters, digits, '_' or '-'").optional(),
+  runId: sessionIdSchema.optional(),
   plugin: z.string().min(1).max(64),
   data: z.unknown().optional(),
-  sessionId: z.string().regex(sessionIdPattern, "must be 1-128 letters, digits, '_' or '-'").optional(),
+  sessionId: sessionIdSchema.optional(),
 });
 
 /** A run request as it travels on the queue: `{runId?, plugin, data, sessionId?}` as base64-encoded JSON. */
