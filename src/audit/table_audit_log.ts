@@ -1,4 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
+import { once, shorten, storageCall } from "../azure/storage_call.js";
 import { AppError } from "../errors/app_error.js";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
 import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key.js";
@@ -24,7 +25,8 @@ interface AuditEntity {
 
 /** The audit log in Azure Table Storage: PartitionKey = session id, RowKey = time-ordered unique key. */
 export class TableAuditLog implements AuditLog {
-  private tableReady: Promise<void> | undefined;
+  // Created once per process; a failure is not remembered, so the next call tries again.
+  private readonly ensureTable = once(() => this.table.createTable());
 
   constructor(
     private readonly table: TableClient,
@@ -34,7 +36,7 @@ export class TableAuditLog implements AuditLog {
   async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
     const rowKey = this.nextRowKey();
     const entity = toEntity(sessionId, rowKey, event);
-    await this.storageCall("audit log could not be written", async () => {
+    await storageCall("audit log could not be written", async () => {
       await this.ensureTable();
       await this.table.createEntity(entity);
     });
@@ -50,7 +52,7 @@ export class TableAuditLog implements AuditLog {
     // One extra entity tells whether another page exists, so the last page never hands out a cursor.
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];
-    await this.storageCall("audit log could not be read", async () => {
+    await storageCall("audit log could not be read", async () => {
       await this.ensureTable();
       const pages = this.table.listEntities<AuditEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: wanted });
       for await (const batch of pages) {
@@ -64,26 +66,9 @@ export class TableAuditLog implements AuditLog {
   }
 
   async ping(): Promise<void> {
-    await this.storageCall("table storage is unavailable", () => this.ensureTable());
+    await storageCall("table storage is unavailable", () => this.ensureTable());
   }
 
-  private ensureTable(): Promise<void> {
-    // Created once per process; a failure is not cached, so the next call tries again.
-    this.tableReady ??= this.table.createTable().catch((error: unknown) => {
-      this.tableReady = undefined;
-      throw error;
-    });
-    return this.tableReady;
-  }
-
-  private async storageCall<T>(message: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw new AppError("storage_unavailable", message, { cause: error });
-    }
-  }
 }
 
 export function encodeCursor(rowKey: string): string {
@@ -103,9 +88,7 @@ function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEn
   const cut = (value: string | undefined): string | undefined => {
     if (value === undefined || value.length <= maxFieldChars) return value;
     truncated = true;
-    // Never keep half of a surrogate pair: the stored text must still be valid Unicode.
-    const end = isHighSurrogate(value.charCodeAt(maxFieldChars - 1)) ? maxFieldChars - 1 : maxFieldChars;
-    return `${value.slice(0, end)}…[truncated]`;
+    return shorten(value, maxFieldChars);
   };
   const entity: AuditEntity = {
     partitionKey: sessionId,
@@ -146,10 +129,6 @@ function toEntry(entity: AuditEntity): AuditEntry {
   };
   for (const key of Object.keys(entry)) if (entry[key] === undefined) delete entry[key];
   return entry as unknown as AuditEntry;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function jsonOf(value: unknown): string | undefined {

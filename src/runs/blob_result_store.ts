@@ -1,6 +1,6 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ResultStore, RunResultDocument } from "./run_record.js";
-import { once, statusOf, storageCall } from "./storage_call.js";
+import { once, statusOf, storageCall } from "../azure/storage_call.js";
 
 export function resultBlobName(runId: string): string {
   return `${runId}.json`;

@@ -5,7 +5,7 @@ import type { PluginExecution } from "../plugins/plugin_execution.js";
 import { isRunId, parseRunMessage, type RejectedRunMessage, type ValidRunMessage } from "./run_message.js";
 import { newRunRecord, type ResultStore, type RunError, type RunRecord, type RunState, type RunStore, type StoredRun } from "./run_record.js";
 import { isRetryable } from "./retry_policy.js";
-import { shorten } from "./storage_call.js";
+import { shorten } from "../azure/storage_call.js";
 
 /** One delivery of a queue message, as the trigger metadata describes it. */
 export interface Delivery {

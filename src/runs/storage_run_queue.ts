@@ -1,6 +1,6 @@
 import type { QueueClient } from "@azure/storage-queue";
 import type { RunQueue } from "./run_record.js";
-import { once, storageCall } from "./storage_call.js";
+import { once, storageCall } from "../azure/storage_call.js";
 
 /** The Storage queue the plugin-runs trigger listens to; created on first use. */
 export class StorageRunQueue implements RunQueue {

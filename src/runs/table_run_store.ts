@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
-import { once, shorten, statusOf, storageCall } from "./storage_call.js";
+import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
 
 /** Every run is the one row of its own partition: PartitionKey = run id, RowKey = "run". */
 const rowKey = "run";
