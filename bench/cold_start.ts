@@ -4,7 +4,8 @@
  */
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
-import { cleanEnvironment, freePort, spawnChild, type Child } from "./processes.js";
+import { cleanEnvironment, spawnChild, type Child } from "./processes.js";
+import { freePort } from "../tests/support/free_port.js";
 
 export const hostBundle = fileURLToPath(new URL("../dist/src/host/start.js", import.meta.url));
 

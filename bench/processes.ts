@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 export interface Child {
@@ -137,19 +136,6 @@ export function installCleanup(): void {
   };
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
-}
-
-/** A port that was free a moment ago (for the local host, which takes PORT but does not report a port it chose). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
-    });
-  });
 }
 
 const clockTicks = 100; // USER_HZ; 100 on every Linux configuration Node supports

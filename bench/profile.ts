@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { hostBundle, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad } from "./load.js";
-import { cleanEnvironment, freePort, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
+import { cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
+import { freePort } from "../tests/support/free_port.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const buildDir = `${benchDir}.build/servers`;

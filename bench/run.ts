@@ -13,8 +13,9 @@ import { build } from "esbuild";
 import { readAuditLog, serialPosts, singleWriteLatency } from "./audit.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
-import { backgroundLoad, cleanEnvironment, freePort, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
+import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { consoleTable, disturbedAbove, machine, markdown, target, type AuditCheck, type ColdStart, type Row, type RowKind, type WriteCost } from "./report.js";
+import { freePort } from "../tests/support/free_port.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const buildDir = `${benchDir}.build/servers`;

@@ -7,8 +7,8 @@
  * replies per request (429 with Retry-After, 503 "model is loading", 500, slow answers...) and
  * read back every request it received.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
 
 export type StandInTask = "text-classification" | "summarization" | "text-generation";
 
@@ -84,15 +84,8 @@ export class HuggingFaceStandIn {
   /** Listens on 127.0.0.1 on a free port; `models` adds to the models it knows (others get 404). */
   static async start(models: Readonly<Record<string, StandInTask>> = {}): Promise<HuggingFaceStandIn> {
     let standIn: HuggingFaceStandIn | undefined;
-    const server = createServer((req, res) => {
-      standIn?.handle(req, res).catch(() => res.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    standIn = new HuggingFaceStandIn(server, `http://127.0.0.1:${port}`, models);
+    const { server, url } = await startLoopbackServer((req, res) => standIn!.handle(req, res));
+    standIn = new HuggingFaceStandIn(server, url, models);
     return standIn;
   }
 
@@ -115,11 +108,8 @@ export class HuggingFaceStandIn {
     this.requests.length = 0;
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return stopLoopbackServer(this.server, this.timers);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -24,8 +24,8 @@
  *   expect(llm.chatRequests[1]?.toolResults[0]?.content).toContain("42");
  *   await llm.close();
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
 
 export type LlmApi = "ollama" | "azure-openai";
 
@@ -184,15 +184,8 @@ export class LlmStandIn {
 
   static async start(): Promise<LlmStandIn> {
     let standIn: LlmStandIn | undefined;
-    const server = createServer((req, res) => {
-      standIn?.handle(req, res).catch(() => res.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    standIn = new LlmStandIn(server, `http://127.0.0.1:${port}`);
+    const { server, url } = await startLoopbackServer((req, res) => standIn!.handle(req, res));
+    standIn = new LlmStandIn(server, url);
     return standIn;
   }
 
@@ -246,11 +239,8 @@ export class LlmStandIn {
     this.callCounter = 0;
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return stopLoopbackServer(this.server, this.timers);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
