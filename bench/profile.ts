@@ -8,14 +8,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { hostBundle, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad } from "./load.js";
 import { cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
+import { buildServers, serverScript } from "./servers/build.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
-const buildDir = `${benchDir}.build/servers`;
 const profileDir = `${benchDir}.build/profiles`;
 
 interface ProfileNode {
@@ -48,30 +47,12 @@ async function main(): Promise<void> {
   let sourceMap: SourceMap | undefined;
   let azurite: Child | undefined;
   if (which === "floor") {
-    await build({
-      entryPoints: [`${benchDir}servers/adapter_floor_server.ts`],
-      outdir: buildDir,
-      bundle: true,
-      packages: "external",
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      logLevel: "warning",
-    });
-    server = spawnChild("floor", process.execPath, [...profileFlags, `${buildDir}/adapter_floor_server.js`], cleanEnvironment({}));
+    await buildServers(["adapter_floor_server"]);
+    server = spawnChild("floor", process.execPath, [...profileFlags, serverScript("adapter_floor_server")], cleanEnvironment({}));
     url = `http://127.0.0.1:${(await waitForReadyLine<{ port: number }>(server)).port}/`;
   } else {
-    await build({
-      entryPoints: [`${benchDir}servers/azurite_server.ts`],
-      outdir: buildDir,
-      bundle: true,
-      packages: "external",
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      logLevel: "warning",
-    });
-    azurite = spawnChild("azurite", process.execPath, [`${buildDir}/azurite_server.js`], cleanEnvironment({}));
+    await buildServers(["azurite_server"]);
+    azurite = spawnChild("azurite", process.execPath, [serverScript("azurite_server")], cleanEnvironment({}));
     const { connectionString } = await waitForReadyLine<{ connectionString: string }>(azurite);
     const port = await freePort();
     server = spawnHost("local host", { port, storageConnectionString: connectionString, nodeFlags: profileFlags });

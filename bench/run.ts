@@ -9,16 +9,15 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { readAuditLog, serialPosts, singleWriteLatency } from "./audit.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
 import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { consoleTable, disturbedAbove, machine, markdown, target, type AuditCheck, type ColdStart, type Row, type RowKind, type WriteCost } from "./report.js";
 import { freePort } from "../tests/support/free_port.js";
+import { buildServers, serverScript, type BenchServer } from "./servers/build.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
-const buildDir = `${benchDir}.build/servers`;
 
 function secondsFromEnvironment(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -40,22 +39,8 @@ const idleWaitSeconds = 30;
 const echoBody = JSON.stringify({ plugin: "echo", data: { text: "hello" } });
 const calculatorBody = JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } });
 
-/** The benchmark's own servers, transpiled to plain JavaScript so that `node` runs them without a loader. */
-async function buildServers(): Promise<void> {
-  await build({
-    entryPoints: ["bare_server", "adapter_floor_server", "azurite_server"].map((name) => `${benchDir}servers/${name}.ts`),
-    outdir: buildDir,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    logLevel: "warning",
-  });
-}
-
-async function startServer<T extends object>(name: string, file: string): Promise<{ child: Child; ready: T }> {
-  const child = spawnChild(name, process.execPath, [`${buildDir}/${file}.js`], cleanEnvironment({}));
+async function startServer<T extends object>(name: string, file: BenchServer): Promise<{ child: Child; ready: T }> {
+  const child = spawnChild(name, process.execPath, [serverScript(file)], cleanEnvironment({}));
   return { child, ready: await waitForReadyLine<T>(child) };
 }
 
@@ -75,7 +60,7 @@ async function main(): Promise<number> {
   const m = machine();
   log(`${m.cpu} × ${m.cores}, ${m.memoryGiB.toFixed(1)} GiB, Node ${m.node}, ${m.os}`);
   log(`autocannon: ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, pipelining ${settings.pipelining}`);
-  await buildServers();
+  await buildServers(["bare_server", "adapter_floor_server", "azurite_server"]);
   // Other people's builds and tests on a 2-core machine change every figure: wait a little for them to finish.
   let background = await backgroundLoad(1000);
   for (let waited = 0; background !== undefined && background > disturbedAbove && waited < idleWaitSeconds; waited++) {
