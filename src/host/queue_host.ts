@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import azureFunctions from "@azure/functions";
 import type { QueueClient, ReceivedMessageItem } from "@azure/storage-queue";
+import { once } from "../azure/storage_call.js";
 import { describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { QueueFunction } from "../runs/queue_function.js";
@@ -74,7 +75,7 @@ class QueuePoller {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private poisonReady = false;
+  private readonly ensurePoisonQueue = once(() => this.poison.createIfNotExists());
 
   constructor(
     private readonly fn: QueueFunction,
@@ -193,10 +194,7 @@ class QueuePoller {
 
   /** Copies the message, as it is, to `<queue>-poison` and deletes it here. */
   private async toPoison(message: ReceivedMessageItem, popReceipt: string, reason: string): Promise<void> {
-    if (!this.poisonReady) {
-      await this.poison.createIfNotExists();
-      this.poisonReady = true;
-    }
+    await this.ensurePoisonQueue();
     await this.poison.sendMessage(message.messageText);
     await this.queue.deleteMessage(message.messageId, popReceipt);
     this.logger.warn("message moved to the poison queue", {
