@@ -1,3 +1,4 @@
+import { TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
 import type { AuditLog } from "../audit/audit_event.js";
 import { describeThrown } from "../errors/app_error.js";
 import type { ChatModel } from "../llm/chat_model.js";
@@ -34,7 +35,7 @@ export class HealthCheck {
     const [redis, storage, llm] = await Promise.all([
       this.probe("redis", () => this.memory.ping()),
       this.probe("storage", () => this.audit.ping()),
-      model ? this.probe("llm", () => model.ping(AbortSignal.timeout(checkTimeoutMs))) : Promise.resolve<CheckStatus>("not_configured"),
+      model ? this.probe("llm", (signal) => model.ping(signal)) : Promise.resolve<CheckStatus>("not_configured"),
     ]);
     const healthy = redis === "ok" && storage === "ok";
     return {
@@ -48,21 +49,17 @@ export class HealthCheck {
     };
   }
 
-  private async probe(name: string, ping: () => Promise<void>): Promise<CheckStatus> {
-    let timer: NodeJS.Timeout | undefined;
+  // Aggressive: a probe that hangs is answered "down" at the deadline; one that can stop (the LLM's) gets the signal.
+  private readonly deadline = timeout(checkTimeoutMs, TimeoutStrategy.Aggressive);
+
+  private async probe(name: string, ping: (signal: AbortSignal) => Promise<void>): Promise<CheckStatus> {
     try {
-      await Promise.race([
-        ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-        }),
-      ]);
+      await this.deadline.execute(({ signal }) => ping(signal));
       return "ok";
     } catch (error) {
-      this.logger.warn("health check failed", { check: name, error: describeThrown(error) });
+      const reason = error instanceof TaskCancelledError ? `no answer within ${checkTimeoutMs} ms` : describeThrown(error);
+      this.logger.warn("health check failed", { check: name, error: reason });
       return "down";
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
