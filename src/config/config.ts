@@ -1,11 +1,36 @@
 import { z } from "zod";
 import packageJson from "../../package.json" with { type: "json" };
+import { channels, type Channel } from "../auth/channel.js";
 
 /** Settings whose values must never appear in an error message or a log line. */
 const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL", "HF_TOKEN", "AZURE_OPENAI_API_KEY"]);
 
 // App Service and local.settings.json commonly carry empty strings for unset values.
 const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
+
+const listenAddressPattern = /^[0-9a-fA-F.:]+$|^localhost$/;
+
+/** A comma-separated list; every item must pass `valid`. Unset is the empty list. */
+function commaList(name: string, valid: (item: string) => boolean, rule: string) {
+  return z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((item) => item.trim()).filter((item) => item !== "") : []),
+    z.array(z.string()).superRefine((items, ctx) => {
+      const bad = items.filter((item) => !valid(item));
+      if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
+    }),
+  );
+}
+
+/** One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted) and the roles a caller needs (any when omitted). */
+const pluginPolicySchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names"),
+  z.strictObject({
+    channels: z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` })).optional(),
+    roles: z.array(z.string().min(1).max(200)).optional(),
+  }),
+);
+
+export type PluginPolicyConfig = Readonly<Record<string, { readonly channels?: readonly Channel[]; readonly roles?: readonly string[] }>>;
 
 function integer(name: string, min: number, max: number, fallback: number) {
   return z.preprocess(
@@ -23,7 +48,7 @@ const environmentSchema = z
     PORT: integer("PORT", 0, 65535, 7071),
     HOST: z.preprocess(
       (v) => (v === "" || v === undefined ? "127.0.0.1" : v),
-      z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"),
+      z.string().regex(listenAddressPattern, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"),
     ),
     LOG_LEVEL: z.preprocess(
       (v) => (v === "" || v === undefined ? "info" : v),
@@ -122,6 +147,53 @@ const environmentSchema = z
     CHAT_MAX_TOOL_STEPS: integer("CHAT_MAX_TOOL_STEPS", 1, 50, 5),
     // Azure ends an HTTP-triggered function at 230 s; the answer must come before that.
     CHAT_TIMEOUT_MS: integer("CHAT_TIMEOUT_MS", 1000, 225_000, 200_000),
+    AUTH_MODE: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z.enum(["none", "jwt", "easyauth"], { error: "AUTH_MODE must be none, jwt or easyauth" }).optional(),
+    ),
+    AUTH_JWT_ISSUER: commaList("AUTH_JWT_ISSUER", isHttpUrl, "each issuer must be an https URL such as https://login.microsoftonline.com/<tenant>/v2.0"),
+    AUTH_JWT_AUDIENCE: commaList("AUTH_JWT_AUDIENCE", (v) => /^\S{1,400}$/.test(v), "each audience must be a client id or an App ID URI without spaces"),
+    AUTH_JWT_JWKS_URI: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "AUTH_JWT_JWKS_URI must be an http(s) URL" }),
+    AUTH_JWT_CLOCK_SKEW_SECONDS: integer("AUTH_JWT_CLOCK_SKEW_SECONDS", 0, 600, 60),
+    // Set by App Service when App Service Authentication is on; only then are x-ms-client-principal headers the platform's own.
+    WEBSITE_AUTH_ENABLED: optionalText,
+    // Set by App Service on every instance: the app runs in Azure.
+    WEBSITE_INSTANCE_ID: optionalText,
+    HTTP_AUTH_LEVEL: z.preprocess(
+      (v) => (v === "" || v === undefined ? "anonymous" : v),
+      z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" }),
+    ),
+    PLUGIN_POLICY: optionalText.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      let json: unknown;
+      try {
+        json = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'PLUGIN_POLICY must be JSON such as {"shell":{"roles":["admin"],"channels":["execute"]}}' });
+        return z.NEVER;
+      }
+      const parsed = pluginPolicySchema.safeParse(json);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: "custom", message: `PLUGIN_POLICY ${issue.path.map(String).join(".") || "(top level)"}: ${issue.message}` });
+        }
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+    RATE_LIMIT_PER_MINUTE: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z.coerce
+        .number({ error: "RATE_LIMIT_PER_MINUTE must be a whole number" })
+        .int("RATE_LIMIT_PER_MINUTE must be a whole number")
+        .min(0, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")
+        .max(1_000_000, "RATE_LIMIT_PER_MINUTE must be at most 1000000")
+        .optional(),
+    ),
+    RATE_LIMIT_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "rate:" : v), z.string().max(64)),
+    CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com"),
+    ALLOWED_HOSTS: commaList("ALLOWED_HOSTS", (v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)"),
+    REQUEST_TIMEOUT_MS: integer("REQUEST_TIMEOUT_MS", 1000, 10 * 60 * 1000, 30_000),
   })
   .superRefine((env, ctx) => {
     if (env.REDIS_URL && env.REDIS_HOST) {
@@ -151,6 +223,33 @@ const environmentSchema = z
       if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env[name]) {
         ctx.addIssue({ code: "custom", path: [name], message: `${name} (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is` });
       }
+    }
+    const mode = env.AUTH_MODE;
+    if (mode === "none" && env.WEBSITE_INSTANCE_ID) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE none is for local development only; in Azure set jwt or easyauth" });
+    }
+    if (mode === undefined && env.WEBSITE_INSTANCE_ID) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE must be set in Azure: jwt (the app checks bearer tokens) or easyauth (App Service Authentication)" });
+    }
+    // zod runs this refinement on a HOST that failed its own rule too; that one is reported already.
+    if (mode === undefined && listenAddressPattern.test(env.HOST) && !isLoopback(env.HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_MODE"],
+        message: `AUTH_MODE must be set when HOST (${env.HOST}) is not a loopback address: jwt or easyauth, or none to let every caller in as one principal`,
+      });
+    }
+    if (mode === "jwt") {
+      if (env.AUTH_JWT_ISSUER.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_ISSUER"], message: "AUTH_JWT_ISSUER must be set when AUTH_MODE is jwt" });
+      if (env.AUTH_JWT_AUDIENCE.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_AUDIENCE"], message: "AUTH_JWT_AUDIENCE must be set when AUTH_MODE is jwt" });
+    }
+    if (mode === "easyauth" && env.WEBSITE_AUTH_ENABLED?.toLowerCase() !== "true") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBSITE_AUTH_ENABLED"],
+        message:
+          "AUTH_MODE easyauth needs App Service Authentication in front of the app (WEBSITE_AUTH_ENABLED=True, set by the platform): only the platform strips forged x-ms-client-principal headers",
+      });
     }
     if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
       ctx.addIssue({
@@ -193,13 +292,43 @@ export interface RedisEntraConfig {
   readonly username: string;
 }
 
+export type AuthConfig =
+  /** Every caller is the one principal "anonymous": for the local host on loopback. */
+  | { readonly mode: "none" }
+  | {
+      readonly mode: "jwt";
+      readonly issuers: readonly string[];
+      readonly audiences: readonly string[];
+      /** Unset: each issuer's own, from its OpenID configuration. */
+      readonly jwksUri: string | undefined;
+      readonly clockSkewSeconds: number;
+    }
+  /** App Service Authentication in front; the caller comes from x-ms-client-principal. */
+  | { readonly mode: "easyauth" };
+
 export interface AppConfig {
   readonly version: string;
   /** Where the local host listens (the Functions host chooses its own). */
   readonly port: number;
   readonly host: string;
   readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly http: { readonly maxBodyBytes: number };
+  readonly http: {
+    readonly maxBodyBytes: number;
+    /** The local host cuts a request whose headers and body have not arrived within this (408). */
+    readonly requestTimeoutMs: number;
+    /** Origins other than the app's own whose browser pages may call the API (CORS). */
+    readonly corsAllowedOrigins: readonly string[];
+    /** Host names the local host answers to besides loopback names and HOST (DNS rebinding). */
+    readonly allowedHosts: readonly string[];
+    /** authLevel of the HTTP registrations in the Functions host; `function` asks for a function key too. */
+    readonly authLevel: "anonymous" | "function";
+  };
+  /** Who calls: resolved once per request, before any handler work. */
+  readonly auth: AuthConfig;
+  /** Which plugins run on which channel for which roles; undefined: the defaults (src/auth/plugin_policy.ts). */
+  readonly pluginPolicy: PluginPolicyConfig | undefined;
+  /** Requests per minute on every POST route, per principal; 0: no limit. */
+  readonly rateLimit: { readonly perMinute: number; readonly keyPrefix: string };
   readonly memory: {
     readonly redisUrl: string | undefined;
     /** Set in Azure instead of redisUrl. */
@@ -277,7 +406,20 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    http: { maxBodyBytes: env.MAX_BODY_BYTES },
+    http: {
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
+      allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+      authLevel: env.HTTP_AUTH_LEVEL,
+    },
+    auth: authFrom(env),
+    pluginPolicy: env.PLUGIN_POLICY,
+    rateLimit: {
+      // Off by default where every caller is one local principal, so local load tests are not throttled.
+      perMinute: env.RATE_LIMIT_PER_MINUTE ?? ((env.AUTH_MODE ?? "none") === "none" ? 0 : 600),
+      keyPrefix: env.RATE_LIMIT_KEY_PREFIX,
+    },
     memory: {
       redisUrl: env.REDIS_URL,
       redisEntra: env.REDIS_HOST
@@ -327,6 +469,20 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       },
     },
   };
+}
+
+function authFrom(env: z.infer<typeof environmentSchema>): AuthConfig {
+  const mode = env.AUTH_MODE ?? "none";
+  if (mode === "jwt") {
+    return {
+      mode,
+      issuers: env.AUTH_JWT_ISSUER,
+      audiences: env.AUTH_JWT_AUDIENCE,
+      jwksUri: env.AUTH_JWT_JWKS_URI,
+      clockSkewSeconds: env.AUTH_JWT_CLOCK_SKEW_SECONDS,
+    };
+  }
+  return { mode };
 }
 
 /** An explicit LLM_PROVIDER wins; otherwise Azure OpenAI when its endpoint is set, then Ollama, then none. */
@@ -388,4 +544,19 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, "");
+  } catch {
+    return false;
+  }
+}
+
+/** Addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return name === "localhost" || name.endsWith(".localhost") || name === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }

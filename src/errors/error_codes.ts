@@ -1,33 +1,64 @@
 /**
- * Every error the API can answer with, and the one place that maps it to HTTP.
- * Codes are part of the public contract: clients branch on them, so they never change meaning.
+ * Every error the API can answer with, one row per code: its HTTP status, whether a queued run
+ * that ends with it is delivered again, and whether a plugin may raise it itself (anything else a
+ * plugin throws is reported as plugin_failed). Codes are part of the public contract: clients
+ * branch on them, so they never change meaning.
  */
+export interface ErrorCodeRow {
+  readonly status: number;
+  /** A queued run that fails with it is delivered again (see src/runs/retry_policy.ts). */
+  readonly retryable: boolean;
+  /** A plugin may throw it as it is; the runner turns any other code a plugin throws into plugin_failed. */
+  readonly pluginsMayRaise: boolean;
+}
+
+function row(status: number, options: { retryable?: boolean; pluginsMayRaise?: boolean } = {}): ErrorCodeRow {
+  return { status, retryable: options.retryable ?? false, pluginsMayRaise: options.pluginsMayRaise ?? false };
+}
+
 export const errorCodes = {
-  invalid_request: 400,
-  invalid_input: 400,
-  invalid_session_id: 400,
-  plugin_disabled: 403,
-  command_not_allowed: 403,
-  not_found: 404,
-  plugin_not_found: 404,
-  run_not_found: 404,
-  method_not_allowed: 405,
-  run_exists: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  plugin_busy: 429,
-  internal_error: 500,
-  plugin_failed: 500,
-  upstream_unavailable: 502,
-  llm_step_limit: 502,
-  llm_unavailable: 503,
-  memory_unavailable: 503,
-  storage_unavailable: 503,
-  plugin_timeout: 504,
-} as const;
+  invalid_request: row(400),
+  invalid_input: row(400, { pluginsMayRaise: true }),
+  invalid_session_id: row(400),
+  /** No credentials, or credentials that could not be verified. */
+  unauthorized: row(401),
+  plugin_disabled: row(403, { pluginsMayRaise: true }),
+  /** The plugin policy refuses this caller on this channel. */
+  plugin_forbidden: row(403),
+  command_not_allowed: row(403, { pluginsMayRaise: true }),
+  /** The shell plugin refuses a path outside its working directory. */
+  path_not_allowed: row(403, { pluginsMayRaise: true }),
+  /** A browser request from an origin that is not allowed (local host: a page on another site). */
+  origin_not_allowed: row(403),
+  /** A Host header the local host does not answer to (DNS rebinding). */
+  host_not_allowed: row(403),
+  not_found: row(404),
+  plugin_not_found: row(404),
+  run_not_found: row(404),
+  method_not_allowed: row(405),
+  request_timeout: row(408),
+  run_exists: row(409),
+  payload_too_large: row(413),
+  unsupported_media_type: row(415),
+  plugin_busy: row(429, { retryable: true }),
+  /** The caller is over RATE_LIMIT_PER_MINUTE; the response says when to retry (Retry-After). */
+  rate_limited: row(429, { retryable: true }),
+  internal_error: row(500, { retryable: true }),
+  plugin_failed: row(500, { pluginsMayRaise: true }),
+  upstream_unavailable: row(502, { retryable: true, pluginsMayRaise: true }),
+  llm_step_limit: row(502, { pluginsMayRaise: true }),
+  llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),
+  memory_unavailable: row(503, { retryable: true }),
+  storage_unavailable: row(503, { retryable: true }),
+  plugin_timeout: row(504, { retryable: true }),
+} as const satisfies Record<string, ErrorCodeRow>;
 
 export type ErrorCode = keyof typeof errorCodes;
 
 export function httpStatusOf(code: ErrorCode): number {
-  return errorCodes[code];
+  return errorCodes[code].status;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(errorCodes, value);
 }

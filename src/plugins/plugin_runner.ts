@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { AuditLog } from "../audit/audit_event.js";
 import { resultCacheKey, type ResultCache } from "../cache/result_cache.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
+import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
@@ -43,17 +44,6 @@ export interface RunnerLimits {
   /** Runs of one plugin waiting for a slot; one more is answered plugin_busy. */
   readonly maxQueue: number;
 }
-
-/** Error codes a plugin may raise itself; anything else it throws is reported as plugin_failed. */
-const codesPluginsMayRaise = new Set([
-  "invalid_input",
-  "plugin_failed",
-  "plugin_disabled",
-  "command_not_allowed",
-  "upstream_unavailable",
-  "llm_unavailable",
-  "llm_step_limit",
-]);
 
 /**
  * Runs plugins so that none of them can break the process: input is validated against the
@@ -198,7 +188,7 @@ export class PluginRunner {
         details: { plugin: plugin.name, runId, timeoutMs },
       });
     }
-    if (error instanceof AppError && codesPluginsMayRaise.has(error.code)) return error;
+    if (error instanceof AppError && errorCodes[error.code].pluginsMayRaise) return error;
     logger.error("plugin failed", { error: describeThrown(error) });
     // The plugin's own message may carry internals (paths, hosts); the caller gets the run id to ask about.
     return new AppError("plugin_failed", `plugin "${plugin.name}" failed`, { details: { plugin: plugin.name, runId }, cause: error });

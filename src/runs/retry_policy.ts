@@ -1,5 +1,5 @@
 import { AppError } from "../errors/app_error.js";
-import type { ErrorCode } from "../errors/error_codes.js";
+import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 
 /**
  * What a queue-triggered run does with each way a run can fail. The queue handler THROWS for a
@@ -20,33 +20,14 @@ import type { ErrorCode } from "../errors/error_codes.js";
  *
  * Permanent: the request itself is wrong or refused — invalid_request (a malformed message),
  *   invalid_input, invalid_session_id, plugin_not_found, plugin_disabled, command_not_allowed,
- *   payload_too_large — or the plugin failed on its own terms: plugin_failed (it threw, returned
+ *   payload_too_large, unauthorized, plugin_forbidden, path_not_allowed — or the plugin failed on its own terms: plugin_failed (it threw, returned
  *   nothing or something that is not JSON) and llm_step_limit (the model kept calling tools).
- *   The HTTP-only codes are listed for completeness; a run never ends with them.
+ *   The HTTP-only codes are decided too; a run never ends with them. The decision itself is the
+ *   `retryable` column of src/errors/error_codes.ts; rate_limited is retryable like plugin_busy.
  */
-export const failureKinds: Readonly<Record<ErrorCode, "retryable" | "permanent">> = {
-  invalid_request: "permanent",
-  invalid_input: "permanent",
-  invalid_session_id: "permanent",
-  plugin_disabled: "permanent",
-  command_not_allowed: "permanent",
-  not_found: "permanent",
-  plugin_not_found: "permanent",
-  run_not_found: "permanent",
-  method_not_allowed: "permanent",
-  run_exists: "permanent",
-  payload_too_large: "permanent",
-  unsupported_media_type: "permanent",
-  plugin_busy: "retryable",
-  internal_error: "retryable",
-  plugin_failed: "permanent",
-  upstream_unavailable: "retryable",
-  llm_step_limit: "permanent",
-  llm_unavailable: "retryable",
-  memory_unavailable: "retryable",
-  storage_unavailable: "retryable",
-  plugin_timeout: "retryable",
-};
+export const failureKinds: Readonly<Record<ErrorCode, "retryable" | "permanent">> = Object.fromEntries(
+  Object.entries(errorCodes).map(([code, row]) => [code, row.retryable ? "retryable" : "permanent"]),
+) as Record<ErrorCode, "retryable" | "permanent">;
 
 export function isRetryable(error: unknown): boolean {
   if (error instanceof AppError) return failureKinds[error.code] === "retryable";

@@ -55,6 +55,7 @@ describe("loadConfig defaults", () => {
     const config = loadConfig({
       PORT: "8080",
       HOST: "0.0.0.0",
+      AUTH_MODE: "none",
       LOG_LEVEL: "debug",
       MAX_BODY_BYTES: "2048",
       REDIS_URL: "rediss://cache.example:6380",

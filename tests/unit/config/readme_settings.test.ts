@@ -7,7 +7,8 @@ const root = join(import.meta.dirname, "..", "..", "..");
 /** The setting names of environmentSchema: the keys of its z.object({...}), four spaces in. */
 function configSettings(): string[] {
   const source = readFileSync(join(root, "src", "config", "config.ts"), "utf8");
-  const body = source.slice(source.indexOf("const environmentSchema = z"), source.indexOf(".superRefine("));
+  const start = source.indexOf("const environmentSchema = z");
+  const body = source.slice(start, source.indexOf(".superRefine(", start));
   return [...body.matchAll(/^ {4}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
 }
 

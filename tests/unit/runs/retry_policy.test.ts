@@ -9,6 +9,7 @@ const retryable: ErrorCode[] = [
   "storage_unavailable",
   "memory_unavailable",
   "plugin_busy",
+  "rate_limited",
   "plugin_timeout",
   "upstream_unavailable",
   "llm_unavailable",
@@ -29,6 +30,12 @@ const permanent: ErrorCode[] = [
   "run_exists",
   "method_not_allowed",
   "unsupported_media_type",
+  "unauthorized",
+  "plugin_forbidden",
+  "path_not_allowed",
+  "origin_not_allowed",
+  "host_not_allowed",
+  "request_timeout",
 ];
 
 describe("retryable and permanent run failures", () => {
