@@ -15,13 +15,13 @@ export const chat = defineHttpFunction({
   name: "chat",
   methods: ["POST"],
   route: "chat",
-  handler: async (request, context, services) => {
+  handler: async (request, { context, services, caller }) => {
     const body = await readJsonBody(request, chatBody, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const wantsStream = body.stream ?? (request.headers.get("accept") ?? "").includes("text/event-stream");
-    if (!wantsStream) return jsonResponse(200, await services.chat.handle({ message: body.message, sessionId }));
+    if (!wantsStream) return jsonResponse(200, await services.chat.handle({ caller, message: body.message, sessionId }));
 
-    const events = services.chat.events({ message: body.message, sessionId }, true);
+    const events = services.chat.events({ caller, message: body.message, sessionId }, true);
     // Everything up to the first event (validation, storing the message) still fails as plain JSON.
     const first = await events.next();
     if (first.done) throw new Error("the chat answered nothing");

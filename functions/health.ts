@@ -1,11 +1,12 @@
 import { jsonResponse } from "../src/http/api_response.js";
-import { defineHttpFunction } from "../src/http/http_function.js";
+import { definePublicHttpFunction } from "../src/http/http_function.js";
 
-export const health = defineHttpFunction({
+/** Anonymous (platform probes call it) and free of caller data. */
+export const health = definePublicHttpFunction({
   name: "health",
   methods: ["GET"],
   route: "health",
-  handler: async (_request, _context, services) => {
+  handler: async (_request, { services }) => {
     const report = await services.health.check();
     return jsonResponse(report.status === "unhealthy" ? 503 : 200, report, { "cache-control": "no-store" });
   },

@@ -21,7 +21,9 @@ for (const fn of httpFunctions) {
   app.http(fn.name, {
     methods: [...fn.methods],
     route: fn.route,
-    authLevel: "anonymous",
+    // Callers are authenticated by the app (jwt) or by App Service Authentication (easyauth), so a
+    // key is not needed; HTTP_AUTH_LEVEL=function asks for one as well. Health stays anonymous for probes.
+    authLevel: fn.access === "public" ? "anonymous" : config.http.authLevel,
     handler: (request, context) => fn.handler(request, context, getServices()),
   });
 }

@@ -3,6 +3,7 @@ import { AppError } from "../src/errors/app_error.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { assertSessionId } from "../src/memory/session_id.js";
+import { sessionRef } from "../src/memory/session_ref.js";
 
 const maxPageSize = 200;
 const pageQuery = z.object({
@@ -14,7 +15,7 @@ export const memoryAudit = defineHttpFunction({
   name: "memory-audit",
   methods: ["GET"],
   route: "memory/audit/{sessionId}",
-  handler: async (request, _context, services) => {
+  handler: async (request, { services, caller }) => {
     const sessionId = assertSessionId(request.params.sessionId);
     const query = pageQuery.safeParse({
       limit: request.query.get("limit") ?? undefined,
@@ -25,7 +26,8 @@ export const memoryAudit = defineHttpFunction({
         details: { issues: query.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) },
       });
     }
-    const page = await services.audit.list(sessionId, query.data);
+    // Another principal's session reads as an empty one: the caller's own partition is the only one read.
+    const page = await services.audit.list(sessionRef(caller, sessionId), query.data);
     return jsonResponse(200, { sessionId, entries: page.entries, nextCursor: page.nextCursor });
   },
 });

@@ -20,18 +20,18 @@ export const pluginsExecute = defineHttpFunction({
   name: "plugins-execute",
   methods: ["POST"],
   route: "plugins/execute",
-  handler: async (request, _context, services) => {
+  handler: async (request, { services, caller }) => {
     const body = await readJsonBody(request, executeBody, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const data = body.data ?? {};
     if (body.async) {
-      const queued = await services.runs.submit({ plugin: body.plugin, data, sessionId, runId: runIdOf(body.runId) });
+      const queued = await services.runs.submit(caller, { plugin: body.plugin, data, sessionId, runId: runIdOf(body.runId) });
       return jsonResponse(202, queued, { location: queued.location });
     }
     if (body.runId !== undefined) {
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
-    const run = await services.execution.execute({ plugin: body.plugin, data, sessionId });
+    const run = await services.execution.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId });
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,

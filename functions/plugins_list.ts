@@ -5,5 +5,6 @@ export const pluginsList = defineHttpFunction({
   name: "plugins-list",
   methods: ["GET"],
   route: "plugins",
-  handler: async (_request, _context, services) => jsonResponse(200, { plugins: services.registry.describe() }),
+  // Only what this caller may run, on some channel, each with the channels it may use.
+  handler: async (_request, { services, caller }) => jsonResponse(200, { plugins: services.registry.describeFor(caller, services.policy) }),
 });

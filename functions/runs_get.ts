@@ -7,12 +7,12 @@ export const runsGet = defineHttpFunction({
   name: "runs-get",
   methods: ["GET"],
   route: "runs/{runId}",
-  handler: async (request, _context, services) => {
+  handler: async (request, { services, caller }) => {
     const runId = request.params.runId;
     if (!isRunId(runId)) {
       throw new AppError("invalid_request", "runId must be 1-128 letters, digits, '_' or '-'", { details: { field: "runId" } });
     }
-    const run = await services.runs.status(runId);
+    const run = await services.runs.status(caller, runId);
     // A run changes state until it is finished; nothing between here and the caller may keep an old answer.
     return jsonResponse(200, run, { "cache-control": "no-store" });
   },

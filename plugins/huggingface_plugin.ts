@@ -160,6 +160,10 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
       "for another task, name a model (owner/name) made for it.";
   }
 
+  disabledReason(): string | undefined {
+    return this.settings.token ? undefined : "the huggingface plugin is disabled: set HF_TOKEN to a Hugging Face access token";
+  }
+
   async execute(data: HuggingfaceInput, context: PluginContext): Promise<HuggingfaceResult> {
     const token = this.settings.token;
     if (!token) {

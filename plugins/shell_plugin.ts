@@ -60,6 +60,11 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   readonly inputSchema = shellInputSchema;
   /** The runner's timeout for this plugin; the plugin stops the command itself at the same limit. */
   readonly timeoutMs: number;
+  /**
+   * Never offered to a model nor run from the queue (text a model or a producer writes is not an
+   * operator's command); in the cloud modes only callers with the app role admin may run it.
+   */
+  readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
 
   private readonly settings: PluginSettings["shell"];
   private readonly running = new Set<RunningProcess>();
@@ -88,6 +93,12 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
 
   override async initialize(): Promise<void> {
     this.accepting = true;
+  }
+
+  disabledReason(): string | undefined {
+    return this.settings.allowedCommands.length === 0
+      ? "the shell plugin is disabled: set SHELL_PLUGIN_ALLOWED_COMMANDS to the executables it may run"
+      : undefined;
   }
 
   execute(data: ShellInput, context: PluginContext): Promise<ShellResult> {

@@ -1,4 +1,10 @@
 import type { TokenCredential } from "@azure/identity";
+import type { Redis } from "ioredis";
+import { createAuthenticator, type Authenticator } from "./auth/authenticator.js";
+import { createCaller, localCaller, queuePrincipalId, type Caller } from "./auth/caller.js";
+import { PluginPolicy } from "./auth/plugin_policy.js";
+import { createRateLimiter, type RateLimiter } from "./auth/rate_limiter.js";
+import type { JwtAuthenticatorOptions } from "./auth/jwt_authenticator.js";
 import type { AuditLog } from "./audit/audit_event.js";
 import { InProcessResultCache, RedisResultCache, type ResultCache } from "./cache/result_cache.js";
 import { TableAuditLog } from "./audit/table_audit_log.js";
@@ -33,6 +39,11 @@ import { UnconfiguredRunStorage } from "./runs/unconfigured_runs.js";
 export interface Services {
   readonly config: AppConfig;
   readonly logger: Logger;
+  /** Who calls: resolved once per request by the HTTP function wrapper. */
+  readonly authenticator: Authenticator;
+  /** Which plugins a caller may run on which channel: checked by the runner, read by the plugin list and the model's tools. */
+  readonly policy: PluginPolicy;
+  readonly rateLimiter: RateLimiter;
   readonly memory: SessionMemory;
   readonly audit: AuditLog;
   readonly registry: PluginRegistry;
@@ -61,6 +72,8 @@ export interface ServiceOptions {
   readonly chatModel?: ChatModel;
   /** Replaces DefaultAzureCredential; for tests of identity-based connections against local servers. */
   readonly credential?: TokenCredential;
+  /** Key-set refresh and fetch limits of AUTH_MODE=jwt; for tests with a short cooldown. */
+  readonly jwt?: JwtAuthenticatorOptions;
 }
 
 export function createServices(config: AppConfig, options: ServiceOptions): Services {
@@ -71,40 +84,55 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   const storage = options.storage ? createStorageClients(options.storage, lazyCredential) : undefined;
   const audit = options.audit ?? (storage ? new TableAuditLog(storage.table(config.audit.tableName)) : new UnconfiguredAuditLog());
   const runStorage = createRunStorage(config, storage);
+  // Runs of messages no caller submitted: one system principal in the cloud modes, the one local caller with AUTH_MODE=none.
+  const queueCaller: Caller = config.auth.mode === "none" ? localCaller : createCaller("system", queuePrincipalId);
   const model = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
   const agent: AgentRunner = {
-    run: async (instruction, { sessionId, signal }) => {
+    run: async (instruction, { caller, sessionId, signal }) => {
       if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
-      return conversation.answer({ history: [], message: instruction, sessionId, excludeTools: ["agent"], signal });
+      return conversation.answer({ history: [], message: instruction, caller, sessionId, excludeTools: ["agent"], signal });
     },
   };
   const plugins = options.plugins.map(
     (Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings, agent }),
   );
   const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
+  const policy = PluginPolicy.create(plugins, config.pluginPolicy, config.auth.mode);
   const runner = new PluginRunner(
-    { registry, memory: memory.store, audit, cache: memory.cache, logger },
+    { registry, policy, memory: memory.store, audit, cache: memory.cache, logger },
     { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
   );
   const execution = new PluginExecution(runner, audit);
-  conversation = model ? new Conversation(model, registry, execution, audit, config.chat) : undefined;
+  conversation = model ? new Conversation(model, registry, policy, execution, audit, config.chat) : undefined;
   const runProcessor = new RunProcessor(
     {
       store: runStorage.store,
       results: runStorage.results,
       execution,
       logger: logger.child({ component: "plugin-runs" }),
+      queueCaller,
       leaseMs: (plugin) => (registry.resolve(plugin)?.timeoutMs ?? config.plugins.defaultTimeoutMs) + runLeaseMarginMs,
     },
     { maxDequeueCount: config.runs.maxDequeueCount },
   );
-  const runs = new RunService({ runner, store: runStorage.store, results: runStorage.results, queue: runStorage.queue, logger });
+  const runs = new RunService({
+    runner,
+    store: runStorage.store,
+    results: runStorage.results,
+    queue: runStorage.queue,
+    logger,
+    readableOwners: (caller) =>
+      config.auth.mode !== "none" && caller.roles.includes("admin") ? [caller.principalKey, queueCaller.principalKey] : [caller.principalKey],
+  });
   const chatLimits = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars, timeoutMs: config.chat.timeoutMs };
   return {
     config,
     logger,
+    authenticator: createAuthenticator(config.auth, options.jwt),
+    policy,
+    rateLimiter: createRateLimiter(config.rateLimit, memory.redis, logger.child({ component: "rate-limit" })),
     memory: memory.store,
     audit,
     registry,
@@ -149,7 +177,7 @@ function createStores(
   config: AppConfig,
   logger: Logger,
   credential: () => TokenCredential,
-): { store: SessionMemory; cache: ResultCache; close(): Promise<void> } {
+): { store: SessionMemory; cache: ResultCache; redis: Redis | undefined; close(): Promise<void> } {
   const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
   const entra = config.memory.redisEntra;
   if (entra) {
@@ -157,15 +185,16 @@ function createStores(
     return {
       store: new RedisSessionMemory(client.redis, limits, config.memory.keyPrefix),
       cache: new RedisResultCache(client.redis, config.plugins.cacheKeyPrefix),
+      redis: client.redis,
       // Also stops the token refresh timer, which closing the connection alone would leave.
       close: () => client.close(),
     };
   }
   if (!config.memory.redisUrl) {
     const store = new InProcessSessionMemory(limits);
-    return { store, cache: new InProcessResultCache(), close: () => store.close() };
+    return { store, cache: new InProcessResultCache(), redis: undefined, close: () => store.close() };
   }
   const redis = createRedisClient(config.memory.redisUrl, logger);
   const store = new RedisSessionMemory(redis, limits, config.memory.keyPrefix);
-  return { store, cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix), close: () => store.close() };
+  return { store, cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix), redis, close: () => store.close() };
 }

@@ -1,3 +1,5 @@
+import type { SessionRef } from "../memory/session_ref.js";
+
 /** What happened in a session, in the order it happened. The audit log is append-only. */
 export type AuditEventType = "user_message" | "reply" | "tool_call" | "plugin_run" | "memory_cleared";
 
@@ -30,8 +32,9 @@ export interface AuditPage {
 }
 
 export interface AuditLog {
-  append(sessionId: string, event: AuditEvent): Promise<AuditEntry>;
+  /** The session is the caller's own: its partition includes the principal. */
+  append(session: SessionRef, event: AuditEvent): Promise<AuditEntry>;
   /** Oldest first; `cursor` is the opaque `nextCursor` of the previous page. */
-  list(sessionId: string, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage>;
+  list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage>;
   ping(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { once, shorten, storageCall } from "../azure/storage_call.js";
 import { AppError } from "../errors/app_error.js";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
+import { sessionStorageKey, type SessionRef } from "../memory/session_ref.js";
 import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key.js";
 
 // A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
@@ -23,7 +24,10 @@ interface AuditEntity {
   truncated?: boolean;
 }
 
-/** The audit log in Azure Table Storage: PartitionKey = session id, RowKey = time-ordered unique key. */
+/**
+ * The audit log in Azure Table Storage: PartitionKey = `<principalKey>:<sessionId>` (a session is
+ * its caller's own), RowKey = time-ordered unique key.
+ */
 export class TableAuditLog implements AuditLog {
   // Created once per process; a failure is not remembered, so the next call tries again.
   private readonly ensureTable = once(() => this.table.createTable());
@@ -33,22 +37,23 @@ export class TableAuditLog implements AuditLog {
     private readonly nextRowKey: () => string = createRowKeyFactory(),
   ) {}
 
-  async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
+  async append(session: SessionRef, event: AuditEvent): Promise<AuditEntry> {
     const rowKey = this.nextRowKey();
-    const entity = toEntity(sessionId, rowKey, event);
+    const entity = toEntity(sessionStorageKey(session), rowKey, event);
     await storageCall("audit log could not be written", async () => {
       await this.ensureTable();
       await this.table.createEntity(entity);
     });
-    return toEntry(entity);
+    return toEntry(entity, session.sessionId);
   }
 
-  async list(sessionId: string, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {
+  async list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const partition = sessionStorageKey(session);
     const filter =
       after === undefined
-        ? odata`PartitionKey eq ${sessionId}`
-        : odata`PartitionKey eq ${sessionId} and RowKey gt ${after}`;
+        ? odata`PartitionKey eq ${partition}`
+        : odata`PartitionKey eq ${partition} and RowKey gt ${after}`;
     // One extra entity tells whether another page exists, so the last page never hands out a cursor.
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];
@@ -60,7 +65,7 @@ export class TableAuditLog implements AuditLog {
         if (found.length >= wanted) break;
       }
     });
-    const entries = found.slice(0, page.limit).map(toEntry);
+    const entries = found.slice(0, page.limit).map((entity) => toEntry(entity, session.sessionId));
     const last = entries.at(-1);
     return { entries, nextCursor: found.length > page.limit && last ? encodeCursor(last.id) : null };
   }
@@ -83,7 +88,7 @@ export function decodeCursor(cursor: string): string {
   return rowKey;
 }
 
-function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEntity {
+function toEntity(partitionKey: string, rowKey: string, event: AuditEvent): AuditEntity {
   let truncated = false;
   const cut = (value: string | undefined): string | undefined => {
     if (value === undefined || value.length <= maxFieldChars) return value;
@@ -91,7 +96,7 @@ function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEn
     return shorten(value, maxFieldChars);
   };
   const entity: AuditEntity = {
-    partitionKey: sessionId,
+    partitionKey,
     rowKey,
     type: event.type,
     content: cut(event.content),
@@ -110,10 +115,10 @@ function toEntity(sessionId: string, rowKey: string, event: AuditEvent): AuditEn
   return entity;
 }
 
-function toEntry(entity: AuditEntity): AuditEntry {
+function toEntry(entity: AuditEntity, sessionId: string): AuditEntry {
   const entry: Record<string, unknown> = {
     id: entity.rowKey,
-    sessionId: entity.partitionKey,
+    sessionId,
     timestamp: timestampOfRowKey(entity.rowKey),
     type: entity.type,
     content: entity.content,

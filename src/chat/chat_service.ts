@@ -1,8 +1,10 @@
 import type { AuditLog } from "../audit/audit_event.js";
+import type { Caller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
 import type { MemoryMessage } from "../memory/memory_message.js";
 import { newSessionId } from "../memory/session_id.js";
 import type { SessionMemory } from "../memory/session_memory.js";
+import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { PluginExecution } from "../plugins/plugin_execution.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { ChatEvent, ChatReply } from "./chat_events.js";
@@ -13,6 +15,8 @@ import { inputFromCommandText, parseRunCommand, replyText } from "./run_command.
 export type { ChatEvent, ChatReply } from "./chat_events.js";
 
 export interface ChatRequest {
+  /** The session (and its memory and audit) is this caller's own. */
+  readonly caller: Caller;
   readonly message: string;
   readonly sessionId?: string | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -50,20 +54,21 @@ export class ChatService {
   /** The answer as events: session, then tokens and tool calls as they happen, then the reply. */
   async *events(request: ChatRequest, stream: boolean): AsyncGenerator<ChatEvent, void> {
     const sessionId = request.sessionId ?? newSessionId();
-    const previous = this.conversation ? await this.memory.recent(sessionId, this.limits.maxMessages) : [];
+    const session = sessionRef(request.caller, sessionId);
+    const previous = this.conversation ? await this.memory.recent(session, this.limits.maxMessages) : [];
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const userMessage: MemoryMessage = { role: "user", content: request.message, at: new Date().toISOString() };
     await Promise.all([
-      this.memory.append(sessionId, userMessage),
-      this.audit.append(sessionId, { type: "user_message", content: request.message }),
+      this.memory.append(session, userMessage),
+      this.audit.append(session, { type: "user_message", content: request.message }),
     ]);
     yield { type: "session", sessionId };
     try {
       const command = parseRunCommand(request.message);
       const reply = command
-        ? await this.runCommand(sessionId, command.plugin, command.inputText, signal)
-        : yield* this.askModel(sessionId, request.message, previous, stream, signal);
+        ? await this.runCommand(request.caller, session, command.plugin, command.inputText, signal)
+        : yield* this.askModel(request.caller, session, request.message, previous, stream, signal);
       yield { type: "reply", reply };
     } catch (error) {
       const failure = deadline.aborted
@@ -71,23 +76,26 @@ export class ChatService {
         : error instanceof AppError
           ? error
           : new AppError("internal_error", "the message could not be answered", { cause: error });
-      await this.audit.append(sessionId, { type: "reply", outcome: failure.code, errorMessage: failure.message });
+      await this.audit.append(session, { type: "reply", outcome: failure.code, errorMessage: failure.message });
       // A caller that did not send a session id still needs it to continue or to read the audit.
       throw new AppError(failure.code, failure.message, { details: { ...asObject(failure.details), sessionId }, cause: failure.cause });
     }
   }
 
-  private async runCommand(sessionId: string, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
+  private async runCommand(caller: Caller, session: SessionRef, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
     const plugin = this.runner.resolve(pluginName);
+    // The policy and the plugin's configuration are checked before its input is read.
+    this.runner.admit({ caller, channel: "chat", plugin: plugin.name, data: undefined }, { validate: false });
     const data = inputFromCommandText(plugin, inputText);
-    const run = await this.execution.execute({ plugin: plugin.name, data, sessionId, signal });
+    const run = await this.execution.execute({ caller, channel: "chat", plugin: plugin.name, data, sessionId: session.sessionId, signal });
     const reply = replyText(plugin, run.result);
-    await this.remember(sessionId, reply, "plugin", run.plugin, run.runId);
-    return { sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
+    await this.remember(session, reply, "plugin", run.plugin, run.runId);
+    return { sessionId: session.sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
   }
 
   private async *askModel(
-    sessionId: string,
+    caller: Caller,
+    session: SessionRef,
     message: string,
     previous: readonly MemoryMessage[],
     stream: boolean,
@@ -99,18 +107,19 @@ export class ChatService {
     const outcome = yield* this.conversation.run({
       history: historyForModel(previous, this.limits),
       message,
-      sessionId,
+      caller,
+      sessionId: session.sessionId,
       stream,
       signal,
     });
-    await this.remember(sessionId, outcome.reply, "llm");
-    return { sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };
+    await this.remember(session, outcome.reply, "llm");
+    return { sessionId: session.sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };
   }
 
-  private async remember(sessionId: string, reply: string, source: "plugin" | "llm", plugin?: string, runId?: string): Promise<void> {
+  private async remember(session: SessionRef, reply: string, source: "plugin" | "llm", plugin?: string, runId?: string): Promise<void> {
     await Promise.all([
-      this.memory.append(sessionId, { role: "assistant", content: reply, plugin, at: new Date().toISOString() }),
-      this.audit.append(sessionId, { type: "reply", content: reply, source, plugin, runId, outcome: "success" }),
+      this.memory.append(session, { role: "assistant", content: reply, plugin, at: new Date().toISOString() }),
+      this.audit.append(session, { type: "reply", content: reply, source, plugin, runId, outcome: "success" }),
     ]);
   }
 }

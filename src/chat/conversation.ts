@@ -1,6 +1,9 @@
 import type { AuditLog } from "../audit/audit_event.js";
+import type { Caller } from "../auth/caller.js";
+import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { AppError } from "../errors/app_error.js";
 import type { ChatModel, LlmMessage, LlmResponse, LlmTool, LlmToolCall } from "../llm/chat_model.js";
+import { sessionRef } from "../memory/session_ref.js";
 import type { PluginExecution } from "../plugins/plugin_execution.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
 import type { ChatEvent } from "./chat_events.js";
@@ -14,6 +17,8 @@ export interface ConversationInput {
   /** The session's earlier messages, already bounded (see historyForModel). */
   readonly history: readonly LlmMessage[];
   readonly message: string;
+  /** Whose conversation it is: the tools offered are the ones this caller may run on the llm channel. */
+  readonly caller: Caller;
   readonly sessionId: string | undefined;
   /** Tools that must not be offered (the agent does not offer itself). */
   readonly excludeTools?: readonly string[];
@@ -41,6 +46,7 @@ export class Conversation {
   constructor(
     private readonly model: ChatModel,
     private readonly registry: PluginRegistry,
+    private readonly policy: PluginPolicy,
     private readonly execution: PluginExecution,
     private readonly audit: AuditLog,
     private readonly limits: ConversationLimits,
@@ -56,7 +62,7 @@ export class Conversation {
   }
 
   async *run(input: ConversationInput): AsyncGenerator<ChatEvent, ConversationOutcome> {
-    const tools = this.tools(input.excludeTools ?? []);
+    const tools = this.tools(input.caller, input.excludeTools ?? []);
     const messages: LlmMessage[] = [
       ...(this.limits.systemPrompt ? [{ role: "system" as const, content: this.limits.systemPrompt }] : []),
       ...input.history,
@@ -75,7 +81,7 @@ export class Conversation {
       for (const call of response.toolCalls) {
         toolCalls++;
         yield { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
-        const answer = await this.callTool(call, input.sessionId, input.signal);
+        const answer = await this.callTool(call, input.caller, input.sessionId, input.signal);
         yield { type: "tool_result", id: call.id, name: call.name, ...answer.event };
         messages.push({ role: "tool", toolCallId: call.id, name: call.name, content: answer.content });
       }
@@ -91,22 +97,33 @@ export class Conversation {
     throw new AppError("llm_unavailable", "the language model ended its answer without finishing it");
   }
 
-  private tools(excluded: readonly string[]): LlmTool[] {
+  /** The plugins this caller may run on the llm channel and that are enabled; a refused or disabled one is never offered. */
+  private tools(caller: Caller, excluded: readonly string[]): LlmTool[] {
     return this.registry
       .describe()
-      .filter((plugin) => !excluded.includes(plugin.name))
+      .filter((described) => {
+        const plugin = this.registry.resolve(described.name);
+        return (
+          plugin !== undefined &&
+          !excluded.includes(described.name) &&
+          this.policy.allows(caller, plugin, "llm") &&
+          plugin.disabledReason?.() === undefined
+        );
+      })
       .map((plugin) => ({ name: plugin.name, description: plugin.description, parameters: plugin.inputSchema }));
   }
 
   /** Runs one tool call; never throws for the model's mistakes, which are answered as tool errors. */
   private async callTool(
     call: LlmToolCall,
+    caller: Caller,
     sessionId: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string } }> {
+    const session = sessionId ? sessionRef(caller, sessionId) : undefined;
     const refuse = async (code: string, message: string) => {
-      if (sessionId) {
-        await this.audit.append(sessionId, { type: "tool_call", plugin: call.name, input: call.arguments, outcome: code, errorMessage: message });
+      if (session) {
+        await this.audit.append(session, { type: "tool_call", plugin: call.name, input: call.arguments, outcome: code, errorMessage: message });
       }
       return { content: `error (${code}): ${message}`, event: { outcome: code, error: message } };
     };
@@ -115,9 +132,10 @@ export class Conversation {
       const available = this.registry.list().map((p) => p.name).join(", ");
       return refuse("plugin_not_found", `there is no tool named "${call.name}"; the tools are: ${available}`);
     }
-    if (sessionId) await this.audit.append(sessionId, { type: "tool_call", plugin: call.name, input: call.arguments });
+    if (session) await this.audit.append(session, { type: "tool_call", plugin: call.name, input: call.arguments });
     try {
-      const run = await this.execution.execute({ plugin: call.name, data: call.arguments ?? {}, sessionId, signal });
+      // A tool the model was not offered (refused by the policy, or disabled) is refused here, as a tool error.
+      const run = await this.execution.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal });
       return { content: cut(JSON.stringify(run.result)), event: { outcome: "success", result: run.result } };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

@@ -7,12 +7,15 @@ import type { ErrorCode } from "./error_codes.js";
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** Response headers that belong to the error: `WWW-Authenticate` of a 401, `Retry-After` of a 429. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown; headers?: Record<string, string> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AppError";
     this.code = code;
     this.details = options.details;
+    this.headers = options.headers;
   }
 }
 

@@ -49,6 +49,8 @@ export const errorCodes = {
   llm_step_limit: row(502, { pluginsMayRaise: true }),
   llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),
   memory_unavailable: row(503, { retryable: true }),
+  /** The token issuer's signing keys could not be fetched: the caller's token was not judged. */
+  auth_unavailable: row(503, { retryable: true }),
   storage_unavailable: row(503, { retryable: true }),
   plugin_timeout: row(504, { retryable: true }),
 } as const satisfies Record<string, ErrorCodeRow>;

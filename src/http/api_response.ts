@@ -25,7 +25,7 @@ export function errorResponse(error: unknown, logger: Logger): ApiResponse {
     log("request failed", { code: error.code, error: error.message, cause: error.cause === undefined ? undefined : describeThrown(error.cause) });
     const body: Record<string, unknown> = { code: error.code, message: error.message };
     if (error.details !== undefined) body.details = error.details;
-    return jsonResponse(status, { status: "error", error: body });
+    return jsonResponse(status, { status: "error", error: body }, error.headers ? { ...error.headers } : undefined);
   }
   logger.error("unexpected error", { error: describeThrown(error), stack: error instanceof Error ? error.stack : undefined });
   return jsonResponse(500, { status: "error", error: { code: "internal_error", message: "internal error" } });

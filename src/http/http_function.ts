@@ -1,4 +1,5 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { Caller } from "../auth/caller.js";
 import type { Services } from "../services.js";
 import { errorResponse } from "./api_response.js";
 
@@ -11,16 +12,63 @@ export interface HttpFunction {
   readonly methods: readonly HttpMethod[];
   /** Route template below the `api` prefix, as in host.json: `memory/audit/{sessionId}`. */
   readonly route: string;
+  /** `caller`: runs as an authenticated caller; `public`: anonymous and shows no caller data (health, static pages). */
+  readonly access: "caller" | "public";
   readonly handler: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<HttpResponseInit>;
 }
 
-/** Wraps the handler so that every thrown error becomes the standard error body, in either host. */
-export function defineHttpFunction(definition: HttpFunction): HttpFunction {
+export interface CallerScope {
+  readonly context: InvocationContext;
+  readonly services: Services;
+  /** Who calls, resolved before the handler runs; everything the handler stores or reads is this caller's. */
+  readonly caller: Caller;
+}
+
+export interface PublicScope {
+  readonly context: InvocationContext;
+  readonly services: Services;
+}
+
+interface Definition<Scope> {
+  readonly name: string;
+  readonly methods: readonly HttpMethod[];
+  readonly route: string;
+  readonly handler: (request: HttpRequest, scope: Scope) => Promise<HttpResponseInit>;
+}
+
+/**
+ * A function that runs as a caller. Before any handler work, in either host: the caller is
+ * authenticated (401 unauthorized), and a POST counts against the caller's rate limit (429
+ * rate_limited). Every thrown error becomes the standard error body.
+ */
+export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
   return {
-    ...definition,
+    name: definition.name,
+    methods: definition.methods,
+    route: definition.route,
+    access: "caller",
     handler: async (request, context, services) => {
       try {
-        return await definition.handler(request, context, services);
+        const caller = await services.authenticator.authenticate(request.headers);
+        if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
+        return await definition.handler(request, { context, services, caller });
+      } catch (error) {
+        return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
+      }
+    },
+  };
+}
+
+/** A function anyone may call: it must show no caller's data. */
+export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpFunction {
+  return {
+    name: definition.name,
+    methods: definition.methods,
+    route: definition.route,
+    access: "public",
+    handler: async (request, context, services) => {
+      try {
+        return await definition.handler(request, { context, services });
       } catch (error) {
         return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
       }

@@ -1,5 +1,6 @@
 import type { MemoryMessage } from "./memory_message.js";
 import type { SessionMemory, SessionMemoryLimits } from "./session_memory.js";
+import { sessionStorageKey, type SessionRef } from "./session_ref.js";
 
 interface Entry {
   messages: MemoryMessage[];
@@ -16,22 +17,24 @@ export class InProcessSessionMemory implements SessionMemory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async append(sessionId: string, ...messages: MemoryMessage[]): Promise<void> {
+  async append(session: SessionRef, ...messages: MemoryMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    const sessionId = sessionStorageKey(session);
     const current = this.live(sessionId)?.messages ?? [];
     const kept = [...current, ...messages.map((m) => structuredClone(m))].slice(-this.limits.maxMessages);
     this.sessions.set(sessionId, { messages: kept, expiresAt: this.now() + this.limits.ttlSeconds * 1000 });
     this.sweep();
   }
 
-  async recent(sessionId: string, limit?: number): Promise<MemoryMessage[]> {
+  async recent(session: SessionRef, limit?: number): Promise<MemoryMessage[]> {
+    const sessionId = sessionStorageKey(session);
     const count = Math.min(limit ?? this.limits.maxMessages, this.limits.maxMessages);
     if (count <= 0) return [];
     return (this.live(sessionId)?.messages ?? []).slice(-count).map((m) => structuredClone(m));
   }
 
-  async clear(sessionId: string): Promise<void> {
-    this.sessions.delete(sessionId);
+  async clear(session: SessionRef): Promise<void> {
+    this.sessions.delete(sessionStorageKey(session));
   }
 
   async ping(): Promise<void> {}

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { AppError } from "../errors/app_error.js";
 import { memoryMessageSchema, type MemoryMessage } from "./memory_message.js";
 import type { SessionMemory, SessionMemoryLimits } from "./session_memory.js";
+import { sessionStorageKey, type SessionRef } from "./session_ref.js";
 
 export class RedisSessionMemory implements SessionMemory {
   readonly kind = "redis" as const;
@@ -12,9 +13,9 @@ export class RedisSessionMemory implements SessionMemory {
     private readonly keyPrefix: string,
   ) {}
 
-  async append(sessionId: string, ...messages: MemoryMessage[]): Promise<void> {
+  async append(session: SessionRef, ...messages: MemoryMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const key = this.key(sessionId);
+    const key = this.key(session);
     // One MULTI: the list never exceeds the cap and never lives without a TTL, in one round trip.
     const results = await this.unavailableOnError(() =>
       this.redis
@@ -30,10 +31,10 @@ export class RedisSessionMemory implements SessionMemory {
     }
   }
 
-  async recent(sessionId: string, limit?: number): Promise<MemoryMessage[]> {
+  async recent(session: SessionRef, limit?: number): Promise<MemoryMessage[]> {
     const count = Math.min(limit ?? this.limits.maxMessages, this.limits.maxMessages);
     if (count <= 0) return [];
-    const raw = await this.unavailableOnError(() => this.redis.lrange(this.key(sessionId), -count, -1));
+    const raw = await this.unavailableOnError(() => this.redis.lrange(this.key(session), -count, -1));
     return raw.flatMap((item) => {
       // A value another writer left in an unexpected shape is skipped rather than failing the session.
       try {
@@ -45,8 +46,8 @@ export class RedisSessionMemory implements SessionMemory {
     });
   }
 
-  async clear(sessionId: string): Promise<void> {
-    await this.unavailableOnError(() => this.redis.del(this.key(sessionId)));
+  async clear(session: SessionRef): Promise<void> {
+    await this.unavailableOnError(() => this.redis.del(this.key(session)));
   }
 
   async ping(): Promise<void> {
@@ -61,8 +62,9 @@ export class RedisSessionMemory implements SessionMemory {
     }
   }
 
-  private key(sessionId: string): string {
-    return `${this.keyPrefix}${sessionId}`;
+  /** `<prefix><principalKey>:<sessionId>`: one principal's session can never be another's. */
+  private key(session: SessionRef): string {
+    return `${this.keyPrefix}${sessionStorageKey(session)}`;
   }
 
   private async unavailableOnError<T>(operation: () => Promise<T>): Promise<T> {

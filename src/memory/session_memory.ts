@@ -1,15 +1,17 @@
 import type { MemoryMessage } from "./memory_message.js";
+import type { SessionRef } from "./session_ref.js";
 
 /**
  * Recent messages of each chat session: a capped, expiring list per session.
- * Both implementations pass the same contract tests (tests/integration/memory/).
+ * Both implementations pass the same contract tests (tests/integration/memory/). A session is
+ * always a caller's own (SessionRef): its key includes the principal.
  */
 export interface SessionMemory {
   /** Appends in order, trims to the cap and renews the session's time to live, atomically. */
-  append(sessionId: string, ...messages: MemoryMessage[]): Promise<void>;
+  append(session: SessionRef, ...messages: MemoryMessage[]): Promise<void>;
   /** The newest `limit` messages (all that are kept when omitted), oldest first. */
-  recent(sessionId: string, limit?: number): Promise<MemoryMessage[]>;
-  clear(sessionId: string): Promise<void>;
+  recent(session: SessionRef, limit?: number): Promise<MemoryMessage[]>;
+  clear(session: SessionRef): Promise<void>;
   /** Throws when the store cannot be reached; used by the health check. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,8 @@
  * plus an optional lifecycle. It never reaches Redis, Table Storage or Azure Functions directly.
  */
 import type { z } from "zod";
+import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
 import type { PluginSettings } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
 import type { MemoryMessage } from "../memory/memory_message.js";
@@ -11,6 +13,8 @@ import type { MemoryMessage } from "../memory/memory_message.js";
 export type { Logger } from "../logging/logger.js";
 export type { MemoryMessage } from "../memory/memory_message.js";
 export type { PluginSettings } from "../config/config.js";
+export type { Caller } from "../auth/caller.js";
+export type { Channel } from "../auth/channel.js";
 export { AppError } from "../errors/app_error.js";
 // For plugins that call other services: the same backoff the app's own clients use.
 export { RetryAfterBackoff, isRetryableStatus, parseRetryAfter, type BackoffOptions } from "../resilience/retry_after_backoff.js";
@@ -26,6 +30,10 @@ export interface SessionMemoryView {
 
 export interface PluginContext {
   readonly runId: string;
+  /** Who the run is for; its session, memory and any runs it starts are this caller's. */
+  readonly caller: Caller;
+  /** How the run arrived. */
+  readonly channel: Channel | "operator";
   readonly sessionId: string | undefined;
   /** Fires when the run times out or the caller gives up; long work should stop when it does. */
   readonly signal: AbortSignal;
@@ -37,7 +45,7 @@ export interface PluginContext {
 /** Runs one instruction through the same LLM and tool loop as chat. */
 export interface AgentRunner {
   /** Fails with llm_unavailable when no language model is configured or it cannot be reached. */
-  run(instruction: string, options: { sessionId: string | undefined; signal: AbortSignal }): Promise<{ reply: string; toolCalls: number }>;
+  run(instruction: string, options: { caller: Caller; sessionId: string | undefined; signal: AbortSignal }): Promise<{ reply: string; toolCalls: number }>;
 }
 
 /** Settings handed to plugin constructors; plugins never read the environment themselves. */
@@ -59,6 +67,18 @@ export interface Plugin<Input = unknown, Output = unknown> {
    * whose result depends on nothing but their input (calculator: yes; shell, memory: no).
    */
   readonly cacheTtlSeconds?: number;
+  /**
+   * Who may run it when PLUGIN_POLICY says nothing of it: the channels (all when omitted) and the
+   * roles of which a caller needs one (any caller when omitted; not applied with AUTH_MODE=none,
+   * whose one local caller has no roles).
+   */
+  readonly defaultPolicy?: { readonly channels?: readonly Channel[]; readonly roles?: readonly string[] };
+  /**
+   * Why the plugin cannot run with this configuration (the shell plugin without an allow-list),
+   * or undefined when it can. A disabled plugin answers 403 plugin_disabled before its input is
+   * read, and is never offered to a model.
+   */
+  disabledReason?(): string | undefined;
   /** Runs once per process, lazily, before the first execution. */
   initialize(): Promise<void>;
   execute(data: Input, context: PluginContext): Promise<Output>;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuditLog } from "../audit/audit_event.js";
 import { AppError } from "../errors/app_error.js";
+import { sessionRef } from "../memory/session_ref.js";
 import type { PluginRunner, RunRequest, RunResult } from "./plugin_runner.js";
 
 /**
@@ -15,8 +16,8 @@ export class PluginExecution {
   ) {}
 
   async execute(request: RunRequest): Promise<RunResult> {
-    const sessionId = request.sessionId;
-    if (!sessionId) return this.runner.run(request);
+    if (!request.sessionId) return this.runner.run(request);
+    const session = sessionRef(request.caller, request.sessionId);
     const runId = request.runId ?? randomUUID();
     const started = performance.now();
     let outcome: RunResult;
@@ -24,7 +25,7 @@ export class PluginExecution {
       outcome = await this.runner.run({ ...request, runId });
     } catch (error) {
       const failure = error instanceof AppError ? error : new AppError("internal_error", "the run failed", { cause: error });
-      await this.audit.append(sessionId, {
+      await this.audit.append(session, {
         type: "plugin_run",
         plugin: request.plugin,
         runId,
@@ -35,7 +36,7 @@ export class PluginExecution {
       });
       throw failure;
     }
-    await this.audit.append(sessionId, {
+    await this.audit.append(session, {
       type: "plugin_run",
       plugin: outcome.plugin,
       runId,

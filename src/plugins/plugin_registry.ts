@@ -1,4 +1,7 @@
 import { z } from "zod";
+import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
+import type { PluginPolicy } from "../auth/plugin_policy.js";
 import type { AnyPlugin } from "./plugin.js";
 
 export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
@@ -48,5 +51,14 @@ export class PluginRegistry {
 
   describe(): readonly PluginDescription[] {
     return this.descriptions;
+  }
+
+  /** The catalogue as one caller sees it: only the plugins it may run on some channel, each with those channels. */
+  describeFor(caller: Caller, policy: PluginPolicy): (PluginDescription & { channels: readonly Channel[] })[] {
+    return this.descriptions.flatMap((description) => {
+      const plugin = this.byName.get(description.name);
+      const channels = plugin ? policy.channelsFor(caller, plugin) : [];
+      return channels.length > 0 ? [{ ...description, channels }] : [];
+    });
   }
 }

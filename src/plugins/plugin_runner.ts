@@ -2,15 +2,25 @@ import { randomUUID } from "node:crypto";
 import { BulkheadRejectedError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, wrap, type IPolicy } from "cockatiel";
 import type { z } from "zod";
 import type { AuditLog } from "../audit/audit_event.js";
+import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
+import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { resultCacheKey, type ResultCache } from "../cache/result_cache.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
+import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
 import type { PluginRegistry } from "./plugin_registry.js";
 
+/** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
+export type RunChannel = Channel | "operator";
+
 export interface RunRequest {
+  /** Whose run it is: its session, memory and cached results are this caller's own. */
+  readonly caller: Caller;
+  readonly channel: RunChannel;
   readonly plugin: string;
   readonly data: unknown;
   readonly sessionId?: string | undefined;
@@ -31,6 +41,7 @@ export interface RunResult {
 
 export interface RunnerDependencies {
   readonly registry: PluginRegistry;
+  readonly policy: PluginPolicy;
   readonly memory: SessionMemory;
   readonly audit: AuditLog;
   readonly cache: ResultCache;
@@ -70,6 +81,22 @@ export class PluginRunner {
     return plugin;
   }
 
+  /**
+   * Everything a run must pass before it may start, in this order: the plugin exists, the policy
+   * lets this caller run it on this channel, its configuration enables it, and the input is valid.
+   * Asynchronous runs are admitted the same way before they are queued.
+   */
+  admit(
+    request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">,
+    options: { validate: boolean } = { validate: true },
+  ): { plugin: AnyPlugin; input: unknown } {
+    const plugin = this.resolve(request.plugin);
+    if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
+    const disabled = plugin.disabledReason?.();
+    if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });
+    return { plugin, input: options.validate ? this.validate(plugin, request.data) : request.data };
+  }
+
   validate(plugin: AnyPlugin, data: unknown): unknown {
     const parsed = (plugin.inputSchema as z.ZodType).safeParse(data);
     if (!parsed.success) {
@@ -84,14 +111,14 @@ export class PluginRunner {
   }
 
   async run(request: RunRequest): Promise<RunResult> {
-    const plugin = this.resolve(request.plugin);
-    const input = this.validate(plugin, request.data);
+    const { plugin, input } = this.admit(request);
     const runId = request.runId ?? randomUUID();
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const logger = this.deps.logger.child({ plugin: plugin.name, runId });
 
-    const cacheKey = plugin.cacheTtlSeconds ? resultCacheKey(plugin.name, input) : undefined;
+    // Per principal: a hit would tell one caller what another has asked.
+    const cacheKey = plugin.cacheTtlSeconds ? `${request.caller.principalKey}:${resultCacheKey(plugin.name, input)}` : undefined;
     if (cacheKey) {
       const hit = await this.cached(cacheKey, logger);
       if (hit !== undefined) return { plugin: plugin.name, result: hit, durationMs: elapsed(), runId, cached: true };
@@ -105,10 +132,12 @@ export class PluginRunner {
         ({ signal }) =>
           plugin.execute(input, {
             runId,
+            caller: request.caller,
+            channel: request.channel,
             sessionId: request.sessionId,
             signal,
             logger,
-            memory: request.sessionId ? this.memoryView(request.sessionId, runId) : undefined,
+            memory: request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId) : undefined,
           } satisfies PluginContext),
         request.signal,
       );
@@ -212,15 +241,15 @@ export class PluginRunner {
     }
   }
 
-  private memoryView(sessionId: string, runId: string): SessionMemoryView {
+  private memoryView(session: SessionRef, runId: string): SessionMemoryView {
     const { memory, audit } = this.deps;
     return {
-      sessionId,
-      recent: (limit) => memory.recent(sessionId, limit),
-      append: (message) => memory.append(sessionId, { ...message, at: new Date().toISOString() }),
+      sessionId: session.sessionId,
+      recent: (limit) => memory.recent(session, limit),
+      append: (message) => memory.append(session, { ...message, at: new Date().toISOString() }),
       clear: async () => {
-        await memory.clear(sessionId);
-        await audit.append(sessionId, { type: "memory_cleared", runId });
+        await memory.clear(session);
+        await audit.append(session, { type: "memory_cleared", runId });
       },
     };
   }

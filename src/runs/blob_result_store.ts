@@ -2,11 +2,12 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { ResultStore, RunResultDocument } from "./run_record.js";
 import { once, statusOf, storageCall } from "../azure/storage_call.js";
 
-export function resultBlobName(runId: string): string {
-  return `${runId}.json`;
+/** One folder per principal, so that two callers' runs with the same id never share a blob. */
+export function resultBlobName(owner: string, runId: string): string {
+  return `${owner}/${runId}.json`;
 }
 
-/** Results of asynchronous and queue-triggered runs: one JSON blob per run, `<container>/<runId>.json`. */
+/** Results of asynchronous and queue-triggered runs: one JSON blob per run, `<container>/<owner>/<runId>.json`. */
 export class BlobResultStore implements ResultStore {
   private readonly ensureContainer: () => Promise<void>;
 
@@ -14,8 +15,8 @@ export class BlobResultStore implements ResultStore {
     this.ensureContainer = once(() => this.container.createIfNotExists());
   }
 
-  write(document: RunResultDocument): Promise<string> {
-    const name = resultBlobName(document.runId);
+  write(owner: string, document: RunResultDocument): Promise<string> {
+    const name = resultBlobName(owner, document.runId);
     return storageCall("the result could not be stored", async () => {
       await this.ensureContainer();
       const body = JSON.stringify(document);
@@ -26,10 +27,10 @@ export class BlobResultStore implements ResultStore {
     });
   }
 
-  read(runId: string): Promise<RunResultDocument | undefined> {
+  read(owner: string, runId: string): Promise<RunResultDocument | undefined> {
     return storageCall("the result could not be read", async () => {
       try {
-        const buffer = await this.container.getBlockBlobClient(resultBlobName(runId)).downloadToBuffer();
+        const buffer = await this.container.getBlockBlobClient(resultBlobName(owner, runId)).downloadToBuffer();
         return JSON.parse(buffer.toString("utf8")) as RunResultDocument;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;

@@ -1,5 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { principalKeyPattern } from "../auth/caller.js";
+import { stableJson } from "../cache/result_cache.js";
 import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 
 /** A run id names a run in the API, the runs table and the results container: the same rule as a session id. */
@@ -22,6 +24,8 @@ export const maxQueueMessageChars = 64 * 1024;
 
 export const runMessageSchema = z.strictObject({
   runId: sessionIdSchema.optional(),
+  /** Set by POST /api/plugins/execute with async: the principal key of the caller whose run it is. */
+  owner: z.string().regex(principalKeyPattern, "must be a principal key").optional(),
   plugin: z.string().min(1).max(64),
   data: z.unknown().optional(),
   sessionId: sessionIdSchema.optional(),
@@ -33,6 +37,8 @@ export type RunMessage = z.infer<typeof runMessageSchema>;
 /** A message that passed validation; the run id is the message's own or, without one, the queue message id. */
 export interface ValidRunMessage {
   readonly runId: string;
+  /** An accepted HTTP run's caller; undefined for a message another system put on the queue. */
+  readonly owner: string | undefined;
   readonly plugin: string;
   readonly data: unknown;
   readonly sessionId: string | undefined;
@@ -91,11 +97,19 @@ export function parseRunMessage(entry: unknown, messageId: string | undefined): 
     ok: true,
     message: {
       runId: message.runId ?? (isRunId(messageId) ? messageId : randomUUID()),
+      owner: message.owner,
       plugin: message.plugin,
       data: message.data ?? {},
       sessionId: message.sessionId,
     },
   };
+}
+
+/** What an accepted HTTP run's record remembers of its message (see RunRecord.messageDigest). */
+export function runMessageDigest(message: Pick<ValidRunMessage, "plugin" | "data" | "sessionId">): string {
+  return createHash("sha256")
+    .update(stableJson({ plugin: message.plugin, data: message.data ?? {}, sessionId: message.sessionId ?? null }))
+    .digest("hex");
 }
 
 /** The message text to put on the queue: base64 of the JSON, as the Functions host expects by default. */

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginExecution } from "../plugins/plugin_execution.js";
-import { isRunId, parseRunMessage, type RejectedRunMessage, type ValidRunMessage } from "./run_message.js";
+import { isRunId, parseRunMessage, runMessageDigest, type RejectedRunMessage, type ValidRunMessage } from "./run_message.js";
 import { newRunRecord, type ResultStore, type RunError, type RunRecord, type RunState, type RunStore, type StoredRun } from "./run_record.js";
 import { isRetryable } from "./retry_policy.js";
 import { shorten } from "../azure/storage_call.js";
@@ -41,6 +43,12 @@ export interface RunProcessorDependencies {
   readonly results: ResultStore;
   readonly execution: PluginExecution;
   readonly logger: Logger;
+  /**
+   * Whom a message that no caller submitted runs as (channel `queue`): the queue principal in the
+   * cloud modes, the one local principal with AUTH_MODE=none. Its rejected messages are recorded
+   * under it too.
+   */
+  readonly queueCaller: Caller;
   /** How long a delivery's claim on a run of this plugin holds: the plugin's timeout plus a margin for storage. */
   readonly leaseMs: (plugin: string) => number;
   readonly now?: () => number;
@@ -92,24 +100,51 @@ export class RunProcessor {
     }
     const message = parsed.message;
     const logger = this.deps.logger.child({ runId: message.runId, messageId: delivery.messageId, dequeueCount: delivery.dequeueCount });
-    const claim = await this.claim(message);
+    const owner = message.owner ?? this.deps.queueCaller.principalKey;
+    const claim = await this.claim(message, owner);
+    if (claim.kind === "not_accepted") {
+      const rejected = await this.reject(
+        {
+          runId: message.runId,
+          plugin: message.plugin,
+          problem: "the message names an owner that accepted no such run (only POST /api/plugins/execute with async sets owner)",
+          issues: [],
+          text: JSON.stringify({ runId: message.runId, owner: message.owner, plugin: message.plugin }),
+        },
+        delivery,
+      );
+      throw new MalformedRunMessageError(rejected.runId, rejected.error);
+    }
     if (claim.kind === "finished") {
       logger.info("run already finished, message acknowledged without running it", { state: claim.record.state });
       return { kind: "already_finished", runId: message.runId, state: claim.record.state };
     }
-    return this.run(message, claim.stored, delivery, logger);
+    // An accepted HTTP run executes as the caller that submitted it, on that caller's channel.
+    const record = claim.stored.record;
+    const origin: { caller: Caller; channel: Channel } = message.owner
+      ? { caller: { principalKey: owner, principalId: record.principalId ?? owner, roles: record.roles ?? [] }, channel: "execute" }
+      : { caller: this.deps.queueCaller, channel: "queue" };
+    return this.run(message, origin, claim.stored, delivery, logger);
   }
 
-  private async claim(message: ValidRunMessage): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord }> {
+  private async claim(
+    message: ValidRunMessage,
+    owner: string,
+  ): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord } | { kind: "not_accepted" }> {
     const { store } = this.deps;
     // Each round loses only to a writer that changed the record in between; three rounds settle any race.
     for (let round = 0; round < 3; round++) {
       const now = this.now();
       const at = new Date(now).toISOString();
       const leaseUntil = new Date(now + this.deps.leaseMs(message.plugin)).toISOString();
-      const existing = await store.get(message.runId);
+      const existing = await store.get(owner, message.runId);
+      // A message with an owner may only run what that owner's request accepted, exactly as accepted.
+      if (message.owner && (!existing || existing.record.source !== "http" || existing.record.messageDigest !== runMessageDigest(message))) {
+        return { kind: "not_accepted" };
+      }
       if (!existing) {
         const created = await store.create({
+          owner,
           runId: message.runId,
           plugin: message.plugin,
           state: "running",
@@ -123,6 +158,9 @@ export class RunProcessor {
           resultBlob: undefined,
           error: undefined,
           messageText: undefined,
+          principalId: undefined,
+          roles: undefined,
+          messageDigest: undefined,
         });
         if (created !== "exists") return { kind: "claimed", stored: created };
         continue;
@@ -142,12 +180,24 @@ export class RunProcessor {
     throw new RunInProgressError(message.runId, undefined);
   }
 
-  private async run(message: ValidRunMessage, stored: StoredRun, delivery: Delivery, logger: Logger): Promise<ProcessOutcome> {
+  private async run(
+    message: ValidRunMessage,
+    origin: { caller: Caller; channel: Channel },
+    stored: StoredRun,
+    delivery: Delivery,
+    logger: Logger,
+  ): Promise<ProcessOutcome> {
     const started = performance.now();
     try {
-      const outcome = await this.deps.execution.execute({ plugin: message.plugin, data: message.data, sessionId: message.sessionId, runId: message.runId });
+      const outcome = await this.deps.execution.execute({
+        ...origin,
+        plugin: message.plugin,
+        data: message.data,
+        sessionId: message.sessionId,
+        runId: message.runId,
+      });
       const completedAt = new Date(this.now()).toISOString();
-      const resultBlob = await this.deps.results.write({
+      const resultBlob = await this.deps.results.write(stored.record.owner, {
         runId: message.runId,
         plugin: outcome.plugin,
         result: outcome.result,
@@ -226,7 +276,16 @@ export class RunProcessor {
     for (const runId of candidates) {
       const created = await this.deps.store.create(
         newRunRecord(
-          { runId, plugin: rejected.plugin, state: "failed", sessionId: undefined, source: "queue", error, messageText: shorten(rejected.text, maxStoredMessageChars) },
+          {
+            owner: this.deps.queueCaller.principalKey,
+            runId,
+            plugin: rejected.plugin,
+            state: "failed",
+            sessionId: undefined,
+            source: "queue",
+            error,
+            messageText: shorten(rejected.text, maxStoredMessageChars),
+          },
           at,
         ),
       );

@@ -16,6 +16,8 @@ export interface RunError {
 }
 
 export interface RunRecord {
+  /** The principal key of the run's caller: runs are stored, found and read per principal. */
+  readonly owner: string;
   readonly runId: string;
   /** The plugin's own name once known; what the message named otherwise; undefined for a message that named none. */
   readonly plugin: string | undefined;
@@ -36,11 +38,21 @@ export interface RunRecord {
   readonly error: RunError | undefined;
   /** A rejected message's text (shortened), so that nothing that arrived is lost. */
   readonly messageText: string | undefined;
+  /** An HTTP run's caller, as it was when the run was accepted: the run executes as this caller. */
+  readonly principalId: string | undefined;
+  readonly roles: readonly string[] | undefined;
+  /**
+   * An HTTP run: SHA-256 of the message that was queued for it. Only a message with the same
+   * plugin, data and session runs under the record's caller, so a message written to the queue
+   * directly cannot borrow an accepted run's caller.
+   */
+  readonly messageDigest: string | undefined;
 }
 
 /** A run that has just arrived: nothing has happened to it yet but what `fields` says. */
 export function newRunRecord(
-  fields: Pick<RunRecord, "runId" | "plugin" | "state" | "source" | "sessionId"> & Partial<Pick<RunRecord, "error" | "messageText">>,
+  fields: Pick<RunRecord, "owner" | "runId" | "plugin" | "state" | "source" | "sessionId"> &
+    Partial<Pick<RunRecord, "error" | "messageText" | "principalId" | "roles" | "messageDigest">>,
   at: string,
 ): RunRecord {
   return {
@@ -52,6 +64,9 @@ export function newRunRecord(
     resultBlob: undefined,
     error: undefined,
     messageText: undefined,
+    principalId: undefined,
+    roles: undefined,
+    messageDigest: undefined,
     ...fields,
   };
 }
@@ -62,18 +77,18 @@ export interface StoredRun {
   readonly etag: string;
 }
 
-/** The runs table; every failure to reach it is an AppError storage_unavailable. */
+/** The runs table, keyed by owner and run id; every failure to reach it is an AppError storage_unavailable. */
 export interface RunStore {
-  get(runId: string): Promise<StoredRun | undefined>;
-  /** Creates the record only if none exists for its run id (the claim of a new run). */
+  get(owner: string, runId: string): Promise<StoredRun | undefined>;
+  /** Creates the record only if its owner has none with its run id (the claim of a new run). */
   create(record: RunRecord): Promise<StoredRun | "exists">;
   /** Replaces the record only if it is still the version read (`If-Match: etag`). */
   replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict">;
   /** Deletes the record if it is still the version read. */
-  remove(runId: string, etag: string): Promise<void>;
+  remove(owner: string, runId: string, etag: string): Promise<void>;
 }
 
-/** What `plugin-results/<runId>.json` holds. */
+/** What `plugin-results/<owner>/<runId>.json` holds. */
 export interface RunResultDocument {
   readonly runId: string;
   readonly plugin: string;
@@ -86,9 +101,9 @@ export interface RunResultDocument {
 /** The results container; every failure to reach it is an AppError storage_unavailable. */
 export interface ResultStore {
   /** Writes (or overwrites) the result of a run; returns the blob name. */
-  write(document: RunResultDocument): Promise<string>;
+  write(owner: string, document: RunResultDocument): Promise<string>;
   /** Undefined when there is no such blob (never written, or removed by a lifecycle rule). */
-  read(runId: string): Promise<RunResultDocument | undefined>;
+  read(owner: string, runId: string): Promise<RunResultDocument | undefined>;
 }
 
 /** The queue of runs; sends message texts that are already encoded. */

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { Caller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
-import { encodeRunMessage, maxQueueMessageChars, runLocation } from "./run_message.js";
+import { encodeRunMessage, maxQueueMessageChars, runLocation, runMessageDigest } from "./run_message.js";
 import { newRunRecord, type ResultStore, type RunError, type RunQueue, type RunState, type RunStore } from "./run_record.js";
 
 export interface AsyncRunRequest {
@@ -46,6 +47,11 @@ export interface RunServiceDependencies {
   readonly results: ResultStore;
   readonly queue: RunQueue;
   readonly logger: Logger;
+  /**
+   * Whose runs a caller may read: its own; in the cloud modes an `admin` also reads the runs of
+   * queue messages that no caller submitted (they belong to the queue principal).
+   */
+  readonly readableOwners: (caller: Caller) => readonly string[];
   readonly now?: () => number;
 }
 
@@ -63,13 +69,13 @@ export class RunService {
    * first so that a status request right after the answer finds it; if the message cannot be
    * queued, the record is removed again, so that the caller may retry with the same run id.
    */
-  async submit(request: AsyncRunRequest): Promise<QueuedRun> {
+  async submit(caller: Caller, request: AsyncRunRequest): Promise<QueuedRun> {
     const { runner, store, queue } = this.deps;
-    const plugin = runner.resolve(request.plugin);
-    runner.validate(plugin, request.data);
+    const { plugin } = runner.admit({ caller, channel: "execute", plugin: request.plugin, data: request.data });
     const runId = request.runId ?? randomUUID();
     const messageText = encodeRunMessage({
       runId,
+      owner: caller.principalKey,
       plugin: plugin.name,
       data: request.data,
       ...(request.sessionId ? { sessionId: request.sessionId } : {}),
@@ -80,7 +86,22 @@ export class RunService {
       });
     }
     const at = new Date(this.now()).toISOString();
-    const created = await store.create(newRunRecord({ runId, plugin: plugin.name, state: "queued", sessionId: request.sessionId, source: "http" }, at));
+    const created = await store.create(
+      newRunRecord(
+        {
+          owner: caller.principalKey,
+          runId,
+          plugin: plugin.name,
+          state: "queued",
+          sessionId: request.sessionId,
+          source: "http",
+          principalId: caller.principalId,
+          roles: caller.roles,
+          messageDigest: runMessageDigest({ plugin: plugin.name, data: request.data, sessionId: request.sessionId }),
+        },
+        at,
+      ),
+    );
     if (created === "exists") {
       throw new AppError("run_exists", `a run with id "${runId}" exists already; read it at ${runLocation(runId)} or choose another id`, {
         details: { runId, location: runLocation(runId) },
@@ -89,7 +110,7 @@ export class RunService {
     try {
       await queue.send(messageText);
     } catch (error) {
-      await store.remove(runId, created.etag).catch((removeError: unknown) => {
+      await store.remove(caller.principalKey, runId, created.etag).catch((removeError: unknown) => {
         this.deps.logger.error("a run that could not be queued stays recorded as queued", { runId, error: String(removeError) });
       });
       throw error;
@@ -97,8 +118,13 @@ export class RunService {
     return { status: "queued", runId, plugin: plugin.name, location: runLocation(runId) };
   }
 
-  async status(runId: string): Promise<RunView> {
-    const stored = await this.deps.store.get(runId);
+  /** Another principal's run answers exactly as an unknown one. */
+  async status(caller: Caller, runId: string): Promise<RunView> {
+    let stored;
+    for (const owner of this.deps.readableOwners(caller)) {
+      stored = await this.deps.store.get(owner, runId);
+      if (stored) break;
+    }
     if (!stored) throw new AppError("run_not_found", `no run has the id "${runId}"`, { details: { runId } });
     const record = stored.record;
     const view: Record<string, unknown> = {
@@ -113,7 +139,7 @@ export class RunService {
       messageText: record.messageText,
     };
     if (record.state === "succeeded") {
-      const document = await this.deps.results.read(runId);
+      const document = await this.deps.results.read(record.owner, runId);
       // A result removed by a lifecycle rule leaves the record without one.
       if (document) view.result = document.result;
     }

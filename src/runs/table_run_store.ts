@@ -2,12 +2,17 @@ import type { TableClient } from "@azure/data-tables";
 import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
 import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
 
-/** Every run is the one row of its own partition: PartitionKey = run id, RowKey = "run". */
+/** Every run is the one row of its own partition: PartitionKey = `<owner>:<runId>`, RowKey = "run". */
 const rowKey = "run";
 const maxTextChars = 8000;
 
 interface RunEntity {
   partitionKey: string;
+  owner: string;
+  runId: string;
+  principalId?: string;
+  rolesJson?: string;
+  messageDigest?: string;
   rowKey: string;
   plugin?: string;
   state: RunState;
@@ -36,11 +41,11 @@ export class TableRunStore implements RunStore {
     this.ensureTable = once(() => this.table.createTable());
   }
 
-  get(runId: string): Promise<StoredRun | undefined> {
+  get(owner: string, runId: string): Promise<StoredRun | undefined> {
     return storageCall("the runs table could not be read", async () => {
       await this.ensureTable();
       try {
-        const entity = await this.table.getEntity<RunEntity>(runId, rowKey);
+        const entity = await this.table.getEntity<RunEntity>(partitionKeyOf(owner, runId), rowKey);
         return { record: toRecord(entity), etag: entity.etag };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -78,16 +83,20 @@ export class TableRunStore implements RunStore {
     });
   }
 
-  remove(runId: string, etag: string): Promise<void> {
+  remove(owner: string, runId: string, etag: string): Promise<void> {
     return storageCall("the runs table could not be written", async () => {
       try {
-        await this.table.deleteEntity(runId, rowKey, { etag });
+        await this.table.deleteEntity(partitionKeyOf(owner, runId), rowKey, { etag });
       } catch (error) {
         if (statusOf(error) === 412 || statusOf(error) === 404) return;
         throw error;
       }
     });
   }
+}
+
+function partitionKeyOf(owner: string, runId: string): string {
+  return `${owner}:${runId}`;
 }
 
 function etagOf(response: { etag?: string }): string {
@@ -97,8 +106,13 @@ function etagOf(response: { etag?: string }): string {
 
 function toEntity(record: RunRecord): RunEntity {
   const entity: RunEntity = {
-    partitionKey: record.runId,
+    partitionKey: partitionKeyOf(record.owner, record.runId),
     rowKey,
+    owner: record.owner,
+    runId: record.runId,
+    principalId: record.principalId,
+    rolesJson: record.roles === undefined ? undefined : JSON.stringify(record.roles),
+    messageDigest: record.messageDigest,
     plugin: record.plugin,
     state: record.state,
     sessionId: record.sessionId,
@@ -120,7 +134,11 @@ function toEntity(record: RunRecord): RunEntity {
 
 function toRecord(entity: RunEntity): RunRecord {
   return {
-    runId: entity.partitionKey,
+    owner: entity.owner,
+    runId: entity.runId,
+    principalId: entity.principalId,
+    roles: entity.rolesJson === undefined ? undefined : (JSON.parse(entity.rolesJson) as string[]),
+    messageDigest: entity.messageDigest,
     plugin: entity.plugin,
     state: entity.state,
     sessionId: entity.sessionId,

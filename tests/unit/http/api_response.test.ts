@@ -37,6 +37,7 @@ const expectedStatus: Record<ErrorCode, number> = {
   plugin_failed: 500,
   llm_unavailable: 503,
   memory_unavailable: 503,
+  auth_unavailable: 503,
   storage_unavailable: 503,
   plugin_timeout: 504,
 };

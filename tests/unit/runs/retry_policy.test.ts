@@ -10,6 +10,7 @@ const retryable: ErrorCode[] = [
   "memory_unavailable",
   "plugin_busy",
   "rate_limited",
+  "auth_unavailable",
   "plugin_timeout",
   "upstream_unavailable",
   "llm_unavailable",

@@ -1,0 +1,38 @@
+import type { AuthConfig } from "../config/config.js";
+import { AppError } from "../errors/app_error.js";
+import type { Caller } from "./caller.js";
+import { localCaller } from "./caller.js";
+import { EasyAuthAuthenticator } from "./easyauth_authenticator.js";
+import { JwtAuthenticator, type JwtAuthenticatorOptions } from "./jwt_authenticator.js";
+
+/** The part of a request an authenticator reads: met by @azure/functions' HttpRequest headers and by Fetch's Headers. */
+export interface RequestHeaders {
+  get(name: string): string | null;
+}
+
+/** Resolves who calls, once per request, before any handler work; throws AppError("unauthorized") when it cannot. */
+export interface Authenticator {
+  readonly mode: AuthConfig["mode"];
+  authenticate(headers: RequestHeaders): Promise<Caller>;
+}
+
+export function createAuthenticator(config: AuthConfig, options: JwtAuthenticatorOptions = {}): Authenticator {
+  switch (config.mode) {
+    case "none":
+      return { mode: "none", authenticate: async () => localCaller };
+    case "jwt":
+      return new JwtAuthenticator(config, options);
+    case "easyauth":
+      return new EasyAuthAuthenticator();
+  }
+}
+
+/**
+ * 401 with the challenge RFC 6750 asks for. `invalid` adds error="invalid_token" (credentials were
+ * sent but are not good); nothing of the token itself is ever echoed.
+ */
+export function unauthorized(message: string, invalid = true): AppError {
+  return new AppError("unauthorized", message, {
+    headers: { "www-authenticate": invalid ? 'Bearer error="invalid_token"' : "Bearer" },
+  });
+}
