@@ -6,11 +6,16 @@
 import { app } from "@azure/functions";
 import { pluginClasses } from "../plugins/index.js";
 import { loadConfig, requireStorage } from "../src/config/config.js";
+import { createLogger } from "../src/logging/logger.js";
 import { createServices, type Services } from "../src/services.js";
 import { httpFunctions, queueFunctions } from "./index.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
+if (config.auth.mode === "none") {
+  // Only possible outside Azure (config refuses it where WEBSITE_INSTANCE_ID is set): `func start` on a developer's machine.
+  createLogger(config.logLevel).warn('AUTH_MODE is none: every caller is the one principal "anonymous"; for local development only');
+}
 let services: Services | undefined;
 const getServices = (): Services => (services ??= createServices(config, { plugins: pluginClasses, storage }));
 

@@ -123,7 +123,14 @@ function failureOf(error: unknown): AppError {
   if (error instanceof errors.JOSEAlgNotAllowed) return unauthorized("the token's signing algorithm is not accepted (asymmetric signatures only)");
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized("the token's signature is not valid");
   if (error instanceof errors.JWKSNoMatchingKey) return unauthorized("the token was signed with a key the issuer does not publish");
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError)) {
+  // A key set that did not arrive: a timeout, a bad document, a status other than 200 (jose's plain
+  // JOSEError), or a network error (not a JOSEError at all).
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError) ||
+    error.constructor === errors.JOSEError
+  ) {
     return new AppError("auth_unavailable", "the token issuer's signing keys could not be fetched; try again shortly", { cause: error });
   }
   return unauthorized("the token is not valid");

@@ -21,6 +21,7 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   const logger = createLogger(config.logLevel);
   const embedded = await embeddedStorage(config, logger);
   const storage: StorageConfig = config.storage ?? { kind: "connectionString", connectionString: embedded!.connectionString };
+  warnIfUnauthenticated(config, logger);
   if (!config.memory.redisUrl) {
     logger.info("session memory: REDIS_URL is not set, using in-process memory (kept only while this process runs)");
   }
@@ -72,6 +73,13 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT")).once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+function warnIfUnauthenticated(config: AppConfig, logger: Logger): void {
+  if (config.auth.mode !== "none") return;
+  logger.warn(
+    `AUTH_MODE is none: every caller is the one principal "anonymous", with access to every session of it; for local use on ${config.host} only (set AUTH_MODE=jwt or easyauth to authenticate callers)`,
+  );
 }
 
 async function embeddedStorage(config: AppConfig, logger: Logger): Promise<EmbeddedAzurite | undefined> {

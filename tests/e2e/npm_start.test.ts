@@ -43,8 +43,12 @@ describe("the bundled local host (npm start)", () => {
   it("starts with nothing configured, serves the API on embedded Azurite and memory, and stops on SIGTERM", async () => {
     const port = await freePort();
     // --local: the local host even where Azure Functions Core Tools happens to be installed.
-    child = spawn(process.execPath, [startBundle, "--local"], { env: bareEnvironment({ PORT: String(port) }), stdio: "pipe" });
+    child = spawn(process.execPath, [startBundle, "--local"], {
+      env: bareEnvironment({ PORT: String(port), SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" }),
+      stdio: "pipe",
+    });
     const output = await waitForOutput(child, /listening on/, 30_000);
+    expect(output.match(/AUTH_MODE is none/g)).toHaveLength(1);
     expect(output).toMatch(/started Azurite in this process/);
     expect(output).toMatch(/REDIS_URL is not set, using in-process memory/);
     const base = `http://127.0.0.1:${port}/api`;
@@ -71,6 +75,11 @@ describe("the bundled local host (npm start)", () => {
 
     const chat = (await (await fetch(`${base}/chat`, { method: "POST", body: JSON.stringify({ message: "/run echo hello" }) })).json()) as any;
     expect(chat).toMatchObject({ reply: "hello", source: "plugin" });
+
+    // The original guide's shell example works for the one local caller once echo is allowed.
+    const shell = await fetch(`${base}/chat`, { method: "POST", body: JSON.stringify({ message: "/run shell echo hello" }) });
+    expect(shell.status).toBe(200);
+    expect(await shell.json()).toMatchObject({ reply: "hello", source: "plugin", plugin: "shell" });
 
     const audit = (await (await fetch(`${base}/memory/audit/${chat.sessionId}`)).json()) as any;
     expect(audit.entries.map((e: any) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);

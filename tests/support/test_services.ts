@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { pluginClasses } from "../../plugins/index.js";
+import type { JwtAuthenticatorOptions } from "../../src/auth/jwt_authenticator.js";
 import { loadConfig, type AppConfig } from "../../src/config/config.js";
 import { silentLogger } from "../../src/logging/logger.js";
 import type { PluginClass } from "../../src/plugins/plugin.js";
@@ -17,12 +18,13 @@ export function integrationConfig(overrides: Record<string, string> = {}): AppCo
     RUNS_TABLE_NAME: `runs${unique}`,
     PLUGIN_RUNS_QUEUE: `runs-${unique}`,
     PLUGIN_RESULTS_CONTAINER: `results-${unique}`,
+    RATE_LIMIT_KEY_PREFIX: `test:rate:${unique}:`,
     LOG_LEVEL: "error",
     ...overrides,
   });
 }
 
-export function integrationServices(options: { config?: AppConfig; plugins?: readonly PluginClass[] } = {}): Services {
+export function integrationServices(options: { config?: AppConfig; plugins?: readonly PluginClass[]; jwt?: JwtAuthenticatorOptions } = {}): Services {
   const config = options.config ?? integrationConfig();
-  return createServices(config, { plugins: options.plugins ?? pluginClasses, storage: config.storage, logger: silentLogger });
+  return createServices(config, { plugins: options.plugins ?? pluginClasses, storage: config.storage, logger: silentLogger, jwt: options.jwt });
 }
