@@ -7,6 +7,7 @@ import {
   type PluginSettings,
 } from "../src/plugins/plugin.js";
 import { assertAllowedExecutable, parseCommandLine } from "./shell/command_line.js";
+import { assertArgumentsInside } from "./shell/path_confinement.js";
 import { startProcess, type RunningProcess } from "./shell/run_process.js";
 import { inheritedVariables, scrubbedEnvironment } from "./shell/scrubbed_environment.js";
 import { createWorkDir, removeWorkDir } from "./shell/work_dir.js";
@@ -19,7 +20,8 @@ const shellInputSchema = z.strictObject({
     .max(4000)
     .describe(
       "One command with its arguments, such as: echo \"hello world\". Quote with '...' or \"...\" or a backslash. " +
-        "No shell runs it: pipes, redirections, ;, &&, globs, $(...) and backticks are rejected, and $VARIABLES are not expanded.",
+        "No shell runs it: pipes, redirections, ;, &&, globs, $(...) and backticks are rejected, and $VARIABLES are not expanded. " +
+        "Paths must stay inside the command's own temporary working directory: no absolute paths, ~ or .. leading out of it.",
     ),
 });
 
@@ -48,10 +50,10 @@ const launchers = new Set([
 ]);
 
 /**
- * Runs one allowed command, without a shell, in a fresh temporary directory, with a scrubbed
- * environment, a time limit and an output limit. Disabled until SHELL_PLUGIN_ALLOWED_COMMANDS
- * names the executables it may run. Results are never cached: the same command may print
- * something else each time.
+ * Runs one allowed command, without a shell, in a fresh temporary directory that its arguments
+ * may not lead out of, with a scrubbed environment, a time limit and an output limit. Disabled
+ * until SHELL_PLUGIN_ALLOWED_COMMANDS names the executables it may run. Results are never
+ * cached: the same command may print something else each time.
  */
 export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   readonly name = "shell";
@@ -83,7 +85,9 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
         : `Runs one command on the server and returns its exit code, stdout and stderr. Allowed commands: ${allowed.join(", ")}. `) +
       "The command line is split into words like a shell would (quotes and backslashes), but no shell runs it: " +
       "pipes, redirections, ;, &&, globs, comments, $(...) and backticks are rejected, and $VARIABLES are passed literally. " +
-      `It runs in an empty temporary directory that is deleted afterwards, is stopped after ${this.settings.timeoutMs} ms, ` +
+      "It runs in an empty temporary directory that is deleted afterwards, and may only use paths inside it: " +
+      "arguments with absolute paths (/...), ~ or .. that lead outside it are refused with path_not_allowed. " +
+      `It is stopped after ${this.settings.timeoutMs} ms, ` +
       `and its output is cut at ${this.settings.maxOutputBytes} bytes per stream (the command is then stopped).`;
     const risky = allowed.filter((command) => launchers.has(command));
     if (risky.length > 0) {
@@ -126,6 +130,9 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
     try {
       // shutdown() may have started while the directory was made.
       if (!this.accepting) throw new AppError("plugin_failed", "the shell plugin is shutting down");
+      // Checked against the real directory, so "resolves outside it" means just that; on refusal
+      // nothing has run, and the finally below removes the directory.
+      assertArgumentsInside(args, workDir);
       run = startProcess({
         file,
         args,

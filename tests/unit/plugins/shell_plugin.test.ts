@@ -3,11 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, it, expect, vi } from "vitest";
 import type { AnyPlugin } from "../../../src/plugins/plugin.js";
+import { httpStatusOf } from "../../../src/errors/error_codes.js";
+import { errorResponse } from "../../../src/http/api_response.js";
+import { silentLogger } from "../../../src/logging/logger.js";
 import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
 import { ShellPlugin, type ShellResult } from "../../../plugins/shell_plugin.js";
 import { processesWith, sleepMarker, waitFor } from "../../support/processes.js";
 
-const allowed = "echo,touch,env,pwd,sh,sleep,false,yes,head,no-such-command-for-the-test";
+const allowed = "echo,touch,env,pwd,sh,sleep,false,yes,head,ls,cat,no-such-command-for-the-test";
 
 function shell(environment: Record<string, string> = {}): ShellPlugin {
   return new ShellPlugin(pluginEnvironment({ SHELL_PLUGIN_ALLOWED_COMMANDS: allowed, ...environment }));
@@ -44,6 +47,8 @@ describe("ShellPlugin metadata", () => {
     expect(custom.description).toContain("Allowed commands: echo, touch");
     expect(custom.description).toContain("1234 ms");
     expect(custom.description).toContain("2048 bytes");
+    expect(custom.description).toContain("may only use paths inside it");
+    expect(custom.description).toContain("path_not_allowed");
   });
 
   it("warns when the allow-list holds a program that runs other programs", () => {
@@ -118,9 +123,9 @@ describe("ShellPlugin runs one command", () => {
 
 describe("ShellPlugin allows only the listed executables, by name", () => {
   it("rejects a command that is not allowed", async () => {
-    await expect(run("ls -la")).rejects.toMatchObject({
+    await expect(run("ls -la", shell({ SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" }))).rejects.toMatchObject({
       code: "command_not_allowed",
-      details: { command: "ls", allowed: allowed.split(",") },
+      details: { command: "ls", allowed: ["echo"] },
     });
   });
 
@@ -129,13 +134,15 @@ describe("ShellPlugin allows only the listed executables, by name", () => {
   });
 
   it("checks the allow-list before anything runs", async () => {
-    await expect(run(`ls ${outside}`)).rejects.toMatchObject({ code: "command_not_allowed" });
+    await expect(run(`rm ${outside}`)).rejects.toMatchObject({ code: "command_not_allowed" });
   });
 });
 
 describe("ShellPlugin rejects shell syntax without running anything", () => {
-  it("runs touch with an absolute path (the control for the cases below)", async () => {
-    await run(`touch ${outside}/ok '${outside}/a;b'`);
+  it("runs touch on paths outside its directory through sh (the control for the cases below)", async () => {
+    // Arguments naming such paths are refused (see below); a script given to sh is one word that
+    // stays inside, which is why sh allows everything.
+    await run(`sh -c "touch '${outside}/ok' '${outside}/a;b'"`);
     expect(readdirSync(outside).sort()).toEqual(["a;b", "ok"]);
   });
 
@@ -214,10 +221,60 @@ describe("ShellPlugin isolates the command", () => {
   });
 });
 
+describe("ShellPlugin keeps arguments inside its working directory", () => {
+  const message = (argument: string, reason: string) =>
+    `the argument ${JSON.stringify(argument)} ${reason}: the command may only use paths inside its own temporary working directory`;
+
+  it.each<[string, string, string]>([
+    ["ls /root", "/root", "is an absolute path"],
+    ["ls ..", "..", "resolves outside the working directory"],
+    ["ls ~", "~", "starts with ~ (a home directory)"],
+    ["ls -la /root", "/root", "is an absolute path"],
+    ["cat ../x", "../x", "resolves outside the working directory"],
+    ["ls --directory=/etc", "--directory=/etc", "is an absolute path"],
+    ["ls -d/etc", "-d/etc", "is an absolute path"],
+    ["cat a/../../x", "a/../../x", "resolves outside the working directory"],
+    [`touch '{}/marker'`, "{}/marker", "is an absolute path"],
+  ])("%s → path_not_allowed, nothing runs, the directory is removed", async (template, argument, reason) => {
+    const before = workDirs();
+    const command = template.replaceAll("{}", outside);
+    const expected = argument.replaceAll("{}", outside);
+    await expect(run(command)).rejects.toMatchObject({
+      code: "path_not_allowed",
+      message: message(expected, reason),
+      details: { argument: expected },
+    });
+    expect(readdirSync(outside)).toEqual([]);
+    expect(workDirs()).toEqual(before);
+  });
+
+  it("answers 403 with the code, message and argument", async () => {
+    const error = await run("ls /root").catch((thrown: unknown) => thrown);
+    expect(httpStatusOf("path_not_allowed")).toBe(403);
+    expect(errorResponse(error, silentLogger)).toEqual({
+      status: 403,
+      jsonBody: {
+        status: "error",
+        error: { code: "path_not_allowed", message: message("/root", "is an absolute path"), details: { argument: "/root" } },
+      },
+    });
+  });
+
+  it("still runs commands whose paths stay inside", async () => {
+    expect(await run("ls")).toMatchObject({ exitCode: 0, stdout: "" });
+    expect(await run("ls .")).toMatchObject({ exitCode: 0, stdout: "" });
+    expect(await run("ls -la ./")).toMatchObject({ exitCode: 0 });
+    expect(await run("echo hello/world")).toMatchObject({ exitCode: 0, stdout: "hello/world\n" });
+    expect(await run("touch a b")).toMatchObject({ exitCode: 0 });
+    // a/../b resolves to b, inside: cat runs and reports the missing file itself.
+    expect(await run("cat a/../b")).toMatchObject({ exitCode: 1, stderr: expect.stringContaining("a/../b") });
+  });
+});
+
 describe("ShellPlugin limits output", () => {
   const small = shell({ SHELL_PLUGIN_MAX_OUTPUT_BYTES: "1024" });
 
-  it.each(["yes", "head -c 200000 /dev/zero"])("cuts %s at the limit and stops it", async (command) => {
+  it.each(["yes", `sh -c "head -c 200000 /dev/zero"`])("cuts %s at the limit and stops it", async (command) => {
     const started = Date.now();
     const result = await run(command, small);
     expect(result.truncated).toBe(true);
@@ -266,7 +323,7 @@ describe("ShellPlugin stops commands that run too long", () => {
   it("does not start a command when the signal has already aborted", async () => {
     const controller = new AbortController();
     controller.abort(new Error("too late"));
-    await expect(run(`touch ${outside}/late`, plugin, pluginContext({ signal: controller.signal }))).rejects.toThrow("too late");
+    await expect(run(`sh -c "touch '${outside}/late'"`, plugin, pluginContext({ signal: controller.signal }))).rejects.toThrow("too late");
     expect(readdirSync(outside)).toEqual([]);
   });
 });
