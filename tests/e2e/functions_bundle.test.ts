@@ -95,6 +95,43 @@ describe("the Functions bundle (package.json main)", () => {
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
   });
 
+  it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health anonymous, and answers a call without a token 401", () => {
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: nodePath,
+        STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+        WEBSITE_INSTANCE_ID: "instance-1",
+        AUTH_MODE: "jwt",
+        AUTH_JWT_ISSUER: "https://login.microsoftonline.com/tenant/v2.0",
+        AUTH_JWT_AUDIENCE: "api://codex",
+        HTTP_AUTH_LEVEL: "function",
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const { summary, response, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
+    expect(levels).toEqual({ health: "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function" });
+    expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
+    expect(run.status).toBe(401);
+  });
+
+  it("refuses to load in Azure without AUTH_MODE, or with AUTH_MODE=none", () => {
+    for (const mode of [undefined, "none"]) {
+      const result = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`], {
+        cwd: root,
+        env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", WEBSITE_INSTANCE_ID: "instance-1", ...(mode ? { AUTH_MODE: mode } : {}) },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/AUTH_MODE/);
+    }
+  });
+
   it("fails to load with one readable message when no storage is configured", () => {
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`], {
       cwd: root,
