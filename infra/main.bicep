@@ -84,10 +84,53 @@ param openAiDeploymentSkuName string = 'GlobalStandard'
 @minValue(1)
 param openAiCapacity int = 10
 
+// Callers. In Azure the app never runs with AUTH_MODE none: either the app checks Microsoft Entra
+// bearer tokens itself (jwt) or App Service Authentication checks them in front of it (easyauth).
+// The Entra app registration is created beforehand (Microsoft Graph, see the README "Deploy to
+// Azure"); these parameters only name it.
+
+@minLength(36)
+@maxLength(36)
+@description('Client (application) id, a GUID, of the Entra app registration that represents this API (azd: AUTH_CLIENT_ID). Tokens are issued for it.')
+param authClientId string
+
+@description('Tenant id of that app registration; empty: the tenant of this deployment (azd: AUTH_TENANT_ID).')
+param authTenantId string = tenant().tenantId
+
+@description('App ID URI of that app registration (the audience of v1 tokens); empty: api://<authClientId> (azd: AUTH_APP_ID_URI).')
+param authAppIdUri string = ''
+
+@description('AUTH_MODE of the app: jwt (the app checks bearer tokens) or easyauth (App Service Authentication in front; turns enableAppServiceAuth on). Never none in Azure.')
+@allowed([
+  'jwt'
+  'easyauth'
+])
+param authMode string = 'jwt'
+
+@description('Put App Service Authentication (authsettingsV2, token validation only, 401 for unauthenticated callers) in front of the app as well; always on with authMode easyauth (azd: ENABLE_APP_SERVICE_AUTH).')
+param enableAppServiceAuth bool = false
+
+@description('authLevel of the HTTP functions (HTTP_AUTH_LEVEL): anonymous (the token is the credential) or function (a function key as well).')
+@allowed([
+  'anonymous'
+  'function'
+])
+param httpAuthLevel string = 'anonymous'
+
+@description('Origins (https://chat.example.com) whose browser pages may call the API: the platform CORS list of the Function App (siteConfig.cors).')
+param corsAllowedOrigins array = []
+
+@description('PLUGIN_POLICY of the app, JSON: per plugin, the channels it may run on and the roles a caller needs; empty: the defaults of the app.')
+param pluginPolicy string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
 }
+
+// azd passes an unset environment variable as an empty string: fall back to the defaults then too.
+var authTenant = empty(authTenantId) ? tenant().tenantId : authTenantId
+var authAudienceUri = empty(authAppIdUri) ? 'api://${authClientId}' : authAppIdUri
 
 // Names the app is configured with; the storage module creates them, the Function App is told them.
 var deploymentContainerName = 'app-package-${resourceToken}'
@@ -210,6 +253,14 @@ module functionApp 'modules/functionapp.bicep' = {
     openAiDeploymentName: deployOpenAi ? openai.outputs.deploymentName : ''
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    authMode: authMode
+    authClientId: authClientId
+    authTenantId: authTenant
+    authAppIdUri: authAudienceUri
+    enableAppServiceAuth: enableAppServiceAuth
+    httpAuthLevel: httpAuthLevel
+    corsAllowedOrigins: corsAllowedOrigins
+    pluginPolicy: pluginPolicy
   }
 }
 
@@ -229,3 +280,11 @@ output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
 output AZURE_OPENAI_ENDPOINT string = deployOpenAi ? openai.outputs.endpoint : ''
 output AZURE_OPENAI_DEPLOYMENT string = deployOpenAi ? openai.outputs.deploymentName : ''
+// How callers authenticate, for the README's token steps. Named API_* / APP_SERVICE_AUTH_* rather
+// than AUTH_*: azd writes outputs into the environment that main.parameters.json reads, and a
+// derived value must not come back as a parameter (a stale App ID URI after a client id change).
+output API_AUTH_MODE string = functionApp.outputs.authMode
+output API_APP_ID_URI string = authAudienceUri
+output API_JWT_ISSUERS string = functionApp.outputs.jwtIssuers
+output API_JWT_AUDIENCES string = functionApp.outputs.jwtAudiences
+output APP_SERVICE_AUTH_ENABLED bool = functionApp.outputs.appServiceAuthEnabled

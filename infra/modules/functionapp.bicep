@@ -3,6 +3,11 @@
 // endpoints and resources only: no key, no connection string with a secret. The Node.js runtime
 // (name and version) is set by functionAppConfig.runtime, not by FUNCTIONS_WORKER_RUNTIME, and
 // FUNCTIONS_EXTENSION_VERSION is not used on Flex Consumption.
+//
+// Callers: AUTH_MODE is jwt or easyauth, never none (the app refuses none where the platform sets
+// WEBSITE_INSTANCE_ID). The jwt settings are always set, for the tenant's v1 and v2 tokens; with
+// App Service Authentication on (always with easyauth), authsettingsV2 checks the same tokens in
+// front of the app and the platform sets WEBSITE_AUTH_ENABLED=True, which easyauth mode requires.
 
 @description('Function App name (also <name>.azurewebsites.net).')
 param name string
@@ -74,6 +79,38 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
+@description('AUTH_MODE of the app: jwt (the app checks bearer tokens) or easyauth (App Service Authentication in front). Never none.')
+@allowed([
+  'jwt'
+  'easyauth'
+])
+param authMode string = 'jwt'
+
+@description('Client (application) id of the Entra app registration of the API: the audience of v2 tokens.')
+param authClientId string
+
+@description('Tenant id of the app registration: the token issuers are those of this tenant.')
+param authTenantId string
+
+@description('App ID URI of the app registration (api://<client id>): the audience of v1 tokens.')
+param authAppIdUri string
+
+@description('App Service Authentication (authsettingsV2) in front of the app; forced on with authMode easyauth.')
+param enableAppServiceAuth bool = false
+
+@description('authLevel of the HTTP functions (HTTP_AUTH_LEVEL).')
+@allowed([
+  'anonymous'
+  'function'
+])
+param httpAuthLevel string = 'anonymous'
+
+@description('Origins allowed to call the API from a browser: the platform CORS list (siteConfig.cors).')
+param corsAllowedOrigins array = []
+
+@description('PLUGIN_POLICY (JSON); set only when not empty.')
+param pluginPolicy string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -81,6 +118,28 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
+
+// Entra ID issues v1 tokens (iss https://sts.windows.net/<tenant>/, aud the App ID URI) unless the
+// app registration asks for v2 (iss https://login.microsoftonline.com/<tenant>/v2.0, aud the client
+// id): both are accepted.
+var jwtIssuers = [
+  'https://login.microsoftonline.com/${authTenantId}/v2.0'
+  'https://sts.windows.net/${authTenantId}/'
+]
+var jwtAudiences = [
+  authClientId
+  authAppIdUri
+]
+
+// easyauth mode trusts x-ms-client-principal, which only App Service Authentication makes safe.
+var appServiceAuthEnabled = enableAppServiceAuth || authMode == 'easyauth'
+
+// Reachable without a token: the probes and the console page (which then signs the user in).
+var appServiceAuthExcludedPaths = [
+  '/api/health'
+  '/api/health/live'
+  '/api/console'
+]
 
 // Every app setting. Names the app reads must be keys of environmentSchema in
 // src/config/config.ts; tests/unit/infra checks it.
@@ -104,11 +163,24 @@ var appSettings = {
   REDIS_PORT: string(redisPort)
   REDIS_USERNAME: identityPrincipalId
   LOG_LEVEL: logLevel
+  // Callers (src/config/config.ts; functions/main.ts reads HTTP_AUTH_LEVEL).
+  AUTH_MODE: authMode
+  AUTH_JWT_ISSUER: join(jwtIssuers, ',')
+  AUTH_JWT_AUDIENCE: join(jwtAudiences, ',')
+  HTTP_AUTH_LEVEL: httpAuthLevel
+  // Not CORS_ALLOWED_ORIGINS: on Flex Consumption that variable belongs to the platform, which
+  // writes siteConfig.cors.allowedOrigins into it as a JSON array for the Functions host (see
+  // infra/README.md, "CORS").
 }
 
 var openAiAppSettings = deployOpenAi ? {
   AZURE_OPENAI_ENDPOINT: openAiEndpoint
   AZURE_OPENAI_DEPLOYMENT: openAiDeploymentName
+} : {}
+
+// Unset rather than empty when there is none: the app's defaults apply.
+var pluginPolicyAppSettings = !empty(pluginPolicy) ? {
+  PLUGIN_POLICY: pluginPolicy
 } : {}
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -141,6 +213,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // The Functions host answers CORS preflights itself on Flex Consumption, from this list; no
+    // entry at all when the list is empty (the platform would pass an empty JSON array on).
+    siteConfig: !empty(corsAllowedOrigins) ? {
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
+    } : {}
     functionAppConfig: {
       deployment: {
         storage: {
@@ -165,7 +245,50 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource configAppSettings 'config' = {
     name: 'appsettings'
-    properties: union(appSettings, openAiAppSettings)
+    properties: union(appSettings, openAiAppSettings, pluginPolicyAppSettings)
+  }
+}
+
+// App Service Authentication: token validation only (no client secret, no login flow, no token
+// store). A request without a valid token for this API gets 401 before it reaches a function,
+// except on the excluded paths; with one, the platform passes the caller on in
+// x-ms-client-principal (and the Authorization header, which jwt mode checks again).
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (appServiceAuthEnabled) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  // One write to the site's configuration at a time.
+  dependsOn: [
+    functionApp::configAppSettings
+  ]
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: appServiceAuthExcludedPaths
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: 'https://sts.windows.net/${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: jwtAudiences
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
   }
 }
 
@@ -174,3 +297,10 @@ output defaultHostName string = functionApp.properties.defaultHostName
 
 @description('Base URL of the HTTP API (route prefix api, host.json).')
 output apiUrl string = 'https://${functionApp.properties.defaultHostName}/api'
+
+output authMode string = authMode
+@description('Accepted token issuers (AUTH_JWT_ISSUER), comma-separated.')
+output jwtIssuers string = join(jwtIssuers, ',')
+@description('Accepted token audiences (AUTH_JWT_AUDIENCE), comma-separated.')
+output jwtAudiences string = join(jwtAudiences, ',')
+output appServiceAuthEnabled bool = appServiceAuthEnabled

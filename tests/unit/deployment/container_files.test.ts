@@ -53,6 +53,15 @@ describe("docker-compose.yml", () => {
     expect(compose).toMatch(/docker compose --profile dev up/);
   });
 
+  it("runs the app without caller authentication (AUTH_MODE none), so it publishes its port on the loopback only", () => {
+    expect(compose).toMatch(/^x-app-settings: &app-settings\n(?: {2}.*\n)*? {2}AUTH_MODE: none\n/m);
+    for (const name of ["app", "app-dev"]) {
+      expect(services.get(name), name).toMatch(/environment: \*app-settings\n/);
+      const ports = [...services.get(name)!.matchAll(/^ {6}- "([^"]+)"$/gm)].map((m) => m[1]);
+      expect(ports, name).toEqual(["127.0.0.1:7071:80"]);
+    }
+  });
+
   it("points the app at the compose services and names no key but Azurite's published one", () => {
     expect(compose).toMatch(/REDIS_URL: redis:\/\/redis:6379/);
     expect(compose).toMatch(/TableEndpoint=http:\/\/azurite:10002\/devstoreaccount1/);

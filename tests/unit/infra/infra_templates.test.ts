@@ -7,191 +7,33 @@
  * azd can deploy.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const infraDir = join(root, "infra");
-
-// ---------------------------------------------------------------------------------------------
-// Reading the templates
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Bicep without its comments: `// ...` to the end of the line and `/* ... *\/` blocks, outside
- * strings ('...' with \' escapes, and '''...''' multi-line strings), so that `https://` in a string
- * stays and a commented-out line cannot satisfy (or break) a check.
- */
-function stripBicepComments(source: string): string {
-  let out = "";
-  let i = 0;
-  while (i < source.length) {
-    const rest = source.slice(i);
-    if (rest.startsWith("'''")) {
-      const end = source.indexOf("'''", i + 3);
-      const stop = end === -1 ? source.length : end + 3;
-      out += source.slice(i, stop);
-      i = stop;
-    } else if (source[i] === "'") {
-      let j = i + 1;
-      while (j < source.length && source[j] !== "'" && source[j] !== "\n") j += source[j] === "\\" ? 2 : 1;
-      out += source.slice(i, j + 1);
-      i = j + 1;
-    } else if (rest.startsWith("//")) {
-      const end = source.indexOf("\n", i);
-      i = end === -1 ? source.length : end;
-    } else if (rest.startsWith("/*")) {
-      const end = source.indexOf("*/", i + 2);
-      const comment = source.slice(i, end === -1 ? source.length : end + 2);
-      out += comment.replace(/[^\n]/g, ""); // keep the line count
-      i = end === -1 ? source.length : end + 2;
-    } else {
-      out += source[i];
-      i += 1;
-    }
-  }
-  return out;
-}
-
-function filesUnder(dir: string, extension: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...filesUnder(path, extension));
-    else if (entry.name.endsWith(extension)) found.push(path);
-  }
-  return found.sort();
-}
-
-const bicepFiles = new Map(
-  filesUnder(infraDir, ".bicep").map((path) => [relative(infraDir, path).replace(/\\/g, "/"), stripBicepComments(readFileSync(path, "utf8"))]),
-);
-const jsonFiles = new Map(filesUnder(infraDir, ".json").map((path) => [relative(infraDir, path).replace(/\\/g, "/"), readFileSync(path, "utf8")]));
-
-function bicep(name: string): string {
-  const text = bicepFiles.get(name);
-  if (text === undefined) throw new Error(`infra/${name} is missing (found: ${[...bicepFiles.keys()].join(", ")})`);
-  return text;
-}
-
-/** The text from the `{` at or after `from` to its matching `}`, both included. */
-function braceBlock(text: string, from: number): string {
-  const open = text.indexOf("{", from);
-  if (open === -1) throw new Error(`no { after offset ${from}`);
-  let depth = 0;
-  for (let i = open; i < text.length; i += 1) {
-    if (text[i] === "{") depth += 1;
-    else if (text[i] === "}") {
-      depth -= 1;
-      if (depth === 0) return text.slice(open, i + 1);
-    }
-  }
-  throw new Error(`unbalanced braces after offset ${from}`);
-}
-
-interface ResourceDeclaration {
-  readonly file: string;
-  readonly symbol: string;
-  readonly type: string;
-  readonly apiVersion: string;
-  readonly existing: boolean;
-  readonly condition: string | undefined;
-  readonly body: string;
-}
-
-const resourcePattern = /^\s*resource\s+(\w+)\s+'([^'@]+)@([^']+)'(\s+existing)?\s*=\s*(?:\[\s*for\s[^:]+:\s*)?(?:if\s*\(([^)]*)\)\s*)?\{/gm;
-
-function resources(file: string): ResourceDeclaration[] {
-  const text = bicep(file);
-  return [...text.matchAll(resourcePattern)].map((m) => ({
-    file,
-    symbol: m[1]!,
-    type: m[2]!,
-    apiVersion: m[3]!,
-    existing: m[4] !== undefined,
-    condition: m[5]?.trim(),
-    body: braceBlock(text, m.index! + m[0].length - 1),
-  }));
-}
-
-function allResources(): ResourceDeclaration[] {
-  return [...bicepFiles.keys()].flatMap(resources);
-}
-
-/** The single declared (not `existing`) resource of a type in a file. */
-function declared(file: string, type: string): ResourceDeclaration {
-  const found = resources(file).filter((r) => r.type === type && !r.existing);
-  expect(found.map((r) => r.symbol), `${type} resources declared in infra/${file}`).toHaveLength(1);
-  return found[0]!;
-}
-
-/** The `params: { ... }` of `module <symbol> '<path>'` in main.bicep, as name → expression. */
-function moduleParams(symbol: string): { path: string; condition: string | undefined; params: Map<string, string> } {
-  const text = bicep("main.bicep");
-  const m = new RegExp(`^module\\s+${symbol}\\s+'([^']+)'\\s*=\\s*(?:if\\s*\\(([^)]*)\\)\\s*)?\\{`, "m").exec(text);
-  if (!m) throw new Error(`main.bicep declares no module ${symbol}`);
-  const body = braceBlock(text, m.index + m[0].length - 1);
-  const paramsAt = body.search(/\bparams\s*:\s*\{/);
-  if (paramsAt === -1) throw new Error(`module ${symbol} passes no params`);
-  return { path: m[1]!, condition: m[2]?.trim(), params: objectEntries(braceBlock(body, paramsAt)) };
-}
-
-/** The top-level `name: value` lines of a Bicep object literal (values on one line). */
-function objectEntries(objectLiteral: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  let depth = 0;
-  for (const line of objectLiteral.split("\n")) {
-    if (depth === 1) {
-      const m = /^\s*('?)([A-Za-z_][\w-]*)\1\s*:\s*(.*?)\s*$/.exec(line);
-      if (m) entries.set(m[2]!, m[3]!);
-    }
-    for (const ch of line) {
-      if (ch === "{" || ch === "[") depth += 1;
-      else if (ch === "}" || ch === "]") depth -= 1;
-    }
-  }
-  return entries;
-}
-
-/** The object literal assigned to `var <name>` (also behind a `cond ? {...} : {}`). */
-function varObject(file: string, name: string): Map<string, string> {
-  const text = bicep(file);
-  const m = new RegExp(`^var\\s+${name}\\s*=`, "m").exec(text);
-  if (!m) throw new Error(`infra/${file} declares no var ${name}`);
-  return objectEntries(braceBlock(text, m.index + m[0].length));
-}
-
-/** `var name = '<literal>'` declarations of a file. */
-function stringVars(file: string): Map<string, string> {
-  return new Map([...bicep(file).matchAll(/^var\s+(\w+)\s*=\s*'([^'$]*)'\s*$/gm)].map((m) => [m[1]!, m[2]!]));
-}
-
-/** A single-quoted literal without interpolation, or undefined for an expression. */
-function literal(expression: string): string | undefined {
-  return /^'([^'$]*)'$/.exec(expression)?.[1];
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the app reads: the keys of environmentSchema in src/config/config.ts
-// ---------------------------------------------------------------------------------------------
-
-function environmentSchemaKeys(): Set<string> {
-  const source = readFileSync(join(root, "src/config/config.ts"), "utf8");
-  const start = source.indexOf("const environmentSchema = z");
-  const objectAt = source.indexOf(".object({", start);
-  expect(start, "src/config/config.ts declares environmentSchema").toBeGreaterThan(-1);
-  expect(objectAt, "environmentSchema is a z.object({ ... })").toBeGreaterThan(start);
-  const end = source.indexOf("\n  })", objectAt);
-  const body = source.slice(objectAt, end === -1 ? undefined : end);
-  return new Set([...body.matchAll(/^ {4}([A-Z][A-Z0-9_]*)\s*:/gm)].map((m) => m[1]!));
-}
-
-/** Settings that belong to the Functions platform, not to src/config/config.ts. */
-const platformSetting = /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|FUNCTIONS_|WEBSITE_)/;
+import {
+  allResources,
+  appSettings,
+  bicep,
+  bicepFiles,
+  braceBlock,
+  declared,
+  environmentSchemaKeys,
+  functionAppFile,
+  infraDir,
+  jsonFiles,
+  literal,
+  moduleParams,
+  objectEntries,
+  platformSetting,
+  resources,
+  root,
+  stringVars,
+  varObject,
+  varObjectList,
+  type ResourceDeclaration,
+} from "./bicep_text.js";
 
 // ---------------------------------------------------------------------------------------------
 // Secrets
@@ -336,35 +178,19 @@ describe("infra: every service refuses keys", () => {
   });
 });
 
-/** The items of `var <name> = [ ... ]` (one per line). */
-function varObjectList(text: string, name: string): string[] {
-  const m = new RegExp(`^var\\s+${name}\\s*=\\s*\\[([^\\]]*)\\]`, "m").exec(text);
-  if (!m) throw new Error(`no var ${name} = [...]`);
-  return m[1]!
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
-}
-
 // ---------------------------------------------------------------------------------------------
 // The Function App and its settings
 // ---------------------------------------------------------------------------------------------
 
-const functionAppFile = "modules/functionapp.bicep";
-
-function appSettings(): Map<string, string> {
-  return new Map([...varObject(functionAppFile, "appSettings"), ...varObject(functionAppFile, "openAiAppSettings")]);
-}
-
 describe("infra: the Function App's settings", () => {
-  it("are exactly the appSettings and openAiAppSettings objects", () => {
+  it("are exactly the appSettings, openAiAppSettings and pluginPolicyAppSettings objects", () => {
     // The nested `resource configAppSettings 'config'` (type without an API version).
     const text = bicep(functionAppFile);
     const at = text.search(/resource\s+\w+\s+'config'\s*=\s*\{/);
     expect(at, "a nested 'config' resource").toBeGreaterThan(-1);
     const block = braceBlock(text, at);
     expect(block).toMatch(/name:\s*'appsettings'/);
-    expect(block).toMatch(/properties:\s*union\(appSettings,\s*openAiAppSettings\)/);
+    expect(block).toMatch(/properties:\s*union\(appSettings,\s*openAiAppSettings,\s*pluginPolicyAppSettings\)/);
     expect(text.match(/\bappSettings\s*:/g) ?? [], "no second appSettings block (siteConfig.appSettings)").toEqual([]);
   });
 
@@ -443,6 +269,12 @@ describe("infra: the Function App's settings", () => {
       logLevel: "info",
       openAiEndpoint: "https://oai-abc.openai.azure.com/",
       openAiDeploymentName: "chat",
+      // The callers' settings (tests/unit/infra/auth_settings.test.ts evaluates them from the Bicep).
+      authMode: "jwt",
+      "join(jwtIssuers, ',')": "https://login.microsoftonline.com/77777777-0000-0000-0000-000000000000/v2.0,https://sts.windows.net/77777777-0000-0000-0000-000000000000/",
+      "join(jwtAudiences, ',')": "88888888-0000-0000-0000-000000000000,api://88888888-0000-0000-0000-000000000000",
+      httpAuthLevel: "anonymous",
+      pluginPolicy: '{"shell":{"roles":["admin"],"channels":["execute"]}}',
     };
     const environmentOf = (settings: Map<string, string>): Record<string, string> =>
       Object.fromEntries(
