@@ -11,14 +11,25 @@ const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().
 const listenAddressPattern = /^[0-9a-fA-F.:]+$|^localhost$/;
 
 /** A comma-separated list; every item must pass `valid`. Unset is the empty list. */
-function commaList(name: string, valid: (item: string) => boolean, rule: string) {
+function commaList(name: string, valid: (item: string) => boolean, rule: string, options: { jsonArray?: boolean } = {}) {
   return z.preprocess(
-    (v) => (typeof v === "string" ? v.split(",").map((item) => item.trim()).filter((item) => item !== "") : []),
+    (v) => (typeof v === "string" ? (options.jsonArray ? jsonArrayItems(v) : undefined) ?? v.split(",").map((item) => item.trim()).filter((item) => item !== "") : []),
     z.array(z.string()).superRefine((items, ctx) => {
       const bad = items.filter((item) => !valid(item));
       if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
     }),
   );
+}
+
+/** `["a","b"]` as its string items; undefined when the text is not a JSON array of strings. */
+function jsonArrayItems(text: string): string[] | undefined {
+  if (!text.trim().startsWith("[")) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.every((item) => typeof item === "string") ? value.map((item) => item.trim()).filter((item) => item !== "") : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted) and the roles a caller needs (any when omitted). */
@@ -191,7 +202,8 @@ const environmentSchema = z
         .optional(),
     ),
     RATE_LIMIT_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "rate:" : v), z.string().max(64)),
-    CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com"),
+    // On Azure Functions the platform writes the site's CORS list here as a JSON array; locally it is a comma-separated list.
+    CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }),
     ALLOWED_HOSTS: commaList("ALLOWED_HOSTS", (v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)"),
     REQUEST_TIMEOUT_MS: integer("REQUEST_TIMEOUT_MS", 1000, 10 * 60 * 1000, 30_000),
   })

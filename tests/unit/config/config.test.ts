@@ -254,3 +254,15 @@ describe("loadConfig Redis with Microsoft Entra ID", () => {
     expect(() => loadConfig({ REDIS_HOST: "cache.example", REDIS_USERNAME: "u", REDIS_URL: "redis://localhost" })).toThrow(/cannot be combined with REDIS_URL/);
   });
 });
+
+describe("CORS_ALLOWED_ORIGINS", () => {
+  it("reads a comma-separated list and the JSON array the Functions platform writes, as origins", () => {
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: "https://a.example, http://localhost:3000/" }).http.corsAllowedOrigins).toEqual(["https://a.example", "http://localhost:3000"]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: '["https://a.example","https://b.example:8443"]' }).http.corsAllowedOrigins).toEqual(["https://a.example", "https://b.example:8443"]);
+  });
+
+  it("refuses an entry with a path, or that is no URL", () => {
+    expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: "https://a.example/app" })).toThrow(/CORS_ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: '["*"]' })).toThrow(/not valid: \*/);
+  });
+});

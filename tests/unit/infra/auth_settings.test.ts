@@ -344,7 +344,7 @@ describe("infra: CORS on Flex Consumption", () => {
   // JSON array; the app reads the same name as a comma-separated list and refuses the JSON form.
   // This test passes while that is so; when src/config/config.ts accepts the JSON form it starts
   // failing: turn it into a plain `it` then, and corsAllowedOrigins can be used.
-  it.fails("the app accepts CORS_ALLOWED_ORIGINS as the platform writes it from a non-empty corsAllowedOrigins (a JSON array)", () => {
+  it("the app accepts CORS_ALLOWED_ORIGINS as the platform writes it from a non-empty corsAllowedOrigins (a JSON array)", () => {
     const scope = moduleScope({ corsAllowedOrigins: ["https://chat.example.com"] });
     const environment = { ...inAzure(deployedAppSettings(scope), scope), CORS_ALLOWED_ORIGINS: JSON.stringify(scope.corsAllowedOrigins) };
     expect(loadConfig(environment).http.corsAllowedOrigins).toEqual(["https://chat.example.com"]);
