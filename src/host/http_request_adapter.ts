@@ -10,8 +10,15 @@ const { HttpRequest } = azureFunctions;
  * so that it measures exactly what the local host pays.
  */
 
-/** Reads the body up to the limit; past it, stops reading and says so instead of buffering the rest. */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | "too_large"> {
+export type BodyResult = Uint8Array | "too_large" | "timed_out";
+
+/**
+ * Reads the body up to the limit; past it, stops reading and says so instead of buffering the
+ * rest. With `timeoutMs`, a body that has not fully arrived that long after the call (the local
+ * host calls it as soon as the request's headers are in) is given up as "timed_out", so that a
+ * stalled upload cannot hold the host. Either way the request is left paused, unread.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.pause();
@@ -20,18 +27,39 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8A
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = (outcome: "too_large" | "timed_out") => {
+      clearTimeout(timer);
+      req.pause();
+      req.removeListener("data", onData);
+      req.removeListener("end", onEnd);
+      req.removeListener("error", onError);
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        req.pause();
-        req.removeAllListeners("data");
-        resolve("too_large");
+        giveUp("too_large");
         return;
       }
       chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    };
+    const onEnd = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    // One timer per request that has a body; one without (no length or 0, not chunked) ends at once.
+    const length = req.headers["content-length"];
+    if (timeoutMs !== undefined && ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)) {
+      timer = setTimeout(() => giveUp("timed_out"), timeoutMs);
+    }
   });
 }
 

@@ -1,17 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
-import { errorResponse } from "../http/api_response.js";
+import { errorResponse, type ApiResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
+import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
+import { assertHostAllowed } from "./host_header_policy.js";
 import { readBody, toHttpRequest } from "./http_request_adapter.js";
 import { writeResponse } from "./response_writer.js";
 import { RouteTable } from "./route_table.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
 const { InvocationContext } = azureFunctions;
+
+/** Node's own cut of a request (408, or the connection closed) comes this long after REQUEST_TIMEOUT_MS. */
+const requestTimeoutBackstopMs = 1000;
+const connectionsCheckingIntervalMs = 1000;
+/** After an answer that closes the connection: how long, and how much, the client may still send before the socket is closed. */
+const lingerMs = 2000;
+const lingerMaxBytes = 8 * 1024 * 1024;
 
 export interface LocalHostOptions {
   readonly functions: readonly HttpFunction[];
@@ -35,34 +44,70 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const { services } = options;
   const routes = new RouteTable(options.functions);
   const logger = services.logger.child({ component: "local-host" });
-  const maxBodyBytes = services.config.http.maxBodyBytes;
+  const { maxBodyBytes, requestTimeoutMs, corsAllowedOrigins, allowedHosts } = services.config.http;
+  const hostPolicy = { host: services.config.host, allowedHosts };
+  const originPolicy = { corsAllowedOrigins };
+  /** Connections answered with `Connection: close` and being closed: nothing more is served on them. */
+  const closing = new WeakSet<Socket>();
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Only reached when writing the response itself failed; the connection is all that is left to close.
-      logger.error("response could not be written", { error: String(error) });
-      res.destroy();
-    });
-  });
+  const server: Server = createServer(
+    {
+      // Slow clients cannot hold the host: headers must be in within REQUEST_TIMEOUT_MS (Node answers 408
+      // itself), a body within REQUEST_TIMEOUT_MS of its headers (readBody: 408 request_timeout below).
+      // Node's own limit on the whole request comes a moment later, as a backstop for bodies nobody reads.
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs + requestTimeoutBackstopMs,
+      // How often Node looks for requests past those limits (its default, 30 s, would let them run on).
+      connectionsCheckingInterval: connectionsCheckingIntervalMs,
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        // Only reached when writing the response itself failed; the connection is all that is left to close.
+        logger.error("response could not be written", { error: String(error) });
+        res.destroy();
+      });
+    },
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    if (closing.has(req.socket)) {
+      // Pipelined behind an answer that closes the connection: not served (the client was told Connection: close).
+      drain(req);
+      return;
+    }
     const method = (req.method ?? "GET").toUpperCase();
+    let cors: Readonly<Record<string, string>> | undefined;
+    try {
+      // Before anything else, for every route (unknown ones too): a DNS-rebound name, then a page of another origin.
+      assertHostAllowed(req.headers.host, req.httpVersion, hostPolicy);
+      const origin = checkOrigin(req.headers.origin, req.headers.host, originPolicy);
+      if (origin.kind === "allowed") cors = origin.headers;
+    } catch (error) {
+      return refuse(req, res, errorResponse(error, logger));
+    }
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    if (method === "OPTIONS") return preflight(req, res, url);
     const found = routes.lookup(method, url.pathname);
     if (found.kind === "not_found") {
       drain(req);
-      return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger));
+      return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger), cors);
     }
     if (found.kind === "method_not_allowed") {
       drain(req);
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
-      return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } });
+      return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
       // The rest of the upload is not read: the connection is closed once the answer is out.
-      return writeResponse(res, { ...errorResponse(tooLarge, logger), headers: { connection: "close" } });
+      return answerAndClose(req, res, errorResponse(tooLarge, logger), cors);
+    }
+    if (body === "timed_out") {
+      const timedOut = new AppError("request_timeout", `the request body did not arrive within ${requestTimeoutMs} ms (REQUEST_TIMEOUT_MS)`, {
+        details: { timeoutMs: requestTimeoutMs },
+      });
+      return answerAndClose(req, res, errorResponse(timedOut, logger), cors);
     }
     const { fn, params } = found.match;
     const request = toHttpRequest(req, { method, url, params, body });
@@ -72,7 +117,61 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       functionName: fn.name,
       logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
     });
-    await writeResponse(res, await fn.handler(request, context, services));
+    await writeResponse(res, await fn.handler(request, context, services), cors);
+  }
+
+  /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */
+  function preflight(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    drain(req);
+    const found = routes.lookup("OPTIONS", url.pathname);
+    if (found.kind === "not_found") {
+      return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
+    }
+    const methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
+    const origin = req.headers.origin;
+    const headers = origin === undefined ? { allow: [...new Set([...methods, "OPTIONS"])].join(", ") } : preflightHeaders(new URL(origin).origin, methods);
+    return writeResponse(res, { status: 204, headers });
+  }
+
+  /** A refusal before the request was looked at: a request with a body is not read, its connection is closed instead. */
+  function refuse(req: IncomingMessage, res: ServerResponse, response: ApiResponse): Promise<void> {
+    if (hasBody(req)) return answerAndClose(req, res, response);
+    drain(req);
+    return writeResponse(res, response);
+  }
+
+  /**
+   * Answers with `Connection: close`, then closes the connection so that the answer still reaches
+   * the client: once the answer is flushed the host half-closes (FIN) and goes on reading and
+   * discarding what the client still sends, up to a bound, before closing. Closing at once with
+   * unread data would make the kernel reset the connection, and a reset can discard the answer
+   * before the client has read it.
+   */
+  function answerAndClose(req: IncomingMessage, res: ServerResponse, response: ApiResponse, cors?: Readonly<Record<string, string>>): Promise<void> {
+    const socket = req.socket;
+    closing.add(socket);
+    let discarded = 0;
+    const close = () => socket.destroy();
+    req.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > lingerMaxBytes) close();
+    });
+    req.on("error", close);
+    // Node ends a `Connection: close` response's socket with destroySoon(): end, then destroy at once.
+    (socket as Socket & { destroySoon?: () => void }).destroySoon = () => {
+      socket.end();
+      if (req.complete) {
+        if (socket.writableFinished) close();
+        else socket.once("finish", close);
+        return;
+      }
+      const timer = setTimeout(close, lingerMs);
+      req.once("end", () => (socket.writableFinished ? close() : socket.once("finish", close)));
+      socket.once("end", close);
+      socket.once("close", () => clearTimeout(timer));
+    };
+    req.resume();
+    return writeResponse(res, response, { ...cors, connection: "close" });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -97,4 +196,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
 function drain(req: IncomingMessage): void {
   req.resume();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
 }

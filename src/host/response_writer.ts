@@ -14,8 +14,15 @@ const bodiless = new Set([204, 205, 304]);
  * headers}`, is serialised directly: going through HttpResponse (a fetch Response with a stream
  * body) costs more than the rest of the adapter. Anything else (a body, cookies, an HttpResponse,
  * a bodiless status) goes through HttpResponse, which knows those rules.
+ *
+ * `extraHeaders` are the host's own (CORS, Connection): set over the handler's, except `Vary`,
+ * whose values are added to the handler's.
  */
-export async function writeResponse(res: ServerResponse, result: HttpResponseInit | InstanceType<typeof HttpResponse>): Promise<void> {
+export async function writeResponse(
+  res: ServerResponse,
+  result: HttpResponseInit | InstanceType<typeof HttpResponse>,
+  extraHeaders?: Readonly<Record<string, string>>,
+): Promise<void> {
   if (isPlainJson(result)) {
     res.statusCode = result.status ?? 200;
     let hasContentType = false;
@@ -24,12 +31,14 @@ export async function writeResponse(res: ServerResponse, result: HttpResponseIni
       res.setHeader(name, value);
     }
     if (!hasContentType) res.setHeader("content-type", "application/json");
+    if (extraHeaders) setExtraHeaders(res, extraHeaders);
     res.end(JSON.stringify(result.jsonBody));
     return;
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
+  if (extraHeaders) setExtraHeaders(res, extraHeaders);
   // HttpResponse keeps cookies apart from its headers; the Functions host turns them into Set-Cookie.
   if (response.cookies.length > 0) res.setHeader("set-cookie", response.cookies.map(setCookie));
   if (!response.body) {
@@ -39,6 +48,18 @@ export async function writeResponse(res: ServerResponse, result: HttpResponseIni
   // Streamed as it is produced (server-sent events); a client that leaves cancels the source.
   res.flushHeaders();
   await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res).catch(() => {});
+}
+
+function setExtraHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const existing = name.toLowerCase() === "vary" ? res.getHeader(name) : undefined;
+    if (existing === undefined || existing === "") {
+      res.setHeader(name, value);
+      continue;
+    }
+    const values = new Set(`${String(existing)}, ${value}`.split(",").map((v) => v.trim()).filter((v) => v !== ""));
+    res.setHeader(name, [...values].join(", "));
+  }
 }
 
 function setCookie(cookie: Cookie): string {

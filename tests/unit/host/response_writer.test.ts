@@ -9,8 +9,8 @@ let server: Server | undefined;
 
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-async function served(result: HttpResponseInit | InstanceType<typeof HttpResponse>) {
-  server = createServer((_req, res) => void writeResponse(res, result));
+async function served(result: HttpResponseInit | InstanceType<typeof HttpResponse>, extraHeaders?: Record<string, string>) {
+  server = createServer((_req, res) => void writeResponse(res, result, extraHeaders));
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", () => resolve()));
   const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   return { status: response.status, headers: response.headers, text: await response.text() };
@@ -39,5 +39,22 @@ describe("writeResponse", () => {
     expect(withCookie.text).toBe('{"ok":true}');
     expect(await served({ status: 204, jsonBody: { ignored: true } })).toMatchObject({ status: 204, text: "" });
     expect(await served(new HttpResponse({ status: 202, jsonBody: { queued: true } }))).toMatchObject({ status: 202, text: '{"queued":true}' });
+  });
+
+  it("sets the host's own headers over the handler's, adding to its Vary, on JSON and streamed answers alike", async () => {
+    const cors = { "access-control-allow-origin": "https://chat.example.com", vary: "origin" };
+    const json = await served({ jsonBody: 1, headers: { vary: "accept", "access-control-allow-origin": "*" } }, cors);
+    expect(json.headers.get("access-control-allow-origin")).toBe("https://chat.example.com");
+    expect(json.headers.get("vary")).toBe("accept, origin");
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("data: 1\n\n"));
+        controller.close();
+      },
+    });
+    const streamed = await served({ status: 200, headers: { "content-type": "text/event-stream" }, body: stream }, cors);
+    expect(streamed).toMatchObject({ status: 200, text: "data: 1\n\n" });
+    expect(streamed.headers.get("access-control-allow-origin")).toBe("https://chat.example.com");
+    expect(streamed.headers.get("vary")).toBe("origin");
   });
 });
