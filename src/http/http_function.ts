@@ -2,6 +2,7 @@ import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } fro
 import type { Caller } from "../auth/caller.js";
 import type { Services } from "../services.js";
 import { errorResponse } from "./api_response.js";
+import { checkOrigin } from "./origin_policy.js";
 
 /**
  * One HTTP function as data: the Functions entry (functions/main.ts) registers it with
@@ -37,9 +38,12 @@ interface Definition<Scope> {
 }
 
 /**
- * A function that runs as a caller. Before any handler work, in either host: the caller is
- * authenticated (401 unauthorized), and a POST counts against the caller's rate limit (429
- * rate_limited). Every thrown error becomes the standard error body.
+ * A function that runs as a caller. Before any handler work, in either host: a browser page of a
+ * foreign origin is refused (403 origin_not_allowed: a cross-site form or text/plain POST must not
+ * run anything, whatever cookies it carries), the caller is authenticated (401 unauthorized), and
+ * a POST counts against the caller's rate limit (429 rate_limited). Every thrown error becomes
+ * the standard error body. The CORS response headers are the host's: the local host adds them,
+ * the Functions platform adds its own from the site's CORS list.
  */
 export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
   return {
@@ -49,6 +53,7 @@ export function defineHttpFunction(definition: Definition<CallerScope>): HttpFun
     access: "caller",
     handler: async (request, context, services) => {
       try {
+        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
         const caller = await services.authenticator.authenticate(request.headers);
         if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
         return await definition.handler(request, { context, services, caller });
@@ -68,6 +73,7 @@ export function definePublicHttpFunction(definition: Definition<PublicScope>): H
     access: "public",
     handler: async (request, context, services) => {
       try {
+        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
         return await definition.handler(request, { context, services });
       } catch (error) {
         return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));

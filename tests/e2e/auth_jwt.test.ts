@@ -73,7 +73,7 @@ describe("who may call", () => {
     ["a wrong issuer", async () => ({ authorization: `Bearer ${await issuer.token("alice-oid", audience, { issuer: "https://login.example/tenant/v2.0" })}` })],
     ["alg none", async () => ({ authorization: `Bearer ${unsignedToken({ iss: issuer.issuer, aud: audience, oid: "alice-oid", exp: Math.floor(Date.now() / 1000) + 600 })}` })],
   ])("answers %s with 401 unauthorized and a Bearer challenge, on every route", async (_name, headersOf) => {
-    const headers = await headersOf();
+    const headers: Record<string, string> = await headersOf();
     for (const [method, path, body] of [
       ["GET", "/api/plugins", undefined],
       ["POST", "/api/plugins/execute", { plugin: "echo", data: { text: "x" } }],

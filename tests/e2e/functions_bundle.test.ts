@@ -40,6 +40,11 @@ const response = await byName("plugins-execute")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }) } }),
   new InvocationContext({ functionName: "plugins-execute" }),
 );
+// A page of another site posting text/plain (no preflight): refused before anything runs, in the Functions host too.
+const foreign = await byName("chat")(
+  new HttpRequest({ method: "POST", url: "http://localhost/api/chat", headers: { origin: "http://evil.example", host: "localhost", "content-type": "text/plain" }, body: { string: JSON.stringify({ message: "/run echo hi" }) } }),
+  new InvocationContext({ functionName: "chat" }),
+);
 // A queue message as the worker hands it over (JSON already parsed), then the run read back over HTTP.
 const runId = "bundle-" + Date.now() + "-" + Math.floor(Math.random() * 1e9);
 const queued = await byName("plugin-runs")(
@@ -53,6 +58,7 @@ const run = await byName("runs-get")(
 console.log(JSON.stringify({
   summary,
   response: { status: response.status ?? 200, body: response.jsonBody },
+  foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
   run: { status: run.status ?? 200, body: run.jsonBody, runId },
 }));
@@ -79,7 +85,8 @@ describe("the Functions bundle (package.json main)", () => {
     });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, queued, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const { summary, response, queued, run, foreign } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
     expect(summary).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
