@@ -81,7 +81,7 @@ export class Conversation {
       for (const call of response.toolCalls) {
         toolCalls++;
         yield { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
-        const answer = await this.callTool(call, input.caller, input.sessionId, input.signal);
+        const answer = await this.callTool(call, tools, input.caller, input.sessionId, input.signal);
         yield { type: "tool_result", id: call.id, name: call.name, ...answer.event };
         messages.push({ role: "tool", toolCallId: call.id, name: call.name, content: answer.content });
       }
@@ -116,6 +116,7 @@ export class Conversation {
   /** Runs one tool call; never throws for the model's mistakes, which are answered as tool errors. */
   private async callTool(
     call: LlmToolCall,
+    offered: readonly LlmTool[],
     caller: Caller,
     sessionId: string | undefined,
     signal: AbortSignal | undefined,
@@ -129,7 +130,8 @@ export class Conversation {
     };
     if (call.argumentsError !== undefined) return refuse("invalid_input", `the arguments are not valid JSON: ${call.argumentsError}`);
     if (!this.registry.resolve(call.name)) {
-      const available = this.registry.list().map((p) => p.name).join(", ");
+      // Only the tools this caller was offered: the model learns nothing of the others.
+      const available = offered.map((tool) => tool.name).join(", ");
       return refuse("plugin_not_found", `there is no tool named "${call.name}"; the tools are: ${available}`);
     }
     if (session) await this.audit.append(session, { type: "tool_call", plugin: call.name, input: call.arguments });

@@ -107,7 +107,9 @@ export class RunProcessor {
         {
           runId: message.runId,
           plugin: message.plugin,
-          problem: "the message names an owner that accepted no such run (only POST /api/plugins/execute with async sets owner)",
+          problem: message.owner
+            ? "the message names an owner that accepted no such run, or differs from the accepted one (only POST /api/plugins/execute with async sets owner)"
+            : "the run id belongs to a run accepted over HTTP, which only its own message may run",
           issues: [],
           text: JSON.stringify({ runId: message.runId, owner: message.owner, plugin: message.plugin }),
         },
@@ -138,10 +140,12 @@ export class RunProcessor {
       const at = new Date(now).toISOString();
       const leaseUntil = new Date(now + this.deps.leaseMs(message.plugin)).toISOString();
       const existing = await store.get(owner, message.runId);
-      // A message with an owner may only run what that owner's request accepted, exactly as accepted.
+      // A message with an owner may only run what that owner's request accepted, exactly as accepted;
+      // one without may not take over an accepted HTTP run (with AUTH_MODE=none both are the local principal's).
       if (message.owner && (!existing || existing.record.source !== "http" || existing.record.messageDigest !== runMessageDigest(message))) {
         return { kind: "not_accepted" };
       }
+      if (!message.owner && existing?.record.source === "http") return { kind: "not_accepted" };
       if (!existing) {
         const created = await store.create({
           owner,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
+import { localCaller } from "../../src/auth/caller.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
+import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
 import { LlmStandIn, reply } from "../support/llm_stand_in.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
@@ -76,8 +78,8 @@ describe.each(["ollama", "azure"] as const)("chat through %s", (provider) => {
     expect(events[2]!.data).toMatchObject({ name: "calculator", outcome: "success", result: 4 });
     const final = events.at(-1)!.data.reply;
     expect(final).toMatchObject({ sessionId: events[0]!.data.sessionId, reply: "The answer is 4.", source: "llm" });
-    // Stored whole once complete.
-    const memory = await hosts[provider].services.memory.recent(final.sessionId);
+    // Stored whole once complete, in the session of the local caller (every caller of AUTH_MODE=none).
+    const memory = await hosts[provider].services.memory.recent(sessionRef(localCaller, final.sessionId));
     expect(memory.at(-1)).toMatchObject({ role: "assistant", content: "The answer is 4." });
   });
 

@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions, queueFunctions } from "../../functions/index.js";
+import { localCaller } from "../../src/auth/caller.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import { startQueueHost, type QueueHost } from "../../src/host/queue_host.js";
+import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
 import { HuggingFaceStandIn, replies } from "../support/hugging_face_stand_in.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
@@ -93,8 +95,10 @@ async function poisonTexts(): Promise<string[]> {
   return peekedMessageItems.map((m) => m.messageText);
 }
 
+/** A run's result blob: `<owner>/<runId>.json`; every caller of AUTH_MODE=none, and the queue's, is the local principal. */
 async function readBlob(runId: string): Promise<unknown> {
-  const buffer = await services.storage!.blobContainer(services.config.runs.resultsContainer).getBlockBlobClient(`${runId}.json`).downloadToBuffer();
+  const name = `${localCaller.principalKey}/${runId}.json`;
+  const buffer = await services.storage!.blobContainer(services.config.runs.resultsContainer).getBlockBlobClient(name).downloadToBuffer();
   return JSON.parse(buffer.toString("utf8"));
 }
 
@@ -151,6 +155,14 @@ describe("POST /api/plugins/execute with async", () => {
     const { peekedMessageItems } = await queue.peekMessages({ numberOfMessages: 32 });
     const texts = peekedMessageItems.map((m) => Buffer.from(m.messageText, "base64").toString("utf8"));
     expect(texts.filter((t) => t.includes(unknownId) || t.includes(invalidId))).toEqual([]);
+  });
+
+  it("answers the shell plugin without an allow-list with 403 plugin_disabled before reading its input, and queues nothing", async () => {
+    const runId = `shell-${randomUUID()}`;
+    const refused = await call("POST", "/api/plugins/execute", { plugin: "shell", data: { not: "an input" }, async: true, runId });
+    expectError(refused, 403, "plugin_disabled");
+    expect(refused.body.error.details).toMatchObject({ plugin: "shell" });
+    expectError(await call("GET", `/api/runs/${runId}`), 404, "run_not_found");
   });
 
   it("answers a run id that exists with 409 run_exists and its location, and an invalid one with 400", async () => {
@@ -216,7 +228,7 @@ describe("the plugin-runs queue trigger", () => {
     await queue.sendMessage(message);
     await until(async () => ((await messagesIn(queue)) === 0 ? true : undefined), "the redelivery settled");
 
-    const notes = (await services.memory.recent(sessionId, 50)).filter((m) => m.content === "remember me once");
+    const notes = (await services.memory.recent(sessionRef(localCaller, sessionId), 50)).filter((m) => m.content === "remember me once");
     expect(notes).toHaveLength(1);
     const audit = await call("GET", `/api/memory/audit/${sessionId}`);
     expect(audit.body.entries.filter((e: any) => e.type === "plugin_run" && e.runId === runId)).toHaveLength(1);
@@ -247,6 +259,33 @@ describe("the plugin-runs queue trigger", () => {
     const run = await finishedRun(runId);
     expect(run).toMatchObject({ runId, state: "failed", error: { code: "invalid_request", message: expect.stringMatching(/plugin/) } });
     expect(JSON.parse(run.messageText)).toEqual({ runId, data: { text: "x" } });
+  });
+
+  it("refuses the shell plugin on the queue channel (its default policy): recorded failed plugin_forbidden, once", async () => {
+    const runId = `shell-${randomUUID()}`;
+    await queue.sendMessage(base64Json({ runId, plugin: "shell", data: { command: "ls" } }));
+    expect(await finishedRun(runId)).toMatchObject({ plugin: "shell", state: "failed", attempts: 1, error: { code: "plugin_forbidden" } });
+  });
+
+  it("rejects a message that names an owner but no run that owner had accepted, and poisons it", async () => {
+    const runId = `owned-${randomUUID()}`;
+    const message = base64Json({ runId, owner: "0".repeat(32), plugin: "echo", data: { text: "borrowed" } });
+    await queue.sendMessage(message);
+    await until(async () => ((await poisonTexts()).includes(message) ? true : undefined), "the message in the poison queue", 20_000);
+    // Recorded under the queue caller, the local caller with AUTH_MODE=none; it never ran.
+    const run = await finishedRun(runId);
+    expect(run).toMatchObject({ runId, state: "failed", attempts: 0, error: { code: "invalid_request", message: expect.stringContaining("owner") } });
+    expect(run).not.toHaveProperty("result");
+  });
+
+  it("runs the message an async request queued, and poisons a copy with the same owner and run id but other data", async () => {
+    const runId = `forged-${randomUUID()}`;
+    expect((await call("POST", "/api/plugins/execute", { plugin: "echo", data: { text: "accepted" }, async: true, runId })).status).toBe(202);
+    const forged = base64Json({ runId, owner: localCaller.principalKey, plugin: "echo", data: { text: "forged" } });
+    await queue.sendMessage(forged);
+    await until(async () => ((await poisonTexts()).includes(forged) ? true : undefined), "the forged message in the poison queue", 20_000);
+    expect(await finishedRun(runId)).toMatchObject({ state: "succeeded", attempts: 1, result: "accepted" });
+    expect(await readBlob(runId)).toMatchObject({ runId, result: "accepted" });
   });
 
   it("records a message for an unknown plugin as failed, once", async () => {

@@ -1,3 +1,4 @@
+import { localCaller } from "../../src/auth/caller.js";
 import { loadConfig } from "../../src/config/config.js";
 import { silentLogger } from "../../src/logging/logger.js";
 import { AppError } from "../../src/errors/app_error.js";
@@ -5,7 +6,16 @@ import type { AgentRunner, PluginContext, PluginEnvironment, PluginSettings } fr
 
 /** The context a plugin gets from the runner, for calling a plugin directly in a unit test. */
 export function pluginContext(overrides: Partial<PluginContext> = {}): PluginContext {
-  return { runId: "t", sessionId: undefined, signal: new AbortController().signal, logger: silentLogger, memory: undefined, ...overrides };
+  return {
+    runId: "t",
+    caller: localCaller,
+    channel: "execute",
+    sessionId: undefined,
+    signal: new AbortController().signal,
+    logger: silentLogger,
+    memory: undefined,
+    ...overrides,
+  };
 }
 
 /** What a plugin constructor gets: the default settings, with the given environment variables applied. */

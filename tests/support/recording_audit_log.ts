@@ -1,26 +1,33 @@
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "../../src/audit/audit_event.js";
 import { AppError } from "../../src/errors/app_error.js";
+import { sessionStorageKey, type SessionRef } from "../../src/memory/session_ref.js";
 
 /** A fake of our own AuditLog interface for unit tests; the real one is tested against Azurite. */
 export class RecordingAuditLog implements AuditLog {
+  /** Every entry in the order written, as append returned it (an entry carries the plain session id). */
   readonly entries: AuditEntry[] = [];
   failWrites = false;
   private sequence = 0;
+  /** The session (principal key and session id) each entry of `entries` was written to, by index. */
+  private readonly sessions: string[] = [];
 
-  async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
+  async append(session: SessionRef, event: AuditEvent): Promise<AuditEntry> {
     if (this.failWrites) throw new AppError("storage_unavailable", "audit log could not be written");
-    const entry = { ...event, id: String(++this.sequence).padStart(6, "0"), sessionId, timestamp: new Date().toISOString() };
+    const entry = { ...event, id: String(++this.sequence).padStart(6, "0"), sessionId: session.sessionId, timestamp: new Date().toISOString() };
     this.entries.push(entry);
+    this.sessions.push(sessionStorageKey(session));
     return entry;
   }
 
-  async list(sessionId: string, page: { limit: number }): Promise<AuditPage> {
-    return { entries: this.of(sessionId).slice(0, page.limit), nextCursor: null };
+  async list(session: SessionRef, page: { limit: number }): Promise<AuditPage> {
+    return { entries: this.of(session).slice(0, page.limit), nextCursor: null };
   }
 
   async ping(): Promise<void> {}
 
-  of(sessionId: string): AuditEntry[] {
-    return this.entries.filter((e) => e.sessionId === sessionId);
+  /** The entries of one caller's session: the same session id under another principal is another session. */
+  of(session: SessionRef): AuditEntry[] {
+    const key = sessionStorageKey(session);
+    return this.entries.filter((_entry, index) => this.sessions[index] === key);
   }
 }

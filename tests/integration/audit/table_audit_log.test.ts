@@ -2,10 +2,12 @@ import { randomUUID } from "node:crypto";
 import { odata } from "@azure/data-tables";
 import { describe, expect, inject, it } from "vitest";
 import type { AuditEntry, AuditEvent } from "../../../src/audit/audit_event.js";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { rowKeyPattern } from "../../../src/audit/row_key.js";
 import { encodeCursor, TableAuditLog } from "../../../src/audit/table_audit_log.js";
 import { azuriteConnectionString } from "../../../src/azure/connection_string.js";
 import { createStorageClients, type StorageClients } from "../../../src/azure/storage_clients.js";
+import { sessionRef, type SessionRef } from "../../../src/memory/session_ref.js";
 import { failureOf } from "../../support/failure_of.js";
 import { freePort } from "../../support/free_port.js";
 
@@ -22,8 +24,9 @@ function uniqueTableName(): string {
   return `audit${randomUUID().replace(/-/g, "")}`;
 }
 
-function uniqueSession(): string {
-  return `s-${randomUUID()}`;
+/** A fresh session of the local caller. */
+function uniqueSession(): SessionRef {
+  return sessionRef(localCaller, `s-${randomUUID()}`);
 }
 
 /** A log over a table of its own, which does not exist yet. */
@@ -41,12 +44,12 @@ async function tableExists(tableName: string): Promise<boolean> {
 }
 
 /** Every entry of a session, following cursors, with the size of each page. */
-async function listAll(log: TableAuditLog, sessionId: string, limit: number): Promise<{ entries: AuditEntry[]; pageSizes: number[] }> {
+async function listAll(log: TableAuditLog, session: SessionRef, limit: number): Promise<{ entries: AuditEntry[]; pageSizes: number[] }> {
   const entries: AuditEntry[] = [];
   const pageSizes: number[] = [];
   let cursor: string | undefined;
   for (let guard = 0; guard < 100; guard++) {
-    const page = await log.list(sessionId, { limit, cursor });
+    const page = await log.list(session, { limit, cursor });
     entries.push(...page.entries);
     pageSizes.push(page.entries.length);
     if (page.nextCursor === null) return { entries, pageSizes };
@@ -96,13 +99,14 @@ describe("TableAuditLog against Azurite", () => {
 
     appended.forEach((entry, i) => {
       expect(entry.id).toMatch(rowKeyPattern);
-      expect(entry.sessionId).toBe(session);
+      // An entry carries the caller's own session id, not the storage partition.
+      expect(entry.sessionId).toBe(session.sessionId);
       expect(entry.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(new Date(entry.timestamp).toISOString()).toBe(entry.timestamp);
       const at = Date.parse(entry.timestamp);
       expect(at).toBeGreaterThanOrEqual(before);
       expect(at).toBeLessThanOrEqual(after);
-      expect(entry).toStrictEqual({ id: entry.id, sessionId: session, timestamp: entry.timestamp, ...events[i] });
+      expect(entry).toStrictEqual({ id: entry.id, sessionId: session.sessionId, timestamp: entry.timestamp, ...events[i] });
       expect(entry).not.toHaveProperty("truncated");
     });
     const ids = appended.map((e) => e.id);
@@ -178,16 +182,41 @@ describe("TableAuditLog against Azurite", () => {
     expect((await log.list(b, { limit: 10 })).entries).toStrictEqual(inB);
     expect(await log.list(uniqueSession(), { limit: 10 })).toStrictEqual({ entries: [], nextCursor: null });
 
-    const injections = [`x' or PartitionKey ne 'x`, `${a}' or PartitionKey ne '`, `' or true or '`, `x' or RowKey gt '`];
+    const injections = [`x' or PartitionKey ne 'x`, `${a.sessionId}' or PartitionKey ne '`, `' or true or '`, `x' or RowKey gt '`];
     for (const injection of injections) {
-      expect(await log.list(injection, { limit: 10 }), injection).toStrictEqual({ entries: [], nextCursor: null });
+      expect(await log.list(sessionRef(localCaller, injection), { limit: 10 }), injection).toStrictEqual({ entries: [], nextCursor: null });
     }
     // A session whose id contains a quote is stored and found under exactly that id.
-    const quoted = `${uniqueSession()}' or PartitionKey ne 'x`;
+    const quoted = sessionRef(localCaller, `${uniqueSession().sessionId}' or PartitionKey ne 'x`);
     const own = await log.append(quoted, { type: "user_message", content: "quoted" });
-    expect(own.sessionId).toBe(quoted);
+    expect(own.sessionId).toBe(quoted.sessionId);
     expect((await log.list(quoted, { limit: 10 })).entries).toStrictEqual([own]);
     expect((await log.list(a, { limit: 10 })).entries).toStrictEqual(inA);
+  });
+
+  it("keeps two principals' sessions with the same session id apart, in partitions <principalKey>:<sessionId>", async () => {
+    const { log, tableName } = freshLog();
+    const id = `s-${randomUUID()}`;
+    const alice = createCaller("user", "alice");
+    const bob = createCaller("user", "bob");
+    const ofAlice = [await log.append(sessionRef(alice, id), { type: "user_message", content: "alice's" })];
+    const ofBob = [
+      await log.append(sessionRef(bob, id), { type: "user_message", content: "bob's" }),
+      await log.append(sessionRef(bob, id), { type: "reply", content: "to bob", source: "llm" }),
+    ];
+    // Both entries carry the plain session id the caller used.
+    for (const entry of [...ofAlice, ...ofBob]) expect(entry.sessionId).toBe(id);
+    expect(await log.list(sessionRef(alice, id), { limit: 10 })).toStrictEqual({ entries: ofAlice, nextCursor: null });
+    expect(await log.list(sessionRef(bob, id), { limit: 10 })).toStrictEqual({ entries: ofBob, nextCursor: null });
+    // The local caller, or a user of the same name from another realm, has an empty session of that id.
+    expect(await log.list(sessionRef(localCaller, id), { limit: 10 })).toStrictEqual({ entries: [], nextCursor: null });
+    expect(await log.list(sessionRef(createCaller("local", "alice"), id), { limit: 10 })).toStrictEqual({ entries: [], nextCursor: null });
+
+    const partitions: string[] = [];
+    for await (const entity of storage.table(tableName).listEntities()) partitions.push(entity.partitionKey!);
+    expect(partitions.sort()).toStrictEqual(
+      [`${alice.principalKey}:${id}`, `${bob.principalKey}:${id}`, `${bob.principalKey}:${id}`].sort(),
+    );
   });
 
   it("stores a field longer than the limit truncated, marked truncated: true", async () => {

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "../../../src/logging/logger.js";
 import { createEntraRedisClient, REDIS_ENTRA_SCOPE, type EntraRedisClient } from "../../../src/memory/entra_redis_client.js";
 import { startRedisServer, type RedisServer } from "../../support/redis_server.js";
 import { pluginClasses } from "../../../plugins/index.js";
+import { localCaller } from "../../../src/auth/caller.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { createServices } from "../../../src/services.js";
@@ -354,8 +355,8 @@ describe("the service factory with REDIS_HOST", () => {
     const services = createServices(config, { plugins: pluginClasses, storage: undefined, logger: silentLogger, credential, audit: new RecordingAuditLog() });
     try {
       expect(services.memory.kind).toBe("redis");
-      await services.chat.handle({ message: "/run memory note kept in redis", sessionId: "entra-1" });
-      const stored = (await admin.lrange(`${config.memory.keyPrefix}entra-1`, 0, -1)).map((m) => JSON.parse(m).role);
+      await services.chat.handle({ caller: localCaller, message: "/run memory note kept in redis", sessionId: "entra-1" });
+      const stored = (await admin.lrange(`${config.memory.keyPrefix}${localCaller.principalKey}:entra-1`, 0, -1)).map((m) => JSON.parse(m).role);
       expect(stored).toEqual(["user", "note", "assistant"]);
       expect(credential.scopes).toEqual(["https://redis.azure.com/.default"]);
     } finally {

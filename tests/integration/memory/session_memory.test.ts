@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
 import type { MemoryMessage } from "../../../src/memory/memory_message.js";
+import { localCaller } from "../../../src/auth/caller.js";
 import { createRedisClient } from "../../../src/memory/redis_client.js";
 import { RedisSessionMemory } from "../../../src/memory/redis_session_memory.js";
 import type { SessionMemoryLimits } from "../../../src/memory/session_memory.js";
+import { sessionRef } from "../../../src/memory/session_ref.js";
 import { failureOf } from "../../support/failure_of.js";
 import { freePort } from "../../support/free_port.js";
 import { sessionMemoryContract } from "./session_memory_contract.js";
@@ -57,10 +59,10 @@ describe("RedisSessionMemory against the real server", () => {
     }
   }
 
-  it("stores the session as a JSON list at <prefix><sessionId> with a time to live", async () => {
+  it("stores the session as a JSON list at <prefix><principalKey>:<sessionId> with a time to live", async () => {
     await withMemory({ maxMessages: 10, ttlSeconds: 30 }, async (memory, _client, prefix) => {
-      const id = `s-${randomUUID()}`;
-      const key = `${prefix}${id}`;
+      const id = sessionRef(localCaller, `s-${randomUUID()}`);
+      const key = `${prefix}${localCaller.principalKey}:${id.sessionId}`;
       expect(await raw.exists(key)).toBe(0);
       await memory.append(id, hello, reply);
       expect(await raw.type(key)).toBe("list");
@@ -103,8 +105,8 @@ describe("RedisSessionMemory against the real server", () => {
       };
 
       try {
-        const id = `s-${randomUUID()}`;
-        const key = `${prefix}${id}`;
+        const id = sessionRef(localCaller, `s-${randomUUID()}`);
+        const key = `${prefix}${localCaller.principalKey}:${id.sessionId}`;
         await commandsUntilMarker();
 
         await memory.append(id, hello, reply);
@@ -134,8 +136,8 @@ describe("RedisSessionMemory against the real server", () => {
 
   it("never lets another connection see the list above the cap during concurrent appends", async () => {
     await withMemory({ maxMessages: 10, ttlSeconds: 60 }, async (memory, _client, prefix) => {
-      const id = `s-${randomUUID()}`;
-      const key = `${prefix}${id}`;
+      const id = sessionRef(localCaller, `s-${randomUUID()}`);
+      const key = `${prefix}${localCaller.principalKey}:${id.sessionId}`;
       const lengths: number[] = [];
       let writing = true;
       const watcher = (async () => {
@@ -159,8 +161,8 @@ describe("RedisSessionMemory against the real server", () => {
 
   it("skips list values that are not JSON or not a message, and returns the valid ones", async () => {
     await withMemory({ maxMessages: 10, ttlSeconds: 60 }, async (memory, _client, prefix) => {
-      const id = `s-${randomUUID()}`;
-      const key = `${prefix}${id}`;
+      const id = sessionRef(localCaller, `s-${randomUUID()}`);
+      const key = `${prefix}${localCaller.principalKey}:${id.sessionId}`;
       await memory.append(id, hello);
       await raw.rpush(
         key,
@@ -192,8 +194,8 @@ describe("RedisSessionMemory against the real server", () => {
       process.on("uncaughtException", onUnhandled);
       try {
         const operations: [string, () => Promise<unknown>][] = [
-          ["append", () => memory.append("s-dead", hello)],
-          ["recent", () => memory.recent("s-dead")],
+          ["append", () => memory.append(sessionRef(localCaller, "s-dead"), hello)],
+          ["recent", () => memory.recent(sessionRef(localCaller, "s-dead"))],
           ["ping", () => memory.ping()],
         ];
         for (const [name, operation] of operations) {

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import type { MemoryMessage } from "../../../src/memory/memory_message.js";
 import type { SessionMemory } from "../../../src/memory/session_memory.js";
+import { sessionRef, type SessionRef } from "../../../src/memory/session_ref.js";
 
 export interface ContractLimits {
   maxMessages: number;
@@ -31,8 +33,9 @@ function messages(from: number, count: number): MemoryMessage[] {
   return Array.from({ length: count }, (_, i) => message(from + i));
 }
 
-function sessionId(): string {
-  return `s-${randomUUID()}`;
+/** A fresh session of the local caller. */
+function sessionId(): SessionRef {
+  return sessionRef(localCaller, `s-${randomUUID()}`);
 }
 
 /**
@@ -151,6 +154,26 @@ export function sessionMemoryContract(name: string, make: MakeSessionMemory): vo
         expect(await memory.recent(b)).toStrictEqual([message(2), message(3)]);
         expect(await memory.recent(sessionId())).toStrictEqual([]);
         expect(await memory.recent(sessionId(), 3)).toStrictEqual([]);
+      });
+    });
+
+    it("keeps two principals' sessions with the same session id apart", async () => {
+      await using(roomy, async (memory) => {
+        const id = `s-${randomUUID()}`;
+        const alice = sessionRef(createCaller("user", "alice"), id);
+        const bob = sessionRef(createCaller("user", "bob"), id);
+        // The same name in another realm is another principal too.
+        const local = sessionRef(createCaller("local", "alice"), id);
+        await memory.append(alice, message(1));
+        await memory.append(bob, message(2), message(3));
+        expect(await memory.recent(alice)).toStrictEqual([message(1)]);
+        expect(await memory.recent(bob)).toStrictEqual([message(2), message(3)]);
+        expect(await memory.recent(local)).toStrictEqual([]);
+        expect(await memory.recent(sessionRef(localCaller, id))).toStrictEqual([]);
+        // Clearing one principal's session leaves the other's.
+        await memory.clear(bob);
+        expect(await memory.recent(bob)).toStrictEqual([]);
+        expect(await memory.recent(alice)).toStrictEqual([message(1)]);
       });
     });
 

@@ -1,13 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pluginClasses } from "../../../plugins/index.js";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { failureOf } from "../../support/failure_of.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { sessionIdPattern } from "../../../src/memory/session_id.js";
+import { sessionRef } from "../../../src/memory/session_ref.js";
 import { createServices, type Services } from "../../../src/services.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
 let services: Services | undefined;
+
+/** A session of the local caller, the one caller of AUTH_MODE=none. */
+const local = (sessionId: string) => sessionRef(localCaller, sessionId);
 
 function build(): { services: Services; audit: RecordingAuditLog } {
   const audit = new RecordingAuditLog();
@@ -22,39 +27,39 @@ afterEach(async () => {
 describe("ChatService", () => {
   it("runs /run <plugin> <input>, replies with the result and remembers and audits both sides", async () => {
     const { services, audit } = build();
-    const reply = await services.chat.handle({ message: "/run echo hello", sessionId: "s1" });
+    const reply = await services.chat.handle({ caller: localCaller, message: "/run echo hello", sessionId: "s1" });
     expect(reply).toMatchObject({ sessionId: "s1", reply: "hello", source: "plugin", plugin: "echo", result: "hello" });
 
-    const memory = await services.memory.recent("s1");
+    const memory = await services.memory.recent(local("s1"));
     expect(memory.map((m) => [m.role, m.content])).toEqual([
       ["user", "/run echo hello"],
       ["assistant", "hello"],
     ]);
-    expect(audit.of("s1").map((e) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
-    expect(audit.of("s1")[1]).toMatchObject({ plugin: "echo", input: { text: "hello" }, result: "hello", outcome: "success", runId: reply.runId });
+    expect(audit.of(local("s1")).map((e) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
+    expect(audit.of(local("s1"))[1]).toMatchObject({ plugin: "echo", input: { text: "hello" }, result: "hello", outcome: "success", runId: reply.runId });
   });
 
   it("gives a request without a session id a new one", async () => {
     const { services } = build();
-    const reply = await services.chat.handle({ message: "/run calculator 2+3*4" });
+    const reply = await services.chat.handle({ caller: localCaller, message: "/run calculator 2+3*4" });
     expect(reply.sessionId).toMatch(sessionIdPattern);
     expect(reply.reply).toBe("14");
-    const again = await services.chat.handle({ message: "/run calculator 1+1" });
+    const again = await services.chat.handle({ caller: localCaller, message: "/run calculator 1+1" });
     expect(again.sessionId).not.toBe(reply.sessionId);
   });
 
   it("resolves aliases and accepts a JSON object as input", async () => {
     const { services } = build();
-    expect((await services.chat.handle({ message: '/run test {"text":"json"}', sessionId: "s2" })).reply).toBe("json");
+    expect((await services.chat.handle({ caller: localCaller, message: '/run test {"text":"json"}', sessionId: "s2" })).reply).toBe("json");
   });
 
   it("answers free text with llm_unavailable, keeping the message in memory and in the audit log", async () => {
     const { services, audit } = build();
-    const error = await failureOf(services.chat.handle({ message: "hello there", sessionId: "s3" }));
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "hello there", sessionId: "s3" }));
     expect(error.code).toBe("llm_unavailable");
     expect(error.details).toMatchObject({ sessionId: "s3" });
-    expect((await services.memory.recent("s3")).map((m) => m.content)).toEqual(["hello there"]);
-    expect(audit.of("s3").map((e) => [e.type, e.outcome])).toEqual([
+    expect((await services.memory.recent(local("s3"))).map((m) => m.content)).toEqual(["hello there"]);
+    expect(audit.of(local("s3")).map((e) => [e.type, e.outcome])).toEqual([
       ["user_message", undefined],
       ["reply", "llm_unavailable"],
     ]);
@@ -62,11 +67,11 @@ describe("ChatService", () => {
 
   it("reports a failing run with its code, audits it, and tells a new caller its session id", async () => {
     const { services, audit } = build();
-    const error = await failureOf(services.chat.handle({ message: "/run calculator 1/0" }));
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "/run calculator 1/0" }));
     expect(error.code).toBe("invalid_input");
     expect(error.details).toMatchObject({ position: 1, sessionId: expect.stringMatching(sessionIdPattern) });
     const sessionId = (error.details as { sessionId: string }).sessionId;
-    expect(audit.of(sessionId).map((e) => [e.type, e.outcome])).toEqual([
+    expect(audit.of(local(sessionId)).map((e) => [e.type, e.outcome])).toEqual([
       ["user_message", undefined],
       ["plugin_run", "invalid_input"],
       ["reply", "invalid_input"],
@@ -77,22 +82,42 @@ describe("ChatService", () => {
     ["/run", "invalid_request"],
     ["/run nope x", "plugin_not_found"],
     ["/run calculator {bad", "invalid_input"],
+    // Disabled without SHELL_PLUGIN_ALLOWED_COMMANDS: refused before its input is read.
+    ["/run shell {bad", "plugin_disabled"],
   ])("answers %j with %s", async (message, code) => {
     const { services } = build();
-    expect((await failureOf(services.chat.handle({ message, sessionId: "s4" }))).code).toBe(code);
+    expect((await failureOf(services.chat.handle({ caller: localCaller, message, sessionId: "s4" }))).code).toBe(code);
   });
 
   it("runs the memory plugin on the chat's own session", async () => {
     const { services } = build();
-    await services.chat.handle({ message: "/run memory note the code is 42", sessionId: "s5" });
-    const reply = await services.chat.handle({ message: "/run memory read", sessionId: "s5" });
+    await services.chat.handle({ caller: localCaller, message: "/run memory note the code is 42", sessionId: "s5" });
+    const reply = await services.chat.handle({ caller: localCaller, message: "/run memory read", sessionId: "s5" });
     expect(reply.reply).toContain("note: the code is 42");
     expect(reply.reply).toContain("user: /run memory note the code is 42");
+  });
+
+  it("keeps two callers' sessions of the same id apart: memory, plugin memory and audit", async () => {
+    const { services, audit } = build();
+    const alice = createCaller("user", "alice");
+    const bob = createCaller("user", "bob");
+    await services.chat.handle({ caller: alice, message: "/run memory note alice's secret", sessionId: "s7" });
+    const read = await services.chat.handle({ caller: bob, message: "/run memory read", sessionId: "s7" });
+    expect(read.sessionId).toBe("s7");
+    expect(read.reply).not.toContain("alice's secret");
+    expect((await services.memory.recent(sessionRef(alice, "s7"))).map((m) => m.content)).toContain("/run memory note alice's secret");
+    expect((await services.memory.recent(sessionRef(bob, "s7"))).map((m) => m.content)).not.toContain("/run memory note alice's secret");
+    expect(await services.memory.recent(local("s7"))).toEqual([]);
+    expect(audit.of(sessionRef(alice, "s7")).map((e) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
+    expect(audit.of(sessionRef(bob, "s7")).map((e) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
+    expect(audit.of(sessionRef(bob, "s7")).map((e) => e.content ?? "")).not.toContain("/run memory note alice's secret");
+    // Each entry carries the plain session id the caller used.
+    expect(audit.entries.every((e) => e.sessionId === "s7")).toBe(true);
   });
 
   it("does not acknowledge a reply whose audit record could not be written", async () => {
     const { services, audit } = build();
     audit.failWrites = true;
-    expect((await failureOf(services.chat.handle({ message: "/run echo x", sessionId: "s6" }))).code).toBe("storage_unavailable");
+    expect((await failureOf(services.chat.handle({ caller: localCaller, message: "/run echo x", sessionId: "s6" }))).code).toBe("storage_unavailable");
   });
 });

@@ -1,11 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pluginClasses } from "../../../plugins/index.js";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
+import { sessionRef } from "../../../src/memory/session_ref.js";
 import { createServices, type Services } from "../../../src/services.js";
 import { failureOf } from "../../support/failure_of.js";
 import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
+
+/** A session of the local caller, the one caller of AUTH_MODE=none. */
+const local = (sessionId: string) => sessionRef(localCaller, sessionId);
 
 let llm: LlmStandIn;
 let services: Services | undefined;
@@ -37,8 +42,8 @@ describe("chat with a language model", () => {
   it("answers with the session's memory as context, after a configurable system prompt", async () => {
     llm.script(reply.text("Hello Ada."), reply.text("Your name is Ada."));
     const { services } = build({ CHAT_SYSTEM_PROMPT: "Be terse." });
-    await services.chat.handle({ message: "I am Ada", sessionId: "s1" });
-    const answer = await services.chat.handle({ message: "Who am I?", sessionId: "s1" });
+    await services.chat.handle({ caller: localCaller, message: "I am Ada", sessionId: "s1" });
+    const answer = await services.chat.handle({ caller: localCaller, message: "Who am I?", sessionId: "s1" });
     expect(answer).toMatchObject({ sessionId: "s1", reply: "Your name is Ada.", source: "llm", toolCalls: 0 });
     expect(llm.chatRequests[1]!.body).toMatchObject({ model: "tool-model" });
     expect(llm.chatRequests[1]!.messages).toEqual([
@@ -52,7 +57,7 @@ describe("chat with a language model", () => {
   it("bounds the history by count and by characters, keeping the newest", async () => {
     llm.script(reply.text("a"), reply.text("b"), reply.text("c"));
     const { services } = build({ CHAT_HISTORY_MAX_MESSAGES: "3" });
-    for (const message of ["one", "two", "three"]) await services.chat.handle({ message, sessionId: "s2" });
+    for (const message of ["one", "two", "three"]) await services.chat.handle({ caller: localCaller, message, sessionId: "s2" });
     expect(llm.chatRequests[2]!.messages.filter((m) => m.role !== "system")).toEqual([
       { role: "assistant", content: "a" },
       { role: "user", content: "two" },
@@ -64,39 +69,58 @@ describe("chat with a language model", () => {
     llm.reset();
     llm.script(reply.text("x"), reply.text("y"));
     const small = build({ CHAT_HISTORY_MAX_CHARS: "5" }).services;
-    await small.chat.handle({ message: "a long first message", sessionId: "s3" });
-    await small.chat.handle({ message: "next", sessionId: "s3" });
+    await small.chat.handle({ caller: localCaller, message: "a long first message", sessionId: "s3" });
+    await small.chat.handle({ caller: localCaller, message: "next", sessionId: "s3" });
     expect(llm.chatRequests[1]!.messages.filter((m) => m.role !== "system")).toEqual([
       { role: "assistant", content: "x" },
       { role: "user", content: "next" },
     ]);
   });
 
-  it("offers every plugin as a tool with its JSON Schema", async () => {
+  it("offers every plugin the caller may run on the llm channel and that is enabled as a tool, with its JSON Schema", async () => {
     llm.script(reply.text("ok"));
     const { services } = build();
-    await services.chat.handle({ message: "hi" });
-    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(services.registry.describe().map((p) => p.name).sort());
+    await services.chat.handle({ caller: localCaller, message: "hi" });
+    // Not offered: shell (its default policy leaves out the llm channel; also disabled without an allow-list) and
+    // huggingface (disabled without HF_TOKEN).
+    const offered = services.registry.describe().map((p) => p.name).filter((name) => name !== "shell" && name !== "huggingface");
+    expect(offered).toEqual(["agent", "calculator", "echo", "memory"]);
+    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(offered.sort());
     const tools = llm.chatRequests[0]!.body?.tools ?? [];
     expect(tools.find((t) => t.function.name === "calculator")?.function.parameters).toMatchObject({ type: "object", required: ["expression"] });
+  });
+
+  it("offers an enabled huggingface plugin, but never the shell plugin, even with an allow-list", async () => {
+    llm.script(reply.text("ok"));
+    const { services } = build({ HF_TOKEN: "hf_test_token", SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
+    await services.chat.handle({ caller: localCaller, message: "hi" });
+    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(["agent", "calculator", "echo", "huggingface", "memory"]);
+  });
+
+  it("refuses a call of a tool it did not offer as a tool error, without running it", async () => {
+    llm.script(reply.toolCall("shell", { command: "echo hi" }), (request) => reply.text(`told: ${request.toolResults[0]?.content}`));
+    const { services, audit } = build({ SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
+    const answer = await services.chat.handle({ caller: localCaller, message: "run echo hi", sessionId: "s10" });
+    expect(answer.reply).toMatch(/^told: error \(plugin_forbidden\): .*llm channel/);
+    expect(audit.of(local("s10")).filter((e) => e.type === "plugin_run").map((e) => [e.plugin, e.outcome])).toEqual([["shell", "plugin_forbidden"]]);
   });
 
   it("runs a tool call through the runner and gives the model its result: 17*23 is 391", async () => {
     llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) => reply.text(`17*23 = ${request.toolResults[0]?.content}`));
     const { services, audit } = build();
-    const answer = await services.chat.handle({ message: "What is 17*23? Use the calculator.", sessionId: "s4" });
+    const answer = await services.chat.handle({ caller: localCaller, message: "What is 17*23? Use the calculator.", sessionId: "s4" });
     expect(answer).toMatchObject({ reply: "17*23 = 391", source: "llm", toolCalls: 1 });
     expect(llm.chatRequests[1]!.messages.slice(-2)).toMatchObject([
       { role: "assistant", tool_calls: [{ function: { name: "calculator", arguments: { expression: "17*23" } } }] },
       { role: "tool", tool_name: "calculator", content: "391" },
     ]);
-    expect(audit.of("s4").map((e) => [e.type, e.plugin ?? e.content])).toEqual([
+    expect(audit.of(local("s4")).map((e) => [e.type, e.plugin ?? e.content])).toEqual([
       ["user_message", "What is 17*23? Use the calculator."],
       ["tool_call", "calculator"],
       ["plugin_run", "calculator"],
       ["reply", "17*23 = 391"],
     ]);
-    expect(audit.of("s4")[2]).toMatchObject({ input: { expression: "17*23" }, result: 391, outcome: "success" });
+    expect(audit.of(local("s4"))[2]).toMatchObject({ input: { expression: "17*23" }, result: 391, outcome: "success" });
   });
 
   it("answers bad arguments, unknown tools and unreadable JSON to the model as tool errors, so it can correct itself", async () => {
@@ -108,24 +132,25 @@ describe("chat with a language model", () => {
       reply.text("2"),
     );
     const { services, audit } = build();
-    expect((await services.chat.handle({ message: "1+1?", sessionId: "s5" })).reply).toBe("2");
+    expect((await services.chat.handle({ caller: localCaller, message: "1+1?", sessionId: "s5" })).reply).toBe("2");
     const told = llm.chatRequests.slice(1).map((r) => r.messages.at(-1)?.content);
     expect(told[0]).toMatch(/^error \(invalid_input\).*expression/);
-    expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: .*calculator/);
+    // Only the tools this caller was offered: not the shell plugin (never on llm) nor a disabled one.
+    expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: agent, calculator, echo, memory$/);
     expect(told[2]).toMatch(/^error \(invalid_input\): the arguments are not valid JSON/);
     expect(told[3]).toBe("2");
-    const outcomes = audit.of("s5").filter((e) => e.type === "tool_call").map((e) => e.outcome ?? "ran");
+    const outcomes = audit.of(local("s5")).filter((e) => e.type === "tool_call").map((e) => e.outcome ?? "ran");
     expect(outcomes).toEqual(["ran", "plugin_not_found", "invalid_input", "ran"]);
   });
 
   it("stops a model that keeps calling tools at the step limit with llm_step_limit", async () => {
     llm.answerEveryRequestWith(reply.toolCall("echo", { text: "again" }));
     const { services, audit } = build({ CHAT_MAX_TOOL_STEPS: "3" });
-    const error = await failureOf(services.chat.handle({ message: "loop", sessionId: "s6" }));
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "loop", sessionId: "s6" }));
     expect(error.code).toBe("llm_step_limit");
     expect(llm.chatRequests).toHaveLength(4);
-    expect(audit.of("s6").filter((e) => e.type === "plugin_run")).toHaveLength(3);
-    expect(audit.of("s6").at(-1)).toMatchObject({ type: "reply", outcome: "llm_step_limit" });
+    expect(audit.of(local("s6")).filter((e) => e.type === "plugin_run")).toHaveLength(3);
+    expect(audit.of(local("s6")).at(-1)).toMatchObject({ type: "reply", outcome: "llm_step_limit" });
   });
 
   it.each([
@@ -134,12 +159,12 @@ describe("chat with a language model", () => {
   ] as const)("answers llm_unavailable when the model %s, keeping the user's message in memory and the audit log", async (_label, failure, settings) => {
     llm.answerEveryRequestWith(failure);
     const { services, audit } = build({ LLM_MAX_RETRIES: "1", ...settings });
-    const error = await failureOf(services.chat.handle({ message: "are you there?", sessionId: "s7" }));
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "are you there?", sessionId: "s7" }));
     expect(error.code).toBe("llm_unavailable");
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(llm.url);
     expect(llm.chatRequests).toHaveLength(2);
-    expect((await services.memory.recent("s7")).map((m) => m.content)).toEqual(["are you there?"]);
-    expect(audit.of("s7").map((e) => [e.type, e.outcome])).toEqual([
+    expect((await services.memory.recent(local("s7"))).map((m) => m.content)).toEqual(["are you there?"]);
+    expect(audit.of(local("s7")).map((e) => [e.type, e.outcome])).toEqual([
       ["user_message", undefined],
       ["reply", "llm_unavailable"],
     ]);
@@ -149,12 +174,12 @@ describe("chat with a language model", () => {
     llm.script(reply.toolCall("calculator", { expression: "2+2" }), reply.text("It is 4.", { chunks: ["It ", "is ", "4."] }));
     const { services } = build();
     const events = [];
-    for await (const event of services.chat.events({ message: "2+2?", sessionId: "s8" }, true)) events.push(event);
+    for await (const event of services.chat.events({ caller: localCaller, message: "2+2?", sessionId: "s8" }, true)) events.push(event);
     expect(events.map((e) => e.type)).toEqual(["session", "tool_call", "tool_result", "token", "token", "token", "reply"]);
     expect(events.flatMap((e) => (e.type === "token" ? [e.text] : []))).toEqual(["It ", "is ", "4."]);
     expect(events[2]).toMatchObject({ type: "tool_result", name: "calculator", outcome: "success", result: 4 });
     expect(llm.chatRequests.every((r) => r.stream)).toBe(true);
-    expect((await services.memory.recent("s8")).map((m) => [m.role, m.content])).toEqual([
+    expect((await services.memory.recent(local("s8"))).map((m) => [m.role, m.content])).toEqual([
       ["user", "2+2?"],
       ["assistant", "It is 4."],
     ]);
@@ -163,13 +188,34 @@ describe("chat with a language model", () => {
   it("runs /run without the model, and /run agent through it without offering the agent to itself", async () => {
     llm.script(reply.toolCall("calculator", { expression: "6*7" }), reply.text("42, by the calculator."));
     const { services, audit } = build();
-    expect((await services.chat.handle({ message: "/run echo direct", sessionId: "s9" })).reply).toBe("direct");
+    expect((await services.chat.handle({ caller: localCaller, message: "/run echo direct", sessionId: "s9" })).reply).toBe("direct");
     expect(llm.chatRequests).toHaveLength(0);
-    const agent = await services.chat.handle({ message: "/run agent multiply 6 by 7", sessionId: "s9" });
+    const agent = await services.chat.handle({ caller: localCaller, message: "/run agent multiply 6 by 7", sessionId: "s9" });
     expect(agent).toMatchObject({ reply: "42, by the calculator.", source: "plugin", plugin: "agent" });
     expect(llm.chatRequests[0]!.toolNames).not.toContain("agent");
     expect(llm.chatRequests[0]!.lastUserMessage).toBe("multiply 6 by 7");
-    expect(audit.of("s9").filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
+    expect(audit.of(local("s9")).filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
+  });
+});
+
+describe("chat for two callers", () => {
+  it("gives the model each caller's own history of a session id they share, and audits each in its own session", async () => {
+    llm.script(reply.text("Hello Ada."), reply.text("Hello Bob."), reply.text("You are Bob."));
+    const { services, audit } = build();
+    const ada = createCaller("user", "ada");
+    const bob = createCaller("user", "bob");
+    await services.chat.handle({ caller: ada, message: "I am Ada", sessionId: "shared" });
+    await services.chat.handle({ caller: bob, message: "I am Bob", sessionId: "shared" });
+    await services.chat.handle({ caller: bob, message: "Who am I?", sessionId: "shared" });
+    const conversation = (n: number) => llm.chatRequests[n]!.messages.filter((m) => m.role !== "system");
+    expect(conversation(1)).toEqual([{ role: "user", content: "I am Bob" }]);
+    expect(conversation(2)).toEqual([
+      { role: "user", content: "I am Bob" },
+      { role: "assistant", content: "Hello Bob." },
+      { role: "user", content: "Who am I?" },
+    ]);
+    expect(audit.of(sessionRef(ada, "shared")).map((e) => e.content)).toEqual(["I am Ada", "Hello Ada."]);
+    expect(audit.of(sessionRef(bob, "shared")).map((e) => e.content)).toEqual(["I am Bob", "Hello Bob.", "Who am I?", "You are Bob."]);
   });
 });
 
@@ -178,9 +224,9 @@ describe("the chat deadline", () => {
     llm.answerEveryRequestWith(reply.delay(800));
     const { services, audit } = build({ CHAT_TIMEOUT_MS: "1000", LLM_TIMEOUT_MS: "700", LLM_MAX_RETRIES: "5" });
     const started = Date.now();
-    const error = await failureOf(services.chat.handle({ message: "slow?", sessionId: "d1" }));
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "slow?", sessionId: "d1" }));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(error).toMatchObject({ code: "llm_unavailable", message: "the answer did not come within 1000 ms" });
-    expect(audit.of("d1").at(-1)).toMatchObject({ type: "reply", outcome: "llm_unavailable" });
+    expect(audit.of(local("d1")).at(-1)).toMatchObject({ type: "reply", outcome: "llm_unavailable" });
   });
 });

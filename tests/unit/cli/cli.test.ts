@@ -1,21 +1,26 @@
 import { afterEach, beforeEach, describe, it, expect } from "vitest";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "../../../src/audit/audit_event.js";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { runCli, usage } from "../../../src/cli/cli.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
+import { sessionStorageKey, sessionRef, type SessionRef } from "../../../src/memory/session_ref.js";
 import { createServices, type Services } from "../../../src/services.js";
 import { pluginClasses, pluginNames } from "../../../plugins/index.js";
 
 /** An audit log in memory, standing in for Table Storage (ServiceOptions.audit). */
 class MemoryAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
-  async append(sessionId: string, event: AuditEvent): Promise<AuditEntry> {
-    const entry: AuditEntry = { ...event, id: String(this.entries.length), sessionId, timestamp: new Date().toISOString() };
+  /** The session each entry was written to, `<principalKey>:<sessionId>`, by index. */
+  readonly sessions: string[] = [];
+  async append(session: SessionRef, event: AuditEvent): Promise<AuditEntry> {
+    const entry: AuditEntry = { ...event, id: String(this.entries.length), sessionId: session.sessionId, timestamp: new Date().toISOString() };
     this.entries.push(entry);
+    this.sessions.push(sessionStorageKey(session));
     return entry;
   }
-  async list(sessionId: string): Promise<AuditPage> {
-    return { entries: this.entries.filter((e) => e.sessionId === sessionId), nextCursor: null };
+  async list(session: SessionRef): Promise<AuditPage> {
+    return { entries: this.entries.filter((_e, i) => this.sessions[i] === sessionStorageKey(session)), nextCursor: null };
   }
   async ping(): Promise<void> {}
 }
@@ -154,6 +159,13 @@ describe("plugin CLI without storage", () => {
     expect(err.join("\n")).toContain("storage_unavailable");
   });
 
+  it("reports a disabled plugin (shell without an allow-list) as plugin_disabled, exit code 1", async () => {
+    const { code, out, err } = await cli(services, "run", "shell", "ls");
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("plugin_disabled");
+  });
+
   it("reports the memory plugin without a session as invalid_input", async () => {
     const { code, err } = await cli(services, "run", "memory", "read");
     expect(code).toBe(1);
@@ -199,5 +211,35 @@ describe("plugin CLI in a session", () => {
       ["s4", "echo", "success"],
       ["s4", "calculator", "invalid_input"],
     ]);
+    // The CLI's sessions are the local principal's.
+    expect(audit.sessions).toEqual([sessionStorageKey(sessionRef(localCaller, "s4")), sessionStorageKey(sessionRef(localCaller, "s4"))]);
+  });
+
+  it("keeps its sessions as the local principal's: the chat of AUTH_MODE=none sees them, another principal does not", async () => {
+    await cli(services, "run", "memory", "note", "from the cli", "--session", "s5");
+    expect((await services.memory.recent(sessionRef(localCaller, "s5"))).map((m) => m.content)).toContain("from the cli");
+    expect(await services.memory.recent(sessionRef(createCaller("user", "anonymous"), "s5"))).toEqual([]);
+    const read = await services.chat.handle({ caller: localCaller, message: "/run memory read", sessionId: "s5" });
+    expect(read.reply).toContain("note: from the cli");
+  });
+});
+
+describe("plugin CLI as the machine's operator", () => {
+  let services: Services;
+  afterEach(async () => {
+    await services.close();
+  });
+
+  it("runs a plugin that PLUGIN_POLICY keeps from every caller channel: the operator is outside the caller policy", async () => {
+    services = createServices(loadConfig({ LOG_LEVEL: "error", PLUGIN_POLICY: '{"echo":{"channels":["queue"]}}' }), {
+      plugins: pluginClasses,
+      storage: undefined,
+      logger: silentLogger,
+    });
+    const refused = await services.execution.execute({ caller: localCaller, channel: "execute", plugin: "echo", data: { text: "x" } }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "plugin_forbidden" });
+    const { code, out } = await cli(services, "run", "echo", "operator");
+    expect(code).toBe(0);
+    expect(out).toEqual(["operator"]);
   });
 });

@@ -3,8 +3,8 @@ import { describe, it, expect } from "vitest";
 import type { HttpFunction } from "../../../src/http/http_function.js";
 import { RouteTable, type RouteLookup } from "../../../src/host/route_table.js";
 
-function fn(name: string, methods: HttpMethod[], route: string): HttpFunction {
-  return { name, methods, route, handler: async () => ({}) };
+function fn(name: string, methods: HttpMethod[], route: string, access: HttpFunction["access"] = "caller"): HttpFunction {
+  return { name, methods, route, access, handler: async () => ({}) };
 }
 
 const functions: HttpFunction[] = [
@@ -15,7 +15,7 @@ const functions: HttpFunction[] = [
   fn("readMemory", ["GET"], "memory/{sessionId}"),
   fn("items", ["GET"], "items/{id?}"),
   fn("orders", ["GET", "PUT"], "orders/{id:int}"),
-  fn("health", ["GET", "HEAD"], "health"),
+  fn("health", ["GET", "HEAD"], "health", "public"),
 ];
 
 const table = new RouteTable(functions);

@@ -1,18 +1,24 @@
 import { describe, it, expect } from "vitest";
+import { localCaller } from "../../../src/auth/caller.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
+import { sessionRef } from "../../../src/memory/session_ref.js";
 import type { PluginContext, SessionMemoryView } from "../../../src/plugins/plugin.js";
 import { MemoryPlugin } from "../../../plugins/memory_plugin.js";
 
 const plugin = new MemoryPlugin(pluginEnvironment());
 
+/** A session of the local caller, the caller of the plugin context. */
+const local = (sessionId: string) => sessionRef(localCaller, sessionId);
+
 function sessionContext(sessionId = "s1", mem = new InProcessSessionMemory({ maxMessages: 50, ttlSeconds: 60 })) {
+  const session = local(sessionId);
   const memory: SessionMemoryView = {
     sessionId,
-    recent: (l) => mem.recent(sessionId, l),
-    append: (m) => mem.append(sessionId, { ...m, at: new Date().toISOString() }),
-    clear: () => mem.clear(sessionId),
+    recent: (l) => mem.recent(session, l),
+    append: (m) => mem.append(session, { ...m, at: new Date().toISOString() }),
+    clear: () => mem.clear(session),
   };
   const context = pluginContext({ sessionId, memory });
   return { context, mem };
@@ -35,8 +41,8 @@ describe("MemoryPlugin", () => {
     const read = await run({ action: "read" }, context);
     expect(read).toEqual({ messages: [{ role: "note", content: "buy milk", at: expect.any(String) }] });
     // The note is in the session's memory, not elsewhere.
-    expect((await mem.recent("s1")).map((m) => m.content)).toEqual(["buy milk"]);
-    expect(await mem.recent("other")).toEqual([]);
+    expect((await mem.recent(local("s1"))).map((m) => m.content)).toEqual(["buy milk"]);
+    expect(await mem.recent(local("other"))).toEqual([]);
   });
 
   it("trims a note before storing it", async () => {
@@ -47,7 +53,7 @@ describe("MemoryPlugin", () => {
   it("reads the newest messages up to the limit, oldest first", async () => {
     const { context, mem } = sessionContext();
     await mem.append(
-      "s1",
+      local("s1"),
       ...["one", "two", "three", "four", "five"].map((content) => ({ role: "user" as const, content, at: new Date().toISOString() })),
     );
     const read = await run({ action: "read", limit: 2 }, context);
@@ -56,7 +62,7 @@ describe("MemoryPlugin", () => {
 
   it("reads 20 messages by default", async () => {
     const { context, mem } = sessionContext();
-    for (let i = 0; i < 30; i++) await mem.append("s1", { role: "user", content: `m${i}`, at: new Date().toISOString() });
+    for (let i = 0; i < 30; i++) await mem.append(local("s1"), { role: "user", content: `m${i}`, at: new Date().toISOString() });
     const read = await run({ action: "read" }, context);
     expect("messages" in read && read.messages.length).toBe(20);
     expect("messages" in read && read.messages[0]?.content).toBe("m10");
@@ -159,6 +165,6 @@ describe("MemoryPlugin", () => {
     const cleared = await run({ action: "clear" }, context);
     expect(cleared).toEqual({ cleared: true, count: 2 });
     expect(plugin.formatReply(cleared)).toBe("Cleared 2 messages from this session's memory.");
-    expect(await mem.recent("clear")).toEqual([]);
+    expect(await mem.recent(local("clear"))).toEqual([]);
   });
 });

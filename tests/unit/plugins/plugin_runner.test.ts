@@ -1,9 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { createCaller, localCaller } from "../../../src/auth/caller.js";
+import { PluginPolicy } from "../../../src/auth/plugin_policy.js";
+import type { AuthConfig, PluginPolicyConfig } from "../../../src/config/config.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import { failureOf } from "../../support/failure_of.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { InProcessSessionMemory } from "../../../src/memory/in_process_session_memory.js";
+import { sessionRef } from "../../../src/memory/session_ref.js";
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
 import { PluginRunner } from "../../../src/plugins/plugin_runner.js";
@@ -44,22 +48,37 @@ interface RunnerOptions {
   maxQueue?: number;
   cache?: ResultCache;
   audit?: RecordingAuditLog;
+  memory?: InProcessSessionMemory;
+  /** PLUGIN_POLICY; none by default. */
+  policy?: PluginPolicyConfig;
+  /** AUTH_MODE; none by default, as in the tests' configuration. */
+  authMode?: AuthConfig["mode"];
 }
 
 function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}): PluginRunner {
-  const { defaultTimeoutMs = 1000, maxConcurrency = 16, maxQueue = 64, cache = new InProcessResultCache(), audit = new RecordingAuditLog() } =
-    typeof options === "number" ? { defaultTimeoutMs: options } : options;
-  const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
+  const {
+    defaultTimeoutMs = 1000,
+    maxConcurrency = 16,
+    maxQueue = 64,
+    cache = new InProcessResultCache(),
+    audit = new RecordingAuditLog(),
+    memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 }),
+    policy,
+    authMode = "none",
+  } = typeof options === "number" ? { defaultTimeoutMs: options } : options;
   return new PluginRunner(
-    { registry: new PluginRegistry(plugins, defaultTimeoutMs), memory, audit, cache, logger: silentLogger },
+    { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger },
     { defaultTimeoutMs, maxConcurrency, maxQueue },
   );
 }
 
+/** A run by the local caller (AUTH_MODE=none) through POST /api/plugins/execute. */
+const local = { caller: localCaller, channel: "execute" } as const;
+
 describe("PluginRunner", () => {
   it("validates, runs and reports the canonical name, duration and run id", async () => {
     const plugin = new ScriptedPlugin("double", async ({ n }) => n * 2);
-    const result = await runnerWith([plugin]).run({ plugin: "double", data: { n: 21 } });
+    const result = await runnerWith([plugin]).run({ ...local, plugin: "double", data: { n: 21 } });
     expect(result.plugin).toBe("double");
     expect(result.result).toBe(42);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
@@ -67,14 +86,14 @@ describe("PluginRunner", () => {
   });
 
   it("answers plugin_not_found, listing what exists", async () => {
-    const error = await failureOf(runnerWith([new ScriptedPlugin("a", async () => 1)]).run({ plugin: "b", data: {} }));
+    const error = await failureOf(runnerWith([new ScriptedPlugin("a", async () => 1)]).run({ ...local, plugin: "b", data: {} }));
     expect(error.code).toBe("plugin_not_found");
     expect(error.details).toMatchObject({ plugin: "b", available: ["a"] });
   });
 
   it("rejects input that does not match the plugin's schema before execute runs", async () => {
     const execute = vi.fn(async () => 1);
-    const error = await failureOf(runnerWith([new ScriptedPlugin("a", execute)]).run({ plugin: "a", data: { n: "x" } }));
+    const error = await failureOf(runnerWith([new ScriptedPlugin("a", execute)]).run({ ...local, plugin: "a", data: { n: "x" } }));
     expect(error.code).toBe("invalid_input");
     expect(error.details).toMatchObject({ plugin: "a", issues: [{ path: "n" }] });
     expect(execute).not.toHaveBeenCalled();
@@ -91,7 +110,7 @@ describe("PluginRunner", () => {
       100,
     );
     const started = Date.now();
-    const error = await failureOf(runnerWith([hang]).run({ plugin: "hang", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([hang]).run({ ...local, plugin: "hang", data: { n: 1 } }));
     const elapsed = Date.now() - started;
     expect(error.code).toBe("plugin_timeout");
     expect(error.details).toMatchObject({ plugin: "hang", timeoutMs: 100 });
@@ -102,7 +121,7 @@ describe("PluginRunner", () => {
 
   it("uses the configured default timeout for plugins without their own", async () => {
     const hang = new ScriptedPlugin("hang", () => new Promise(() => {}));
-    const error = await failureOf(runnerWith([hang], 50).run({ plugin: "hang", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([hang], 50).run({ ...local, plugin: "hang", data: { n: 1 } }));
     expect(error.details).toMatchObject({ timeoutMs: 50 });
   });
 
@@ -125,18 +144,18 @@ describe("PluginRunner", () => {
       return data.n;
     });
     const runner = runnerWith([plugin]);
-    const error = await failureOf(runner.run({ plugin: "flaky", data: { n: 1 } }));
+    const error = await failureOf(runner.run({ ...local, plugin: "flaky", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
     expect(error.message).not.toMatch(/secret|db\.internal|boom/);
     expect(error.details).toMatchObject({ plugin: "flaky" });
-    await expect(runner.run({ plugin: "flaky", data: { n: 7 } })).resolves.toMatchObject({ result: 7 });
+    await expect(runner.run({ ...local, plugin: "flaky", data: { n: 7 } })).resolves.toMatchObject({ result: 7 });
   });
 
   it("passes through an invalid_input the plugin raises itself", async () => {
     const plugin = new ScriptedPlugin("strict", async () => {
       throw new AppError("invalid_input", "n must be even", { details: { position: 3 } });
     });
-    const error = await failureOf(runnerWith([plugin]).run({ plugin: "strict", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([plugin]).run({ ...local, plugin: "strict", data: { n: 1 } }));
     expect(error.code).toBe("invalid_input");
     expect(error.message).toBe("n must be even");
   });
@@ -145,7 +164,7 @@ describe("PluginRunner", () => {
     const plugin = new ScriptedPlugin("liar", async () => {
       throw new AppError("storage_unavailable", "not mine to say");
     });
-    expect((await failureOf(runnerWith([plugin]).run({ plugin: "liar", data: { n: 1 } }))).code).toBe("plugin_failed");
+    expect((await failureOf(runnerWith([plugin]).run({ ...local, plugin: "liar", data: { n: 1 } }))).code).toBe("plugin_failed");
   });
 
   it.each([
@@ -157,7 +176,7 @@ describe("PluginRunner", () => {
     }],
     ["a BigInt", async (): Promise<unknown> => 10n],
   ] as const)("reports a result that is %s as plugin_failed", async (_label, behaviour) => {
-    const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).run({ plugin: "bad", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).run({ ...local, plugin: "bad", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
   });
 
@@ -174,8 +193,8 @@ describe("PluginRunner", () => {
     };
     const runner = runnerWith([plugin]);
     expect(plugin.initializeCalls).toBe(0);
-    await Promise.all([1, 2, 3, 4, 5].map((n) => runner.run({ plugin: "lazy", data: { n } })));
-    await runner.run({ plugin: "lazy", data: { n: 6 } });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => runner.run({ ...local, plugin: "lazy", data: { n } })));
+    await runner.run({ ...local, plugin: "lazy", data: { n: 6 } });
     expect(plugin.initializeCalls).toBe(1);
     expect(order[0]).toBe("initialize");
     expect(order).toHaveLength(7);
@@ -188,10 +207,10 @@ describe("PluginRunner", () => {
       if (plugin.initializeCalls === 1) throw new Error("not yet");
     };
     const runner = runnerWith([plugin]);
-    const error = await failureOf(runner.run({ plugin: "fragile", data: { n: 1 } }));
+    const error = await failureOf(runner.run({ ...local, plugin: "fragile", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
     expect(error.message).toMatch(/could not be initialised/);
-    await expect(runner.run({ plugin: "fragile", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
+    await expect(runner.run({ ...local, plugin: "fragile", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
     expect(plugin.initializeCalls).toBe(2);
   });
 
@@ -201,8 +220,8 @@ describe("PluginRunner", () => {
     const stuck = new ScriptedPlugin("stuck", async () => 1);
     stuck.shutdown = () => new Promise(() => {});
     const runner = runnerWith([used, unused, stuck]);
-    await runner.run({ plugin: "used", data: { n: 1 } });
-    await runner.run({ plugin: "stuck", data: { n: 1 } });
+    await runner.run({ ...local, plugin: "used", data: { n: 1 } });
+    await runner.run({ ...local, plugin: "stuck", data: { n: 1 } });
     const started = Date.now();
     await runner.shutdown(100);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -219,11 +238,11 @@ describe("PluginRunner", () => {
       return (await context.memory.recent()).map((m) => m.content);
     });
     const runner = runnerWith([plugin]);
-    await expect(runner.run({ plugin: "remember", data: { n: 1 } })).resolves.toMatchObject({ result: "no memory" });
-    await runner.run({ plugin: "remember", data: { n: 1 }, sessionId: "s1" });
-    const second = await runner.run({ plugin: "remember", data: { n: 2 }, sessionId: "s1" });
+    await expect(runner.run({ ...local, plugin: "remember", data: { n: 1 } })).resolves.toMatchObject({ result: "no memory" });
+    await runner.run({ ...local, plugin: "remember", data: { n: 1 }, sessionId: "s1" });
+    const second = await runner.run({ ...local, plugin: "remember", data: { n: 2 }, sessionId: "s1" });
     expect(second.result).toEqual(["n=1", "n=2"]);
-    const other = await runner.run({ plugin: "remember", data: { n: 3 }, sessionId: "s2" });
+    const other = await runner.run({ ...local, plugin: "remember", data: { n: 3 }, sessionId: "s2" });
     expect(other.result).toEqual(["n=3"]);
   });
 
@@ -232,18 +251,18 @@ describe("PluginRunner", () => {
     const slow = new ScriptedPlugin("slow", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
     const other = new ScriptedPlugin("other", async ({ n }) => n);
     const runner = runnerWith([slow, other], { maxConcurrency: 2, maxQueue: 1 });
-    const admitted = [1, 2, 3].map((n) => runner.run({ plugin: "slow", data: { n } }));
-    const busy = await failureOf(runner.run({ plugin: "slow", data: { n: 4 } }));
+    const admitted = [1, 2, 3].map((n) => runner.run({ ...local, plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.run({ ...local, plugin: "slow", data: { n: 4 } }));
     expect(busy.code).toBe("plugin_busy");
     expect(busy.details).toMatchObject({ plugin: "slow", maxConcurrency: 2, maxQueue: 1 });
     // One slow plugin does not hold up the others.
-    await expect(runner.run({ plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
+    await expect(runner.run({ ...local, plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
     gates.splice(0).forEach((open) => open());
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates.splice(0).forEach((open) => open());
     expect((await Promise.all(admitted)).map((r) => r.result)).toEqual([1, 2, 3]);
-    const again = runner.run({ plugin: "slow", data: { n: 5 } });
+    const again = runner.run({ ...local, plugin: "slow", data: { n: 5 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates[0]!();
     await expect(again).resolves.toMatchObject({ result: 5 });
@@ -252,8 +271,8 @@ describe("PluginRunner", () => {
   it("counts the wait for a slot against the timeout", async () => {
     const hang = new ScriptedPlugin("hang", () => new Promise(() => {}), 100);
     const runner = runnerWith([hang], { maxConcurrency: 1, maxQueue: 5 });
-    const first = failureOf(runner.run({ plugin: "hang", data: { n: 1 } }));
-    const queued = await failureOf(runner.run({ plugin: "hang", data: { n: 2 } }));
+    const first = failureOf(runner.run({ ...local, plugin: "hang", data: { n: 1 } }));
+    const queued = await failureOf(runner.run({ ...local, plugin: "hang", data: { n: 2 } }));
     expect(queued.code).toBe("plugin_timeout");
     expect((await first).code).toBe("plugin_timeout");
   });
@@ -272,9 +291,9 @@ describe("PluginRunner", () => {
     }
     const cache = new InProcessResultCache();
     const runner = runnerWith([new Pure()], { cache });
-    const first = await runner.run({ plugin: "pure", data: { a: 1, b: 2 } });
-    const second = await runner.run({ plugin: "pure", data: { b: 2, a: 1 } });
-    const other = await runner.run({ plugin: "pure", data: { a: 2, b: 2 } });
+    const first = await runner.run({ ...local, plugin: "pure", data: { a: 1, b: 2 } });
+    const second = await runner.run({ ...local, plugin: "pure", data: { b: 2, a: 1 } });
+    const other = await runner.run({ ...local, plugin: "pure", data: { a: 2, b: 2 } });
     expect([first.cached, second.cached, other.cached]).toEqual([false, true, false]);
     expect([first.result, second.result, other.result]).toEqual([3, 3, 4]);
     expect(executions).toBe(2);
@@ -293,17 +312,17 @@ describe("PluginRunner", () => {
       return n;
     }, undefined, 60);
     const runner = runnerWith([plugin, cached]);
-    await runner.run({ plugin: "impure", data: { n: 1 } });
-    expect((await runner.run({ plugin: "impure", data: { n: 1 } })).cached).toBe(false);
-    await failureOf(runner.run({ plugin: "cached", data: { n: -1 } }));
-    await failureOf(runner.run({ plugin: "cached", data: { n: -1 } }));
+    await runner.run({ ...local, plugin: "impure", data: { n: 1 } });
+    expect((await runner.run({ ...local, plugin: "impure", data: { n: 1 } })).cached).toBe(false);
+    await failureOf(runner.run({ ...local, plugin: "cached", data: { n: -1 } }));
+    await failureOf(runner.run({ ...local, plugin: "cached", data: { n: -1 } }));
     expect(calls).toBe(4);
   });
 
   it("still runs the plugin when the cache cannot be reached", async () => {
     const broken: ResultCache = { get: () => Promise.reject(new Error("down")), set: () => Promise.reject(new Error("down")) };
     const plugin = new ScriptedPlugin("cached", async ({ n }) => n, undefined, 60);
-    await expect(runnerWith([plugin], { cache: broken }).run({ plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
+    await expect(runnerWith([plugin], { cache: broken }).run({ ...local, plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
   });
 
   it("lets a plugin clear its session's memory, and records the clearing in the audit log", async () => {
@@ -313,8 +332,119 @@ describe("PluginRunner", () => {
       await context.memory!.clear();
       return (await context.memory!.recent()).length;
     });
-    const run = await runnerWith([plugin], { audit }).run({ plugin: "forget", data: { n: 1 }, sessionId: "s9" });
+    const run = await runnerWith([plugin], { audit }).run({ ...local, plugin: "forget", data: { n: 1 }, sessionId: "s9" });
     expect(run.result).toBe(0);
-    expect(audit.of("s9")).toMatchObject([{ type: "memory_cleared", runId: run.runId }]);
+    expect(audit.of(sessionRef(localCaller, "s9"))).toMatchObject([{ type: "memory_cleared", runId: run.runId }]);
+  });
+
+  it("hands the plugin the run's caller and channel", async () => {
+    const plugin = new ScriptedPlugin("whoami", async (_data, context) => ({ principalId: context.caller.principalId, channel: context.channel }));
+    const runner = runnerWith([plugin]);
+    const alice = createCaller("user", "alice", ["reader"]);
+    await expect(runner.run({ caller: alice, channel: "chat", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
+      result: { principalId: "alice", channel: "chat" },
+    });
+    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
+      result: { principalId: localCaller.principalId, channel: "operator" },
+    });
+  });
+
+  it("gives two callers with the same session id two separate memories, and audits each in its own session", async () => {
+    const audit = new RecordingAuditLog();
+    const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
+    const plugin = new ScriptedPlugin("remember", async ({ n }, context) => {
+      await context.memory!.append({ role: "note", content: `n=${n}` });
+      if (n === 0) await context.memory!.clear();
+      return (await context.memory!.recent()).map((m) => m.content);
+    });
+    const runner = runnerWith([plugin], { audit, memory });
+    const alice = createCaller("user", "alice");
+    const bob = createCaller("user", "bob");
+    await runner.run({ caller: alice, channel: "execute", plugin: "remember", data: { n: 1 }, sessionId: "s1" });
+    const ofBob = await runner.run({ caller: bob, channel: "execute", plugin: "remember", data: { n: 2 }, sessionId: "s1" });
+    expect(ofBob.result).toEqual(["n=2"]);
+    expect((await memory.recent(sessionRef(alice, "s1"))).map((m) => m.content)).toEqual(["n=1"]);
+    // Bob clearing his session leaves Alice's, and the clearing is in Bob's audit only.
+    await runner.run({ caller: bob, channel: "execute", plugin: "remember", data: { n: 0 }, sessionId: "s1" });
+    expect((await memory.recent(sessionRef(alice, "s1"))).map((m) => m.content)).toEqual(["n=1"]);
+    expect(await memory.recent(sessionRef(bob, "s1"))).toEqual([]);
+    expect(audit.of(sessionRef(bob, "s1")).map((e) => e.type)).toEqual(["memory_cleared"]);
+    expect(audit.of(sessionRef(alice, "s1"))).toEqual([]);
+  });
+
+  it("caches results per principal: another caller's identical input is not a hit", async () => {
+    let executions = 0;
+    const plugin = new ScriptedPlugin("pure", async ({ n }) => {
+      executions++;
+      return n * 2;
+    }, undefined, 60);
+    const runner = runnerWith([plugin]);
+    const alice = createCaller("user", "alice");
+    const bob = createCaller("user", "bob");
+    const first = await runner.run({ caller: alice, channel: "execute", plugin: "pure", data: { n: 1 } });
+    const again = await runner.run({ caller: alice, channel: "chat", plugin: "pure", data: { n: 1 } });
+    const other = await runner.run({ caller: bob, channel: "execute", plugin: "pure", data: { n: 1 } });
+    expect([first.cached, again.cached, other.cached]).toEqual([false, true, false]);
+    expect(executions).toBe(2);
+  });
+});
+
+describe("PluginRunner.admit", () => {
+  class Guarded extends ScriptedPlugin {
+    disabled: string | undefined = undefined;
+    disabledReason(): string | undefined {
+      return this.disabled;
+    }
+  }
+  const alice = createCaller("user", "alice");
+  const admin = createCaller("user", "root", ["admin"]);
+
+  it("checks, in order: the plugin exists, the policy, the plugin's configuration, then the input", async () => {
+    const execute = vi.fn(async () => 1);
+    const plugin = new Guarded("guarded", execute);
+    const runner = runnerWith([plugin], { policy: { guarded: { channels: ["execute"] } } });
+    const attempt = (channel: "execute" | "queue", data: unknown) => failureOf(runner.run({ caller: localCaller, channel, plugin: "guarded", data }));
+
+    plugin.disabled = "switched off";
+    expect((await failureOf(runner.run({ ...local, plugin: "missing", data: { n: "x" } }))).code).toBe("plugin_not_found");
+    // Refused on a channel the policy leaves out, whether or not it is enabled or its input is valid.
+    expect(await attempt("queue", { n: "x" })).toMatchObject({ code: "plugin_forbidden", details: { plugin: "guarded", channel: "queue" } });
+    // Disabled: refused before its input is read.
+    expect(await attempt("execute", { n: "x" })).toMatchObject({ code: "plugin_disabled", message: "switched off", details: { plugin: "guarded" } });
+    plugin.disabled = undefined;
+    expect((await attempt("execute", { n: "x" })).code).toBe("invalid_input");
+    expect(execute).not.toHaveBeenCalled();
+    await expect(runner.run({ ...local, plugin: "guarded", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+
+    expect(runner.admit({ ...local, plugin: "guarded", data: { n: 2 } })).toMatchObject({ plugin, input: { n: 2 } });
+    // Without validation the input is handed back as it came.
+    expect(runner.admit({ ...local, plugin: "guarded", data: "unread" }, { validate: false })).toMatchObject({ plugin, input: "unread" });
+    expect(() => runner.admit({ caller: localCaller, channel: "llm", plugin: "guarded", data: undefined }, { validate: false })).toThrow(
+      expect.objectContaining({ code: "plugin_forbidden" }),
+    );
+  });
+
+  it("lets the machine's operator (the CLI) past the policy, but not past a disabled plugin", async () => {
+    const plugin = new Guarded("guarded", async ({ n }) => n);
+    const runner = runnerWith([plugin], { policy: { guarded: { channels: ["queue"], roles: ["admin"] } } });
+    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } })).resolves.toMatchObject({ result: 3 });
+    expect((await failureOf(runner.run({ ...local, plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_forbidden");
+    plugin.disabled = "off";
+    expect((await failureOf(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_disabled");
+  });
+
+  it("applies a plugin's default roles in the cloud modes only, where callers have roles", async () => {
+    class AdminsOnly extends ScriptedPlugin {
+      readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
+    }
+    const open = runnerWith([new AdminsOnly("root_only", async ({ n }) => n)]);
+    await expect(open.run({ ...local, plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    // Its default channels do apply with AUTH_MODE=none.
+    expect((await failureOf(open.run({ caller: localCaller, channel: "queue", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+
+    const cloud = runnerWith([new AdminsOnly("root_only", async ({ n }) => n)], { authMode: "jwt" });
+    expect((await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+    await expect(cloud.run({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    expect((await failureOf(cloud.run({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
   });
 });
