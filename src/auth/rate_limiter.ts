@@ -19,7 +19,9 @@ export interface RateLimitSettings {
  * rate-limiter-flexible's fixed one-minute window per principal key: in Redis when it is
  * configured, so that every instance of the app counts against the same limit; in this process
  * otherwise. When Redis cannot be reached the in-process limiter stands in (the library's
- * insurance limiter), so an outage neither blocks every caller nor lifts the limit.
+ * insurance limiter), so an outage neither blocks every caller nor lifts the limit. The same
+ * holds while the connection is still being made at start: those first requests are counted in
+ * the process rather than held until Redis answers.
  */
 export function createRateLimiter(settings: RateLimitSettings, redis: Redis | undefined, logger: Logger): RateLimiter {
   if (settings.perMinute <= 0) return { consume: async () => {} };

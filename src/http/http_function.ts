@@ -46,35 +46,32 @@ interface Definition<Scope> {
  * the Functions platform adds its own from the site's CORS list.
  */
 export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
-  return {
-    name: definition.name,
-    methods: definition.methods,
-    route: definition.route,
-    access: "caller",
-    handler: async (request, context, services) => {
-      try {
-        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
-        const caller = await services.authenticator.authenticate(request.headers);
-        if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
-        return await definition.handler(request, { context, services, caller });
-      } catch (error) {
-        return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
-      }
-    },
-  };
+  return guarded(definition, "caller", async (request, context, services) => {
+    const caller = await services.authenticator.authenticate(request.headers);
+    if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
+    return { context, services, caller };
+  });
 }
 
-/** A function anyone may call: it must show no caller's data. */
+/** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
 export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpFunction {
+  return guarded(definition, "public", async (_request, context, services) => ({ context, services }));
+}
+
+function guarded<Scope>(
+  definition: Definition<Scope>,
+  access: HttpFunction["access"],
+  scopeOf: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<Scope>,
+): HttpFunction {
   return {
     name: definition.name,
     methods: definition.methods,
     route: definition.route,
-    access: "public",
+    access,
     handler: async (request, context, services) => {
       try {
         checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
-        return await definition.handler(request, { context, services });
+        return await definition.handler(request, await scopeOf(request, context, services));
       } catch (error) {
         return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
       }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-import { appSettings, bicep, braceBlock, declared, functionAppFile, jsonFiles, moduleParams, objectEntries, platformSetting, varObject } from "./bicep_text.js";
+import { appSettings, bicep, braceBlock, declared, deployedResourceValues, functionAppFile, jsonFiles, moduleParams, objectEntries, platformSetting, varObject } from "./bicep_text.js";
 
 const mainFile = "main.bicep";
 
@@ -110,16 +110,7 @@ const clientId = "3c5e0d7a-0000-4000-8000-000000000002";
 function moduleScope(overrides: Partial<Record<string, string | boolean | readonly string[]>> = {}): Scope {
   return {
     // Deployed values of the other settings (resource names and ids).
-    "storage.name": "stabcdefgh12345",
-    identityClientId: "11111111-2222-3333-4444-555555555555",
-    identityPrincipalId: "66666666-7777-8888-9999-000000000000",
-    redisHostName: "redis-abc.redis.cache.windows.net",
-    "string(redisPort)": "6380",
-    auditTableName: "auditlog",
-    runsTableName: "pluginruns",
-    pluginRunsQueueName: "plugin-runs",
-    pluginResultsContainerName: "plugin-results",
-    logLevel: "info",
+    ...deployedResourceValues,
     // The callers' parameters: main.bicep's fallbacks applied.
     authMode: "jwt",
     authClientId: clientId,

@@ -211,3 +211,17 @@ export function appSettings(): Map<string, string> {
     ...varObject(functionAppFile, "pluginPolicyAppSettings"),
   ]);
 }
+
+/** Plausible deployed values of the app settings' resource expressions (names, ids, host names) that every infra test evaluates alike. */
+export const deployedResourceValues: Readonly<Record<string, string>> = {
+  "storage.name": "stabcdefgh12345",
+  identityClientId: "11111111-2222-3333-4444-555555555555",
+  identityPrincipalId: "66666666-7777-8888-9999-000000000000",
+  redisHostName: "redis-abc.redis.cache.windows.net",
+  "string(redisPort)": "6380",
+  auditTableName: "auditlog",
+  runsTableName: "pluginruns",
+  pluginRunsQueueName: "plugin-runs",
+  pluginResultsContainerName: "plugin-results",
+  logLevel: "info",
+};

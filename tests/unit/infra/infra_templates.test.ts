@@ -19,6 +19,7 @@ import {
   bicepFiles,
   braceBlock,
   declared,
+  deployedResourceValues,
   environmentSchemaKeys,
   functionAppFile,
   infraDir,
@@ -257,16 +258,7 @@ describe("infra: the Function App's settings", () => {
   it("make a configuration the app accepts: identity-based storage, Redis with Entra ID, Azure OpenAI only when deployed", () => {
     // Expressions become plausible deployed values; literals are taken as they are.
     const deployed: Record<string, string> = {
-      "storage.name": "stabcdefgh12345",
-      identityClientId: "11111111-2222-3333-4444-555555555555",
-      identityPrincipalId: "66666666-7777-8888-9999-000000000000",
-      redisHostName: "redis-abc.redis.cache.windows.net",
-      "string(redisPort)": "6380",
-      auditTableName: "auditlog",
-      runsTableName: "pluginruns",
-      pluginRunsQueueName: "plugin-runs",
-      pluginResultsContainerName: "plugin-results",
-      logLevel: "info",
+      ...deployedResourceValues,
       openAiEndpoint: "https://oai-abc.openai.azure.com/",
       openAiDeploymentName: "chat",
       // The callers' settings (tests/unit/infra/auth_settings.test.ts evaluates them from the Bicep).
