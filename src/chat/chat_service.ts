@@ -10,7 +10,7 @@ import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { ChatEvent, ChatReply } from "./chat_events.js";
 import type { Conversation } from "./conversation.js";
 import { historyForModel } from "./history.js";
-import { inputFromCommandText, parseRunCommand, replyText } from "./run_command.js";
+import { parseRunCommand, replyText } from "./run_command.js";
 
 export type { ChatEvent, ChatReply } from "./chat_events.js";
 
@@ -84,10 +84,8 @@ export class ChatService {
 
   private async runCommand(caller: Caller, session: SessionRef, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
     const plugin = this.runner.resolve(pluginName);
-    // The policy and the plugin's configuration are checked before its input is read.
-    this.runner.admit({ caller, channel: "chat", plugin: plugin.name, data: undefined }, { validate: false });
-    const data = inputFromCommandText(plugin, inputText);
-    const run = await this.execution.execute({ caller, channel: "chat", plugin: plugin.name, data, sessionId: session.sessionId, signal });
+    // The runner reads the text as the plugin's input once the policy and the plugin's configuration allow the run.
+    const run = await this.execution.execute({ caller, channel: "chat", plugin: plugin.name, data: inputText, sessionId: session.sessionId, signal });
     const reply = replyText(plugin, run.result);
     await this.remember(session, reply, "plugin", run.plugin, run.runId);
     return { sessionId: session.sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };

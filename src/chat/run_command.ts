@@ -20,23 +20,6 @@ export function parseRunCommand(message: string): RunCommand | undefined {
   return { plugin: match[1], inputText: (match[2] ?? "").trim() };
 }
 
-/** A JSON object is taken as the plugin's input as it is; other text goes through the plugin's own reading of text. */
-export function inputFromCommandText(plugin: AnyPlugin, text: string): unknown {
-  if (text.startsWith("{")) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new AppError("invalid_input", `input for plugin "${plugin.name}" starts with "{" but is not valid JSON`, {
-        details: { plugin: plugin.name },
-      });
-    }
-  }
-  if (plugin.inputFromText) return plugin.inputFromText(text);
-  throw new AppError("invalid_input", `plugin "${plugin.name}" takes JSON input: /run ${plugin.name} {...}`, {
-    details: { plugin: plugin.name },
-  });
-}
-
 export function replyText(plugin: AnyPlugin, result: unknown): string {
   if (plugin.formatReply) return plugin.formatReply(result);
   return typeof result === "string" ? result : JSON.stringify(result, null, 2);

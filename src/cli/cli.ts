@@ -1,4 +1,4 @@
-import { inputFromCommandText, replyText } from "../chat/run_command.js";
+import { replyText } from "../chat/run_command.js";
 import { localCaller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
 import { assertSessionId } from "../memory/session_id.js";
@@ -43,7 +43,7 @@ export async function runCli(args: readonly string[], services: Services, output
     }
     if (command === "run" && plugin !== undefined) {
       const resolved = services.runner.resolve(plugin);
-      const data = inputFromCommandText(resolved, rest.join(" ").trim());
+      const data = rest.join(" ").trim();
       // The machine's own operator: the local principal's sessions, outside the caller policy.
       const run = await services.execution.execute({
         caller: localCaller,

@@ -12,6 +12,7 @@ import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
+import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
 
 /** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
@@ -83,18 +84,17 @@ export class PluginRunner {
 
   /**
    * Everything a run must pass before it may start, in this order: the plugin exists, the policy
-   * lets this caller run it on this channel, its configuration enables it, and the input is valid.
-   * Asynchronous runs are admitted the same way before they are queued.
+   * lets this caller run it on this channel, its configuration enables it, and the input is valid
+   * (a string is first read as text, as `/run` reads it). Asynchronous runs are admitted the same
+   * way before they are queued.
    */
-  admit(
-    request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">,
-    options: { validate: boolean } = { validate: true },
-  ): { plugin: AnyPlugin; input: unknown } {
+  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">): { plugin: AnyPlugin; input: unknown } {
     const plugin = this.resolve(request.plugin);
     if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
     const disabled = plugin.disabledReason?.();
     if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });
-    return { plugin, input: options.validate ? this.validate(plugin, request.data) : request.data };
+    const data = typeof request.data === "string" ? inputFromText(plugin, request.data) : request.data;
+    return { plugin, input: this.validate(plugin, data) };
   }
 
   validate(plugin: AnyPlugin, data: unknown): unknown {

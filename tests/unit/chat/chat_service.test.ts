@@ -36,7 +36,7 @@ describe("ChatService", () => {
       ["assistant", "hello"],
     ]);
     expect(audit.of(local("s1")).map((e) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
-    expect(audit.of(local("s1"))[1]).toMatchObject({ plugin: "echo", input: { text: "hello" }, result: "hello", outcome: "success", runId: reply.runId });
+    expect(audit.of(local("s1"))[1]).toMatchObject({ plugin: "echo", input: "hello", result: "hello", outcome: "success", runId: reply.runId });
   });
 
   it("gives a request without a session id a new one", async () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { z } from "zod";
-import { inputFromCommandText, parseRunCommand, replyText } from "../../../src/chat/run_command.js";
+import { parseRunCommand, replyText } from "../../../src/chat/run_command.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import type { AnyPlugin } from "../../../src/plugins/plugin.js";
 import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
@@ -61,33 +61,6 @@ describe("parseRunCommand", () => {
       expect(parseRunCommand(message)).toBeUndefined();
     },
   );
-});
-
-describe("inputFromCommandText", () => {
-  it("parses text that is a JSON object as it is", () => {
-    expect(inputFromCommandText(echo, '{"text":"raw"}')).toEqual({ text: "raw" });
-    expect(inputFromCommandText(calculator, '{"expression":"1+1","extra":1}')).toEqual({ expression: "1+1", extra: 1 });
-  });
-
-  it("rejects text that starts with { but is not JSON as invalid_input", () => {
-    const error = appErrorOf(() => inputFromCommandText(echo, "{bad"));
-    expect(error.code).toBe("invalid_input");
-    expect(error.details).toEqual({ plugin: "echo" });
-  });
-
-  it("hands plain text to the plugin's inputFromText", () => {
-    expect(inputFromCommandText(echo, "hello there")).toEqual({ text: "hello there" });
-    expect(inputFromCommandText(calculator, "2+3*4")).toEqual({ expression: "2+3*4" });
-    expect(inputFromCommandText(echo, "")).toEqual({ text: "" });
-  });
-
-  it("rejects plain text for a plugin without inputFromText as invalid_input", () => {
-    const error = appErrorOf(() => inputFromCommandText(jsonOnly, "3"));
-    expect(error.code).toBe("invalid_input");
-    expect(error.message).toContain("json_only");
-    expect(error.details).toEqual({ plugin: "json_only" });
-    expect(inputFromCommandText(jsonOnly, '{"n":3}')).toEqual({ n: 3 });
-  });
 });
 
 describe("replyText", () => {

@@ -417,11 +417,15 @@ describe("PluginRunner.admit", () => {
     await expect(runner.run({ ...local, plugin: "guarded", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
 
     expect(runner.admit({ ...local, plugin: "guarded", data: { n: 2 } })).toMatchObject({ plugin, input: { n: 2 } });
-    // Without validation the input is handed back as it came.
-    expect(runner.admit({ ...local, plugin: "guarded", data: "unread" }, { validate: false })).toMatchObject({ plugin, input: "unread" });
-    expect(() => runner.admit({ caller: localCaller, channel: "llm", plugin: "guarded", data: undefined }, { validate: false })).toThrow(
+    // A string is read as text, as /run reads it, once the policy and the configuration allow the run.
+    expect(runner.admit({ ...local, plugin: "guarded", data: '{"n":4}' })).toMatchObject({ plugin, input: { n: 4 } });
+    expect(() => runner.admit({ caller: localCaller, channel: "llm", plugin: "guarded", data: "{not read" })).toThrow(
       expect.objectContaining({ code: "plugin_forbidden" }),
     );
+    plugin.disabled = "switched off";
+    expect(() => runner.admit({ ...local, plugin: "guarded", data: "{not read" })).toThrow(expect.objectContaining({ code: "plugin_disabled" }));
+    plugin.disabled = undefined;
+    expect(() => runner.admit({ ...local, plugin: "guarded", data: "{not read" })).toThrow(expect.objectContaining({ code: "invalid_input" }));
   });
 
   it("lets the machine's operator (the CLI) past the policy, but not past a disabled plugin", async () => {
