@@ -1,7 +1,7 @@
 // CodexContinue Functions in Azure: a Flex Consumption Function App that reaches every service with
 // one user-assigned managed identity. No key, no secret and no connection string with a secret is
-// created, read or passed anywhere: storage has shared keys disabled, Redis has access keys
-// disabled (Microsoft Entra only), Application Insights and Azure OpenAI have local auth disabled.
+// created, read or passed anywhere: storage has shared keys disabled, Azure Managed Redis has access
+// keys disabled (Microsoft Entra only), Application Insights and Azure OpenAI have local auth disabled.
 //
 // Subscription scope, as azd expects: the resource group is created here (rg-<environmentName>).
 //   azd up                                  (infra/main.parameters.json supplies the values)
@@ -44,18 +44,15 @@ param maximumInstanceCount int = 100
 ])
 param logLevel string = 'info'
 
-@description('Azure Cache for Redis tier.')
-@allowed([
-  'Basic'
-  'Standard'
-  'Premium'
-])
-param redisSkuName string = 'Basic'
+@description('Azure Managed Redis SKU (Balanced_B0 is the smallest; see infra/README.md).')
+param redisSkuName string = 'Balanced_B0'
 
-@description('Azure Cache for Redis size (0-6 for Basic/Standard, 1-5 for Premium).')
-@minValue(0)
-@maxValue(6)
-param redisCapacity int = 0
+@description('Azure Managed Redis high availability: Enabled (a replica, the SLA) or Disabled (cheaper, development only).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param redisHighAvailability string = 'Enabled'
 
 @description('Deploy Azure OpenAI with a chat model for the chat endpoint; without it free-text chat answers llm_unavailable (/run still works).')
 param deployOpenAi bool = false
@@ -123,6 +120,20 @@ param corsAllowedOrigins array = []
 @description('PLUGIN_POLICY of the app, JSON: per plugin, the channels it may run on and the roles a caller needs; empty: the defaults of the app.')
 param pluginPolicy string = ''
 
+// The deployer. azd passes the signed-in account's object id (AZURE_PRINCIPAL_ID) so that whoever
+// runs azd up can run the app from their machine against the deployed storage, Redis and Azure
+// OpenAI with their own Entra sign-in: no key exists to hand out.
+
+@description('Object id of the deployer (azd: AZURE_PRINCIPAL_ID, the signed-in account), who gets the app\'s data roles on storage and Azure OpenAI and a Redis access policy assignment; empty: nobody but the app\'s identity.')
+param principalId string = ''
+
+@description('What principalId is: User (azd up from a workstation) or ServicePrincipal (a pipeline signed in as one; azd: AZURE_PRINCIPAL_TYPE).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -189,9 +200,9 @@ module redis 'modules/redis.bicep' = {
     location: location
     tags: tags
     skuName: redisSkuName
-    capacity: redisCapacity
+    highAvailability: redisHighAvailability
     principalId: identity.outputs.principalId
-    principalName: identity.outputs.name
+    deployerPrincipalId: principalId
   }
 }
 
@@ -215,6 +226,8 @@ module roles 'modules/roles.bicep' = {
   scope: rg
   params: {
     principalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     deployOpenAi: deployOpenAi
@@ -242,7 +255,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     redisHostName: redis.outputs.hostName
-    redisPort: redis.outputs.sslPort
+    redisPort: redis.outputs.port
     auditTableName: auditTableName
     runsTableName: runsTableName
     pluginRunsQueueName: pluginRunsQueueName

@@ -37,11 +37,11 @@ param deploymentContainerName string
 
 param applicationInsightsName string
 
-@description('Redis host name (<name>.redis.cache.windows.net).')
+@description('Azure Managed Redis host name (<name>.<region>.redis.azure.net).')
 param redisHostName string
 
-@description('Redis TLS port.')
-param redisPort int = 6380
+@description('TLS port of the Azure Managed Redis database.')
+param redisPort int = 10000
 
 param auditTableName string
 param runsTableName string

@@ -1,10 +1,22 @@
-// Every Azure RBAC role assignment of the deployment, all for the app's managed identity and each
-// on the narrowest scope that works: data-plane roles on the storage account, publishing rights on
-// the Application Insights component, inference on the Azure OpenAI account. No control-plane role
-// (Owner, Contributor, ...) is granted. Redis access is not RBAC: see redis.bicep.
+// Every Azure RBAC role assignment of the deployment, each on the narrowest scope that works:
+// data-plane roles on the storage account, publishing rights on the Application Insights component,
+// inference on the Azure OpenAI account. The app's managed identity gets all of them; the deployer
+// (main.bicep principalId, optional) gets the data roles the app uses, so that the app runs from
+// their machine against the deployed storage and Azure OpenAI with their own sign-in and no key. No
+// control-plane role (Owner, Contributor, ...) is granted. Redis access is not RBAC: see redis.bicep.
 
 @description('Object (principal) id of the managed identity.')
 param principalId string
+
+@description('Object id of the deployer (azd: the signed-in user); empty: no role for anybody but the identity.')
+param deployerPrincipalId string = ''
+
+@description('What the deployer is: User (azd up from a workstation) or ServicePrincipal (a pipeline).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param deployerPrincipalType string = 'User'
 
 param storageAccountName string
 param applicationInsightsName string
@@ -25,6 +37,8 @@ var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Chat completions on the Azure OpenAI account.
 var cognitiveServicesOpenAiUserRoleId = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+
+var hasDeployer = !empty(deployerPrincipalId)
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -85,5 +99,49 @@ resource cognitiveServicesOpenAiUser 'Microsoft.Authorization/roleAssignments@20
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUserRoleId)
     principalId: principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// The deployer: the data roles the app itself uses, nothing to publish telemetry with (the app run
+// locally sends none unless told to). Names are guid(scope, principal, role) as above, so a
+// redeployment by the same person finds the same assignments, and a different person gets their own.
+
+resource deployerStorageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasDeployer) {
+  name: guid(storage.id, deployerPrincipalId, storageBlobDataOwnerRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwnerRoleId)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
+resource deployerStorageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasDeployer) {
+  name: guid(storage.id, deployerPrincipalId, storageTableDataContributorRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributorRoleId)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
+resource deployerStorageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasDeployer) {
+  name: guid(storage.id, deployerPrincipalId, storageQueueDataContributorRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributorRoleId)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
+resource deployerCognitiveServicesOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployOpenAi && hasDeployer) {
+  name: guid(openAi.id, deployerPrincipalId, cognitiveServicesOpenAiUserRoleId)
+  scope: openAi
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUserRoleId)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
   }
 }

@@ -100,9 +100,10 @@ const environmentSchema = z
     QUEUE_POLL_INTERVAL_MS: integer("QUEUE_POLL_INTERVAL_MS", 50, 60_000, 1000),
     QUEUE_MAX_DEQUEUE_COUNT: integer("QUEUE_MAX_DEQUEUE_COUNT", 1, 100, 5),
     REDIS_HOST: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9.-]+$/.test(v), {
-      message: "REDIS_HOST must be a host name such as <name>.redis.cache.windows.net",
+      message: "REDIS_HOST must be a host name such as <name>.<region>.redis.azure.net",
     }),
-    REDIS_PORT: integer("REDIS_PORT", 1, 65535, 6380),
+    // 10000: the TLS port of an Azure Managed Redis database. Azure Cache for Redis (retiring) listens on 6380.
+    REDIS_PORT: integer("REDIS_PORT", 1, 65535, 10000),
     REDIS_TLS: z.preprocess(
       (v) => (v === "" || v === undefined ? "true" : v),
       z.enum(["true", "false"], { error: "REDIS_TLS must be true or false" }).transform((v) => v === "true"),

@@ -17,6 +17,8 @@ export class RedisSessionMemory implements SessionMemory {
     if (messages.length === 0) return;
     const key = this.key(session);
     // One MULTI: the list never exceeds the cap and never lives without a TTL, in one round trip.
+    // All three commands name the same key, so the transaction also holds on a clustered Redis
+    // (one hash slot), whatever clustering policy an Azure Managed Redis database has.
     const results = await this.unavailableOnError(() =>
       this.redis
         .multi()

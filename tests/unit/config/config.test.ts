@@ -239,14 +239,29 @@ describe("loadConfig language model", () => {
 });
 
 describe("loadConfig Redis with Microsoft Entra ID", () => {
-  it("reads the host, port, TLS and the identity's object id", () => {
-    expect(loadConfig({ REDIS_HOST: "cache.redis.cache.windows.net", REDIS_USERNAME: "0000-oid" }).memory.redisEntra).toEqual({
+  it("reads the host, port, TLS and the identity's object id; port 10000 (Azure Managed Redis) and TLS by default", () => {
+    expect(loadConfig({ REDIS_HOST: "redis-abc.swedencentral.redis.azure.net", REDIS_USERNAME: "0000-oid" }).memory.redisEntra).toEqual({
+      host: "redis-abc.swedencentral.redis.azure.net",
+      port: 10000,
+      tls: true,
+      username: "0000-oid",
+    });
+    expect(loadConfig({}).memory.redisEntra).toBeUndefined();
+  });
+
+  it("still reaches Azure Cache for Redis with its host name and REDIS_PORT 6380", () => {
+    expect(loadConfig({ REDIS_HOST: "cache.redis.cache.windows.net", REDIS_PORT: "6380", REDIS_USERNAME: "0000-oid" }).memory.redisEntra).toEqual({
       host: "cache.redis.cache.windows.net",
       port: 6380,
       tls: true,
       username: "0000-oid",
     });
-    expect(loadConfig({}).memory.redisEntra).toBeUndefined();
+  });
+
+  it("refuses a REDIS_HOST that is a URL rather than a host name, naming the Azure Managed Redis form", () => {
+    expect(() => loadConfig({ REDIS_HOST: "rediss://redis-abc.swedencentral.redis.azure.net:10000", REDIS_USERNAME: "u" })).toThrow(
+      /REDIS_HOST must be a host name such as <name>\.<region>\.redis\.azure\.net/,
+    );
   });
 
   it("refuses REDIS_HOST without REDIS_USERNAME, and together with REDIS_URL", () => {

@@ -142,25 +142,6 @@ describe("infra: every service refuses keys", () => {
     expect(names.get(params.get("runsTableName")!)).toBe("pluginruns");
   });
 
-  it("Redis: Microsoft Entra authentication on, access keys and the non-TLS port off", () => {
-    const { body } = declared("modules/redis.bicep", "Microsoft.Cache/redis");
-    expect(body).toMatch(/'aad-enabled':\s*'true'/);
-    expect(body).toMatch(/enableNonSslPort:\s*false\b/);
-    expect(body).toMatch(/disableAccessKeyAuthentication:\s*true\b/);
-    expect(body).toMatch(/minimumTlsVersion:\s*'1\.2'/);
-  });
-
-  it("Redis: the managed identity is a Redis user through an access policy assignment", () => {
-    const assignment = declared("modules/redis.bicep", "Microsoft.Cache/redis/accessPolicyAssignments");
-    const properties = objectEntries(braceBlock(assignment.body, assignment.body.search(/properties\s*:/)));
-    expect(properties.get("objectId")).toBe("principalId");
-    expect(properties.get("objectIdAlias")).toBe("principalName");
-    expect(bicep("modules/redis.bicep")).toMatch(/param accessPolicyName string = 'Data (Owner|Contributor)'/);
-    const { params } = moduleParams("redis");
-    expect(params.get("principalId")).toBe("identity.outputs.principalId");
-    expect(params.get("principalName")).toBe("identity.outputs.name");
-  });
-
   it("Azure OpenAI (optional): local auth off, a custom subdomain, a chat deployment", () => {
     const account = declared("modules/openai.bicep", "Microsoft.CognitiveServices/accounts");
     expect(account.body).toMatch(/kind:\s*'OpenAI'/);
@@ -176,6 +157,106 @@ describe("infra: every service refuses keys", () => {
     expect(body).toMatch(/DisableLocalAuth:\s*true\b/i);
     expect(body).toMatch(/WorkspaceResourceId:\s*logAnalytics\.id/);
     declared("modules/monitoring.bicep", "Microsoft.OperationalInsights/workspaces");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Azure Managed Redis
+// ---------------------------------------------------------------------------------------------
+
+const redisFile = "modules/redis.bicep";
+const redisApi = "Microsoft.Cache/redisEnterprise";
+const accessPolicyAssignmentType = `${redisApi}/databases/accessPolicyAssignments`;
+
+/** The `properties: { ... }` of a resource body, as name → expression. */
+function propertiesOf(body: string): Map<string, string> {
+  return objectEntries(braceBlock(body, body.search(/properties\s*:/)));
+}
+
+/** The name a Redis access policy assignment gets: `replace(guid(<args>), '<from>', '<to>')` evaluated on a sample guid. */
+function assignmentName(expression: string | undefined): { guidArgs: string[]; sample: string } {
+  const m = /^replace\(guid\(([^()]*)\),\s*'([^']*)',\s*'([^']*)'\)$/.exec(expression ?? "");
+  if (!m) return { guidArgs: [], sample: expression ?? "" };
+  return { guidArgs: m[1]!.split(",").map((a) => a.trim()), sample: "0f8fad5b-d9cb-469f-a165-70867728950e".split(m[2]!).join(m[3]!) };
+}
+
+describe("infra: Azure Managed Redis, Microsoft Entra ID only", () => {
+  it("declares no Azure Cache for Redis (Microsoft.Cache/redis), which is retiring, anywhere", () => {
+    expect(allResources().filter((r) => r.type.startsWith("Microsoft.Cache/redis/") || r.type === "Microsoft.Cache/redis").map((r) => `${r.file}: ${r.symbol}`)).toEqual([]);
+    for (const [file, text] of bicepFiles) expect(text, file).not.toMatch(/Microsoft\.Cache\/redis@/);
+  });
+
+  it("a redisEnterprise cluster with an Azure Managed Redis SKU, TLS 1.2 and publicNetworkAccess set (required by its API version)", () => {
+    const cluster = declared(redisFile, redisApi);
+    expect(cluster.apiVersion >= "2025-07-01", `API version ${cluster.apiVersion} offers NoCluster and requires publicNetworkAccess`).toBe(true);
+    const properties = propertiesOf(cluster.body);
+    expect(properties.get("publicNetworkAccess")).toMatch(/^'(Enabled|Disabled)'$/);
+    expect(properties.get("minimumTlsVersion")).toBe("'1.2'");
+    expect(objectEntries(braceBlock(cluster.body, cluster.body.search(/sku\s*:/))).get("name")).toBe("skuName");
+    expect(bicep(redisFile)).toMatch(/^param skuName string = '(Balanced|MemoryOptimized|ComputeOptimized)_[A-Z]\d+'$/m);
+    expect(moduleParams("redis").params.get("skuName")).toBe("redisSkuName");
+    expect(bicep("main.bicep")).toMatch(/^param redisSkuName string = 'Balanced_B0'$/m);
+  });
+
+  it("its database: 'default', TLS only on port 10000, access keys disabled, a clustering policy a plain ioredis client can use", () => {
+    const database = declared(redisFile, `${redisApi}/databases`);
+    expect(database.apiVersion).toBe(declared(redisFile, redisApi).apiVersion);
+    const top = objectEntries(database.body);
+    expect(top.get("parent")).toBe(declared(redisFile, redisApi).symbol);
+    expect(top.get("name")).toBe("'default'");
+    const properties = propertiesOf(database.body);
+    expect(properties.get("accessKeysAuthentication")).toBe("'Disabled'");
+    expect(properties.get("clientProtocol")).toBe("'Encrypted'");
+    expect(properties.get("port")).toBe("10000");
+    // OSSCluster (the default when unset) needs a cluster-aware client; ioredis's Redis class is not one.
+    expect(properties.get("clusteringPolicy")).toMatch(/^'(NoCluster|EnterpriseCluster)'$/);
+  });
+
+  it("REDIS_PORT in the app settings is the database's port, and the config module's default port is the same 10000", () => {
+    const database = declared(redisFile, `${redisApi}/databases`);
+    expect(bicep(redisFile)).toMatch(new RegExp(`^output port int = ${database.symbol}\\.properties\\.port$`, "m"));
+    expect(bicep(redisFile)).toMatch(new RegExp(`^output hostName string = ${declared(redisFile, redisApi).symbol}\\.properties\\.hostName$`, "m"));
+    expect(moduleParams("functionApp").params.get("redisPort")).toBe("redis.outputs.port");
+    expect(appSettings().get("REDIS_PORT")).toBe("string(redisPort)");
+    expect(bicep(functionAppFile)).toMatch(/^param redisPort int = 10000$/m);
+    expect(loadConfig({ REDIS_HOST: "redis-abc.swedencentral.redis.azure.net", REDIS_USERNAME: "u" }).memory.redisEntra?.port).toBe(10000);
+  });
+
+  it("the app's identity is a Redis user: the 'default' access policy assigned to its object id, under a name of letters and digits only", () => {
+    const database = declared(redisFile, `${redisApi}/databases`);
+    const assignments = resources(redisFile).filter((r) => r.type === accessPolicyAssignmentType && !r.existing);
+    const app = assignments.find((r) => propertiesOf(r.body).get("user") !== undefined && /objectId:\s*principalId\b/.test(r.body));
+    expect(app, "an access policy assignment whose user.objectId is principalId").toBeDefined();
+    expect(app!.condition, "the app's assignment is unconditional").toBeUndefined();
+    expect(app!.apiVersion).toBe(database.apiVersion);
+    const top = objectEntries(app!.body);
+    expect(top.get("parent")).toBe(database.symbol);
+    const properties = propertiesOf(app!.body);
+    expect(properties.get("accessPolicyName") === "'default'" || stringVars(redisFile).get(properties.get("accessPolicyName")!) === "default").toBe(true);
+    const name = assignmentName(top.get("name"));
+    expect(name.guidArgs, "guid(<database>.id, principalId, ...): the same name on every deployment").toEqual(expect.arrayContaining([`${database.symbol}.id`, "principalId"]));
+    expect(name.sample).toMatch(/^[A-Za-z0-9]{1,60}$/);
+    expect(moduleParams("redis").params.get("principalId")).toBe("identity.outputs.principalId");
+    // The Redis user name the app sends is that same object id.
+    expect(moduleParams("functionApp").params.get("identityPrincipalId")).toBe("identity.outputs.principalId");
+    expect(appSettings().get("REDIS_USERNAME")).toBe("identityPrincipalId");
+  });
+
+  it("the deployer, when given, is a Redis user too: after the app's assignment (the database takes one write at a time), under its own name", () => {
+    const assignments = resources(redisFile).filter((r) => r.type === accessPolicyAssignmentType && !r.existing);
+    expect(assignments).toHaveLength(2);
+    const deployer = assignments.find((r) => /objectId:\s*deployerPrincipalId\b/.test(r.body));
+    const app = assignments.find((r) => /objectId:\s*principalId\b/.test(r.body));
+    expect(deployer, "an access policy assignment whose user.objectId is deployerPrincipalId").toBeDefined();
+    expect(deployer!.condition).toBe("hasDeployer");
+    expect(bicep(redisFile)).toMatch(/^var hasDeployer = !empty\(deployerPrincipalId\)$/m);
+    expect(bicep(redisFile)).toMatch(/^param deployerPrincipalId string = ''$/m);
+    expect(deployer!.body).toMatch(new RegExp(`dependsOn:\\s*\\[\\s*${app!.symbol}\\s*\\]`));
+    const name = assignmentName(objectEntries(deployer!.body).get("name"));
+    expect(name.guidArgs).toContain("deployerPrincipalId");
+    expect(name.sample).toMatch(/^[A-Za-z0-9]{1,60}$/);
+    expect(propertiesOf(deployer!.body).get("accessPolicyName")).toBe(propertiesOf(app!.body).get("accessPolicyName"));
+    expect(moduleParams("redis").params.get("deployerPrincipalId")).toBe("principalId");
   });
 });
 
@@ -288,8 +369,8 @@ describe("infra: the Function App's settings", () => {
     });
     expect(withoutOpenAi.memory.redisUrl).toBeUndefined();
     expect(withoutOpenAi.memory.redisEntra).toEqual({
-      host: "redis-abc.redis.cache.windows.net",
-      port: 6380,
+      host: "redis-abc.swedencentral.redis.azure.net",
+      port: 10000,
       tls: true,
       username: "66666666-7777-8888-9999-000000000000",
     });
@@ -397,30 +478,35 @@ function roleAssignments(): Assignment[] {
     });
 }
 
+/** The identity's assignments: principalId is the module's principalId parameter (the identity). */
+const ofIdentity = (a: Assignment): boolean => a.properties.get("principalId") === "principalId";
+/** The deployer's: principalId is deployerPrincipalId (main.bicep principalId, azd's signed-in user). */
+const ofDeployer = (a: Assignment): boolean => a.properties.get("principalId") === "deployerPrincipalId";
+
 describe("infra: the identity's roles", () => {
-  it("every role assignment is in roles.bicep", () => {
+  it("every role assignment is in roles.bicep, and each is the identity's or the deployer's", () => {
     const elsewhere = allResources().filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && r.file !== "modules/roles.bicep");
     expect(elsewhere.map((r) => `${r.file}: ${r.symbol}`)).toEqual([]);
+    expect(roleAssignments().filter((a) => !ofIdentity(a) && !ofDeployer(a)).map((a) => a.symbol)).toEqual([]);
   });
 
-  it("assigns exactly the five roles, by their built-in GUIDs", () => {
-    const assigned = roleAssignments().map((a) => a.roleId);
+  it("assigns exactly the five roles to the identity, by their built-in GUIDs", () => {
+    const assigned = roleAssignments().filter(ofIdentity).map((a) => a.roleId);
     expect([...assigned].sort()).toEqual(Object.values(requiredRoles).sort());
   });
 
   it("each to the identity's principal id, as a ServicePrincipal, under a guid() name", () => {
-    const assignments = roleAssignments();
+    const assignments = roleAssignments().filter(ofIdentity);
     expect(assignments.length).toBeGreaterThan(0);
     for (const a of assignments) {
-      expect(a.properties.get("principalId"), a.symbol).toBe("principalId");
       expect(a.properties.get("principalType"), a.symbol).toBe("'ServicePrincipal'");
-      expect(a.name ?? "", a.symbol).toMatch(/^guid\(.*principalId.*\)$/);
+      expect(a.name ?? "", a.symbol).toMatch(/^guid\(.*\bprincipalId\b.*\)$/);
     }
     expect(moduleParams("roles").params.get("principalId")).toBe("identity.outputs.principalId");
   });
 
   it("on the narrowest scope: storage roles on the account, publishing on App Insights, inference on Azure OpenAI when deployed", () => {
-    const scopeOf = new Map(roleAssignments().map((a) => [a.roleId, a]));
+    const scopeOf = new Map(roleAssignments().filter(ofIdentity).map((a) => [a.roleId, a]));
     for (const role of ["Storage Blob Data Owner", "Storage Table Data Contributor", "Storage Queue Data Contributor"] as const) {
       expect(scopeOf.get(requiredRoles[role])?.scope?.type, role).toBe("Microsoft.Storage/storageAccounts");
     }
@@ -428,7 +514,7 @@ describe("infra: the identity's roles", () => {
     const openAi = scopeOf.get(requiredRoles["Cognitive Services OpenAI User"]);
     expect(openAi?.scope?.type).toBe("Microsoft.CognitiveServices/accounts");
     expect(openAi?.condition).toBe("deployOpenAi");
-    for (const a of roleAssignments().filter((x) => x.roleId !== requiredRoles["Cognitive Services OpenAI User"])) {
+    for (const a of roleAssignments().filter(ofIdentity).filter((x) => x.roleId !== requiredRoles["Cognitive Services OpenAI User"])) {
       expect(a.condition, `${a.symbol} is unconditional`).toBeUndefined();
     }
   });
@@ -440,6 +526,45 @@ describe("infra: the identity's roles", () => {
     for (const [file, text] of bicepFiles) {
       expect(text.toLowerCase(), file).not.toContain(owner);
       expect(text.toLowerCase(), file).not.toContain(contributor);
+    }
+  });
+});
+
+const deployerRoles = ["Storage Blob Data Owner", "Storage Table Data Contributor", "Storage Queue Data Contributor", "Cognitive Services OpenAI User"] as const;
+
+describe("infra: the deployer's data roles (principalId, so the app runs locally against the deployed services without keys)", () => {
+  it("main.bicep takes an optional principalId (azd: AZURE_PRINCIPAL_ID) and principalType, and hands them to roles and Redis", () => {
+    const main = bicep("main.bicep");
+    expect(main).toMatch(/^param principalId string = ''$/m);
+    expect(main).toMatch(/^param principalType string = 'User'$/m);
+    const parameters = (JSON.parse(jsonFiles.get("main.parameters.json")!) as { parameters: Record<string, { value: unknown }> }).parameters;
+    expect(parameters.principalId?.value).toBe("${AZURE_PRINCIPAL_ID}");
+    expect(parameters.principalType?.value).toBe("${AZURE_PRINCIPAL_TYPE=User}");
+    const roles = moduleParams("roles").params;
+    expect(roles.get("deployerPrincipalId")).toBe("principalId");
+    expect(roles.get("deployerPrincipalType")).toBe("principalType");
+    expect(bicep("modules/roles.bicep")).toMatch(/^param deployerPrincipalId string = ''$/m);
+    expect(bicep("modules/roles.bicep")).toMatch(/^var hasDeployer = !empty\(deployerPrincipalId\)$/m);
+  });
+
+  it("gets the app's data roles on storage, and Azure OpenAI User when OpenAI is deployed; nothing else", () => {
+    const assigned = roleAssignments().filter(ofDeployer);
+    expect(assigned.map((a) => a.roleId).sort()).toEqual(deployerRoles.map((role) => requiredRoles[role]).sort());
+    const byRole = new Map(assigned.map((a) => [a.roleId, a]));
+    for (const role of deployerRoles) {
+      const a = byRole.get(requiredRoles[role])!;
+      // Same scope as the identity's assignment of the role.
+      const identity = roleAssignments().filter(ofIdentity).find((x) => x.roleId === a.roleId)!;
+      expect(a.scope?.symbol, role).toBe(identity.scope?.symbol);
+      expect(a.condition, role).toBe(role === "Cognitive Services OpenAI User" ? "deployOpenAi && hasDeployer" : "hasDeployer");
+    }
+  });
+
+  it("each as the given principal type, under a deterministic guid() name of its own", () => {
+    for (const a of roleAssignments().filter(ofDeployer)) {
+      expect(a.properties.get("principalType"), a.symbol).toBe("deployerPrincipalType");
+      expect(a.name ?? "", a.symbol).toMatch(/^guid\(\w+\.id, deployerPrincipalId, \w+RoleId\)$/);
+      expect(a.properties.get("roleDefinitionId"), a.symbol).toContain(/\b(\w+RoleId)\)$/.exec(a.name ?? "")?.[1] ?? "(no role in the name)");
     }
   });
 });
