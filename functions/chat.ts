@@ -1,22 +1,16 @@
-import { z } from "zod";
+import { chatRequestSchema } from "../src/http/api_schemas.js";
 import { errorResponse, jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
 import { eventStreamHeaders, serverSentEvents } from "../src/http/server_sent_events.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 
-const chatBody = z.strictObject({
-  message: z.string().trim().min(1, "message must not be empty").max(32_000),
-  sessionId: z.unknown().optional(),
-  stream: z.boolean().optional(),
-});
-
 export const chat = defineHttpFunction({
   name: "chat",
   methods: ["POST"],
   route: "chat",
   handler: async (request, { context, services, caller }) => {
-    const body = await readJsonBody(request, chatBody, services.config.http.maxBodyBytes);
+    const body = await readJsonBody(request, chatRequestSchema, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const wantsStream = body.stream ?? (request.headers.get("accept") ?? "").includes("text/event-stream");
     if (!wantsStream) return jsonResponse(200, await services.chat.handle({ caller, message: body.message, sessionId }));

@@ -1,15 +1,9 @@
-import { z } from "zod";
 import { AppError } from "../src/errors/app_error.js";
+import { auditPageQuerySchema, maxAuditPageSize } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 import { sessionRef } from "../src/memory/session_ref.js";
-
-const maxPageSize = 200;
-const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(maxPageSize).default(50),
-  cursor: z.string().min(1).max(512).optional(),
-});
 
 export const memoryAudit = defineHttpFunction({
   name: "memory-audit",
@@ -17,12 +11,12 @@ export const memoryAudit = defineHttpFunction({
   route: "memory/audit/{sessionId}",
   handler: async (request, { services, caller }) => {
     const sessionId = assertSessionId(request.params.sessionId);
-    const query = pageQuery.safeParse({
+    const query = auditPageQuerySchema.safeParse({
       limit: request.query.get("limit") ?? undefined,
       cursor: request.query.get("cursor") ?? undefined,
     });
     if (!query.success) {
-      throw new AppError("invalid_request", `limit must be a whole number from 1 to ${maxPageSize}, cursor a value from nextCursor`, {
+      throw new AppError("invalid_request", `limit must be a whole number from 1 to ${maxAuditPageSize}, cursor a value from nextCursor`, {
         details: { issues: query.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) },
       });
     }

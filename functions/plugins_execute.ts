@@ -1,27 +1,17 @@
-import { z } from "zod";
 import { AppError } from "../src/errors/app_error.js";
+import { executeRequestSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 import { isRunId } from "../src/runs/run_message.js";
 
-const executeBody = z.strictObject({
-  plugin: z.string().min(1).max(64),
-  data: z.unknown().optional(),
-  sessionId: z.unknown().optional(),
-  /** Queue the run and answer 202 at once; the result is read from GET /api/runs/{runId}. */
-  async: z.boolean().optional(),
-  /** The caller's own id for an asynchronous run. */
-  runId: z.unknown().optional(),
-});
-
 export const pluginsExecute = defineHttpFunction({
   name: "plugins-execute",
   methods: ["POST"],
   route: "plugins/execute",
   handler: async (request, { services, caller }) => {
-    const body = await readJsonBody(request, executeBody, services.config.http.maxBodyBytes);
+    const body = await readJsonBody(request, executeRequestSchema, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const data = body.data ?? {};
     if (body.async) {

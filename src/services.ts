@@ -17,6 +17,7 @@ import type { ChatModel } from "./llm/chat_model.js";
 import { createChatModel } from "./llm/create_chat_model.js";
 import type { AppConfig, StorageConfig } from "./config/config.js";
 import { HealthCheck } from "./health/health_check.js";
+import { OpenApiDocuments } from "./http/openapi_document.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
 import { createEntraRedisClient } from "./memory/entra_redis_client.js";
@@ -53,6 +54,8 @@ export interface Services {
   readonly health: HealthCheck;
   /** Asynchronous runs: accepted over HTTP, queued, read back by id. */
   readonly runs: RunService;
+  /** `GET /api/openapi.json`: built on first request, kept per set of plugins a caller may see. */
+  readonly openApi: OpenApiDocuments;
   /** Runs plugin-run queue messages (the queue trigger's handler, in either host). */
   readonly runProcessor: RunProcessor;
   /** The configured storage's clients; undefined without storage. The local host polls its queues through them. */
@@ -141,6 +144,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     chat: new ChatService(memory.store, audit, runner, execution, conversation, chatLimits),
     health: new HealthCheck(config.version, memory.store, audit, model, logger),
     runs,
+    openApi: new OpenApiDocuments(registry, policy, config.version),
     runProcessor,
     storage,
     close: async () => {

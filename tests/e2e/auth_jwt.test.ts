@@ -80,6 +80,7 @@ describe("who may call", () => {
       ["POST", "/api/chat", { message: "/run echo x" }],
       ["GET", "/api/memory/audit/s1", undefined],
       ["GET", "/api/runs/r1", undefined],
+      ["GET", "/api/openapi.json", undefined],
     ] as const) {
       const result = await call(method, path, { headers, body });
       expect(result.status, `${method} ${path}`).toBe(401);
@@ -192,6 +193,14 @@ describe("the plugin policy", () => {
     expect(alice.map((p: any) => p.name)).not.toContain("shell");
     expect(admin.find((p: any) => p.name === "shell").channels).toEqual(["execute"]);
     expect(alice.find((p: any) => p.name === "echo").channels).toEqual(["execute", "chat", "llm", "queue", "mcp"]);
+  });
+
+  it("shows in the OpenAPI document only the plugins the caller may run", async () => {
+    const schemasOf = async (who: keyof typeof tokens) => Object.keys((await as(who).get("/api/openapi.json")).body.components.schemas);
+    const alice = await schemasOf("alice");
+    expect(alice).toContain("plugin.echo.input");
+    expect(alice).not.toContain("plugin.shell.input");
+    expect(await schemasOf("admin")).toContain("plugin.shell.input");
   });
 });
 

@@ -94,6 +94,7 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "chat", type: "httpTrigger", route: "chat", methods: ["POST"], authLevel: "anonymous" },
       { name: "memory-audit", type: "httpTrigger", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "runs-get", type: "httpTrigger", route: "runs/{runId}", methods: ["GET"], authLevel: "anonymous" },
+      { name: "openapi", type: "httpTrigger", route: "openapi.json", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
@@ -121,7 +122,7 @@ describe("the Functions bundle (package.json main)", () => {
     expect(result.status, result.stderr).toBe(0);
     const { summary, response, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
-    expect(levels).toEqual({ health: "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function" });
+    expect(levels).toEqual({ health: "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
     expect(run.status).toBe(401);
   });

@@ -1,0 +1,191 @@
+/**
+ * The HTTP API's shapes, as zod schemas. The request schemas are the ones the handlers in
+ * functions/ parse with; the response schemas describe what they answer, and tests check real
+ * answers against them. `GET /api/openapi.json` is generated from these very objects
+ * (src/http/openapi_document.ts), so the document cannot say something the handlers do not do.
+ *
+ * `.meta()` here adds JSON Schema keywords only (descriptions, and the declared type of a field
+ * that the handler checks itself to answer its own error code). It never sets `id`: that would
+ * register the schema globally and turn every other `z.toJSONSchema` that embeds it into `$ref`s.
+ */
+import { z } from "zod";
+import { channels } from "../auth/channel.js";
+import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
+import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
+import { runIdPattern } from "../runs/run_message.js";
+
+// ---- requests --------------------------------------------------------------------------------
+
+/**
+ * A session id in a body is checked by the handler (assertSessionId), so that a malformed one is
+ * 400 invalid_session_id rather than a shape error; the document still says what it must be.
+ */
+const bodySessionId = z.unknown().meta({
+  type: "string",
+  pattern: sessionIdPattern.source,
+  description: "The session to use; a new one is started when omitted. 1-128 letters, digits, '_' or '-'.",
+});
+
+/** `POST /api/chat`. */
+export const chatRequestSchema = z.strictObject({
+  message: z
+    .string()
+    .trim()
+    .min(1, "message must not be empty")
+    .max(32_000)
+    .meta({ description: "`/run <plugin> <input>` runs a plugin; anything else goes to the language model." }),
+  sessionId: bodySessionId.optional(),
+  stream: z.boolean().optional().meta({ description: "Answer with server-sent events (as `Accept: text/event-stream` does)." }),
+});
+
+/** `POST /api/plugins/execute`. */
+export const executeRequestSchema = z.strictObject({
+  plugin: z.string().min(1).max(64).meta({ description: "A plugin's name or alias, as listed by `GET /api/plugins`." }),
+  /**
+   * Read by the named plugin: validated against its own input schema before it runs. The
+   * document lists the plugins' schemas here (see openapi_document.ts), since which one applies
+   * depends on `plugin`.
+   */
+  data: z.unknown().optional().meta({
+    description:
+      "A JSON value: an object of the plugin's input schema (`components.schemas.plugin.<name>.input`), or a string the plugin reads as text, as `/run <plugin> <text>` does. `{}` when omitted.",
+  }),
+  sessionId: bodySessionId.optional(),
+  /** Queue the run and answer 202 at once; the result is read from GET /api/runs/{runId}. */
+  async: z.boolean().optional().meta({ description: "Queue the run and answer 202 at once; read the result from `GET /api/runs/{runId}`." }),
+  /** The caller's own id for an asynchronous run. */
+  runId: z
+    .unknown()
+    .optional()
+    .meta({ type: "string", pattern: runIdPattern.source, description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
+});
+
+export const maxAuditPageSize = 200;
+
+/** The query of `GET /api/memory/audit/{sessionId}`. */
+export const auditPageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(maxAuditPageSize).default(50).meta({ description: "Entries per page." }),
+  cursor: z.string().min(1).max(512).optional().meta({ description: "The `nextCursor` of the previous page." }),
+});
+
+/** Path parameters: checked by the handlers with the same patterns. */
+export const sessionIdPathSchema = z.object({ sessionId: sessionIdSchema });
+export const runIdPathSchema = z.object({ runId: z.string().regex(runIdPattern) });
+
+// ---- responses -------------------------------------------------------------------------------
+
+const errorCodeNames = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
+
+/** Every error answer: `{status:"error", error:{code, message, details?}}` with a code of src/errors/error_codes.ts. */
+export const errorBodySchema = z.object({
+  status: z.literal("error"),
+  error: z.object({
+    code: z.enum(errorCodeNames).meta({ description: "Stable: clients branch on it." }),
+    message: z.string(),
+    details: z.unknown().optional().meta({ description: "More about the error, by code: the field, the issues, the position, the session id." }),
+  }),
+});
+
+const checkStatus = z.enum(["ok", "down", "not_configured"]);
+
+/** `GET /api/health`. */
+export const healthReportSchema = z.object({
+  status: z.enum(["ok", "degraded", "unhealthy"]).meta({ description: "`degraded`: Redis and storage are up, the configured language model is not." }),
+  version: z.string(),
+  checks: z.object({
+    redis: z.object({ status: checkStatus, kind: z.string() }),
+    storage: z.object({ status: checkStatus }),
+    llm: z.object({ status: checkStatus, provider: z.string().optional(), model: z.string().optional() }),
+  }),
+});
+
+/** A JSON Schema (the plugin's input, in JSON Schema 2020-12). */
+const jsonSchemaObject = z.record(z.string(), z.unknown()).meta({ description: "A JSON Schema (draft 2020-12)." });
+
+/** `GET /api/plugins`. */
+export const pluginListSchema = z.object({
+  plugins: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      aliases: z.array(z.string()),
+      inputSchema: jsonSchemaObject,
+      timeoutMs: z.number().int(),
+      channels: z.array(z.enum(channels)).meta({ description: "The channels on which this caller may run the plugin." }),
+    }),
+  ),
+});
+
+const runIdField = z.string().regex(runIdPattern);
+const anyJson = z.unknown().meta({ description: "Any JSON value." });
+
+/** `POST /api/plugins/execute`, synchronous: 200. */
+export const executeResultSchema = z.object({
+  status: z.literal("success"),
+  plugin: z.string().meta({ description: "The plugin's own name (also when called by an alias)." }),
+  result: anyJson,
+  durationMs: z.number(),
+  runId: runIdField,
+  cached: z.boolean().meta({ description: "The result came from the result cache." }),
+});
+
+/** `POST /api/plugins/execute` with `async: true`: 202. */
+export const queuedRunSchema = z.object({
+  status: z.literal("queued"),
+  runId: runIdField,
+  plugin: z.string(),
+  location: z.string().meta({ description: "Where the run is read: `/api/runs/{runId}` (also the `Location` header)." }),
+});
+
+const runError = z.object({ code: z.string(), message: z.string() });
+
+/** `GET /api/runs/{runId}`. */
+export const runViewSchema = z.object({
+  runId: runIdField,
+  plugin: z.string().nullable().meta({ description: "Null for a queue message that named no plugin." }),
+  state: z.enum(["queued", "running", "succeeded", "failed"]),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  attempts: z.number().int(),
+  sessionId: z.string().optional(),
+  durationMs: z.number().optional(),
+  result: anyJson.optional().meta({ description: "Once succeeded: the result." }),
+  error: runError.optional().meta({ description: "Once failed: why." }),
+  lastError: runError.optional().meta({ description: "While queued or running again after a retryable failure: that failure." }),
+  messageText: z.string().optional().meta({ description: "A rejected queue message's text (shortened), as it arrived." }),
+});
+
+/** `POST /api/chat`: the JSON answer, and the data of the final `reply` event of a stream. */
+export const chatReplySchema = z.object({
+  sessionId: z.string(),
+  reply: z.string(),
+  source: z.enum(["plugin", "llm"]),
+  plugin: z.string().optional(),
+  result: anyJson.optional(),
+  runId: z.string().optional(),
+  toolCalls: z.number().int().optional().meta({ description: "Tool calls the model made on the way to this reply." }),
+});
+
+const auditEntrySchema = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  timestamp: z.string(),
+  type: z.enum(["user_message", "reply", "tool_call", "plugin_run", "memory_cleared"]),
+  content: z.string().optional(),
+  source: z.enum(["plugin", "llm"]).optional(),
+  plugin: z.string().optional(),
+  runId: z.string().optional(),
+  input: anyJson.optional(),
+  result: anyJson.optional(),
+  outcome: z.string().optional().meta({ description: "`success`, or the error code the run ended with." }),
+  errorMessage: z.string().optional(),
+  durationMs: z.number().optional(),
+  truncated: z.boolean().optional().meta({ description: "A field was longer than a table property may hold and was shortened." }),
+});
+
+/** `GET /api/memory/audit/{sessionId}`: oldest first. */
+export const auditPageSchema = z.object({
+  sessionId: z.string(),
+  entries: z.array(auditEntrySchema),
+  nextCursor: z.string().nullable().meta({ description: "Pass it as `cursor` for the next page; null on the last one." }),
+});

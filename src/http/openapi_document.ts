@@ -1,0 +1,263 @@
+import {
+  createDocument,
+  type ZodOpenApiContentObject,
+  type ZodOpenApiMediaTypeObject,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiResponsesObject,
+} from "zod-openapi";
+import type { Caller } from "../auth/caller.js";
+import type { PluginPolicy } from "../auth/plugin_policy.js";
+import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
+import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
+import {
+  auditPageQuerySchema,
+  auditPageSchema,
+  chatReplySchema,
+  chatRequestSchema,
+  errorBodySchema,
+  executeRequestSchema,
+  executeResultSchema,
+  healthReportSchema,
+  pluginListSchema,
+  queuedRunSchema,
+  runIdPathSchema,
+  runViewSchema,
+  sessionIdPathSchema,
+} from "./api_schemas.js";
+
+/** An OpenAPI 3.1 document, as JSON. */
+export type OpenApiDocument = ReturnType<typeof createDocument>;
+
+/** Where a plugin's input schema sits in `components.schemas`. */
+export function pluginInputComponent(pluginName: string): string {
+  return `plugin.${pluginName}.input`;
+}
+
+/**
+ * `GET /api/openapi.json` of one caller. The document lists the plugins that caller may run,
+ * exactly as `GET /api/plugins` does: a plugin's description can name configuration (the shell
+ * plugin's allowed commands), and a caller who may not run a plugin is not shown it there either.
+ * Everything else is the same for every caller, so a document is built once per set of visible
+ * plugins (a handful of sets at most) and kept for the life of the process.
+ */
+export class OpenApiDocuments {
+  private readonly built = new Map<string, OpenApiDocument>();
+
+  constructor(
+    private readonly registry: PluginRegistry,
+    private readonly policy: PluginPolicy,
+    private readonly version: string,
+  ) {}
+
+  forCaller(caller: Caller): OpenApiDocument {
+    const plugins = this.registry.describeFor(caller, this.policy);
+    const key = plugins.map((plugin) => plugin.name).join("\n");
+    let document = this.built.get(key);
+    if (!document) {
+      document = buildOpenApiDocument({ version: this.version, plugins });
+      this.built.set(key, document);
+    }
+    return document;
+  }
+}
+
+/** The routes of functions/ (tests/e2e/openapi.test.ts checks that each registered one is here, and nothing else). */
+export function buildOpenApiDocument(options: { version: string; plugins: readonly PluginDescription[] }): OpenApiDocument {
+  const pluginSchemas = Object.fromEntries(options.plugins.map((plugin) => [pluginInputComponent(plugin.name), openApiSchemaOf(plugin.inputSchema)]));
+  const pluginRefs = Object.keys(pluginSchemas).map((name) => ({ $ref: `#/components/schemas/${name}` }));
+  const dataSchema = executeRequestSchema.shape.data;
+
+  return createDocument(
+    {
+      openapi: "3.1.0",
+      info: {
+        title: "CodexContinue Functions",
+        version: options.version,
+        description:
+          "A catalogue of plugins for chat applications, and the runs of them. Every error body is " +
+          '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`. Any route may also answer ' +
+          "404 `not_found` (unknown route), 405 `method_not_allowed` (with `Allow`) and, on the local host, 408 `request_timeout` " +
+          "and 403 `host_not_allowed`.",
+      },
+      servers: [{ url: "/api" }],
+      // Every route runs as a caller, but health (below, `security: []`).
+      security: [{ bearerAuth: [] }],
+      paths: {
+        "/health": {
+          get: {
+            operationId: "health",
+            summary: "Whether Redis, storage and the language model are reachable",
+            security: [],
+            responses: {
+              "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not).", content: json(healthReportSchema) },
+              "503": { description: "Redis or storage is down.", content: json(healthReportSchema) },
+              ...errorResponses(["origin_not_allowed", "internal_error"]),
+            },
+          },
+        },
+        "/openapi.json": {
+          get: operation({
+            operationId: "openapi",
+            summary: "This document, with the plugins the caller may run",
+            responses: { "200": { description: "An OpenAPI 3.1 document.", content: { "application/json": { schema: { type: "object" } } } } },
+            errors: callerErrors,
+          }),
+        },
+        "/plugins": {
+          get: operation({
+            operationId: "listPlugins",
+            summary: "The plugins the caller may run, each with its input schema and the channels it may use",
+            responses: { "200": { description: "The caller's catalogue.", content: json(pluginListSchema) } },
+            errors: callerErrors,
+          }),
+        },
+        "/plugins/execute": {
+          post: operation({
+            operationId: "executePlugin",
+            summary: "Run a plugin; with `async: true`, queue the run",
+            requestBody: { required: true, content: json(executeRequestSchema) },
+            responses: {
+              "200": { description: "The plugin ran.", content: json(executeResultSchema) },
+              "202": {
+                description: "The run is queued (`async: true`); read it from `Location`.",
+                headers: { Location: { description: "`/api/runs/{runId}`", required: true, schema: { type: "string" } } },
+                content: json(queuedRunSchema),
+              },
+            },
+            errors: [...postErrors, ...pluginRunErrors, "run_exists"],
+          }),
+        },
+        "/chat": {
+          post: operation({
+            operationId: "chat",
+            summary: "Answer a chat message: `/run <plugin> <input>` runs a plugin, anything else goes to the language model",
+            requestBody: { required: true, content: json(chatRequestSchema) },
+            responses: {
+              "200": {
+                description:
+                  "The reply; with `stream: true` (or `Accept: text/event-stream`), server-sent events in this order: " +
+                  "`session` (`{sessionId}`), `token` (`{text}`) as the model writes, `tool_call` (`{id, name, arguments}`) and " +
+                  "`tool_result` (`{id, name, outcome, result?, error?}`) as tools run, then `reply` (the JSON answer) or " +
+                  "`error` (the error body) when the answer fails after it started.",
+                content: {
+                  ...json(chatReplySchema),
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events (see above)." } },
+                },
+              },
+            },
+            errors: [...postErrors, ...pluginRunErrors],
+          }),
+        },
+        "/memory/audit/{sessionId}": {
+          get: operation({
+            operationId: "auditLog",
+            summary: "A session's audit log, oldest first, a page at a time (another caller's session reads as empty)",
+            requestParams: { path: sessionIdPathSchema, query: auditPageQuerySchema },
+            responses: { "200": { description: "One page of the session's timeline.", content: json(auditPageSchema) } },
+            errors: [...callerErrors, "invalid_request", "invalid_session_id", "storage_unavailable"],
+          }),
+        },
+        "/runs/{runId}": {
+          get: operation({
+            operationId: "getRun",
+            summary: "An asynchronous or queued run: its state and, once finished, its result or error",
+            requestParams: { path: runIdPathSchema },
+            responses: { "200": { description: "The run.", content: json(runViewSchema) } },
+            errors: [...callerErrors, "invalid_request", "run_not_found", "storage_unavailable"],
+          }),
+        },
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description: "A Microsoft Entra ID (or other OpenID issuer's) access token for the API (`AUTH_MODE=jwt`). Not needed with `AUTH_MODE=none`.",
+          },
+        },
+        schemas: {
+          ErrorBody: errorBodySchema,
+          HealthReport: healthReportSchema,
+          PluginList: pluginListSchema,
+          ExecuteRequest: executeRequestSchema,
+          ExecuteResult: executeResultSchema,
+          QueuedRun: queuedRunSchema,
+          ChatRequest: chatRequestSchema,
+          ChatReply: chatReplySchema,
+          AuditPage: auditPageSchema,
+          RunView: runViewSchema,
+          ...pluginSchemas,
+        },
+      },
+    },
+    {
+      override: ({ zodSchema, jsonSchema, io }) => {
+        // `data` is whatever the named plugin reads: one of the plugins' schemas, or text.
+        if (zodSchema === dataSchema || zodSchema === dataSchema.unwrap()) {
+          jsonSchema.anyOf = [...pluginRefs, { type: "string" }];
+        }
+        // A request with an unknown field is refused (strict schemas), but an answer may gain
+        // fields in a later version: clients must not be told to reject them.
+        if (io === "output" && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+      },
+    },
+  );
+}
+
+const callerErrors: readonly ErrorCode[] = ["unauthorized", "origin_not_allowed", "auth_unavailable", "internal_error"];
+const postErrors: readonly ErrorCode[] = [...callerErrors, "rate_limited", "invalid_request", "payload_too_large", "invalid_session_id"];
+/** What running a plugin can end with, in a session or not (the memory and agent plugins included). */
+const pluginRunErrors: readonly ErrorCode[] = [
+  "invalid_input",
+  "plugin_not_found",
+  "plugin_forbidden",
+  "plugin_disabled",
+  "command_not_allowed",
+  "path_not_allowed",
+  "plugin_busy",
+  "plugin_failed",
+  "plugin_timeout",
+  "upstream_unavailable",
+  "llm_unavailable",
+  "llm_step_limit",
+  "memory_unavailable",
+  "storage_unavailable",
+];
+
+const json = (schema: ZodOpenApiMediaTypeObject["schema"]): ZodOpenApiContentObject => ({ "application/json": { schema } });
+
+/** An operation of a caller route, with an error response per status its codes answer. */
+function operation(
+  definition: Omit<ZodOpenApiOperationObject, "responses"> & { responses: ZodOpenApiResponsesObject; errors: readonly ErrorCode[] },
+): ZodOpenApiOperationObject {
+  const { errors, responses, ...rest } = definition;
+  return { ...rest, responses: { ...responses, ...errorResponses(errors) } };
+}
+
+/** Codes grouped by their status in src/errors/error_codes.ts, each status with the headers that come with it. */
+function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = errorCodes[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: ZodOpenApiResponsesObject = {};
+  for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[`${status}` as keyof ZodOpenApiResponsesObject & `${number}`] = {
+      description: statusCodes.map((code) => `\`${code}\``).join(", "),
+      ...(status === 401 ? { headers: { "WWW-Authenticate": { description: "`Bearer`, with `error=\"invalid_token\"` for a token that was refused.", required: true, schema: { type: "string" } } } } : {}),
+      ...(statusCodes.includes("rate_limited")
+        ? { headers: { "Retry-After": { description: "Seconds until the caller may send again (`rate_limited`).", schema: { type: "integer", minimum: 0 } } } }
+        : {}),
+      content: json(errorBodySchema),
+    };
+  }
+  return responses;
+}
+
+/** A plugin's JSON Schema as a component: `$schema` belongs to a standalone document, not to a schema inside this one. */
+function openApiSchemaOf(inputSchema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, ...schema } = inputSchema;
+  return schema;
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { httpFunctions } from "../../functions/index.js";
+import { pluginNames } from "../../plugins/index.js";
+import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
+import {
+  auditPageSchema,
+  chatReplySchema,
+  errorBodySchema,
+  executeResultSchema,
+  healthReportSchema,
+  pluginListSchema,
+  queuedRunSchema,
+  runViewSchema,
+} from "../../src/http/api_schemas.js";
+import type { Services } from "../../src/services.js";
+import { openApiProblems, schemaAt } from "../support/openapi.js";
+import { integrationConfig, integrationServices } from "../support/test_services.js";
+
+/** GET /api/openapi.json over real HTTP (real Redis and Azurite), and the real answers of every route against it. */
+let services: Services;
+let host: LocalHost;
+let document: any;
+
+beforeAll(async () => {
+  services = integrationServices({ config: integrationConfig({ MAX_BODY_BYTES: "4096" }) });
+  host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
+  const served = await fetch(`${host.url}/api/openapi.json`);
+  expect(served.status).toBe(200);
+  expect(served.headers.get("content-type")).toMatch(/^application\/json/);
+  document = await served.json();
+});
+
+afterAll(async () => {
+  await host?.close();
+  await services?.close();
+});
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${host.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : undefined;
+  return { status: response.status, headers: response.headers, body: json as any, text };
+}
+
+/** A Functions route template as an OpenAPI path below the `/api` server: `runs/{runId:int?}` is `/runs/{runId}`. */
+function openApiPath(route: string): string {
+  return `/${route.replace(/\{([^}:?]+)[^}]*\}/g, "{$1}")}`;
+}
+
+/**
+ * The answer is one the document lists for this operation and matches its schema there; and it
+ * has no field the document does not name (the zod schema it was generated from keeps nothing
+ * else: a field the handlers add without documenting it fails here).
+ */
+function expectDocumented(method: string, path: string, answer: { status: number; body: unknown }, schema: z.ZodType) {
+  const responses = document.paths[path][method].responses;
+  expect(Object.keys(responses), `${method} ${path}`).toContain(String(answer.status));
+  const pointer = `/paths/${path.replaceAll("~", "~0").replaceAll("/", "~1")}/${method}/responses/${answer.status}/content/application~1json/schema`;
+  expect(schemaAt(document, pointer)(answer.body), `${method} ${path} ${answer.status}`).toEqual([]);
+  expect(schema.parse(answer.body), `${method} ${path} ${answer.status}: undocumented fields`).toEqual(answer.body);
+}
+
+describe("GET /api/openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document", async () => {
+    expect(document.openapi).toBe("3.1.0");
+    expect(await openApiProblems(document)).toEqual([]);
+  });
+
+  it("lists every registered route with its methods, and no other", () => {
+    const registered = httpFunctions.flatMap((fn) => fn.methods.map((method) => `${method.toLowerCase()} ${openApiPath(fn.route)}`)).sort();
+    const documented = Object.entries(document.paths as Record<string, object>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)).sort();
+    expect(documented).toEqual(registered);
+    expect(registered).toContain("get /openapi.json");
+  });
+
+  it("has each plugin's input schema, as GET /api/plugins shows it", async () => {
+    const { body } = await call("GET", "/api/plugins");
+    expect(body.plugins.map((plugin: any) => plugin.name).sort()).toEqual([...pluginNames].sort());
+    for (const plugin of body.plugins) {
+      const { $schema: _dialect, ...schema } = plugin.inputSchema;
+      expect(document.components.schemas[`plugin.${plugin.name}.input`], plugin.name).toEqual(schema);
+    }
+  });
+
+  it("is the same document on every request (built once per process)", async () => {
+    const again = await call("GET", "/api/openapi.json");
+    expect(again.text).toBe(JSON.stringify(document));
+  });
+});
+
+describe("the answers of the API are the documented ones", () => {
+  it("health, plugins, execute (sync and queued), runs, chat, audit", async () => {
+    expectDocumented("get", "/health", await call("GET", "/api/health"), healthReportSchema);
+    expectDocumented("get", "/plugins", await call("GET", "/api/plugins"), pluginListSchema);
+
+    const sessionId = `openapi-${Date.now()}`;
+    const executed = await call("POST", "/api/plugins/execute", { plugin: "calculator", data: { expression: "2+3*4" }, sessionId });
+    expect(executed.status).toBe(200);
+    expectDocumented("post", "/plugins/execute", executed, executeResultSchema);
+
+    const queued = await call("POST", "/api/plugins/execute", { plugin: "echo", data: { text: "later" }, async: true });
+    expect(queued.status).toBe(202);
+    expectDocumented("post", "/plugins/execute", queued, queuedRunSchema);
+    expect(queued.headers.get("location")).toBe(queued.body.location);
+    const run = await call("GET", queued.body.location);
+    expect(run.status).toBe(200);
+    expectDocumented("get", "/runs/{runId}", run, runViewSchema);
+
+    const chat = await call("POST", "/api/chat", { message: "/run echo hi", sessionId });
+    expect(chat.status).toBe(200);
+    expectDocumented("post", "/chat", chat, chatReplySchema);
+    const streamed = await call("POST", "/api/chat", { message: "/run echo hi", sessionId, stream: true });
+    expect(streamed.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(Object.keys(document.paths["/chat"].post.responses["200"].content)).toContain("text/event-stream");
+
+    const audit = await call("GET", `/api/memory/audit/${sessionId}?limit=2`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.nextCursor).toEqual(expect.any(String));
+    expectDocumented("get", "/memory/audit/{sessionId}", audit, auditPageSchema);
+  });
+
+  it.each([
+    ["post", "/plugins/execute", "/api/plugins/execute", { plugin: "nothing-here", data: {} }, 404, "plugin_not_found"],
+    ["post", "/plugins/execute", "/api/plugins/execute", { plugin: "calculator", data: { expression: 7 } }, 400, "invalid_input"],
+    ["post", "/plugins/execute", "/api/plugins/execute", { plugin: "echo", data: { text: "x".repeat(5000) } }, 413, "payload_too_large"],
+    ["post", "/chat", "/api/chat", { message: "" }, 400, "invalid_request"],
+    ["post", "/chat", "/api/chat", { message: "hello" }, 503, "llm_unavailable"],
+    ["get", "/runs/{runId}", "/api/runs/never-queued", undefined, 404, "run_not_found"],
+    ["get", "/memory/audit/{sessionId}", "/api/memory/audit/s1?limit=0", undefined, 400, "invalid_request"],
+  ])("%s %s answers a documented error (%s)", async (method, path, url, body, status, code) => {
+    const answer = await call(method.toUpperCase(), url, body);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expectDocumented(method, path, answer, errorBodySchema);
+    expect(document.paths[path][method].responses[String(status)].description).toContain(`\`${code}\``);
+  });
+});
