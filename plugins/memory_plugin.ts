@@ -1,23 +1,74 @@
 import { z } from "zod";
 import { AppError, BasePlugin, type MemoryMessage, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
 
-const limit = z.number().int().min(1).max(200).default(20).describe("How many of the newest messages to return.");
+const defaultLimit = 20;
 
-const memoryInput = z.discriminatedUnion("action", [
-  z.strictObject({ action: z.literal(["list", "read"]).describe("List the newest messages."), limit }),
-  z.strictObject({
-    action: z.literal("search").describe("Find messages that contain the query, case-insensitively."),
-    query: z.string().trim().min(1).max(200),
-    limit,
-  }),
-  z.strictObject({
-    action: z.literal("note").describe("Remember a note in this session."),
-    text: z.string().trim().min(1).max(4000).describe("The note to remember in this session."),
-  }),
-  z.strictObject({ action: z.literal("clear").describe("Forget this session's messages (the audit log keeps them).") }),
-]);
+/** Which fields each action takes; every other field is refused for it. */
+const fieldsOf: Readonly<Record<Action, { required: readonly Field[]; optional: readonly Field[] }>> = {
+  list: { required: [], optional: ["limit"] },
+  read: { required: [], optional: ["limit"] },
+  search: { required: ["query"], optional: ["limit"] },
+  note: { required: ["text"], optional: [] },
+  clear: { required: [], optional: [] },
+};
+type Field = "limit" | "query" | "text";
+const actions = ["list", "read", "search", "note", "clear"] as const;
+type Action = (typeof actions)[number];
 
-type MemoryInput = z.infer<typeof memoryInput>;
+/*
+ * One object with an `action` enum and optional fields, not a union of one object per action:
+ * a model's tool parameters must be a JSON Schema whose top level is {"type": "object"}, and a
+ * union becomes a top-level oneOf that OpenAI refuses with 400. The rules a union would have
+ * expressed (which fields each action needs, which it refuses) are checked by superRefine, and the
+ * transform hands execute() one command per action.
+ */
+const memoryInput = z
+  .strictObject({
+    action: z
+      .enum(actions)
+      .describe(
+        "list or read: the newest messages; search: messages containing `query`; note: remember `text`; clear: forget this session's messages (the audit log keeps them).",
+      ),
+    limit: z.number().int().min(1).max(200).optional().describe(`list, read and search: how many of the newest messages to return (default ${defaultLimit}).`),
+    query: z.string().trim().min(1).max(200).optional().describe("search (required): the text to find, case-insensitively."),
+    text: z.string().trim().min(1).max(4000).optional().describe("note (required): the note to remember in this session."),
+  })
+  .superRefine((input, context) => {
+    const { required, optional } = fieldsOf[input.action];
+    const allowed: readonly Field[] = [...required, ...optional];
+    for (const field of required) {
+      if (input[field] === undefined) context.addIssue({ code: "custom", path: [field], message: `action "${input.action}" needs "${field}"` });
+    }
+    for (const field of ["limit", "query", "text"] as const) {
+      if (input[field] !== undefined && !allowed.includes(field)) {
+        const takes = allowed.length > 0 ? `it takes only ${allowed.map((f) => `"${f}"`).join(", ")}` : "it takes no other field";
+        context.addIssue({ code: "custom", path: [field], message: `action "${input.action}" does not take "${field}": ${takes}` });
+      }
+    }
+  })
+  .transform((input): MemoryCommand => {
+    switch (input.action) {
+      case "list":
+      case "read":
+        return { action: input.action, limit: input.limit ?? defaultLimit };
+      // superRefine has made sure that the fields an action needs are there.
+      case "search":
+        return { action: "search", query: input.query!, limit: input.limit ?? defaultLimit };
+      case "note":
+        return { action: "note", text: input.text! };
+      case "clear":
+        return { action: "clear" };
+    }
+  });
+
+/** What execute() works on: the input once validated, one shape per action. */
+type MemoryCommand =
+  | { action: "list" | "read"; limit: number }
+  | { action: "search"; query: string; limit: number }
+  | { action: "note"; text: string }
+  | { action: "clear" };
+
+type MemoryInput = MemoryCommand;
 type MemoryResult =
   | { messages: MemoryMessage[] }
   | { query: string; matches: MemoryMessage[] }

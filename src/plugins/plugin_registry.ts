@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
+import { modelFacingSchemaProblems } from "./model_facing_schema.js";
 import type { AnyPlugin } from "./plugin.js";
 
 export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
@@ -30,14 +31,23 @@ export class PluginRegistry {
         this.byName.set(name, plugin);
       }
     }
-    this.descriptions = plugins.map((plugin) => ({
-      name: plugin.name,
-      description: plugin.description,
-      aliases: [...(plugin.aliases ?? [])],
+    this.descriptions = plugins.map((plugin) => {
       // "input": the schema a caller must send, before defaults and transforms are applied.
-      inputSchema: z.toJSONSchema(plugin.inputSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
-      timeoutMs: plugin.timeoutMs ?? defaultTimeoutMs,
-    }));
+      const inputSchema = z.toJSONSchema(plugin.inputSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+      // The same schema is listed by GET /api/plugins and offered to models as tool parameters:
+      // one a model's API would refuse fails here, at start, not on every chat message.
+      const problems = modelFacingSchemaProblems(plugin.name, inputSchema);
+      if (problems.length > 0) {
+        throw new Error(`plugin "${plugin.name}": its input schema cannot be offered to a language model as a tool: ${problems.join("; ")}`);
+      }
+      return {
+        name: plugin.name,
+        description: plugin.description,
+        aliases: [...(plugin.aliases ?? [])],
+        inputSchema,
+        timeoutMs: plugin.timeoutMs ?? defaultTimeoutMs,
+      };
+    });
   }
 
   /** The plugin registered under this name or alias. */

@@ -1,19 +1,26 @@
 /**
  * THE stand-in language model of this project's tests: one node:http server on 127.0.0.1 that
- * speaks both wire formats the application uses.
+ * speaks OpenAI's chat completions wire format on the two routes the application uses.
  *
- *   Ollama        POST /api/chat      (NDJSON when streamed: the default, as in Ollama)
- *                 GET  /api/tags      (health check)
- *   Azure OpenAI  POST /openai/deployments/{deployment}/chat/completions?api-version=…
- *                                     (SSE `data: {...}` ending with `data: [DONE]` when `stream: true`)
- *                 GET  /openai/models?api-version=…   (health check)
+ *   Azure OpenAI   POST /openai/deployments/{deployment}/chat/completions?api-version=…
+ *                  GET  /openai/models?api-version=…            (health check)
+ *   Ollama         POST /v1/chat/completions                    (Ollama's OpenAI-compatible API)
+ *                  GET  /v1/models                              (health check)
  *
+ * Streamed answers (`stream: true`) are SSE `data: {...}` chunks ending with `data: [DONE]`.
  * Point the app at it with OLLAMA_BASE_URL=<url>, or AZURE_OPENAI_ENDPOINT=<url> (any deployment
- * name, any api-version; an `api-key` header or a bearer token is required, as in Azure).
+ * name; the api-version query parameter and an `api-key` header or a bearer token are required,
+ * as in Azure).
  *
- * Each chat request takes the next scripted reply (see `reply`); once the script is used up, the
- * fallback answers (by default a text that quotes the last user message). Health checks have
- * their own script (`scriptPing`) and otherwise answer 200. Every request is recorded.
+ * It is as strict as the service it stands for: every chat request is validated as OpenAI
+ * validates it (see openai_request_rules.ts) and refused with OpenAI's 400 body when it breaks a
+ * rule, before any scripted reply is used. A lenient stand-in once hid a tool schema that Azure
+ * OpenAI refuses on every message.
+ *
+ * Each accepted chat request takes the next scripted reply (see `reply`); once the script is used
+ * up, the fallback answers (by default a text that quotes the last user message). Health checks
+ * have their own script (`scriptPing`) and otherwise answer 200. Every request is recorded, with
+ * the refusal when there was one.
  *
  *   const llm = await LlmStandIn.start();
  *   llm.script(
@@ -26,17 +33,16 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
+import { chatRequestRefusal, type OpenAiErrorBody } from "./openai_request_rules.js";
 
 export type LlmApi = "ollama" | "azure-openai";
 
-/** A message as the application sent it, in the provider's own format. */
+/** A message as the application sent it. */
 export interface StandInMessage {
   readonly role: string;
   readonly content?: string | null;
-  /** Azure: the call a tool result answers. */
+  /** The call a tool result answers. */
   readonly tool_call_id?: string;
-  /** Ollama: the tool a result comes from. */
-  readonly tool_name?: string;
   readonly tool_calls?: readonly { readonly id?: string; readonly type?: string; readonly function: { readonly name: string; readonly arguments: unknown } }[];
   readonly [key: string]: unknown;
 }
@@ -69,28 +75,30 @@ export interface RecordedLlmRequest {
   readonly rawBody: string;
   /** The body parsed as JSON; undefined when it is not JSON. */
   readonly body: StandInRequestBody | undefined;
-  /** Whether the answer is streamed (Ollama streams unless `stream: false`; Azure only with `stream: true`). */
+  /** Whether the answer is streamed (`stream: true`). */
   readonly stream: boolean;
   /** body.messages, or []. */
   readonly messages: readonly StandInMessage[];
   /** The names of the tools offered. */
   readonly toolNames: readonly string[];
-  /** Every tool result in the conversation, in either provider's format. */
-  readonly toolResults: readonly { readonly content: string; readonly toolCallId?: string; readonly name?: string }[];
+  /** Every tool result in the conversation. */
+  readonly toolResults: readonly { readonly content: string; readonly toolCallId?: string }[];
   readonly lastUserMessage: string | undefined;
   /** performance.now() when the request arrived. */
   readonly receivedAt: number;
   /** True once the client went away before the reply was complete. */
   aborted: boolean;
+  /** The error the stand-in answered instead of a completion because the request broke a rule of the API. */
+  refusal?: { readonly status: number; readonly body: OpenAiErrorBody };
 }
 
 export interface ToolCallSpec {
   readonly name: string;
-  /** Sent as an object (Ollama) or as its JSON text (Azure). Defaults to {}. */
+  /** Sent as its JSON text. Defaults to {}. */
   readonly arguments?: unknown;
-  /** Sent as is instead of `arguments`: Ollama gets it as a JSON string value, Azure as the arguments text (may be invalid JSON). */
+  /** Sent as the arguments text instead of `arguments` (may be invalid JSON). */
   readonly rawArguments?: string;
-  /** Azure: the call's id (default call_<n>); Ollama: sent only when given (Ollama sends none). */
+  /** The call's id (default call_<n>). */
   readonly id?: string;
 }
 
@@ -110,7 +118,7 @@ export type StandInReply =
       readonly calls: readonly ToolCallSpec[];
       /** Text said before the calls. */
       readonly text?: string;
-      /** Azure, streamed: each call's arguments are sent in this many pieces (default 3). */
+      /** Streamed: each call's arguments are sent in this many pieces (default 3). */
       readonly argumentPieces?: number;
     }
   | { readonly kind: "error"; readonly status: number; readonly retryAfter?: string; readonly message?: string }
@@ -217,6 +225,11 @@ export class LlmStandIn {
     return this.requests.filter((r) => r.kind === "chat");
   }
 
+  /** The requests refused because they broke a rule of the API. */
+  get refusedRequests(): readonly RecordedLlmRequest[] {
+    return this.requests.filter((r) => r.refusal !== undefined);
+  }
+
   get lastRequest(): RecordedLlmRequest | undefined {
     return this.requests.at(-1);
   }
@@ -266,7 +279,7 @@ export class LlmStandIn {
       apiVersion: url.searchParams.get("api-version") ?? undefined,
       rawBody,
       body,
-      stream: route.api === "ollama" ? body?.stream !== false : body?.stream === true,
+      stream: body?.stream === true,
       messages,
       toolNames: (body?.tools ?? []).map((t) => t.function?.name).filter((n): n is string => typeof n === "string"),
       toolResults: messages
@@ -274,7 +287,6 @@ export class LlmStandIn {
         .map((m) => ({
           content: typeof m.content === "string" ? m.content : "",
           ...(m.tool_call_id === undefined ? {} : { toolCallId: m.tool_call_id }),
-          ...(m.tool_name === undefined ? {} : { name: m.tool_name }),
         })),
       lastUserMessage: messages.filter((m) => m.role === "user").at(-1)?.content ?? undefined,
       receivedAt,
@@ -287,15 +299,17 @@ export class LlmStandIn {
 
     if (route.kind === "other") return sendJson(res, 404, errorBody(route.api, 404, "Resource not found"));
     if (route.api === "azure-openai") {
-      if (!record.apiVersion) return sendJson(res, 404, errorBody("azure-openai", 404, "Resource not found"));
-      if (!record.apiKey && !record.authorization?.startsWith("Bearer ")) {
-        return sendJson(res, 401, errorBody("azure-openai", 401, "Access denied due to missing subscription key or token"));
+      // Azure answers a request without api-version as a path it does not know, and one without
+      // credentials with 401, before it reads the body.
+      if (!record.apiVersion) return this.refuse(record, res, 404, errorBody("azure-openai", 404, "Resource not found"));
+      if (!record.apiKey && !/^Bearer \S+$/.test(record.authorization ?? "")) {
+        return this.refuse(record, res, 401, errorBody("azure-openai", 401, azureAccessDenied));
       }
     }
     if (route.kind === "ping") return this.answerPing(record, res);
-    if (messages.length === 0 || (route.api === "ollama" && typeof body?.model !== "string")) {
-      return sendJson(res, 400, errorBody(route.api, 400, "messages and model are required"));
-    }
+    // The model is in the path for Azure; Ollama's API needs it in the body.
+    const refusal = chatRequestRefusal(rawBody, { modelRequired: route.api === "ollama" });
+    if (refusal) return this.refuse(record, res, refusal.status, refusal.body);
     let next = this.scripted.shift() ?? this.fallback;
     for (let depth = 0; ; depth++) {
       if (res.destroyed || record.aborted) return;
@@ -317,6 +331,11 @@ export class LlmStandIn {
     await this.answer(record, next, res);
   }
 
+  private refuse(record: RecordedLlmRequest, res: ServerResponse, status: number, body: OpenAiErrorBody): void {
+    record.refusal = { status, body };
+    sendJson(res, status, body);
+  }
+
   private async answerPing(record: RecordedLlmRequest, res: ServerResponse): Promise<void> {
     let next = this.pingScripted.shift();
     while (next?.kind === "delay") {
@@ -326,12 +345,12 @@ export class LlmStandIn {
     if (res.destroyed || record.aborted) return;
     if (next?.kind === "drop") return void res.socket?.destroy();
     if (next?.kind === "error" || next?.kind === "raw") return this.answer(record, next, res);
-    if (record.api === "ollama") return sendJson(res, 200, { models: [{ name: "stand-in:latest", model: "stand-in:latest", size: 1 }] });
+    if (record.api === "ollama") return sendJson(res, 200, { object: "list", data: [{ id: "llama3.1:latest", object: "model", created: 0, owned_by: "library" }] });
     return sendJson(res, 200, { object: "list", data: [{ id: "gpt-4o", object: "model", status: "succeeded", created_at: 0 }] });
   }
 
   private async answer(record: RecordedLlmRequest, next: StandInReply, res: ServerResponse): Promise<void> {
-    const api = record.api === "azure-openai" ? "azure-openai" : "ollama";
+    const api = record.api;
     switch (next.kind) {
       case "drop":
         res.socket?.destroy();
@@ -348,11 +367,10 @@ export class LlmStandIn {
       case "tool_calls": {
         const calls = next.kind === "tool_calls" ? next.calls.map((call) => ({ ...call, id: call.id ?? `call_${++this.callCounter}` })) : [];
         const text = next.text ?? "";
-        const explicitIds = next.kind === "tool_calls" ? next.calls.map((c) => c.id !== undefined) : [];
-        const model = (api === "ollama" ? record.body?.model : record.deployment) ?? "stand-in";
-        const answer = { model, text, calls, explicitIds };
+        const model = (api === "azure-openai" ? record.deployment : record.body?.model) ?? "stand-in";
+        const answer = { api, model, text, calls };
         if (!record.stream) {
-          const body = api === "ollama" ? ollamaResponse(answer) : azureResponse(answer);
+          const body = completion(answer);
           if (next.kind === "text" && next.dropAfterChunks !== undefined) {
             const textBody = JSON.stringify(body);
             res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(textBody) });
@@ -369,7 +387,7 @@ export class LlmStandIn {
           dropAfterChunks: next.kind === "text" ? next.dropAfterChunks : undefined,
           argumentPieces: next.kind === "tool_calls" ? (next.argumentPieces ?? 3) : 1,
         };
-        return api === "ollama" ? this.streamOllama(res, answer, pieces, options) : this.streamAzure(res, answer, pieces, options);
+        return this.streamCompletion(res, answer, pieces, options);
       }
       case "compute":
       case "delay":
@@ -377,30 +395,7 @@ export class LlmStandIn {
     }
   }
 
-  private async streamOllama(res: ServerResponse, answer: Answer, pieces: readonly string[], options: StreamOptions): Promise<void> {
-    res.writeHead(200, { "Content-Type": "application/x-ndjson" });
-    const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`);
-    const createdAt = new Date().toISOString();
-    for (const [index, piece] of pieces.entries()) {
-      if (!(await this.beforeChunk(res, index, options))) return;
-      line({ model: answer.model, created_at: createdAt, message: { role: "assistant", content: piece }, done: false });
-    }
-    if (answer.calls.length > 0) {
-      line({ model: answer.model, created_at: createdAt, message: { role: "assistant", content: "", tool_calls: ollamaToolCalls(answer) }, done: false });
-    }
-    line({
-      model: answer.model,
-      created_at: createdAt,
-      message: { role: "assistant", content: "" },
-      done: true,
-      done_reason: "stop",
-      total_duration: 1_000_000,
-      eval_count: pieces.length,
-    });
-    res.end();
-  }
-
-  private async streamAzure(res: ServerResponse, answer: Answer, pieces: readonly string[], options: StreamOptions): Promise<void> {
+  private async streamCompletion(res: ServerResponse, answer: Answer, pieces: readonly string[], options: StreamOptions): Promise<void> {
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     const event = (value: unknown) => res.write(`data: ${JSON.stringify(value)}\n\n`);
     const created = Math.floor(Date.now() / 1000);
@@ -414,7 +409,9 @@ export class LlmStandIn {
         choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
       });
     // As Azure does: first the prompt filter results, with no choices.
-    event({ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] });
+    if (answer.api === "azure-openai") {
+      event({ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] });
+    }
     chunk({ role: "assistant", content: "", refusal: null });
     for (const [index, piece] of pieces.entries()) {
       if (!(await this.beforeChunk(res, index, options))) return;
@@ -422,7 +419,7 @@ export class LlmStandIn {
     }
     for (const [index, call] of answer.calls.entries()) {
       chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] });
-      for (const piece of split(azureArguments(call), options.argumentPieces)) {
+      for (const piece of split(argumentsText(call), options.argumentPieces)) {
         chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
       }
     }
@@ -454,11 +451,10 @@ export class LlmStandIn {
 }
 
 interface Answer {
+  readonly api: LlmApi | "unknown";
   readonly model: string;
   readonly text: string;
   readonly calls: readonly (ToolCallSpec & { readonly id: string })[];
-  /** Whether each call's id was scripted (Ollama sends ids only then). */
-  readonly explicitIds: readonly boolean[];
 }
 
 interface StreamOptions {
@@ -468,39 +464,20 @@ interface StreamOptions {
 }
 
 function routeOf(method: string, path: string): { api: LlmApi | "unknown"; kind: "chat" | "ping" | "other"; deployment?: string } {
-  if (path.endsWith("/api/chat")) return { api: "ollama", kind: method === "POST" ? "chat" : "other" };
-  if (path.endsWith("/api/tags")) return { api: "ollama", kind: method === "GET" ? "ping" : "other" };
+  if (path === "/v1/chat/completions") return { api: "ollama", kind: method === "POST" ? "chat" : "other" };
+  if (path === "/v1/models") return { api: "ollama", kind: method === "GET" ? "ping" : "other" };
   const deployment = /\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(path);
   if (deployment) return { api: "azure-openai", kind: method === "POST" ? "chat" : "other", deployment: decodeURIComponent(deployment[1]!) };
   if (path.endsWith("/openai/models")) return { api: "azure-openai", kind: method === "GET" ? "ping" : "other" };
   return { api: "unknown", kind: "other" };
 }
 
-function ollamaToolCalls(answer: Answer): unknown[] {
-  return answer.calls.map((call, index) => ({
-    ...(answer.explicitIds[index] ? { id: call.id } : {}),
-    function: { name: call.name, arguments: call.rawArguments ?? call.arguments ?? {} },
-  }));
-}
-
-function azureArguments(call: ToolCallSpec): string {
+function argumentsText(call: ToolCallSpec): string {
   return call.rawArguments ?? JSON.stringify(call.arguments ?? {});
 }
 
-function ollamaResponse(answer: Answer): unknown {
-  return {
-    model: answer.model,
-    created_at: new Date().toISOString(),
-    message: { role: "assistant", content: answer.text, ...(answer.calls.length > 0 ? { tool_calls: ollamaToolCalls(answer) } : {}) },
-    done: true,
-    done_reason: "stop",
-    total_duration: 1_000_000,
-    eval_count: 3,
-  };
-}
-
-function azureResponse(answer: Answer): unknown {
-  const toolCalls = answer.calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: azureArguments(call) } }));
+function completion(answer: Answer): unknown {
+  const toolCalls = answer.calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: argumentsText(call) } }));
   return {
     id: "chatcmpl-stand-in",
     object: "chat.completion",
@@ -518,17 +495,23 @@ function azureResponse(answer: Answer): unknown {
           refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
-        content_filter_results: {},
+        ...(answer.api === "azure-openai" ? { content_filter_results: {} } : {}),
       },
     ],
-    prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }],
+    ...(answer.api === "azure-openai" ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] } : {}),
     usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
   };
 }
 
-function errorBody(api: LlmApi | "unknown", status: number, message: string | undefined): unknown {
+/** Azure's answer to a request without credentials. */
+const azureAccessDenied =
+  "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.";
+
+/** Azure's error body ({code, message}), or OpenAI's ({message, type, param, code}) as Ollama's OpenAI-compatible API sends it. */
+function errorBody(api: LlmApi | "unknown", status: number, message: string | undefined): OpenAiErrorBody {
   const text = message ?? (status === 429 ? "Rate limit exceeded" : status >= 500 ? "Internal server error" : `Request failed with status ${status}`);
-  return api === "azure-openai" ? { error: { code: String(status), message: text } } : { error: text };
+  if (api === "azure-openai") return { error: { code: String(status), message: text } };
+  return { error: { message: text, type: status >= 500 ? "api_error" : "invalid_request_error", param: null, code: null } };
 }
 
 /** "Hello there, world" → ["Hello ", "there, ", "world"]. */

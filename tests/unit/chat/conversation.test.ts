@@ -26,7 +26,7 @@ afterAll(async () => {
   await llm.close();
 });
 
-/** The app's own services and Ollama client, talking to the stand-in model. */
+/** The app's own services and model client (configured for Ollama), talking to the stand-in model. */
 function build(environment: Record<string, string> = {}) {
   const audit = new RecordingAuditLog();
   services = createServices(loadConfig({ LOG_LEVEL: "error", OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "tool-model", LLM_MAX_RETRIES: "0", ...environment }), {
@@ -111,8 +111,8 @@ describe("chat with a language model", () => {
     const answer = await services.chat.handle({ caller: localCaller, message: "What is 17*23? Use the calculator.", sessionId: "s4" });
     expect(answer).toMatchObject({ reply: "17*23 = 391", source: "llm", toolCalls: 1 });
     expect(llm.chatRequests[1]!.messages.slice(-2)).toMatchObject([
-      { role: "assistant", tool_calls: [{ function: { name: "calculator", arguments: { expression: "17*23" } } }] },
-      { role: "tool", tool_name: "calculator", content: "391" },
+      { role: "assistant", tool_calls: [{ id: "call_1", type: "function", function: { name: "calculator", arguments: '{"expression":"17*23"}' } }] },
+      { role: "tool", tool_call_id: "call_1", content: "391" },
     ]);
     expect(audit.of(local("s4")).map((e) => [e.type, e.plugin ?? e.content])).toEqual([
       ["user_message", "What is 17*23? Use the calculator."],

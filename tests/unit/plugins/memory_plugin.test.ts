@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { z } from "zod";
 import { localCaller } from "../../../src/auth/caller.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import { pluginContext, pluginEnvironment } from "../../support/plugin_context.js";
@@ -93,6 +94,26 @@ describe("MemoryPlugin", () => {
     ["text on a read", { action: "read", text: "x" }],
   ])("rejects %s", (_label, input) => {
     expect(plugin.inputSchema.safeParse(input).success).toBe(false);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["a search without a query", { action: "search" }, 'query: action "search" needs "query"'],
+    ["a note without text", { action: "note" }, 'text: action "note" needs "text"'],
+    ["text on a read", { action: "read", text: "x" }, 'text: action "read" does not take "text": it takes only "limit"'],
+    ["a limit on a note", { action: "note", text: "x", limit: 2 }, 'limit: action "note" does not take "limit": it takes only "text"'],
+    ["a query on a clear", { action: "clear", query: "x" }, 'query: action "clear" does not take "query": it takes no other field'],
+  ])("says what is wrong with %s", (_label, input, message) => {
+    const result = plugin.inputSchema.safeParse(input);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)).toEqual([message]);
+  });
+
+  it("is one object with an action enum, as a model's tool parameters must be", () => {
+    const schema = z.toJSONSchema(plugin.inputSchema, { io: "input" }) as Record<string, any>;
+    expect(schema).toMatchObject({ type: "object", required: ["action"], additionalProperties: false });
+    expect(schema.properties.action.enum).toEqual(["list", "read", "search", "note", "clear"]);
+    expect(Object.keys(schema.properties)).toEqual(["action", "limit", "query", "text"]);
+    expect(schema).not.toHaveProperty("oneOf");
   });
 
   it.each<[string, unknown]>([

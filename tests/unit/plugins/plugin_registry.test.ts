@@ -49,6 +49,22 @@ describe("PluginRegistry", () => {
     expect(() => new PluginRegistry([new NamedPlugin("a"), new NamedPlugin("a")], 1)).toThrow(/used by both/);
   });
 
+  it("refuses a plugin whose input schema a language model's API would refuse as tool parameters, saying why", () => {
+    class UnionPlugin extends NamedPlugin {
+      override readonly inputSchema = z.discriminatedUnion("action", [
+        z.strictObject({ action: z.literal("a"), text: z.string() }),
+        z.strictObject({ action: z.literal("b") }),
+      ]) as never;
+    }
+    class TextPlugin extends NamedPlugin {
+      override readonly inputSchema = z.string() as never;
+    }
+    expect(() => new PluginRegistry([new NamedPlugin("fine"), new UnionPlugin("union")], 1)).toThrow(
+      /^plugin "union": its input schema cannot be offered to a language model as a tool: the top level must be "type": "object", not null; .*must not use "oneOf"/,
+    );
+    expect(() => new PluginRegistry([new TextPlugin("text")], 1)).toThrow(/plugin "text".*not "string"/);
+  });
+
   it("refuses names that could not be typed in /run or used as an LLM tool name", () => {
     expect(() => new PluginRegistry([new NamedPlugin("Bad Name")], 1)).toThrow(/must match/);
     expect(() => new PluginRegistry([new NamedPlugin("ok", ["no-dash"])], 1)).toThrow(/must match/);

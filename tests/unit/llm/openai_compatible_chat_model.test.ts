@@ -1,13 +1,19 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AppError } from "../../../src/errors/app_error.js";
-import { AzureOpenAiChatModel, azureOpenAiScope, type AzureOpenAiLlmConfig } from "../../../src/llm/azure_openai_chat_model.js";
 import type { LlmRequest, LlmStreamEvent } from "../../../src/llm/chat_model.js";
+import { safeUpstreamMessage } from "../../../src/llm/llm_failure.js";
+import {
+  OpenAiCompatibleChatModel,
+  azureOpenAiScope,
+  parseToolArguments,
+  type AzureOpenAiLlmConfig,
+  type OllamaLlmConfig,
+} from "../../../src/llm/openai_compatible_chat_model.js";
 import { failureOf } from "../../support/failure_of.js";
 import { freePort } from "../../support/free_port.js";
 import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
 
-const backoff = { baseDelayMs: 10, maxDelayMs: 2000 };
 const apiKey = "sk-secret-0123456789";
 const tools = [
   {
@@ -43,9 +49,14 @@ function config(overrides: Partial<AzureOpenAiLlmConfig> = {}): AzureOpenAiLlmCo
   };
 }
 
-function model(overrides: Partial<AzureOpenAiLlmConfig> = {}): AzureOpenAiChatModel {
-  return new AzureOpenAiChatModel(config(overrides), undefined, { backoff });
+function model(overrides: Partial<AzureOpenAiLlmConfig> = {}): OpenAiCompatibleChatModel {
+  return OpenAiCompatibleChatModel.azureOpenAi(config(overrides), undefined);
 }
+
+function ollama(overrides: Partial<OllamaLlmConfig> = {}): OpenAiCompatibleChatModel {
+  return OpenAiCompatibleChatModel.ollama({ provider: "ollama", baseUrl: `${llm.url}/`, model: "llama3.1", timeoutMs: 2000, maxRetries: 2, ...overrides });
+}
+
 
 /** A stand-in for the Managed Identity: always the same token. */
 function fixedCredential(token = "tok-123"): TokenCredential & { scopes: (string | string[])[] } {
@@ -69,7 +80,7 @@ function everythingShown(error: AppError): string {
   return `${error.name} ${error.message} ${JSON.stringify(error.details)} ${String(error.cause ?? "")}`;
 }
 
-describe("AzureOpenAiChatModel", () => {
+describe("OpenAiCompatibleChatModel on Azure OpenAI", () => {
   it("answers a plain question through the deployment's chat completions, with the api-key header", async () => {
     llm.script(reply.text("Paris."));
     const response = await model().complete({
@@ -215,7 +226,7 @@ describe("AzureOpenAiChatModel", () => {
     const error = await failureOf(model({ maxRetries: 3 }).complete(ask("hi")));
     expect(error.code).toBe("llm_unavailable");
     expect(error.message).toBe("the language model is unavailable: HTTP 500");
-    expect(error.details).toEqual({ provider: "azure-openai", status: 500, attempts: 4 });
+    expect(error.details).toEqual({ provider: "azure-openai", status: 500 });
     expect(llm.requests).toHaveLength(4);
   });
 
@@ -228,10 +239,22 @@ describe("AzureOpenAiChatModel", () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
-  it("times out a stream that stalls after the headers", async () => {
-    llm.script(reply.text("slow answer here", { chunkDelayMs: 1000 }));
-    const error = await failureOf(collect(model({ timeoutMs: 200, maxRetries: 0 }).stream(ask("hi"))));
-    expect(error.message).toBe("the language model is unavailable: timed out after 200 ms");
+  it("leaves a stream that stalls after it started to the caller's signal (the chat deadline), not to a retry", async () => {
+    llm.script(reply.text("slow answer here", { chunkDelayMs: 1000 }), reply.text("never"));
+    const started = performance.now();
+    const error = await failureOf(collect(model({ timeoutMs: 200 }).stream(ask("hi", { signal: AbortSignal.timeout(400) }))));
+    expect(error.message).toBe("the language model is unavailable: cancelled");
+    expect(performance.now() - started).toBeLessThan(900);
+    expect(llm.requests).toHaveLength(1);
+  });
+
+  it("stops waiting at once when the caller's signal aborts during the SDK's wait between retries", async () => {
+    llm.answerEveryRequestWith(reply.rateLimited(30));
+    const started = performance.now();
+    const error = await failureOf(model({ maxRetries: 3 }).complete(ask("hi", { signal: AbortSignal.timeout(300) })));
+    expect(error.message).toBe("the language model is unavailable: cancelled");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(llm.requests).toHaveLength(1);
   });
 
   it("fails quickly with llm_unavailable when nothing listens", async () => {
@@ -239,9 +262,9 @@ describe("AzureOpenAiChatModel", () => {
     const started = performance.now();
     const error = await failureOf(model({ endpoint: `http://127.0.0.1:${port}`, maxRetries: 1 }).complete(ask("hi")));
     expect(error.message).toBe("the language model is unavailable: connection refused");
-    expect(error.details).toEqual({ provider: "azure-openai", attempts: 2 });
+    expect(error.details).toEqual({ provider: "azure-openai" });
     expect(everythingShown(error)).not.toContain(String(port));
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it("does not retry a 400, and keeps the key out of the error even when the upstream echoes it", async () => {
@@ -249,7 +272,7 @@ describe("AzureOpenAiChatModel", () => {
     const error = await failureOf(model().complete(ask("hi")));
     expect(error.code).toBe("llm_unavailable");
     expect(error.message).toBe("the language model is unavailable: HTTP 400: Invalid request for key <redacted> at <url>");
-    expect(error.details).toEqual({ provider: "azure-openai", status: 400, attempts: 1 });
+    expect(error.details).toEqual({ provider: "azure-openai", status: 400 });
     expect(llm.requests).toHaveLength(1);
   });
 
@@ -278,7 +301,7 @@ describe("AzureOpenAiChatModel", () => {
   it("with a credential, sends its token as a bearer token and no api-key", async () => {
     const credential = fixedCredential("tok-123");
     llm.script(reply.text("hi"), reply.text("streamed hi"));
-    const azure = new AzureOpenAiChatModel(config({ apiKey: undefined }), credential, { backoff });
+    const azure = OpenAiCompatibleChatModel.azureOpenAi(config({ apiKey: undefined }), credential);
     await azure.complete(ask("hello"));
     await collect(azure.stream(ask("hello")));
     for (const request of llm.requests) {
@@ -290,7 +313,7 @@ describe("AzureOpenAiChatModel", () => {
 
   it("keeps the bearer token out of errors", async () => {
     llm.script(reply.error(401, { message: "token tok-123 was refused" }));
-    const azure = new AzureOpenAiChatModel(config({ apiKey: undefined }), fixedCredential("tok-123"), { backoff });
+    const azure = OpenAiCompatibleChatModel.azureOpenAi(config({ apiKey: undefined }), fixedCredential("tok-123"));
     const error = await failureOf(azure.complete(ask("hello")));
     expect(error.message).toBe("the language model is unavailable: HTTP 401: token <redacted> was refused");
     expect(everythingShown(error)).not.toContain("tok-123");
@@ -302,7 +325,7 @@ describe("AzureOpenAiChatModel", () => {
         throw new Error("ManagedIdentityCredential: no response from http://169.254.169.254/metadata/identity");
       },
     };
-    const azure = new AzureOpenAiChatModel(config({ apiKey: undefined }), credential, { backoff });
+    const azure = OpenAiCompatibleChatModel.azureOpenAi(config({ apiKey: undefined }), credential);
     const error = await failureOf(azure.complete(ask("hello")));
     expect(error.message).toBe("the language model is unavailable: could not get an access token");
     expect(everythingShown(error)).not.toContain("169.254");
@@ -344,5 +367,75 @@ describe("AzureOpenAiChatModel", () => {
     const error = await failureOf(model().ping());
     expect(error.message).toMatch(/^the language model is unavailable: HTTP 401/);
     expect(llm.requests).toHaveLength(2);
+  });
+});
+
+describe("OpenAiCompatibleChatModel on Ollama's OpenAI-compatible API", () => {
+  it("answers through POST /v1/chat/completions with the model in the body, and no streaming unless asked", async () => {
+    llm.script(reply.text("Paris."));
+    const response = await ollama().complete(ask("Capital of France?"));
+    expect(response).toEqual({ content: "Paris.", toolCalls: [] });
+    expect(ollama()).toMatchObject({ provider: "ollama", model: "llama3.1" });
+    expect(llm.requests[0]).toMatchObject({ api: "ollama", method: "POST", path: "/v1/chat/completions", stream: false });
+    expect(llm.requests[0]!.body).toMatchObject({ model: "llama3.1", messages: [{ role: "user", content: "Capital of France?" }] });
+  });
+
+  it("runs a tool round trip through the same code: calls with ids, results by tool_call_id", async () => {
+    llm.script(reply.toolCall("calculator", { expression: "17*23" }, { id: "call_x" }), (request) => reply.text(`it is ${request.toolResults[0]?.content}`));
+    const first = await ollama().complete(ask("17*23?", { tools }));
+    expect(first.toolCalls).toEqual([{ id: "call_x", name: "calculator", arguments: { expression: "17*23" } }]);
+    const second = await ollama().complete({
+      messages: [
+        { role: "user", content: "17*23?" },
+        { role: "assistant", content: "", toolCalls: first.toolCalls },
+        { role: "tool", toolCallId: "call_x", name: "calculator", content: "391" },
+      ],
+      tools,
+    });
+    expect(second.content).toBe("it is 391");
+    expect(llm.refusedRequests).toEqual([]);
+  });
+
+  it("streams tokens and tool calls assembled by index", async () => {
+    llm.script(reply.toolCalls([{ id: "call_1", name: "calculator", arguments: { expression: "2+2" } }], { text: "Let me see.", argumentPieces: 4 }));
+    const events = await collect(ollama().stream(ask("2+2?", { tools })));
+    expect(events.at(-1)).toEqual({
+      type: "done",
+      response: { content: "Let me see.", toolCalls: [{ id: "call_1", name: "calculator", arguments: { expression: "2+2" } }] },
+    });
+    expect(llm.requests[0]).toMatchObject({ path: "/v1/chat/completions", stream: true });
+  });
+
+  it("retries a 503 with the SDK, and gives up after 1 + maxRetries attempts", async () => {
+    llm.script(reply.serverError(503), reply.text("ok"));
+    expect((await ollama().complete(ask("hi"))).content).toBe("ok");
+    llm.reset();
+    llm.answerEveryRequestWith(reply.serverError());
+    const error = await failureOf(ollama({ maxRetries: 1 }).complete(ask("hi")));
+    expect(error).toMatchObject({ code: "llm_unavailable", message: "the language model is unavailable: HTTP 500", details: { provider: "ollama", status: 500 } });
+    expect(llm.requests).toHaveLength(2);
+  });
+
+  it("pings GET /v1/models, and fails the ping when nothing listens", async () => {
+    await ollama().ping();
+    expect(llm.lastRequest).toMatchObject({ method: "GET", path: "/v1/models", kind: "ping" });
+    const port = await freePort();
+    const error = await failureOf(ollama({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 }).ping());
+    expect(error.message).toBe("the language model is unavailable: connection refused");
+  });
+});
+
+describe("what is shown of a failure", () => {
+  it("parses tool arguments, an empty text counting as {}", () => {
+    expect(parseToolArguments('{"a":1}')).toEqual({ arguments: { a: 1 } });
+    expect(parseToolArguments(" ")).toEqual({ arguments: {} });
+    expect(parseToolArguments("{a:1}")).toEqual({ arguments: undefined, argumentsError: expect.stringContaining("JSON") });
+  });
+
+  it("makes upstream messages safe to show", () => {
+    expect(safeUpstreamMessage("bad key abc123 at https://host.example/path?x=1\n  now", ["abc123"])).toBe("bad key <redacted> at <url> now");
+    expect(safeUpstreamMessage("token eyJhbGciOi.eyJzdWIi.c2ln refused")).toBe("token <redacted> refused");
+    expect(safeUpstreamMessage("x".repeat(300))).toHaveLength(201);
+    expect(safeUpstreamMessage("   ")).toBeUndefined();
   });
 });
