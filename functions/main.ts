@@ -3,15 +3,20 @@
  * Configuration is parsed at load, so a bad setting fails the start with one readable message;
  * services are built on the first invocation, once per process.
  */
-import { app } from "@azure/functions";
+import azureFunctions, { app } from "@azure/functions";
 import { pluginClasses } from "../plugins/index.js";
 import { loadConfig, requireStorage } from "../src/config/config.js";
 import { createLogger } from "../src/logging/logger.js";
 import { createServices, type Services } from "../src/services.js";
+import { instrumentFunctionsHost } from "../src/telemetry/functions_host.js";
+import { startTelemetry } from "../src/telemetry/telemetry.js";
 import { httpFunctions, queueFunctions } from "./index.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
+// Before anything else runs, so that the first invocation is traced; nothing starts without APPLICATIONINSIGHTS_CONNECTION_STRING.
+const telemetry = startTelemetry(config.telemetry);
+if (telemetry.enabled) instrumentFunctionsHost(azureFunctions);
 if (config.auth.mode === "none") {
   // Only possible outside Azure (config refuses it where WEBSITE_INSTANCE_ID is set): `func start` on a developer's machine.
   createLogger(config.logLevel).warn('AUTH_MODE is none: every caller is the one principal "anonymous"; for local development only');
@@ -45,4 +50,6 @@ for (const fn of queueFunctions) {
 
 app.hook.appTerminate(async () => {
   await services?.close();
+  // Last: the spans of the shutdown itself are exported too.
+  await telemetry.shutdown();
 });

@@ -34,6 +34,8 @@ import { RunProcessor } from "./runs/run_processor.js";
 import { RunService } from "./runs/run_service.js";
 import { StorageRunQueue } from "./runs/storage_run_queue.js";
 import { TableRunStore } from "./runs/table_run_store.js";
+import { tracedChatModel } from "./telemetry/traced_chat_model.js";
+import { tracedRedisResultCache, tracedRedisSessionMemory } from "./telemetry/traced_stores.js";
 import { UnconfiguredRunStorage } from "./runs/unconfigured_runs.js";
 
 /** Everything a function handler, the local host or the CLI needs; built once per process. */
@@ -89,7 +91,9 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   const runStorage = createRunStorage(config, storage);
   // Runs of messages no caller submitted: one system principal in the cloud modes, the one local caller with AUTH_MODE=none.
   const queueCaller: Caller = config.auth.mode === "none" ? localCaller : createCaller("system", queuePrincipalId);
-  const model = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
+  const configuredModel = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
+  // A span per model turn, whichever provider answers (no-ops without telemetry).
+  const model = configuredModel ? tracedChatModel(configuredModel) : undefined;
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
   const agent: AgentRunner = {
@@ -186,9 +190,10 @@ function createStores(
   const entra = config.memory.redisEntra;
   if (entra) {
     const client = createEntraRedisClient({ ...entra, credential: credential(), logger: logger.child({ component: "redis" }) });
+    const target = `${entra.host}:${entra.port}`;
     return {
-      store: new RedisSessionMemory(client.redis, limits, config.memory.keyPrefix),
-      cache: new RedisResultCache(client.redis, config.plugins.cacheKeyPrefix),
+      store: tracedRedisSessionMemory(new RedisSessionMemory(client.redis, limits, config.memory.keyPrefix), target),
+      cache: tracedRedisResultCache(new RedisResultCache(client.redis, config.plugins.cacheKeyPrefix), target),
       redis: client.redis,
       // Also stops the token refresh timer, which closing the connection alone would leave.
       close: () => client.close(),
@@ -200,5 +205,21 @@ function createStores(
   }
   const redis = createRedisClient(config.memory.redisUrl, logger);
   const store = new RedisSessionMemory(redis, limits, config.memory.keyPrefix);
-  return { store, cache: new RedisResultCache(redis, config.plugins.cacheKeyPrefix), redis, close: () => store.close() };
+  // Host and port only: a redis:// URL may carry a password.
+  const target = redisTarget(config.memory.redisUrl);
+  return {
+    store: tracedRedisSessionMemory(store, target),
+    cache: tracedRedisResultCache(new RedisResultCache(redis, config.plugins.cacheKeyPrefix), target),
+    redis,
+    close: () => store.close(),
+  };
+}
+
+function redisTarget(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "6379"}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { once, shorten, storageCall } from "../azure/storage_call.js";
+import type { StorageDependency } from "../telemetry/tracing.js";
 import { AppError } from "../errors/app_error.js";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
 import { sessionStorageKey, type SessionRef } from "../memory/session_ref.js";
@@ -40,7 +41,7 @@ export class TableAuditLog implements AuditLog {
   async append(session: SessionRef, event: AuditEvent): Promise<AuditEntry> {
     const rowKey = this.nextRowKey();
     const entity = toEntity(sessionStorageKey(session), rowKey, event);
-    await storageCall("audit log could not be written", async () => {
+    await storageCall("audit log could not be written", this.dependency("createEntity"), async () => {
       await this.ensureTable();
       await this.table.createEntity(entity);
     });
@@ -57,7 +58,7 @@ export class TableAuditLog implements AuditLog {
     // One extra entity tells whether another page exists, so the last page never hands out a cursor.
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];
-    await storageCall("audit log could not be read", async () => {
+    await storageCall("audit log could not be read", this.dependency("listEntities"), async () => {
       await this.ensureTable();
       const pages = this.table.listEntities<AuditEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: wanted });
       for await (const batch of pages) {
@@ -70,8 +71,12 @@ export class TableAuditLog implements AuditLog {
     return { entries, nextCursor: found.length > page.limit && last ? encodeCursor(last.id) : null };
   }
 
+  private dependency(operation: string): StorageDependency {
+    return { service: "table", operation, resource: this.table.tableName, endpoint: this.table.url };
+  }
+
   async ping(): Promise<void> {
-    await storageCall("table storage is unavailable", () => this.ensureTable());
+    await storageCall("table storage is unavailable", this.dependency("createTable"), () => this.ensureTable());
   }
 
 }

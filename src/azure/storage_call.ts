@@ -1,13 +1,20 @@
 import { AppError } from "../errors/app_error.js";
+import { storageSpan, type StorageDependency } from "../telemetry/tracing.js";
 
-/** Any failure to reach storage becomes storage_unavailable; AppErrors pass through. */
-export async function storageCall<T>(message: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError("storage_unavailable", message, { cause: error });
-  }
+/**
+ * One call to Table, Blob or Queue storage: traced as a dependency (`Table createEntity`, a
+ * CLIENT span, names only), and any failure to reach storage becomes storage_unavailable;
+ * AppErrors pass through.
+ */
+export function storageCall<T>(message: string, dependency: StorageDependency, operation: () => Promise<T>): Promise<T> {
+  return storageSpan(dependency, async () => {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError("storage_unavailable", message, { cause: error });
+    }
+  });
 }
 
 /** The HTTP status of a failed storage SDK call (a RestError), if it has one. */

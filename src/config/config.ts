@@ -3,7 +3,14 @@ import packageJson from "../../package.json" with { type: "json" };
 import { channels, type Channel } from "../auth/channel.js";
 
 /** Settings whose values must never appear in an error message or a log line. */
-const secretSettings = new Set(["STORAGE_CONNECTION_STRING", "REDIS_URL", "HF_TOKEN", "AZURE_OPENAI_API_KEY"]);
+const secretSettings = new Set([
+  "STORAGE_CONNECTION_STRING",
+  "REDIS_URL",
+  "HF_TOKEN",
+  "AZURE_OPENAI_API_KEY",
+  // Not a password, but its instrumentation key lets anyone write telemetry into the component.
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+]);
 
 // App Service and local.settings.json commonly carry empty strings for unset values.
 const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
@@ -207,6 +214,14 @@ const environmentSchema = z
     CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }),
     ALLOWED_HOSTS: commaList("ALLOWED_HOSTS", (v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)"),
     REQUEST_TIMEOUT_MS: integer("REQUEST_TIMEOUT_MS", 1000, 10 * 60 * 1000, 30_000),
+    // Set by infra/ (and by the Functions platform when Application Insights is linked): turns telemetry on, in either host.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.refine((v) => v === undefined || /(^|;)\s*InstrumentationKey=[^;]+/i.test(v), {
+      message: "APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)",
+    }),
+    // `Authorization=AAD` (with `ClientId=<guid>` for a user-assigned identity): the exporter signs in with the managed identity.
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: optionalText.refine((v) => v === undefined || parseAuthenticationString(v) !== undefined, {
+      message: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD, optionally with ClientId=<client id of the managed identity>",
+    }),
   })
   .superRefine((env, ctx) => {
     if (env.REDIS_URL && env.REDIS_HOST) {
@@ -365,6 +380,8 @@ export interface AppConfig {
     readonly timeoutMs: number;
   };
   readonly audit: { readonly tableName: string };
+  /** OpenTelemetry to Application Insights; undefined when APPLICATIONINSIGHTS_CONNECTION_STRING is not set (nothing is started). */
+  readonly telemetry: TelemetryConfig | undefined;
   /** Event-triggered and asynchronous plugin runs. */
   readonly runs: {
     readonly queueName: string;
@@ -396,6 +413,16 @@ export interface PluginSettings {
     readonly timeoutMs: number;
     readonly maxRetries: number;
   };
+}
+
+export interface TelemetryConfig {
+  readonly connectionString: string;
+  /**
+   * How the exporter authenticates: `managedIdentity` when APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+   * says Authorization=AAD (Application Insights with local authentication disabled, as infra/ deploys it),
+   * with the identity's client id from that string or else AZURE_CLIENT_ID; `instrumentationKey` otherwise.
+   */
+  readonly authentication: { readonly kind: "instrumentationKey" } | { readonly kind: "managedIdentity"; readonly clientId: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -453,6 +480,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       timeoutMs: env.CHAT_TIMEOUT_MS,
     },
     audit: { tableName: env.AUDIT_TABLE_NAME },
+    telemetry: telemetryFrom(env),
     runs: {
       queueName: env.PLUGIN_RUNS_QUEUE,
       poisonQueueName: `${env.PLUGIN_RUNS_QUEUE}-poison`,
@@ -531,6 +559,31 @@ function storageFrom(env: z.infer<typeof environmentSchema>): StorageConfig | un
     };
   }
   return undefined;
+}
+
+function telemetryFrom(env: z.infer<typeof environmentSchema>): TelemetryConfig | undefined {
+  if (!env.APPLICATIONINSIGHTS_CONNECTION_STRING) return undefined;
+  const aad = env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ? parseAuthenticationString(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING) : undefined;
+  return {
+    connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    authentication: aad ? { kind: "managedIdentity", clientId: aad.clientId ?? env.AZURE_CLIENT_ID } : { kind: "instrumentationKey" },
+  };
+}
+
+/** `Authorization=AAD;ClientId=<guid>` (either order, case-insensitive keys), as Application Insights documents it; undefined when malformed. */
+function parseAuthenticationString(text: string): { clientId: string | undefined } | undefined {
+  const pairs = new Map<string, string>();
+  for (const part of text.split(";")) {
+    if (part.trim() === "") continue;
+    const at = part.indexOf("=");
+    if (at <= 0) return undefined;
+    pairs.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  if (pairs.get("authorization")?.toUpperCase() !== "AAD") return undefined;
+  const clientId = pairs.get("clientid");
+  if (clientId !== undefined && !/^[0-9a-f-]{36}$/i.test(clientId)) return undefined;
+  if ([...pairs.keys()].some((key) => key !== "authorization" && key !== "clientid")) return undefined;
+  return { clientId };
 }
 
 /** A configuration that names the storage to use; the Functions host has no embedded fallback. */

@@ -9,6 +9,7 @@ import { pluginClasses } from "../../plugins/index.js";
 import { ConfigError, loadConfig, type AppConfig, type StorageConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { createServices } from "../services.js";
+import { startTelemetry } from "../telemetry/telemetry.js";
 import { startEmbeddedAzurite, type EmbeddedAzurite } from "./embedded_azurite.js";
 import { findExecutable } from "./find_executable.js";
 import { startLocalHost } from "./local_host.js";
@@ -18,7 +19,10 @@ const shutdownBudgetMs = 10_000;
 
 async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Promise<void> {
   const config = loadConfig(environment);
+  // The local host traces like the Functions host when APPLICATIONINSIGHTS_CONNECTION_STRING is set.
+  const telemetry = startTelemetry(config.telemetry);
   const logger = createLogger(config.logLevel);
+  if (telemetry.enabled) logger.info("telemetry: exporting traces and logs to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING)");
   const embedded = await embeddedStorage(config, logger);
   const storage: StorageConfig = config.storage ?? { kind: "connectionString", connectionString: embedded!.connectionString };
   warnIfUnauthenticated(config, logger);
@@ -70,6 +74,7 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
     await queues.stop();
     await services.close();
     await embedded?.close();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT")).once("SIGTERM", () => void stop("SIGTERM"));

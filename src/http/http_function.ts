@@ -1,8 +1,10 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Caller } from "../auth/caller.js";
 import type { Services } from "../services.js";
 import { errorResponse } from "./api_response.js";
 import { checkOrigin } from "./origin_policy.js";
+import { incomingContext, inSpan } from "../telemetry/tracing.js";
 
 /**
  * One HTTP function as data: the Functions entry (functions/main.ts) registers it with
@@ -68,13 +70,33 @@ function guarded<Scope>(
     methods: definition.methods,
     route: definition.route,
     access,
-    handler: async (request, context, services) => {
-      try {
-        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
-        return await definition.handler(request, await scopeOf(request, context, services));
-      } catch (error) {
-        return errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
-      }
+    handler: (request, context, services) => {
+      const method = request.method.toUpperCase();
+      const route = `/api/${definition.route}`;
+      // One span per request, in either host, continuing the caller's or the Functions host's trace.
+      // The route template names it, never the path: a path carries session and run ids.
+      return inSpan(
+        `${method} ${route}`,
+        {
+          kind: SpanKind.SERVER,
+          parent: incomingContext(context.traceContext, request.headers),
+          attributes: { "http.request.method": method, "http.route": route, "faas.trigger": "http", "faas.invocation_id": context.invocationId },
+        },
+        async (span) => {
+          let response: HttpResponseInit;
+          try {
+            checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
+            response = await definition.handler(request, await scopeOf(request, context, services));
+          } catch (error) {
+            response = errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
+          }
+          const status = response.status ?? 200;
+          span.setAttribute("http.response.status_code", status);
+          // A 4xx is the caller's mistake, not this server's: only 5xx marks the span as failed (OpenTelemetry's HTTP server rule).
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          return response;
+        },
+      );
     },
   };
 }

@@ -14,6 +14,7 @@ import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
+import { inSpan, outcomeOf } from "../telemetry/tracing.js";
 
 /** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
 export type RunChannel = Channel | "operator";
@@ -110,9 +111,32 @@ export class PluginRunner {
     return parsed.data;
   }
 
-  async run(request: RunRequest): Promise<RunResult> {
+  /**
+   * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`
+   * or the error code), whether the cache answered, and the duration: the span Application Insights
+   * queries for slow or failing plugins (README, "Telemetry").
+   */
+  run(request: RunRequest): Promise<RunResult> {
+    const started = performance.now();
+    // Named by the plugin's own name (also when called by an alias); an unknown name is what a caller typed and stays out.
+    const known = this.deps.registry.resolve(request.plugin)?.name;
+    const attributes = { "plugin.channel": request.channel, ...(known ? { "plugin.name": known } : {}) };
+    return inSpan(known ? `plugin ${known}` : "plugin (unknown)", { attributes }, async (span) => {
+      try {
+        const result = await this.runAdmitted(request, (runId) => span.setAttribute("plugin.run_id", runId));
+        span.setAttributes({ "plugin.outcome": "success", "plugin.cached": result.cached, "plugin.duration_ms": result.durationMs });
+        return result;
+      } catch (error) {
+        span.setAttributes({ "plugin.outcome": outcomeOf(error), "plugin.cached": false, "plugin.duration_ms": Math.round(performance.now() - started) });
+        throw error;
+      }
+    });
+  }
+
+  private async runAdmitted(request: RunRequest, admitted: (runId: string) => void): Promise<RunResult> {
     const { plugin, input } = this.admit(request);
     const runId = request.runId ?? randomUUID();
+    admitted(runId);
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const logger = this.deps.logger.child({ plugin: plugin.name, runId });

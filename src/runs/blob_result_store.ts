@@ -1,6 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ResultStore, RunResultDocument } from "./run_record.js";
 import { once, statusOf, storageCall } from "../azure/storage_call.js";
+import type { StorageDependency } from "../telemetry/tracing.js";
 
 /** One folder per principal, so that two callers' runs with the same id never share a blob. */
 export function resultBlobName(owner: string, runId: string): string {
@@ -15,9 +16,13 @@ export class BlobResultStore implements ResultStore {
     this.ensureContainer = once(() => this.container.createIfNotExists());
   }
 
+  private dependency(operation: string): StorageDependency {
+    return { service: "blob", operation, resource: this.container.containerName, endpoint: this.container.url };
+  }
+
   write(owner: string, document: RunResultDocument): Promise<string> {
     const name = resultBlobName(owner, document.runId);
-    return storageCall("the result could not be stored", async () => {
+    return storageCall("the result could not be stored", this.dependency("upload"), async () => {
       await this.ensureContainer();
       const body = JSON.stringify(document);
       await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body, "utf8"), {
@@ -28,7 +33,7 @@ export class BlobResultStore implements ResultStore {
   }
 
   read(owner: string, runId: string): Promise<RunResultDocument | undefined> {
-    return storageCall("the result could not be read", async () => {
+    return storageCall("the result could not be read", this.dependency("download"), async () => {
       try {
         const buffer = await this.container.getBlockBlobClient(resultBlobName(owner, runId)).downloadToBuffer();
         return JSON.parse(buffer.toString("utf8")) as RunResultDocument;

@@ -1,4 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
+import { SpanKind } from "@opentelemetry/api";
+import { incomingContext, inSpan } from "../telemetry/tracing.js";
 import { describeThrown } from "../errors/app_error.js";
 import type { AppConfig } from "../config/config.js";
 import type { Services } from "../services.js";
@@ -23,22 +25,40 @@ export interface QueueFunction {
 export function defineQueueFunction(definition: QueueFunction): QueueFunction {
   return {
     ...definition,
-    handler: async (message, context, services) => {
-      try {
-        await definition.handler(message, context, services);
-      } catch (error) {
-        const delivery = deliveryOf(context);
-        services.logger.warn("queue message failed; it will be delivered again or moved to the poison queue", {
-          function: definition.name,
-          invocationId: context.invocationId,
-          messageId: delivery.messageId,
-          dequeueCount: delivery.dequeueCount,
-          error: describeThrown(error),
-        });
-        throw error;
-      }
-    },
+    // A CONSUMER span per delivery (a request in Application Insights), under the Functions host's trace when there is one.
+    handler: (message, context, services) =>
+      inSpan(
+        `process ${definition.queueName(services.config)}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: incomingContext(context.traceContext),
+          attributes: {
+            "messaging.system": "azure_queue",
+            "messaging.destination.name": definition.queueName(services.config),
+            "faas.trigger": "pubsub",
+            "faas.invocation_id": context.invocationId,
+            "messaging.azure_queue.dequeue_count": deliveryOf(context).dequeueCount,
+          },
+        },
+        () => deliver(definition, message, context, services),
+      ),
   };
+}
+
+async function deliver(definition: QueueFunction, message: unknown, context: InvocationContext, services: Services): Promise<void> {
+  try {
+    await definition.handler(message, context, services);
+  } catch (error) {
+    const delivery = deliveryOf(context);
+    services.logger.warn("queue message failed; it will be delivered again or moved to the poison queue", {
+      function: definition.name,
+      invocationId: context.invocationId,
+      messageId: delivery.messageId,
+      dequeueCount: delivery.dequeueCount,
+      error: describeThrown(error),
+    });
+    throw error;
+  }
 }
 
 /** The message id and dequeue count from a queue trigger's metadata (the worker hands numbers over as numbers or as text). */

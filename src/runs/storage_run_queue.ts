@@ -11,7 +11,7 @@ export class StorageRunQueue implements RunQueue {
   }
 
   send(messageText: string): Promise<void> {
-    return storageCall("the run could not be queued", async () => {
+    return storageCall("the run could not be queued", { service: "queue", operation: "sendMessage", resource: this.queue.name, endpoint: this.queue.url }, async () => {
       await this.ensureQueue();
       await this.queue.sendMessage(messageText);
     });

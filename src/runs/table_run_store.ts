@@ -1,6 +1,7 @@
 import type { TableClient } from "@azure/data-tables";
 import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
 import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
+import type { StorageDependency } from "../telemetry/tracing.js";
 
 /** Every run is the one row of its own partition: PartitionKey = `<owner>:<runId>`, RowKey = "run". */
 const rowKey = "run";
@@ -41,8 +42,12 @@ export class TableRunStore implements RunStore {
     this.ensureTable = once(() => this.table.createTable());
   }
 
+  private dependency(operation: string): StorageDependency {
+    return { service: "table", operation, resource: this.table.tableName, endpoint: this.table.url };
+  }
+
   get(owner: string, runId: string): Promise<StoredRun | undefined> {
-    return storageCall("the runs table could not be read", async () => {
+    return storageCall("the runs table could not be read", this.dependency("getEntity"), async () => {
       await this.ensureTable();
       try {
         const entity = await this.table.getEntity<RunEntity>(partitionKeyOf(owner, runId), rowKey);
@@ -55,7 +60,7 @@ export class TableRunStore implements RunStore {
   }
 
   create(record: RunRecord): Promise<StoredRun | "exists"> {
-    return storageCall("the runs table could not be written", async () => {
+    return storageCall("the runs table could not be written", this.dependency("createEntity"), async () => {
       await this.ensureTable();
       const entity = toEntity(record);
       try {
@@ -69,7 +74,7 @@ export class TableRunStore implements RunStore {
   }
 
   replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict"> {
-    return storageCall("the runs table could not be written", async () => {
+    return storageCall("the runs table could not be written", this.dependency("updateEntity"), async () => {
       await this.ensureTable();
       const entity = toEntity(record);
       try {
@@ -84,7 +89,7 @@ export class TableRunStore implements RunStore {
   }
 
   remove(owner: string, runId: string, etag: string): Promise<void> {
-    return storageCall("the runs table could not be written", async () => {
+    return storageCall("the runs table could not be written", this.dependency("deleteEntity"), async () => {
       try {
         await this.table.deleteEntity(partitionKeyOf(owner, runId), rowKey, { etag });
       } catch (error) {

@@ -19,7 +19,7 @@ globalThis.__registrations = registrations;
 module.exports = {
   setProgrammingModel() {},
   getProgrammingModel() {},
-  registerHook() { return { dispose() {} }; },
+  registerHook(type) { (globalThis.__hooks ??= []).push(type); return { dispose() {} }; },
   registerFunction(metadata, callback) { registrations.push({ metadata, callback }); return { dispose() {} }; },
   log() {},
 };
@@ -61,6 +61,7 @@ console.log(JSON.stringify({
   foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
   run: { status: run.status ?? 200, body: run.jsonBody, runId },
+  hooks: globalThis.__hooks ?? [],
 }));
 process.exit(0);
 `;
@@ -125,6 +126,35 @@ describe("the Functions bundle (package.json main)", () => {
     expect(levels).toEqual({ health: "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
     expect(run.status).toBe(401);
+  });
+
+  it("with APPLICATIONINSIGHTS_CONNECTION_STRING: starts telemetry in the bundle, hooks the host's trace context in, and serves as before", () => {
+    const plain = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
+      cwd: root,
+      env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: inject("storageConnectionString") },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout.trim().split("\n").at(-1)!).hooks).not.toContain("preInvocation");
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: nodePath,
+        STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+        // Nothing listens there: the export fails quietly, as it must never fail a request.
+        APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const { response, run, hooks } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    expect(hooks).toEqual(expect.arrayContaining(["preInvocation", "log"]));
+    expect(response).toMatchObject({ status: 200, body: { status: "success", result: 14 } });
+    expect(run).toMatchObject({ status: 200, body: { state: "succeeded", result: 14 } });
   });
 
   it("refuses to load in Azure without AUTH_MODE, or with AUTH_MODE=none", () => {

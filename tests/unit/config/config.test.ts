@@ -281,3 +281,31 @@ describe("CORS_ALLOWED_ORIGINS", () => {
     expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: '["*"]' })).toThrow(/not valid: \*/);
   });
 });
+
+describe("telemetry settings", () => {
+  const connectionString = "InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/";
+  const clientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+  it("is off without APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
+    expect(loadConfig({}).telemetry).toBeUndefined();
+  });
+
+  it("authenticates with the managed identity named in APPLICATIONINSIGHTS_AUTHENTICATION_STRING, as infra/ sets it", () => {
+    const config = loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD` });
+    expect(config.telemetry).toEqual({ connectionString, authentication: { kind: "managedIdentity", clientId } });
+  });
+
+  it("takes AZURE_CLIENT_ID when the authentication string names no client, and the instrumentation key without one", () => {
+    const aad = loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD", AZURE_CLIENT_ID: clientId });
+    expect(aad.telemetry?.authentication).toEqual({ kind: "managedIdentity", clientId });
+    expect(loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }).telemetry?.authentication).toEqual({ kind: "instrumentationKey" });
+  });
+
+  it("refuses a malformed connection or authentication string without echoing it", () => {
+    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string/);
+    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).not.toThrow(/secret-looking-value/);
+    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" })).toThrow(
+      /APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD/,
+    );
+  });
+});
