@@ -19,6 +19,7 @@ export function integrationConfig(overrides: Record<string, string> = {}): AppCo
     PLUGIN_RUNS_QUEUE: `runs-${unique}`,
     PLUGIN_RESULTS_CONTAINER: `results-${unique}`,
     RATE_LIMIT_KEY_PREFIX: `test:rate:${unique}:`,
+    RESULT_CACHE_KEY_PREFIX: `test:cache:${unique}:`,
     LOG_LEVEL: "error",
     ...overrides,
   });
