@@ -10,3 +10,14 @@ export async function failureOf(promise: Promise<unknown>): Promise<AppError> {
   expect(error).toBeInstanceOf(AppError);
   return error as AppError;
 }
+
+/** The AppError a synchronous action throws; fails the test when it returns or throws anything else. */
+export function appErrorOf(action: () => unknown): AppError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error("expected an AppError");
+}

@@ -1,34 +1,15 @@
 import { describe, it, expect } from "vitest";
-import { z } from "zod";
-import { AppError } from "../../../src/errors/app_error.js";
-import type { AnyPlugin } from "../../../src/plugins/plugin.js";
 import { inputFromText } from "../../../src/plugins/plugin_input.js";
 import { CalculatorPlugin } from "../../../plugins/calculator_plugin.js";
 import { EchoPlugin } from "../../../plugins/echo_plugin.js";
+import { appErrorOf } from "../../support/failure_of.js";
+import { jsonOnlyPlugin } from "../../support/json_only_plugin.js";
 import { pluginEnvironment } from "../../support/plugin_context.js";
 
 const echo = new EchoPlugin(pluginEnvironment());
 const calculator = new CalculatorPlugin(pluginEnvironment());
 
-/** A plugin that only takes JSON input. */
-const jsonOnly: AnyPlugin = {
-  name: "json_only",
-  description: "takes JSON",
-  inputSchema: z.object({ n: z.number() }),
-  initialize: async () => {},
-  execute: async (data: { n: number }) => ({ doubled: data.n * 2 }),
-  shutdown: async () => {},
-};
-
-function appErrorOf(action: () => unknown): AppError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error("expected an AppError");
-}
+const jsonOnly = jsonOnlyPlugin;
 
 describe("inputFromText", () => {
   it("parses text that is a JSON object as it is", () => {
