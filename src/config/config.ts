@@ -214,6 +214,8 @@ const environmentSchema = z
     CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }),
     ALLOWED_HOSTS: commaList("ALLOWED_HOSTS", (v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)"),
     REQUEST_TIMEOUT_MS: integer("REQUEST_TIMEOUT_MS", 1000, 10 * 60 * 1000, 30_000),
+    // Bounded so that a stop always ends: a platform that sends SIGTERM follows with SIGKILL after its own wait.
+    SHUTDOWN_GRACE_MS: integer("SHUTDOWN_GRACE_MS", 0, 120_000, 10_000),
     // Set by infra/ (and by the Functions platform when Application Insights is linked): turns telemetry on, in either host.
     APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.refine((v) => v === undefined || /(^|;)\s*InstrumentationKey=[^;]+/i.test(v), {
       message: "APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)",
@@ -344,6 +346,8 @@ export interface AppConfig {
     readonly maxBodyBytes: number;
     /** The local host cuts a request whose headers and body have not arrived within this (408). */
     readonly requestTimeoutMs: number;
+    /** On SIGTERM/SIGINT the local host lets requests in flight finish for this long before it cuts them. */
+    readonly shutdownGraceMs: number;
     /** Origins other than the app's own whose browser pages may call the API (CORS). */
     readonly corsAllowedOrigins: readonly string[];
     /** Host names the local host answers to besides loopback names and HOST (DNS rebinding). */
@@ -449,6 +453,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     http: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
       allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       authLevel: env.HTTP_AUTH_LEVEL,

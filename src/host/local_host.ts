@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
@@ -21,6 +21,13 @@ const connectionsCheckingIntervalMs = 1000;
 /** After an answer that closes the connection: how long, and how much, the client may still send before the socket is closed. */
 const lingerMs = 2000;
 const lingerMaxBytes = 8 * 1024 * 1024;
+/**
+ * While draining, a keep-alive connection with nothing in flight is closed once it has been idle
+ * this long. Closing it at once would race a request the client may just be sending on it (the
+ * request would be lost to a reset); a client that goes on using the connection is answered
+ * `Connection: close` instead, which ends it without that race.
+ */
+const drainIdleMs = 250;
 
 export interface LocalHostOptions {
   readonly functions: readonly HttpFunction[];
@@ -32,7 +39,23 @@ export interface LocalHostOptions {
 export interface LocalHost {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully: no new connections; every request from now on is answered with `Connection:
+   * close`; requests in flight may finish within `graceMs` (default SHUTDOWN_GRACE_MS), then
+   * whatever is still open is destroyed. Resolves with the number of requests that had to be cut.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<CloseReport>;
+}
+
+export interface CloseReport {
+  /** Requests that had been received and were still unanswered when the grace period ran out. */
+  readonly cut: number;
+}
+
+/** A connection's requests in flight (received, response not yet finished) and its idle timer while draining. */
+interface ConnectionState {
+  readonly responses: Set<ServerResponse>;
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -49,6 +72,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const originPolicy = { corsAllowedOrigins };
   /** Connections answered with `Connection: close` and being closed: nothing more is served on them. */
   const closing = new WeakSet<Socket>();
+  const connections = new Map<Socket, ConnectionState>();
+  /** Set once close() has begun: every response from then on closes its connection. */
+  let draining = false;
+  /** Called whenever a connection closes or a request finishes while draining. */
+  let onDrainProgress: (() => void) | undefined;
 
   const server: Server = createServer(
     {
@@ -61,6 +89,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       connectionsCheckingInterval: connectionsCheckingIntervalMs,
     },
     (req, res) => {
+      track(req, res);
       handle(req, res).catch((error: unknown) => {
         // Only reached when writing the response itself failed; the connection is all that is left to close.
         logger.error("response could not be written", { error: String(error) });
@@ -68,6 +97,90 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       });
     },
   );
+
+  server.on("connection", (socket: Socket) => {
+    const state: ConnectionState = { responses: new Set(), idleTimer: undefined };
+    connections.set(socket, state);
+    socket.once("close", () => {
+      clearTimeout(state.idleTimer);
+      connections.delete(socket);
+      onDrainProgress?.();
+    });
+    // Accepted just before the listener closed: closed like any idle connection.
+    if (draining) closeWhenIdle(socket, state);
+  });
+
+  /** Counts the request as in flight until its response has finished or its connection is gone. */
+  function track(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    const state = connections.get(socket);
+    if (!state) return;
+    state.responses.add(res);
+    clearTimeout(state.idleTimer);
+    state.idleTimer = undefined;
+    if (draining) closeAfterResponse(res);
+    res.once("close", () => {
+      state.responses.delete(res);
+      if (!draining) return;
+      closeWhenIdle(socket, state);
+      onDrainProgress?.();
+    });
+  }
+
+  /** The response tells the client that the connection ends with it, and Node ends it after the response. */
+  function closeAfterResponse(res: ServerResponse): void {
+    if (res.headersSent) return;
+    res.shouldKeepAlive = false;
+    res.setHeader("connection", "close");
+  }
+
+  function closeWhenIdle(socket: Socket, state: ConnectionState): void {
+    if (state.responses.size > 0 || state.idleTimer !== undefined || socket.destroyed) return;
+    state.idleTimer = setTimeout(() => {
+      state.idleTimer = undefined;
+      if (state.responses.size === 0) socket.destroy();
+    }, drainIdleMs);
+  }
+
+  function inFlight(): number {
+    let count = 0;
+    for (const state of connections.values()) count += state.responses.size;
+    return count;
+  }
+
+  /**
+   * Stops taking connections, lets the open ones finish what they are doing, and closes each once
+   * it has nothing in flight; past `graceMs`, destroys what is left and reports how many requests
+   * that cut.
+   */
+  function close(graceMs: number): Promise<CloseReport> {
+    draining = true;
+    // Not server.close(): in Node 20 it also destroys idle keep-alive connections at once, racing
+    // requests that clients may be sending on them. The listener alone is closed here.
+    const listenerClosed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    for (const [socket, state] of connections) {
+      // Requests already in flight whose answer has not started answer with `Connection: close` too.
+      for (const res of state.responses) closeAfterResponse(res);
+      closeWhenIdle(socket, state);
+    }
+    return new Promise<CloseReport>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const finish = (cut: number) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        onDrainProgress = undefined;
+        for (const socket of connections.keys()) socket.destroy();
+        void listenerClosed.then(() => resolve({ cut }));
+      };
+      onDrainProgress = () => {
+        if (connections.size === 0) finish(0);
+      };
+      timer = setTimeout(() => finish(inFlight()), graceMs);
+      onDrainProgress();
+    });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (closing.has(req.socket)) {
@@ -186,11 +299,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   return {
     port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: (closeOptions) => close(closeOptions?.graceMs ?? services.config.http.shutdownGraceMs),
   };
 }
 

@@ -15,7 +15,8 @@ import { findExecutable } from "./find_executable.js";
 import { startLocalHost } from "./local_host.js";
 import { startQueueHost } from "./queue_host.js";
 
-const shutdownBudgetMs = 10_000;
+/** After the host has drained: what plugin shutdown (5 s each, in parallel) and closing the services may take before the process ends anyway. */
+const closeBudgetMs = 15_000;
 
 async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Promise<void> {
   const config = loadConfig(environment);
@@ -66,16 +67,22 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received, shutting down`);
-    // Whatever does not finish in time is abandoned: the process must end.
-    const deadline = setTimeout(() => process.exit(1), shutdownBudgetMs);
+    const graceMs = config.http.shutdownGraceMs;
+    logger.info(`${signal} received, shutting down: no new connections, requests in flight may finish within ${graceMs} ms (SHUTDOWN_GRACE_MS)`);
+    // Requests and queue deliveries first (the queue takes no new messages either): they still need the plugins and services closed below.
+    const [{ cut }] = await Promise.all([host.close({ graceMs }), queues.stop()]);
+    if (cut > 0) logger.error(`shutdown: ${cut} request${cut === 1 ? "" : "s"} cut, still running when the grace period (SHUTDOWN_GRACE_MS=${graceMs}) ran out`);
+    else logger.info("shutdown: every request received was answered");
+    // Whatever does not finish in time now is abandoned: the process must end.
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown: plugins and services did not close within ${closeBudgetMs} ms, exiting anyway`);
+      process.exit(1);
+    }, closeBudgetMs);
     deadline.unref();
-    await host.close();
-    await queues.stop();
     await services.close();
     await embedded?.close();
     await telemetry.shutdown();
-    process.exit(0);
+    process.exit(cut > 0 ? 1 : 0);
   };
   process.once("SIGINT", () => void stop("SIGINT")).once("SIGTERM", () => void stop("SIGTERM"));
 }

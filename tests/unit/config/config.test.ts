@@ -19,6 +19,7 @@ describe("loadConfig defaults", () => {
     expect(config.host).toBe("127.0.0.1");
     expect(config.logLevel).toBe("info");
     expect(config.http.maxBodyBytes).toBe(1048576);
+    expect(config.http.shutdownGraceMs).toBe(10_000);
     expect(config.memory).toEqual({ redisUrl: undefined, maxMessages: 50, ttlSeconds: 604800, keyPrefix: "mem:" });
     expect(config.audit.tableName).toBe("auditlog");
     expect(config.plugins.defaultTimeoutMs).toBe(5000);
@@ -75,6 +76,10 @@ describe("loadConfig defaults", () => {
     expect(config.audit.tableName).toBe("Audit2");
     expect(config.plugins.defaultTimeoutMs).toBe(100);
   });
+
+  it("accepts a shutdown grace of 0: cut whatever runs at once", () => {
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: "0" }).http.shutdownGraceMs).toBe(0);
+  });
 });
 
 describe("loadConfig rejects bad settings", () => {
@@ -90,6 +95,8 @@ describe("loadConfig rejects bad settings", () => {
     ["MAX_BODY_BYTES", "10"],
     ["HOST", "example.com"],
     ["STORAGE_TABLE_ENDPOINT", "ftp://x"],
+    ["SHUTDOWN_GRACE_MS", "-1"],
+    ["SHUTDOWN_GRACE_MS", "120001"],
   ])("%s=%s gives a ConfigError naming the setting", (name, value) => {
     // An explicit blob endpoint keeps the table endpoint case about the table endpoint alone.
     const error = configErrorOf({
