@@ -2,6 +2,7 @@ import { chatRequestSchema } from "../src/http/api_schemas.js";
 import { errorResponse, jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
+import { requestSignal } from "../src/http/request_signal.js";
 import { eventStreamHeaders, serverSentEvents } from "../src/http/server_sent_events.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 
@@ -13,9 +14,11 @@ export const chat = defineHttpFunction({
     const body = await readJsonBody(request, chatRequestSchema, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const wantsStream = body.stream ?? (request.headers.get("accept") ?? "").includes("text/event-stream");
-    if (!wantsStream) return jsonResponse(200, await services.chat.handle({ caller, message: body.message, sessionId }));
+    // A client that leaves stops the plugin run or the model call made for it, streamed or not.
+    const turn = { caller, message: body.message, sessionId, signal: requestSignal(request) };
+    if (!wantsStream) return jsonResponse(200, await services.chat.handle(turn));
 
-    const events = services.chat.events({ caller, message: body.message, sessionId }, true);
+    const events = services.chat.events(turn, true);
     // Everything up to the first event (validation, storing the message) still fails as plain JSON.
     const first = await events.next();
     if (first.done) throw new Error("the chat answered nothing");

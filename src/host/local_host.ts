@@ -5,6 +5,7 @@ import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
+import { setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
@@ -210,6 +211,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
       return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
+    const clientGone = abortWhenClientLeaves(res);
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
@@ -224,6 +226,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const { fn, params } = found.match;
     const request = toHttpRequest(req, { method, url, params, body });
+    setRequestSignal(request, clientGone);
     const invocationId = randomUUID();
     const context = new InvocationContext({
       invocationId,
@@ -231,6 +234,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
     });
     await writeResponse(res, await fn.handler(request, context, services), cors);
+  }
+
+  /**
+   * Aborts when the connection closes before the response has been written in full: the client
+   * went away (or the grace period of a shutdown cut the request), and nobody is left to read
+   * what the work would produce.
+   */
+  function abortWhenClientLeaves(res: ServerResponse): AbortSignal {
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(new Error("the client closed the connection before the answer was written"));
+    };
+    if (res.destroyed) onClose();
+    else res.once("close", onClose);
+    return controller.signal;
   }
 
   /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */
