@@ -3,30 +3,42 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
+import { LlmStandIn, reply } from "../support/llm_stand_in.js";
 import { processesWith, sleepMarker, waitFor } from "../support/processes.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 
 /**
  * A client that goes away stops the work done for it: the local host's per-request abort signal
  * reaches the plugin run, over real sockets. The shell plugin's `sleep` shows it: its process is
- * killed when the run's signal aborts, and would otherwise live until the plugin's 60 s limit.
+ * killed when the run's signal aborts, and would otherwise live until the plugin's 60 s limit; the
+ * model stand-in shows the model call given up (its request's connection closed).
  */
 
 let services: Services;
 let host: LocalHost;
+let llm: LlmStandIn;
 
 beforeAll(async () => {
-  services = integrationServices({ config: integrationConfig({ SHELL_PLUGIN_ALLOWED_COMMANDS: "sleep", SHELL_PLUGIN_TIMEOUT_MS: "60000" }) });
+  llm = await LlmStandIn.start();
+  services = integrationServices({
+    config: integrationConfig({
+      SHELL_PLUGIN_ALLOWED_COMMANDS: "sleep",
+      SHELL_PLUGIN_TIMEOUT_MS: "60000",
+      OLLAMA_BASE_URL: llm.url,
+      LLM_MAX_RETRIES: "0",
+    }),
+  });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
 });
 
 afterAll(async () => {
   await host.close();
   await services.close();
+  await llm.close();
 });
 
-/** Sends the POST, waits until `marker`'s process runs, then disconnects 200 ms later; resolves with the time it disconnected. */
-async function postAndLeave(path: string, body: unknown, marker: string): Promise<number> {
+/** Sends the POST, waits until the work has started, then disconnects 200 ms later; resolves with the time it disconnected. */
+async function postAndLeave(path: string, body: unknown, started: () => boolean): Promise<number> {
   const payload = JSON.stringify(body);
   const req = httpRequest({
     host: "127.0.0.1",
@@ -40,7 +52,7 @@ async function postAndLeave(path: string, body: unknown, marker: string): Promis
   req.on("response", () => (answered = true));
   req.on("error", () => {});
   req.end(payload);
-  await waitFor(() => processesWith(marker).length > 0, 10_000);
+  await waitFor(started, 10_000);
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(answered).toBe(false);
   req.destroy();
@@ -50,15 +62,23 @@ async function postAndLeave(path: string, body: unknown, marker: string): Promis
 describe("a client that disconnects", () => {
   it("stops its plugin run: POST /api/plugins/execute of a 30 s sleep, left after 200 ms, ends the sleep within a second", async () => {
     const marker = sleepMarker();
-    const leftAt = await postAndLeave("/api/plugins/execute", { plugin: "shell", data: { command: `sleep ${marker}` } }, marker);
+    const leftAt = await postAndLeave("/api/plugins/execute", { plugin: "shell", data: { command: `sleep ${marker}` } }, () => processesWith(marker).length > 0);
     await waitFor(() => processesWith(marker).length === 0, 1000);
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });
 
   it("stops the run of its chat turn: POST /api/chat with /run shell sleep, left after 200 ms, ends the sleep within a second", async () => {
     const marker = sleepMarker();
-    const leftAt = await postAndLeave("/api/chat", { message: `/run shell sleep ${marker}`, sessionId: `abort-${Date.now()}` }, marker);
+    const leftAt = await postAndLeave("/api/chat", { message: `/run shell sleep ${marker}`, sessionId: `abort-${Date.now()}` }, () => processesWith(marker).length > 0);
     await waitFor(() => processesWith(marker).length === 0, 1000);
+    expect(Date.now() - leftAt).toBeLessThan(1000);
+  });
+
+  it("stops its model call: POST /api/chat of free text, the model's answer 10 s away, left after 200 ms, drops the model request within a second", async () => {
+    llm.reset();
+    llm.script(reply.delay(10_000));
+    const leftAt = await postAndLeave("/api/chat", { message: "tell me a long story" }, () => llm.chatRequests.length > 0);
+    await waitFor(() => llm.chatRequests[0]!.aborted, 1000);
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });
 
