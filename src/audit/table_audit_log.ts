@@ -1,5 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
-import { once, shorten, storageCall } from "../azure/storage_call.js";
+import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
 import { AppError } from "../errors/app_error.js";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
@@ -8,6 +8,9 @@ import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key
 
 // A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
 const maxFieldChars = 30_000;
+
+// Session partitions are `<principalKey>:<sessionId>`; this one has no colon, so it is never a session's.
+const probePartition = "health-probe";
 
 interface AuditEntity {
   partitionKey: string;
@@ -75,8 +78,23 @@ export class TableAuditLog implements AuditLog {
     return { service: "table", operation, resource: this.table.tableName, endpoint: this.table.url };
   }
 
+  /**
+   * A real read every time (one page of at most one entity of a partition no session uses), so the
+   * health check sees storage go down: the table's creation is remembered, a read is not.
+   */
   async ping(): Promise<void> {
-    await storageCall("table storage is unavailable", this.dependency("createTable"), () => this.ensureTable());
+    await storageCall("table storage is unavailable", this.dependency("listEntities"), async () => {
+      await this.ensureTable();
+      try {
+        const pages = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${probePartition}`, select: ["RowKey"] } });
+        for await (const _page of pages.byPage({ maxPageSize: 1 })) break;
+      } catch (error) {
+        // The service answered, but the table is gone (an emulator restarted in memory, a deleted
+        // table): storage is up, and creating the table again lets the next append succeed too.
+        if (statusOf(error) !== 404) throw error;
+        await this.table.createTable();
+      }
+    });
   }
 
 }

@@ -20,6 +20,13 @@ export interface HealthReport {
 
 const checkTimeoutMs = 3000;
 
+/**
+ * How long one report answers every caller. The route is anonymous, so without this a flood of
+ * health calls would become a flood of storage reads and Redis PINGs; one second keeps an outage
+ * visible to a platform probe (which polls every few seconds) almost at once.
+ */
+export const healthReportTtlMs = 1000;
+
 /** Redis (or the in-process memory) and Table Storage are required; the LLM is optional until it is configured. */
 export class HealthCheck {
   constructor(
@@ -28,9 +35,30 @@ export class HealthCheck {
     private readonly audit: AuditLog,
     private readonly model: ChatModel | undefined,
     private readonly logger: Logger,
+    private readonly reportTtlMs: number = healthReportTtlMs,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  async check(): Promise<HealthReport> {
+  private cached: { report: HealthReport; at: number } | undefined;
+  private inFlight: Promise<HealthReport> | undefined;
+
+  /** The latest report while it is younger than the TTL; concurrent callers share one probe. */
+  check(): Promise<HealthReport> {
+    const cached = this.cached;
+    if (cached && this.now() - cached.at < this.reportTtlMs) return Promise.resolve(cached.report);
+    this.inFlight ??= this.probeAll().then(
+      (report) => {
+        // The age counts from when the probe finished, so a slow (timed-out) probe is not redone at once.
+        this.cached = { report, at: this.now() };
+        return report;
+      },
+    ).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async probeAll(): Promise<HealthReport> {
     const model = this.model;
     const [redis, storage, llm] = await Promise.all([
       this.probe("redis", () => this.memory.ping()),

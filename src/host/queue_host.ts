@@ -41,11 +41,12 @@ interface PollerSettings {
 
 /**
  * Runs the app's queue functions without the Functions host, the way the host does: each queue
- * is polled (created first if missing), every message is base64-decoded and, when it is JSON,
- * parsed, then handed to the same handler with the trigger metadata (id, dequeueCount, ...).
- * A message whose handler returns is deleted; one whose handler throws becomes visible again
- * after the retry delay; one that fails its delivery number maxDequeueCount, or is not base64,
- * is copied to `<queue>-poison` unchanged and deleted.
+ * is polled (created first if missing), every message's text is handed over as host.json's
+ * `messageEncoding: none` has the Functions host do (parsed when it is JSON, the text otherwise;
+ * the handler reads base64 itself) to the same handler with the trigger metadata (id,
+ * dequeueCount, ...). A message whose handler returns is deleted; one whose handler throws
+ * becomes visible again after the retry delay; one that fails its delivery number
+ * maxDequeueCount is copied to `<queue>-poison` unchanged and deleted.
  */
 export function startQueueHost(options: QueueHostOptions): QueueHost {
   const { services } = options;
@@ -138,9 +139,6 @@ class QueuePoller {
     try {
       // A message can outrun the count when a delivery never settled (the process died): the host does not run it again.
       if (message.dequeueCount > maxDequeueCount) return await this.toPoison(message, popReceipt, `delivered ${message.dequeueCount} times`);
-      const text = decodeBase64(message.messageText);
-      if (text === undefined) return await this.toPoison(message, popReceipt, "the message is not base64 (host.json messageEncoding)");
-
       const invocationId = randomUUID();
       const context = new InvocationContext({
         invocationId,
@@ -171,7 +169,7 @@ class QueuePoller {
       let failed = false;
       try {
         // As the Functions worker hands it over: parsed when it is JSON, the text otherwise.
-        await this.fn.handler(parseJsonOrText(text), context, this.services);
+        await this.fn.handler(parseJsonOrText(message.messageText), context, this.services);
       } catch {
         // Logged by the function's own wrapper.
         failed = true;
@@ -215,12 +213,6 @@ class QueuePoller {
       this.wake = done;
     });
   }
-}
-
-/** Strict base64 (as .NET's Convert.FromBase64String, less whitespace): undefined when the text is not. */
-export function decodeBase64(text: string): string | undefined {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
-  return Buffer.from(text, "base64").toString("utf8");
 }
 
 function parseJsonOrText(text: string): unknown {

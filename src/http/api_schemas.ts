@@ -86,6 +86,12 @@ export const errorBodySchema = z.object({
   }),
 });
 
+/** `GET /api/health/live`. */
+export const livenessSchema = z.object({
+  status: z.literal("ok"),
+  version: z.string(),
+});
+
 const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
 /** `GET /api/health`. */

@@ -18,6 +18,7 @@ import {
   executeRequestSchema,
   executeResultSchema,
   healthReportSchema,
+  livenessSchema,
   pluginListSchema,
   queuedRunSchema,
   runIdPathSchema,
@@ -80,17 +81,28 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           "and 403 `host_not_allowed`.",
       },
       servers: [{ url: "/api" }],
-      // Every route runs as a caller, but health (below, `security: []`).
+      // Every route runs as a caller, but health and liveness (below, `security: []`).
       security: [{ bearerAuth: [] }],
       paths: {
         "/health": {
           get: {
             operationId: "health",
-            summary: "Whether Redis, storage and the language model are reachable",
+            summary: "Whether Redis, storage and the language model are reachable (probed at most about once a second)",
             security: [],
             responses: {
               "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not).", content: json(healthReportSchema) },
               "503": { description: "Redis or storage is down.", content: json(healthReportSchema) },
+              ...errorResponses(["origin_not_allowed", "internal_error"]),
+            },
+          },
+        },
+        "/health/live": {
+          get: {
+            operationId: "healthLive",
+            summary: "Liveness: the process is up; calls no dependency",
+            security: [],
+            responses: {
+              "200": { description: "The process is serving.", content: json(livenessSchema) },
               ...errorResponses(["origin_not_allowed", "internal_error"]),
             },
           },
@@ -179,6 +191,7 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
         schemas: {
           ErrorBody: errorBodySchema,
           HealthReport: healthReportSchema,
+          Liveness: livenessSchema,
           PluginList: pluginListSchema,
           ExecuteRequest: executeRequestSchema,
           ExecuteResult: executeResultSchema,

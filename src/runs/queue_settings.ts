@@ -7,7 +7,10 @@
  * - visibilityTimeout: how long a message whose handler threw stays invisible before it is
  *   delivered again (the delay between retries).
  * - batchSize / newBatchThreshold: messages fetched at once, and run in parallel, per instance.
- * - messageEncoding: base64, the default, spelled out: senders put base64-encoded JSON on the queue.
+ * - messageEncoding: none. With base64 (the default) the host poisons a message that is not
+ *   base64 without calling the function, so a producer's plain JSON (what
+ *   `QueueClient.sendMessage(JSON.stringify(...))` sends) would vanish without a run record; the
+ *   handler reads plain JSON and base64 JSON itself (parseRunMessage).
  */
 export const queueTriggerSettings = {
   maxDequeueCount: 5,
@@ -15,7 +18,7 @@ export const queueTriggerSettings = {
   batchSize: 16,
   newBatchThreshold: 8,
   maxPollingInterval: "00:00:02",
-  messageEncoding: "base64",
+  messageEncoding: "none",
 } as const;
 
 /** "hh:mm:ss" as seconds. */

@@ -17,8 +17,8 @@ export function runLocation(runId: string): string {
 }
 
 /**
- * A Storage queue message holds at most 64 KiB; the Functions host reads it as base64 (host.json
- * `extensions.queues.messageEncoding`), which makes 48 KiB of JSON the largest run that fits.
+ * A Storage queue message holds at most 64 KiB; the app sends base64 JSON (see encodeRunMessage),
+ * which makes 48 KiB of JSON the largest run it enqueues.
  */
 export const maxQueueMessageChars = 64 * 1024;
 
@@ -31,7 +31,7 @@ export const runMessageSchema = z.strictObject({
   sessionId: sessionIdSchema.optional(),
 });
 
-/** A run request as it travels on the queue: `{runId?, plugin, data, sessionId?}` as base64-encoded JSON. */
+/** A run request as it travels on the queue: `{runId?, plugin, data, sessionId?}` as plain JSON or base64-encoded JSON. */
 export type RunMessage = z.infer<typeof runMessageSchema>;
 
 /** A message that passed validation; the run id is the message's own or, without one, the queue message id. */
@@ -58,21 +58,32 @@ export interface RejectedRunMessage {
 export type ParsedRunMessage = { readonly ok: true; readonly message: ValidRunMessage } | { readonly ok: false; readonly rejected: RejectedRunMessage };
 
 /**
- * Reads a queue entry as the Functions worker hands it over: JSON is already parsed (an object),
- * anything else arrives as a string; a Buffer or a JSON string is read too. `messageId` (the queue
- * message id, stable across redeliveries) becomes the run id of a message without one, so that a
- * redelivered message runs once even when its sender gave it no id.
+ * Reads a queue entry as the Functions worker hands it over with host.json `messageEncoding`
+ * `none`: a message that is JSON arrives parsed (an object), anything else as its text; a Buffer is
+ * read as UTF-8 text. Both encodings a producer may use are accepted:
+ *
+ * - an object is the message as it is;
+ * - text that parses as a JSON object is that object (what `QueueClient.sendMessage(JSON.stringify(m))` sends);
+ * - text that is strict base64 of UTF-8 JSON of an object is that object (what the app and the
+ *   Functions docs' producers send).
+ *
+ * Nothing is read two ways: JSON object text starts with `{` (after blanks), which is no base64
+ * character, and base64 of text starting with `{` starts with `e`, which no JSON text does;
+ * `true`, `1234` or `"text"` are JSON but no object, and decode as base64 to no JSON object, so
+ * they are rejected. Anything else is rejected with its text, for the run record.
+ *
+ * `messageId` (the queue message id, stable across redeliveries) becomes the run id of a message
+ * without one, so that a redelivered message runs once even when its sender gave it no id.
  */
 export function parseRunMessage(entry: unknown, messageId: string | undefined): ParsedRunMessage {
-  const value = jsonValueOf(entry);
-  const text = textOf(entry);
+  const { value, text } = readEntry(entry);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return {
       ok: false,
       rejected: {
         runId: undefined,
         plugin: undefined,
-        problem: typeof entry === "string" && value === entry ? "the message is not JSON" : "the message is not a JSON object",
+        problem: value === undefined ? "the message is neither JSON nor base64-encoded JSON" : "the message is not a JSON object",
         issues: [],
         text,
       },
@@ -112,22 +123,53 @@ export function runMessageDigest(message: Pick<ValidRunMessage, "plugin" | "data
     .digest("hex");
 }
 
-/** The message text to put on the queue: base64 of the JSON, as the Functions host expects by default. */
+/**
+ * The message text the app puts on the queue: base64 of the JSON. Both encodings are read, but
+ * base64 is what a host still configured with the default `messageEncoding` (an instance of an
+ * earlier deployment) can run too, and no character of the data (U+FFFF, say, which XML forbids)
+ * can make the queue service refuse the message.
+ */
 export function encodeRunMessage(message: RunMessage): string {
   return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
 }
 
-function jsonValueOf(entry: unknown): unknown {
-  if (Buffer.isBuffer(entry)) return tryJson(entry.toString("utf8"));
-  if (typeof entry === "string") return tryJson(entry);
-  return entry;
+/** The entry's JSON value (undefined when it has none) and its text for the record; see parseRunMessage. */
+function readEntry(entry: unknown): { value: unknown; text: string } {
+  const text = textOf(entry);
+  if (typeof entry !== "string" && !Buffer.isBuffer(entry)) return { value: entry, text };
+  const json = tryJson(text);
+  if (isObject(json)) return { value: json, text };
+  const decoded = decodeBase64Utf8(text.trim());
+  const inner = decoded === undefined ? undefined : tryJson(decoded);
+  if (isObject(inner)) return { value: inner, text: decoded! };
+  return { value: json, text };
 }
 
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** undefined when the text is not JSON. */
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    return undefined;
+  }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Strict base64 (as .NET's Convert.FromBase64String, less whitespace) of valid UTF-8: undefined
+ * otherwise, so that bytes that are no text never pass for a message.
+ */
+export function decodeBase64Utf8(text: string): string | undefined {
+  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  try {
+    return strictUtf8.decode(Buffer.from(text, "base64"));
+  } catch {
+    return undefined;
   }
 }
 

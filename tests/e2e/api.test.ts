@@ -46,6 +46,15 @@ describe("GET /api/health", () => {
   });
 });
 
+describe("GET /api/health/live", () => {
+  it("answers 200 with the version and nothing about any caller or dependency, uncached", async () => {
+    const result = await call("GET", "/api/health/live");
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(result.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
 describe("GET /api/plugins", () => {
   it("lists every plugin with its JSON Schema, aliases and timeout", async () => {
     const result = await call("GET", "/api/plugins");

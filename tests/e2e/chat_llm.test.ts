@@ -6,6 +6,7 @@ import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
 import { LlmStandIn, reply } from "../support/llm_stand_in.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { healthReportTtlMs } from "../../src/health/health_check.js";
 
 let llm: LlmStandIn;
 const hosts: Record<"ollama" | "azure", { services: Services; host: LocalHost }> = {} as never;
@@ -118,6 +119,8 @@ describe("health with a language model", () => {
     const ok = (await (await fetch(`${hosts.ollama.host.url}/api/health`)).json()) as any;
     expect(ok).toMatchObject({ status: "ok", checks: { llm: { status: "ok", provider: "ollama", model: "llama3.1" } } });
     llm.scriptPing(reply.serverError());
+    // Health answers from one probe per TTL; the next one sees the model down.
+    await new Promise((resolve) => setTimeout(resolve, healthReportTtlMs + 50));
     const response = await fetch(`${hosts.ollama.host.url}/api/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "degraded", checks: { llm: { status: "down" }, redis: { status: "ok" } } });

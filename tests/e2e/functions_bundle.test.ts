@@ -90,6 +90,7 @@ describe("the Functions bundle (package.json main)", () => {
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
     expect(summary).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
+      { name: "health-live", type: "httpTrigger", route: "health/live", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-execute", type: "httpTrigger", route: "plugins/execute", methods: ["POST"], authLevel: "anonymous" },
       { name: "chat", type: "httpTrigger", route: "chat", methods: ["POST"], authLevel: "anonymous" },
@@ -123,7 +124,7 @@ describe("the Functions bundle (package.json main)", () => {
     expect(result.status, result.stderr).toBe(0);
     const { summary, response, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
-    expect(levels).toEqual({ health: "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
+    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
     expect(run.status).toBe(401);
   });

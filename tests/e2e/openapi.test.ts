@@ -9,6 +9,7 @@ import {
   errorBodySchema,
   executeResultSchema,
   healthReportSchema,
+  livenessSchema,
   pluginListSchema,
   queuedRunSchema,
   runViewSchema,
@@ -96,6 +97,7 @@ describe("GET /api/openapi.json", () => {
 describe("the answers of the API are the documented ones", () => {
   it("health, plugins, execute (sync and queued), runs, chat, audit", async () => {
     expectDocumented("get", "/health", await call("GET", "/api/health"), healthReportSchema);
+    expectDocumented("get", "/health/live", await call("GET", "/api/health/live"), livenessSchema);
     expectDocumented("get", "/plugins", await call("GET", "/api/plugins"), pluginListSchema);
 
     const sessionId = `openapi-${Date.now()}`;

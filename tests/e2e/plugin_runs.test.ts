@@ -245,8 +245,9 @@ describe("the plugin-runs queue trigger", () => {
       plugin: null,
       state: "failed",
       attempts: 0,
-      error: { code: "invalid_request", message: expect.stringMatching(/not JSON/) },
-      messageText: text,
+      error: { code: "invalid_request", message: expect.stringMatching(/neither JSON nor base64-encoded JSON/) },
+      // As it was on the queue: base64 that decodes to no JSON object may as well be text that looks like base64.
+      messageText: encoded,
     });
     await until(async () => ((await poisonTexts()).includes(encoded) ? true : undefined), "the message in the poison queue", 20_000);
   });
@@ -294,11 +295,42 @@ describe("the plugin-runs queue trigger", () => {
     expect(await finishedRun(runId)).toMatchObject({ plugin: "nosuch", state: "failed", attempts: 1, error: { code: "plugin_not_found" } });
   });
 
-  it("moves a message that is not base64 to the poison queue unchanged, as the Functions host does", async () => {
-    const text = `plain text ${randomUUID()}`;
-    await queue.sendMessage(text);
-    const found = await until(async () => ((await poisonTexts()).includes(text) ? true : undefined), "the message in the poison queue");
-    expect(found).toBe(true);
+  it("runs a plain-JSON message (as QueueClient.sendMessage(JSON.stringify(...)) sends it) like a base64 one", async () => {
+    const runId = `plain-${randomUUID()}`;
+    await queue.sendMessage(JSON.stringify({ runId, plugin: "echo", data: { text: "plain json ✓" } }));
+    const run = await finishedRun(runId);
+    expect(run).toMatchObject({ runId, plugin: "echo", state: "succeeded", result: "plain json ✓", attempts: 1 });
+    // No owner: it ran as the queue caller, with AUTH_MODE=none the local caller, whose result blob it is.
+    expect(await readBlob(runId)).toMatchObject({ runId, result: "plain json ✓" });
+    expect(await poisonTexts()).not.toContain(JSON.stringify({ runId, plugin: "echo", data: { text: "plain json ✓" } }));
+  });
+
+  it("runs a plain-JSON message without a run id under its queue message id", async () => {
+    const sent = await queue.sendMessage(JSON.stringify({ plugin: "echo", data: { text: "plain, no id" } }));
+    expect(await finishedRun(sent.messageId)).toMatchObject({ runId: sent.messageId, state: "succeeded", result: "plain, no id" });
+  });
+
+  it(`records a message that is neither JSON nor base64 as a failed run under its message id, readable over HTTP, and poisons it unchanged after ${maxDequeueCount} deliveries`, async () => {
+    const text = `plain text, not a run ${randomUUID()}`;
+    const sent = await queue.sendMessage(text);
+    const run = await finishedRun(sent.messageId);
+    expect(run).toMatchObject({
+      runId: sent.messageId,
+      state: "failed",
+      error: { code: "invalid_request", message: expect.stringMatching(/neither JSON nor base64-encoded JSON/) },
+      messageText: text,
+    });
+    await until(async () => ((await poisonTexts()).includes(text) ? true : undefined), "the message in the poison queue", 20_000);
+  });
+
+  it("records a plain-JSON message that cannot run under its own run id, and poisons it", async () => {
+    const runId = `plainbad-${randomUUID()}`;
+    const message = JSON.stringify({ runId, plugin: "echo", sesionId: "typo" });
+    await queue.sendMessage(message);
+    const run = await finishedRun(runId);
+    expect(run).toMatchObject({ runId, state: "failed", error: { code: "invalid_request" } });
+    expect(JSON.parse(run.messageText)).toEqual({ runId, plugin: "echo", sesionId: "typo" });
+    await until(async () => ((await poisonTexts()).includes(message) ? true : undefined), "the message in the poison queue", 20_000);
   });
 
   it(`moves a run that keeps failing (upstream_unavailable) to the poison queue after ${maxDequeueCount} deliveries and records it failed`, async () => {

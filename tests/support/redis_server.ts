@@ -7,9 +7,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A real redis-server on a free loopback port, keeping nothing on disk. */
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+/** A real redis-server on a free loopback port (or `port`, to restart one where it was), keeping nothing on disk. */
+export async function startRedisServer(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"],

@@ -27,4 +27,28 @@ describe("HealthCheck", () => {
     expect(pingSignal?.aborted).toBe(true);
     expect(lines.filter((l) => l.includes("no answer within 3000 ms"))).toHaveLength(2);
   });
+
+  it("answers from one probe until the report is a TTL old, counted from when the probe finished, down reports too", async () => {
+    const memory = new InProcessSessionMemory({ maxMessages: 1, ttlSeconds: 1 });
+    let pings = 0;
+    let up = true;
+    let now = 0;
+    memory.ping = async () => {
+      pings++;
+      // Each probe takes 500 ms.
+      now += 500;
+      if (!up) throw new Error("down");
+    };
+    const health = new HealthCheck("1.0.0", memory, new RecordingAuditLog(), undefined, createLogger("error", () => {}), 1000, () => now);
+    expect((await health.check()).status).toBe("ok");
+    up = false;
+    now = 1499;
+    expect((await health.check()).status).toBe("ok");
+    expect(pings).toBe(1);
+    now = 1500;
+    expect((await health.check()).status).toBe("unhealthy");
+    now = 2999;
+    expect((await health.check()).status).toBe("unhealthy");
+    expect(pings).toBe(2);
+  });
 });

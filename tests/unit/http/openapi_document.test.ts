@@ -52,10 +52,11 @@ describe("the OpenAPI document", () => {
     expect(document.security).toEqual([{ bearerAuth: [] }]);
   });
 
-  it("lets only health go without a token", () => {
+  it("lets only health and liveness go without a token", () => {
     const open = operations.filter(({ operation }) => operation.security !== undefined).map(({ path }) => path);
-    expect(open).toEqual(["/health"]);
+    expect(open).toEqual(["/health", "/health/live"]);
     expect(document.paths["/health"].get.security).toEqual([]);
+    expect(document.paths["/health/live"].get.security).toEqual([]);
   });
 
   it("includes every plugin's input schema, as GET /api/plugins shows it, and offers each as the execute request's data", () => {
@@ -96,7 +97,7 @@ describe("the OpenAPI document", () => {
           expect(isErrorCode(code) && errorCodes[code].status, `${code} in ${method} ${path}`).toBe(Number(status));
         }
       }
-      if (path !== "/health") {
+      if (path !== "/health" && path !== "/health/live") {
         expect(operation.responses["401"].headers["WWW-Authenticate"]).toMatchObject({ required: true });
         expect(operation.responses["403"].description).toContain("origin_not_allowed");
       }

@@ -16,8 +16,8 @@ describe("the queue trigger's settings", () => {
     expect(hostJson.extensions.queues.maxDequeueCount).toBe(loadConfig({}).runs.maxDequeueCount);
   });
 
-  it("read messages as base64, as the app enqueues them", () => {
-    expect(hostJson.extensions.queues.messageEncoding).toBe("base64");
+  it("hand messages over as they are (messageEncoding none), so that plain JSON reaches the handler instead of the poison queue", () => {
+    expect(hostJson.extensions.queues.messageEncoding).toBe("none");
   });
 
   it("retry after the visibility timeout, in seconds", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeRunMessage, isRunId, maxQueueMessageChars, parseRunMessage, runLocation } from "../../../src/runs/run_message.js";
+import { decodeBase64Utf8, encodeRunMessage, isRunId, maxQueueMessageChars, parseRunMessage, runLocation } from "../../../src/runs/run_message.js";
 
 const messageId = "3f2c9a1e-8b7d-4c6e-9f0a-1b2c3d4e5f60";
 
@@ -48,8 +48,43 @@ describe("parseRunMessage", () => {
     expect(parsed.rejected.text).toBe(typeof entry === "string" ? entry : JSON.stringify(entry));
   });
 
-  it("says when the message is not JSON at all", () => {
-    expect(parseRunMessage("not json", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is not JSON" } });
+  it("reads base64 of JSON text (what the app sends) the same as the plain JSON, as text or as a Buffer", () => {
+    const message = { runId: "r-b64", plugin: "echo", data: { text: "grüße 👋" }, sessionId: "s" };
+    const encoded = Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+    expect(parseRunMessage(encoded, messageId)).toEqual({ ok: true, message });
+    expect(parseRunMessage(Buffer.from(encoded), messageId)).toEqual({ ok: true, message });
+    expect(parseRunMessage(encodeRunMessage(message), messageId)).toEqual(parseRunMessage(JSON.stringify(message), messageId));
+    // Blanks around either encoding, as a hand-typed message may have.
+    expect(parseRunMessage(`  ${JSON.stringify(message)}\n`, messageId)).toEqual({ ok: true, message });
+    expect(parseRunMessage(`${encoded}\n`, messageId)).toEqual({ ok: true, message });
+  });
+
+  it("records a base64 message that fails validation with its decoded text and its run id", () => {
+    const encoded = Buffer.from(JSON.stringify({ runId: "r-bad", plugin: 7 }), "utf8").toString("base64");
+    const parsed = parseRunMessage(encoded, messageId);
+    expect(parsed).toMatchObject({ ok: false, rejected: { runId: "r-bad", issues: [{ path: "plugin" }] } });
+    expect(!parsed.ok && JSON.parse(parsed.rejected.text)).toEqual({ runId: "r-bad", plugin: 7 });
+  });
+
+  it.each<[string, string]>([
+    // JSON, but no object; each is also 4n characters of the base64 alphabet, and decodes to bytes that are no JSON object.
+    ["true", "true"],
+    ["a number that is valid base64", "1234"],
+    ["null", "null"],
+    ["base64 of a JSON array", Buffer.from("[1]").toString("base64")],
+    ["base64 of a JSON number", Buffer.from("42").toString("base64")],
+    ["base64 of text that is no JSON", Buffer.from("run echo").toString("base64")],
+    ["base64 of bytes that are no UTF-8", Buffer.from([0xff, 0xfe, 0x7b, 0x7d]).toString("base64")],
+    ["base64 of JSON, cut short", Buffer.from('{"plugin":"echo"}').toString("base64").slice(0, 12)],
+  ])("rejects %s, keeping its text", (_label, entry) => {
+    const parsed = parseRunMessage(entry, messageId);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.rejected.text).toBe(entry);
+  });
+
+  it("says when the message is neither JSON nor base64 JSON, and when it is JSON but no object", () => {
+    expect(parseRunMessage("not json", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is neither JSON nor base64-encoded JSON" } });
+    expect(parseRunMessage("1234", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is not a JSON object" } });
     expect(parseRunMessage("[1]", messageId)).toMatchObject({ ok: false, rejected: { problem: "the message is not a JSON object" } });
   });
 
@@ -95,6 +130,17 @@ describe("encodeRunMessage", () => {
     const tooBig = encodeRunMessage({ plugin: "echo", data: { text: "x".repeat(48 * 1024) } });
     expect(fits.length).toBeLessThanOrEqual(maxQueueMessageChars);
     expect(tooBig.length).toBeGreaterThan(maxQueueMessageChars);
+  });
+});
+
+describe("decodeBase64Utf8", () => {
+  it("decodes strict base64 of UTF-8 and refuses anything else", () => {
+    expect(decodeBase64Utf8(Buffer.from("héllo {}").toString("base64"))).toBe("héllo {}");
+    expect(decodeBase64Utf8("")).toBeUndefined();
+    expect(decodeBase64Utf8("not base64")).toBeUndefined();
+    expect(decodeBase64Utf8("abc")).toBeUndefined();
+    expect(decodeBase64Utf8("{}==")).toBeUndefined();
+    expect(decodeBase64Utf8(Buffer.from([0xc3, 0x28]).toString("base64"))).toBeUndefined();
   });
 });
 

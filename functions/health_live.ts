@@ -1,0 +1,15 @@
+import { jsonResponse } from "../src/http/api_response.js";
+import { definePublicHttpFunction } from "../src/http/http_function.js";
+
+/**
+ * Liveness: the process is up and serving. It calls no dependency, so that a platform restarting
+ * unresponsive instances does not restart a healthy process because Redis or storage is down
+ * (that is readiness, `GET /api/health`).
+ */
+export const healthLive = definePublicHttpFunction({
+  name: "health-live",
+  methods: ["GET"],
+  route: "health/live",
+  handler: async (_request, { services }) =>
+    jsonResponse(200, { status: "ok", version: services.config.version }, { "cache-control": "no-store" }),
+});
