@@ -19,6 +19,11 @@ class MemoryAuditLog implements AuditLog {
     this.sessions.push(sessionStorageKey(session));
     return entry;
   }
+  async appendTurn(session: SessionRef, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+    const written: AuditEntry[] = [];
+    for (const event of events) written.push(await this.append(session, event));
+    return written;
+  }
   async list(session: SessionRef): Promise<AuditPage> {
     return { entries: this.entries.filter((_e, i) => this.sessions[i] === sessionStorageKey(session)), nextCursor: null };
   }
