@@ -21,7 +21,7 @@ export const pluginsExecute = defineHttpFunction({
     if (body.runId !== undefined) {
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
-    const run = await services.execution.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId });
+    const run = await services.runner.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId });
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,

@@ -241,7 +241,7 @@ describe("plugin CLI as the machine's operator", () => {
       storage: undefined,
       logger: silentLogger,
     });
-    const refused = await services.execution.execute({ caller: localCaller, channel: "execute", plugin: "echo", data: { text: "x" } }).catch((e: unknown) => e);
+    const refused = await services.runner.execute({ caller: localCaller, channel: "execute", plugin: "echo", data: { text: "x" } }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: "plugin_forbidden" });
     const { code, out } = await cli(services, "run", "echo", "operator");
     expect(code).toBe(0);
