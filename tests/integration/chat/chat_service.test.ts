@@ -25,8 +25,8 @@ afterEach(async () => {
 });
 
 /** Services against the real redis-server, with an audit log over the given table connection, noting every Table write request. */
-function build(connectionString: string): { services: Services; tableWrites: string[]; prefix: string } {
-  const config = integrationConfig();
+function build(connectionString: string, overrides: Record<string, string> = {}): { services: Services; tableWrites: string[]; prefix: string } {
+  const config = integrationConfig(overrides);
   const tableWrites: string[] = [];
   const counter: PipelinePolicy = {
     name: "tableWriteCounter",
@@ -90,5 +90,21 @@ describe("a chat turn against the real redis-server and Azurite", () => {
     expect(error.code).toBe("storage_unavailable");
     expect(error.details).toMatchObject({ sessionId: "no-audit" });
     expect(await services.memory.recent(session)).toEqual([]);
+  });
+
+  it("answers with the audit's record when memory cannot be written after the audit committed", { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    // Redis where nothing listens: the memory write after the commit point fails (and is tried once more).
+    const { services } = build(inject("storageConnectionString"), { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const session = sessionRef(localCaller, "no-memory");
+    const reply = await services.chat.handle({ caller: localCaller, message: "/run echo kept", sessionId: session.sessionId });
+    expect(reply).toMatchObject({ reply: "kept", source: "plugin" });
+    const entries = (await services.audit.list(session, { limit: 10 })).entries;
+    expect(entries.map((e) => [e.type, e.outcome])).toEqual([
+      ["user_message", undefined],
+      ["plugin_run", "success"],
+      ["reply", "success"],
+    ]);
+    expect(entries[2]).toMatchObject({ content: "kept", runId: reply.runId });
   });
 });
