@@ -23,7 +23,7 @@ export const pluginsExecute = defineHttpFunction({
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
     // The run stops when its client leaves; an async run (above) is the queue's and goes on.
-    const run = await services.execution.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId, signal: requestSignal(request) });
+    const run = await services.runner.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId, signal: requestSignal(request) });
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,

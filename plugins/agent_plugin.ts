@@ -25,7 +25,7 @@ export class AgentPlugin extends BasePlugin<AgentInput, AgentResult> {
   }
 
   async execute(data: AgentInput, context: PluginContext): Promise<AgentResult> {
-    return this.environment.agent.run(data.instruction, { caller: context.caller, sessionId: context.sessionId, signal: context.signal });
+    return this.environment.agent.run(data.instruction, { caller: context.caller, sessionId: context.sessionId, signal: context.signal, turn: context.turn });
   }
 
   inputFromText(text: string): AgentInput {

@@ -25,7 +25,6 @@ import { createRedisClient } from "./memory/redis_client.js";
 import { RedisSessionMemory } from "./memory/redis_session_memory.js";
 import type { SessionMemory } from "./memory/session_memory.js";
 import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
-import { PluginExecution } from "./plugins/plugin_execution.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
 import { PluginRunner } from "./plugins/plugin_runner.js";
 import { BlobResultStore } from "./runs/blob_result_store.js";
@@ -51,7 +50,6 @@ export interface Services {
   readonly audit: AuditLog;
   readonly registry: PluginRegistry;
   readonly runner: PluginRunner;
-  readonly execution: PluginExecution;
   readonly chat: ChatService;
   readonly health: HealthCheck;
   /** Asynchronous runs: accepted over HTTP, queued, read back by id. */
@@ -97,9 +95,9 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
   const agent: AgentRunner = {
-    run: async (instruction, { caller, sessionId, signal }) => {
+    run: async (instruction, { caller, sessionId, signal, turn }) => {
       if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
-      return conversation.answer({ history: [], message: instruction, caller, sessionId, excludeTools: ["agent"], signal });
+      return conversation.answer({ history: [], message: instruction, caller, sessionId, excludeTools: ["agent"], signal, turn });
     },
   };
   const plugins = options.plugins.map(
@@ -111,13 +109,12 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     { registry, policy, memory: memory.store, audit, cache: memory.cache, logger },
     { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
   );
-  const execution = new PluginExecution(runner, audit);
-  conversation = model ? new Conversation(model, registry, policy, execution, audit, config.chat) : undefined;
+  conversation = model ? new Conversation(model, registry, policy, runner, audit, config.chat) : undefined;
   const runProcessor = new RunProcessor(
     {
       store: runStorage.store,
       results: runStorage.results,
-      execution,
+      runner,
       logger: logger.child({ component: "plugin-runs" }),
       queueCaller,
       leaseMs: (plugin) => (registry.resolve(plugin)?.timeoutMs ?? config.plugins.defaultTimeoutMs) + runLeaseMarginMs,
@@ -144,8 +141,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     audit,
     registry,
     runner,
-    execution,
-    chat: new ChatService(memory.store, audit, runner, execution, conversation, chatLimits),
+    chat: new ChatService(memory.store, audit, runner, conversation, chatLimits, logger.child({ component: "chat" })),
     health: new HealthCheck(config.version, memory.store, audit, model, logger),
     runs,
     openApi: new OpenApiDocuments(registry, policy, config.version),

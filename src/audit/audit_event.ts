@@ -34,6 +34,11 @@ export interface AuditPage {
 export interface AuditLog {
   /** The session is the caller's own: its partition includes the principal. */
   append(session: SessionRef, event: AuditEvent): Promise<AuditEntry>;
+  /**
+   * All entries of one turn, in order, as one entity-group transaction (several of at most 100
+   * entities each when there are more): they are in the log together or not at all.
+   */
+  appendTurn(session: SessionRef, events: readonly AuditEvent[]): Promise<AuditEntry[]>;
   /** Oldest first; `cursor` is the opaque `nextCursor` of the previous page. */
   list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage>;
   ping(): Promise<void>;

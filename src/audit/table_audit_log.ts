@@ -8,11 +8,14 @@ import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key
 
 // A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
 const maxFieldChars = 30_000;
+// Table Storage's limit on the entities of one entity-group transaction.
+export const maxTransactionEntities = 100;
 
 // Session partitions are `<principalKey>:<sessionId>`; this one has no colon, so it is never a session's.
 const probePartition = "health-probe";
 
-interface AuditEntity {
+// A type alias, not an interface: the Tables SDK's transaction actions want an index-signature-compatible entity.
+type AuditEntity = {
   partitionKey: string;
   rowKey: string;
   type: string;
@@ -26,7 +29,7 @@ interface AuditEntity {
   errorMessage?: string;
   durationMs?: number;
   truncated?: boolean;
-}
+};
 
 /**
  * The audit log in Azure Table Storage: PartitionKey = `<principalKey>:<sessionId>` (a session is
@@ -49,6 +52,22 @@ export class TableAuditLog implements AuditLog {
       await this.table.createEntity(entity);
     });
     return toEntry(entity, session.sessionId);
+  }
+
+  async appendTurn(session: SessionRef, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+    if (events.length === 0) return [];
+    const partition = sessionStorageKey(session);
+    // Keys are taken in the turn's order before anything is sent, so the timeline reads as the turn happened.
+    const entities = events.map((event) => toEntity(partition, this.nextRowKey(), event));
+    await storageCall("audit log could not be written", this.dependency("submitTransaction"), async () => {
+      await this.ensureTable();
+      // An entity-group transaction holds at most 100 entities of one partition; a longer turn goes in order, chunk by chunk.
+      for (let start = 0; start < entities.length; start += maxTransactionEntities) {
+        const chunk = entities.slice(start, start + maxTransactionEntities);
+        await this.table.submitTransaction(chunk.map((entity) => ["create", entity] as const));
+      }
+    });
+    return entities.map((entity) => toEntry(entity, session.sessionId));
   }
 
   async list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {

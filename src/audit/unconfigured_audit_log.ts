@@ -6,6 +6,9 @@ export class UnconfiguredAuditLog implements AuditLog {
   append(): Promise<AuditEntry> {
     return Promise.reject(this.error());
   }
+  appendTurn(): Promise<AuditEntry[]> {
+    return Promise.reject(this.error());
+  }
   list(): Promise<AuditPage> {
     return Promise.reject(this.error());
   }

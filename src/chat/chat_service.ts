@@ -1,11 +1,12 @@
 import type { AuditLog } from "../audit/audit_event.js";
+import { TurnRecord } from "../audit/turn_record.js";
 import type { Caller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
+import type { Logger } from "../logging/logger.js";
 import type { MemoryMessage } from "../memory/memory_message.js";
 import { newSessionId } from "../memory/session_id.js";
 import type { SessionMemory } from "../memory/session_memory.js";
-import { sessionRef, type SessionRef } from "../memory/session_ref.js";
-import type { PluginExecution } from "../plugins/plugin_execution.js";
+import { sessionRef } from "../memory/session_ref.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { ChatEvent, ChatReply } from "./chat_events.js";
 import type { Conversation } from "./conversation.js";
@@ -31,19 +32,22 @@ export interface ChatLimits {
 
 /**
  * The chat dispatcher: `/run <plugin> <input>` runs a plugin directly; anything else goes to
- * the LLM, with the session's memory as context, and the LLM may call plugins as tools. The
- * user's message is remembered and audited before anything else happens, so that it is kept
- * even when the answer fails; the reply is stored once it is complete.
+ * the LLM, with the session's memory as context, and the LLM may call plugins as tools.
+ *
+ * One atomic record per turn: the user's message, the runs and tool calls, and the reply with its
+ * one outcome (success or the error code) are collected in a TurnRecord and written once the
+ * outcome is known, before the answer is sent: the audit log as one transaction, then memory as
+ * one MULTI. A turn that fails is recorded the same way, with the failure as its reply's outcome.
  */
 export class ChatService {
   constructor(
     private readonly memory: SessionMemory,
     private readonly audit: AuditLog,
     private readonly runner: PluginRunner,
-    private readonly execution: PluginExecution,
     /** Undefined when no LLM is configured: free text then answers llm_unavailable. */
     private readonly conversation: Conversation | undefined,
     private readonly limits: ChatLimits,
+    private readonly logger: Logger,
   ) {}
 
   async handle(request: ChatRequest): Promise<ChatReply> {
@@ -59,41 +63,57 @@ export class ChatService {
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const userMessage: MemoryMessage = { role: "user", content: request.message, at: new Date().toISOString() };
-    await Promise.all([
-      this.memory.append(session, userMessage),
-      this.audit.append(session, { type: "user_message", content: request.message }),
-    ]);
+    const turn = new TurnRecord(session);
+    turn.record({ type: "user_message", content: request.message });
+    turn.remember(userMessage);
     yield { type: "session", sessionId };
+    let reply: ChatReply;
     try {
       const command = parseRunCommand(request.message);
-      const reply = command
-        ? await this.runCommand(request.caller, session, command.plugin, command.inputText, signal)
-        : yield* this.askModel(request.caller, session, request.message, previous, stream, signal);
-      yield { type: "reply", reply };
+      reply = command
+        ? await this.runCommand(request.caller, turn, command.plugin, command.inputText, signal)
+        : yield* this.askModel(request.caller, turn, request.message, previous, stream, signal);
     } catch (error) {
       const failure = deadline.aborted
         ? new AppError("llm_unavailable", `the answer did not come within ${this.limits.timeoutMs} ms`, { details: { timeoutMs: this.limits.timeoutMs } })
         : error instanceof AppError
           ? error
           : new AppError("internal_error", "the message could not be answered", { cause: error });
-      await this.audit.append(session, { type: "reply", outcome: failure.code, errorMessage: failure.message });
+      turn.record({ type: "reply", outcome: failure.code, errorMessage: failure.message });
+      // The message goes to memory without an answer, as the log has it.
+      const recorded = await this.commit(turn).then(() => failure, (writeFailure: unknown) => asAppError(writeFailure));
       // A caller that did not send a session id still needs it to continue or to read the audit.
+      throw new AppError(recorded.code, recorded.message, { details: { ...asObject(recorded.details), sessionId }, cause: recorded.cause });
+    }
+    turn.record({ type: "reply", content: reply.reply, source: reply.source, plugin: reply.plugin, runId: reply.runId, outcome: "success" });
+    turn.remember({ role: "assistant", content: reply.reply, plugin: reply.plugin, at: new Date().toISOString() });
+    try {
+      // Written before the final event, also when streamed: a reply the client sees is in the log.
+      await this.commit(turn);
+    } catch (error) {
+      // Nothing of the turn is in the log (or in memory): the client is told it failed.
+      const failure = asAppError(error);
       throw new AppError(failure.code, failure.message, { details: { ...asObject(failure.details), sessionId }, cause: failure.cause });
     }
+    yield { type: "reply", reply };
   }
 
-  private async runCommand(caller: Caller, session: SessionRef, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
+  private commit(turn: TurnRecord): Promise<void> {
+    return turn.commit({ audit: this.audit, memory: this.memory, logger: this.logger });
+  }
+
+  private async runCommand(caller: Caller, turn: TurnRecord, pluginName: string, inputText: string, signal: AbortSignal | undefined): Promise<ChatReply> {
+    const session = turn.session;
     const plugin = this.runner.resolve(pluginName);
     // The runner reads the text as the plugin's input once the policy and the plugin's configuration allow the run.
-    const run = await this.execution.execute({ caller, channel: "chat", plugin: plugin.name, data: inputText, sessionId: session.sessionId, signal });
+    const run = await this.runner.execute({ caller, channel: "chat", plugin: plugin.name, data: inputText, sessionId: session.sessionId, signal, turn });
     const reply = replyText(plugin, run.result);
-    await this.remember(session, reply, "plugin", run.plugin, run.runId);
     return { sessionId: session.sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
   }
 
   private async *askModel(
     caller: Caller,
-    session: SessionRef,
+    turn: TurnRecord,
     message: string,
     previous: readonly MemoryMessage[],
     stream: boolean,
@@ -106,20 +126,17 @@ export class ChatService {
       history: historyForModel(previous, this.limits),
       message,
       caller,
-      sessionId: session.sessionId,
+      sessionId: turn.session.sessionId,
       stream,
       signal,
+      turn,
     });
-    await this.remember(session, outcome.reply, "llm");
-    return { sessionId: session.sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };
+    return { sessionId: turn.session.sessionId, reply: outcome.reply, source: "llm", toolCalls: outcome.toolCalls };
   }
+}
 
-  private async remember(session: SessionRef, reply: string, source: "plugin" | "llm", plugin?: string, runId?: string): Promise<void> {
-    await Promise.all([
-      this.memory.append(session, { role: "assistant", content: reply, plugin, at: new Date().toISOString() }),
-      this.audit.append(session, { type: "reply", content: reply, source, plugin, runId, outcome: "success" }),
-    ]);
-  }
+function asAppError(error: unknown): AppError {
+  return error instanceof AppError ? error : new AppError("internal_error", "the message could not be answered", { cause: error });
 }
 
 function asObject(details: unknown): Record<string, unknown> {

@@ -1,10 +1,12 @@
-import type { AuditLog } from "../audit/audit_event.js";
+import type { AuditEvent, AuditLog } from "../audit/audit_event.js";
+import type { TurnRecord } from "../audit/turn_record.js";
 import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { AppError } from "../errors/app_error.js";
+import { errorCodes } from "../errors/error_codes.js";
 import type { ChatModel, LlmMessage, LlmResponse, LlmTool, LlmToolCall } from "../llm/chat_model.js";
 import { sessionRef } from "../memory/session_ref.js";
-import type { PluginExecution } from "../plugins/plugin_execution.js";
+import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
 import type { ChatEvent } from "./chat_events.js";
 
@@ -24,6 +26,8 @@ export interface ConversationInput {
   readonly excludeTools?: readonly string[];
   readonly stream: boolean;
   readonly signal?: AbortSignal | undefined;
+  /** The turn the conversation is part of: its tool calls and runs are recorded into it and written with it. */
+  readonly turn?: TurnRecord | undefined;
 }
 
 export interface ConversationOutcome {
@@ -39,15 +43,15 @@ const maxToolResultChars = 8000;
  * Schema; each call runs through the same execution path as /run (validation, timeout, limits,
  * audit), its result goes back to the model, and the loop repeats up to the step limit. A call
  * to an unknown tool or with invalid arguments is answered to the model as a tool error, so it
- * can correct itself. Each call is written to the audit log, so the timeline shows why the
- * answer is what it is.
+ * can correct itself. Each call is recorded in the turn's audit record, so the timeline shows
+ * why the answer is what it is.
  */
 export class Conversation {
   constructor(
     private readonly model: ChatModel,
     private readonly registry: PluginRegistry,
     private readonly policy: PluginPolicy,
-    private readonly execution: PluginExecution,
+    private readonly runner: PluginRunner,
     private readonly audit: AuditLog,
     private readonly limits: ConversationLimits,
   ) {}
@@ -81,7 +85,7 @@ export class Conversation {
       for (const call of response.toolCalls) {
         toolCalls++;
         yield { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
-        const answer = await this.callTool(call, tools, input.caller, input.sessionId, input.signal);
+        const answer = await this.callTool(call, tools, input);
         yield { type: "tool_result", id: call.id, name: call.name, ...answer.event };
         messages.push({ role: "tool", toolCallId: call.id, name: call.name, content: answer.content });
       }
@@ -117,15 +121,16 @@ export class Conversation {
   private async callTool(
     call: LlmToolCall,
     offered: readonly LlmTool[],
-    caller: Caller,
-    sessionId: string | undefined,
-    signal: AbortSignal | undefined,
+    input: Pick<ConversationInput, "caller" | "sessionId" | "signal" | "turn">,
   ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string } }> {
-    const session = sessionId ? sessionRef(caller, sessionId) : undefined;
+    const { caller, sessionId, signal, turn } = input;
+    // Into the turn's record; only a conversation outside any turn (none today) would write its entries one by one.
+    const record = async (event: AuditEvent) => {
+      if (turn) turn.record(event);
+      else if (sessionId) await this.audit.append(sessionRef(caller, sessionId), event);
+    };
     const refuse = async (code: string, message: string) => {
-      if (session) {
-        await this.audit.append(session, { type: "tool_call", plugin: call.name, input: call.arguments, outcome: code, errorMessage: message });
-      }
+      await record({ type: "tool_call", plugin: call.name, input: call.arguments, outcome: code, errorMessage: message });
       return { content: `error (${code}): ${message}`, event: { outcome: code, error: message } };
     };
     if (call.argumentsError !== undefined) return refuse("invalid_input", `the arguments are not valid JSON: ${call.argumentsError}`);
@@ -134,15 +139,15 @@ export class Conversation {
       const available = offered.map((tool) => tool.name).join(", ");
       return refuse("plugin_not_found", `there is no tool named "${call.name}"; the tools are: ${available}`);
     }
-    if (session) await this.audit.append(session, { type: "tool_call", plugin: call.name, input: call.arguments });
+    await record({ type: "tool_call", plugin: call.name, input: call.arguments });
     try {
       // A tool the model was not offered (refused by the policy, or disabled) is refused here, as a tool error.
-      const run = await this.execution.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal });
+      const run = await this.runner.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal, turn });
       return { content: cut(JSON.stringify(run.result)), event: { outcome: "success", result: run.result } };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       // Platform failures end the conversation; what the model can fix goes back to it.
-      if (["storage_unavailable", "memory_unavailable"].includes(error.code)) throw error;
+      if (errorCodes[error.code].endsConversation) throw error;
       const detail = error.details === undefined ? "" : ` ${cut(JSON.stringify(error.details), 2000)}`;
       return { content: `error (${error.code}): ${error.message}${detail}`, event: { outcome: error.code, error: error.message } };
     }

@@ -45,7 +45,7 @@ export async function runCli(args: readonly string[], services: Services, output
       const resolved = services.runner.resolve(plugin);
       const data = rest.join(" ").trim();
       // The machine's own operator: the local principal's sessions, outside the caller policy.
-      const run = await services.execution.execute({
+      const run = await services.runner.execute({
         caller: localCaller,
         channel: "operator",
         plugin: resolved.name,

@@ -1,8 +1,8 @@
 /**
  * Every error the API can answer with, one row per code: its HTTP status, whether a queued run
- * that ends with it is delivered again, and whether a plugin may raise it itself (anything else a
- * plugin throws is reported as plugin_failed). Codes are part of the public contract: clients
- * branch on them, so they never change meaning.
+ * that ends with it is delivered again, whether a plugin may raise it itself (anything else a
+ * plugin throws is reported as plugin_failed), and whether it ends a model's conversation.
+ * Codes are part of the public contract: clients branch on them, so they never change meaning.
  */
 export interface ErrorCodeRow {
   readonly status: number;
@@ -10,10 +10,20 @@ export interface ErrorCodeRow {
   readonly retryable: boolean;
   /** A plugin may throw it as it is; the runner turns any other code a plugin throws into plugin_failed. */
   readonly pluginsMayRaise: boolean;
+  /**
+   * A model's tool call that fails with it ends the conversation with this code (a platform
+   * failure the model cannot fix); any other code goes back to the model as a tool error.
+   */
+  readonly endsConversation: boolean;
 }
 
-function row(status: number, options: { retryable?: boolean; pluginsMayRaise?: boolean } = {}): ErrorCodeRow {
-  return { status, retryable: options.retryable ?? false, pluginsMayRaise: options.pluginsMayRaise ?? false };
+function row(status: number, options: { retryable?: boolean; pluginsMayRaise?: boolean; endsConversation?: boolean } = {}): ErrorCodeRow {
+  return {
+    status,
+    retryable: options.retryable ?? false,
+    pluginsMayRaise: options.pluginsMayRaise ?? false,
+    endsConversation: options.endsConversation ?? false,
+  };
 }
 
 export const errorCodes = {
@@ -48,10 +58,10 @@ export const errorCodes = {
   upstream_unavailable: row(502, { retryable: true, pluginsMayRaise: true }),
   llm_step_limit: row(502, { pluginsMayRaise: true }),
   llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),
-  memory_unavailable: row(503, { retryable: true }),
+  memory_unavailable: row(503, { retryable: true, endsConversation: true }),
   /** The token issuer's signing keys could not be fetched: the caller's token was not judged. */
   auth_unavailable: row(503, { retryable: true }),
-  storage_unavailable: row(503, { retryable: true }),
+  storage_unavailable: row(503, { retryable: true, endsConversation: true }),
   plugin_timeout: row(504, { retryable: true }),
 } as const satisfies Record<string, ErrorCodeRow>;
 

@@ -4,6 +4,7 @@
  * plus an optional lifecycle. It never reaches Redis, Table Storage or Azure Functions directly.
  */
 import type { z } from "zod";
+import type { TurnRecord } from "../audit/turn_record.js";
 import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import type { PluginSettings } from "../config/config.js";
@@ -40,12 +41,14 @@ export interface PluginContext {
   readonly logger: Logger;
   /** Present when the run belongs to a session. */
   readonly memory: SessionMemoryView | undefined;
+  /** The record of the turn the run is part of: hand it on to the agent runner, so that its tool calls join the turn. */
+  readonly turn?: TurnRecord | undefined;
 }
 
 /** Runs one instruction through the same LLM and tool loop as chat. */
 export interface AgentRunner {
   /** Fails with llm_unavailable when no language model is configured or it cannot be reached. */
-  run(instruction: string, options: { caller: Caller; sessionId: string | undefined; signal: AbortSignal }): Promise<{ reply: string; toolCalls: number }>;
+  run(instruction: string, options: { caller: Caller; sessionId: string | undefined; signal: AbortSignal; turn?: TurnRecord | undefined }): Promise<{ reply: string; toolCalls: number }>;
 }
 
 /** Settings handed to plugin constructors; plugins never read the environment themselves. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { BulkheadRejectedError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, wrap, type IPolicy } from "cockatiel";
 import type { z } from "zod";
 import type { AuditLog } from "../audit/audit_event.js";
+import { TurnRecord } from "../audit/turn_record.js";
 import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
@@ -29,6 +30,11 @@ export interface RunRequest {
   readonly runId?: string | undefined;
   /** Aborts the run when the caller goes away. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The turn this run is part of (a chat turn, or the model's tool call in one): `execute` records
+   * the run into it and the turn writes it. Without it, an `execute` with a session is a turn of its own.
+   */
+  readonly turn?: TurnRecord | undefined;
 }
 
 export interface RunResult {
@@ -59,6 +65,11 @@ export interface RunnerLimits {
 }
 
 /**
+ * Runs and records plugins. `execute` is a run as the API, chat, the queue and the CLI see it:
+ * a run that belongs to a session is recorded (a plugin_run entry, successful or not, after any
+ * memory_cleared entry of the run) into its turn, and a run acknowledged only once its turn is in
+ * the audit log. `run` is the run alone.
+ *
  * Runs plugins so that none of them can break the process: input is validated against the
  * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
  * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
@@ -111,6 +122,43 @@ export class PluginRunner {
     return parsed.data;
   }
 
+  async execute(request: RunRequest): Promise<RunResult> {
+    if (!request.sessionId) return this.run(request);
+    // An execute of its own (API, queue, CLI) is a turn of its own: its entries are one transaction.
+    const own = request.turn === undefined;
+    const turn = request.turn ?? new TurnRecord(sessionRef(request.caller, request.sessionId));
+    const runId = request.runId ?? randomUUID();
+    const started = performance.now();
+    let outcome: RunResult;
+    try {
+      outcome = await this.run({ ...request, runId, turn });
+    } catch (error) {
+      const failure = error instanceof AppError ? error : new AppError("internal_error", "the run failed", { cause: error });
+      turn.record({
+        type: "plugin_run",
+        plugin: request.plugin,
+        runId,
+        input: request.data,
+        outcome: failure.code,
+        errorMessage: failure.message,
+        durationMs: Math.round(performance.now() - started),
+      });
+      if (own) await turn.commit(this.deps);
+      throw failure;
+    }
+    turn.record({
+      type: "plugin_run",
+      plugin: outcome.plugin,
+      runId,
+      input: request.data,
+      result: outcome.result,
+      outcome: "success",
+      durationMs: outcome.durationMs,
+    });
+    if (own) await turn.commit(this.deps);
+    return outcome;
+  }
+
   /**
    * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`
    * or the error code), whether the cache answered, and the duration: the span Application Insights
@@ -161,7 +209,8 @@ export class PluginRunner {
             sessionId: request.sessionId,
             signal,
             logger,
-            memory: request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId) : undefined,
+            memory: request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined,
+            turn: request.turn,
           } satisfies PluginContext),
         request.signal,
       );
@@ -265,15 +314,23 @@ export class PluginRunner {
     }
   }
 
-  private memoryView(session: SessionRef, runId: string): SessionMemoryView {
+  private memoryView(session: SessionRef, runId: string, turn: TurnRecord | undefined): SessionMemoryView {
     const { memory, audit } = this.deps;
     return {
       sessionId: session.sessionId,
       recent: (limit) => memory.recent(session, limit),
-      append: (message) => memory.append(session, { ...message, at: new Date().toISOString() }),
+      // Within a turn, what the plugin remembers joins the turn's one memory write, in order with the turn's messages.
+      append: async (message) => {
+        if (turn) turn.remember({ ...message, at: new Date().toISOString() });
+        else await memory.append(session, { ...message, at: new Date().toISOString() });
+      },
       clear: async () => {
+        // At once, as the plugin asked (an audit write that fails after it cannot bring the messages back).
         await memory.clear(session);
-        await audit.append(session, { type: "memory_cleared", runId });
+        turn?.forgetMessages();
+        // Part of the turn's record when the run has one (every `execute` with a session); a bare `run` writes it alone.
+        if (turn) turn.record({ type: "memory_cleared", runId });
+        else await audit.append(session, { type: "memory_cleared", runId });
       },
     };
   }

@@ -3,7 +3,7 @@ import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
-import type { PluginExecution } from "../plugins/plugin_execution.js";
+import type { PluginRunner } from "../plugins/plugin_runner.js";
 import { isRunId, parseRunMessage, runMessageDigest, type RejectedRunMessage, type ValidRunMessage } from "./run_message.js";
 import { newRunRecord, type ResultStore, type RunError, type RunRecord, type RunState, type RunStore, type StoredRun } from "./run_record.js";
 import { isRetryable } from "./retry_policy.js";
@@ -41,7 +41,7 @@ export class RunInProgressError extends Error {
 export interface RunProcessorDependencies {
   readonly store: RunStore;
   readonly results: ResultStore;
-  readonly execution: PluginExecution;
+  readonly runner: PluginRunner;
   readonly logger: Logger;
   /**
    * Whom a message that no caller submitted runs as (channel `queue`): the queue principal in the
@@ -63,7 +63,7 @@ const maxStoredMessageChars = 4000;
 const maxLoggedMessageChars = 500;
 
 /**
- * Runs plugin-run queue messages through the same PluginExecution as the API (validation,
+ * Runs plugin-run queue messages through the same PluginRunner.execute as the API (validation,
  * timeout, bulkhead, the audit of runs in a session), idempotently by run id:
  *
  * - a run is claimed with a conditional write before it runs: a new run by creating its record
@@ -193,7 +193,7 @@ export class RunProcessor {
   ): Promise<ProcessOutcome> {
     const started = performance.now();
     try {
-      const outcome = await this.deps.execution.execute({
+      const outcome = await this.deps.runner.execute({
         ...origin,
         plugin: message.plugin,
         data: message.data,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { odata } from "@azure/data-tables";
+import { odata, TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { describe, expect, inject, it } from "vitest";
 import type { AuditEntry, AuditEvent } from "../../../src/audit/audit_event.js";
 import { createCaller, localCaller } from "../../../src/auth/caller.js";
@@ -120,6 +120,36 @@ describe("TableAuditLog against Azurite", () => {
     expect(page.entries[1]?.input).toStrictEqual({ expression: "2+3", nested: { list: [1, "two", null, true], empty: {} } });
     expect(typeof page.entries[1]?.result).toBe("object");
     expect(page.entries[2]?.result).toBeNull();
+  });
+
+  it("appendTurn writes a turn of 150 entries as two transactions of 100 and 50, listed in the turn's order", async () => {
+    const { log, tableName } = freshLog();
+    const session = uniqueSession();
+    const transactions: number[] = [];
+    // Count the entity-group transactions that reach the table (each is one `$batch` request).
+    const counted = new TableAuditLog(
+      TableClient.fromConnectionString(inject("storageConnectionString"), tableName, {
+        allowInsecureConnection: true,
+        additionalPolicies: [{ position: "perCall", policy: batchCounter(transactions) }],
+      }),
+    );
+    await log.ping();
+    const events: AuditEvent[] = Array.from({ length: 150 }, (_, i) => ({ type: "tool_call", plugin: "echo", input: { i } }));
+    const written = await counted.appendTurn(session, events);
+    expect(transactions).toHaveLength(2);
+    const listed = (await log.list(session, { limit: 200 })).entries;
+    expect(listed.map((entry) => (entry.input as { i: number }).i)).toEqual(events.map((_, i) => i));
+    expect(listed).toEqual(written);
+  });
+
+  it("appendTurn writes nothing of a turn whose transaction fails", async () => {
+    const { log } = freshLog();
+    const session = uniqueSession();
+    // Two entities with the same RowKey: the table refuses the transaction, and with it the first entity.
+    const sameKey = new TableAuditLog((log as unknown as { table: TableClient }).table, () => "000000000000001-000000-00000000");
+    const error = await failureOf(sameKey.appendTurn(session, [{ type: "user_message", content: "a" }, { type: "reply", outcome: "success" }]));
+    expect(error.code).toBe("storage_unavailable");
+    expect((await log.list(session, { limit: 10 })).entries).toEqual([]);
   });
 
   it("pages 7 entries by 3 as 3, 3, 1 with cursors on all but the last page, nothing repeated or missing", async () => {
@@ -309,3 +339,16 @@ describe("TableAuditLog against Azurite", () => {
     });
   });
 });
+
+type PipelinePolicy = NonNullable<TableServiceClientOptions["additionalPolicies"]>[number]["policy"];
+
+/** A pipeline policy that notes each entity-group transaction request (`POST .../$batch`). */
+function batchCounter(seen: number[]): PipelinePolicy {
+  return {
+    name: "batchCounter",
+    sendRequest: (request, next) => {
+      if (request.url.includes("$batch")) seen.push(seen.length + 1);
+      return next(request);
+    },
+  };
+}

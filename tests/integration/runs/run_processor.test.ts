@@ -308,7 +308,7 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
       {
         store,
         results: new BlobResultStore(storage().blobContainer(services.config.runs.resultsContainer)),
-        execution: services.execution,
+        runner: services.runner,
         logger: silentLogger,
         queueCaller: localCaller,
         leaseMs: () => 60_000,
@@ -343,7 +343,7 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
       {
         store: new TableRunStore(storage().table(services.config.runs.tableName)),
         results: new BlobResultStore(down.blobContainer("results")),
-        execution: services.execution,
+        runner: services.runner,
         logger: silentLogger,
         queueCaller: localCaller,
         leaseMs: () => 60_000,

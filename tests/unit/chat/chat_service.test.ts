@@ -115,9 +115,48 @@ describe("ChatService", () => {
     expect(audit.entries.every((e) => e.sessionId === "s7")).toBe(true);
   });
 
+  it("records a /run turn as one audit transaction in order, with exactly one outcome", async () => {
+    const { services, audit } = build();
+    await services.chat.handle({ caller: localCaller, message: "/run echo one", sessionId: "t1" });
+    await services.chat.handle({ caller: localCaller, message: "/run memory clear", sessionId: "t1" });
+    expect(audit.appends).toBe(0);
+    expect(audit.turns.map((entries) => entries.map((e) => e.type))).toEqual([
+      ["user_message", "plugin_run", "reply"],
+      // What the memory plugin did is part of the turn that ran it, before the run's own entry.
+      ["user_message", "memory_cleared", "plugin_run", "reply"],
+    ]);
+    // The clear took the turn's own message with it, as it did when memory was written first.
+    expect((await services.memory.recent(local("t1"))).map((m) => m.role)).toEqual(["assistant"]);
+  });
+
+  it("has a streamed turn in the audit log before its final reply event", async () => {
+    const { services, audit } = build();
+    const seen: [string, number][] = [];
+    for await (const event of services.chat.events({ caller: localCaller, message: "/run echo streamed", sessionId: "t3" }, true)) {
+      seen.push([event.type, audit.turns.length]);
+    }
+    expect(seen).toEqual([
+      ["session", 0],
+      ["reply", 1],
+    ]);
+  });
+
+  it("records a failed turn as one transaction: its message, its run and one failure reply", async () => {
+    const { services, audit } = build();
+    await failureOf(services.chat.handle({ caller: localCaller, message: "/run calculator 1/0", sessionId: "t2" }));
+    await failureOf(services.chat.handle({ caller: localCaller, message: "free text", sessionId: "t2" }));
+    expect(audit.appends).toBe(0);
+    expect(audit.turns.map((entries) => entries.map((e) => [e.type, e.outcome]))).toEqual([
+      [["user_message", undefined], ["plugin_run", "invalid_input"], ["reply", "invalid_input"]],
+      [["user_message", undefined], ["reply", "llm_unavailable"]],
+    ]);
+  });
+
   it("does not acknowledge a reply whose audit record could not be written", async () => {
     const { services, audit } = build();
     audit.failWrites = true;
     expect((await failureOf(services.chat.handle({ caller: localCaller, message: "/run echo x", sessionId: "s6" }))).code).toBe("storage_unavailable");
+    // The audit is the commit point: a turn it lacks is not in memory either.
+    expect(await services.memory.recent(local("s6"))).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@ import { loadConfig } from "../../../src/config/config.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { sessionRef } from "../../../src/memory/session_ref.js";
 import { createServices, type Services } from "../../../src/services.js";
+import { Conversation } from "../../../src/chat/conversation.js";
+import type { ChatModel, LlmRequest, LlmResponse } from "../../../src/llm/chat_model.js";
 import { failureOf } from "../../support/failure_of.js";
 import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
@@ -121,6 +123,9 @@ describe("chat with a language model", () => {
       ["reply", "17*23 = 391"],
     ]);
     expect(audit.of(local("s4"))[2]).toMatchObject({ input: { expression: "17*23" }, result: 391, outcome: "success" });
+    // The tool-using turn is one transaction: its message, its tool call and run, and its reply.
+    expect(audit.appends).toBe(0);
+    expect(audit.turns.map((entries) => entries.length)).toEqual([4]);
   });
 
   it("answers bad arguments, unknown tools and unreadable JSON to the model as tool errors, so it can correct itself", async () => {
@@ -195,6 +200,14 @@ describe("chat with a language model", () => {
     expect(llm.chatRequests[0]!.toolNames).not.toContain("agent");
     expect(llm.chatRequests[0]!.lastUserMessage).toBe("multiply 6 by 7");
     expect(audit.of(local("s9")).filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
+    // The agent's own tool calls join the turn that ran the agent, in order, in its one transaction.
+    expect(audit.turns.at(-1)!.map((e) => [e.type, e.plugin])).toEqual([
+      ["user_message", undefined],
+      ["tool_call", "calculator"],
+      ["plugin_run", "calculator"],
+      ["plugin_run", "agent"],
+      ["reply", "agent"],
+    ]);
   });
 });
 
@@ -228,5 +241,33 @@ describe("the chat deadline", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(error).toMatchObject({ code: "llm_unavailable", message: "the answer did not come within 1000 ms" });
     expect(audit.of(local("d1")).at(-1)).toMatchObject({ type: "reply", outcome: "llm_unavailable" });
+  });
+});
+
+describe("a conversation whose tool run fails on the platform", () => {
+  it("ends with the platform's code (an endsConversation row) instead of telling the model", async () => {
+    // The run's own record (the conversation is given no turn) cannot be written: storage_unavailable out of the runner.
+    const failing = new RecordingAuditLog();
+    failing.failWrites = true;
+    services = createServices(loadConfig({ LOG_LEVEL: "error" }), { plugins: pluginClasses, storage: undefined, logger: silentLogger, audit: failing });
+    // The conversation's own tool_call entries are written.
+    const audit = new RecordingAuditLog();
+    // A model that calls echo once and then answers: reached only if the failure went back to it.
+    const complete = async (request: LlmRequest): Promise<LlmResponse> =>
+      request.messages.some((m) => m.role === "tool")
+        ? { content: "carried on", toolCalls: [] }
+        : { content: "", toolCalls: [{ id: "c1", name: "echo", arguments: { text: "x" } }] };
+    const model: ChatModel = {
+      provider: "ollama",
+      model: "scripted",
+      complete,
+      stream: async function* (request) {
+        yield { type: "done", response: await complete(request) };
+      },
+      ping: async () => {},
+    };
+    const conversation = new Conversation(model, services.registry, services.policy, services.runner, audit, { systemPrompt: "", maxToolSteps: 3 });
+    const error = await failureOf(conversation.answer({ history: [], message: "hi", caller: localCaller, sessionId: "p1" }));
+    expect(error.code).toBe("storage_unavailable");
   });
 });

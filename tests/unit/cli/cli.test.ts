@@ -19,6 +19,11 @@ class MemoryAuditLog implements AuditLog {
     this.sessions.push(sessionStorageKey(session));
     return entry;
   }
+  async appendTurn(session: SessionRef, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+    const written: AuditEntry[] = [];
+    for (const event of events) written.push(await this.append(session, event));
+    return written;
+  }
   async list(session: SessionRef): Promise<AuditPage> {
     return { entries: this.entries.filter((_e, i) => this.sessions[i] === sessionStorageKey(session)), nextCursor: null };
   }
@@ -236,7 +241,7 @@ describe("plugin CLI as the machine's operator", () => {
       storage: undefined,
       logger: silentLogger,
     });
-    const refused = await services.execution.execute({ caller: localCaller, channel: "execute", plugin: "echo", data: { text: "x" } }).catch((e: unknown) => e);
+    const refused = await services.runner.execute({ caller: localCaller, channel: "execute", plugin: "echo", data: { text: "x" } }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: "plugin_forbidden" });
     const { code, out } = await cli(services, "run", "echo", "operator");
     expect(code).toBe(0);

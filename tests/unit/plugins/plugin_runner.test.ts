@@ -337,6 +337,31 @@ describe("PluginRunner", () => {
     expect(audit.of(sessionRef(localCaller, "s9"))).toMatchObject([{ type: "memory_cleared", runId: run.runId }]);
   });
 
+  it("records an execute with a session as one turn: what the plugin did, then the run, in one transaction", async () => {
+    const audit = new RecordingAuditLog();
+    const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
+    const plugin = new ScriptedPlugin("tidy", async (_data, context) => {
+      await context.memory!.clear();
+      await context.memory!.append({ role: "note", content: "kept" });
+      return "done";
+    });
+    const runner = runnerWith([plugin], { audit, memory });
+    const run = await runner.execute({ ...local, plugin: "tidy", data: { n: 1 }, sessionId: "s10" });
+    expect(audit.appends).toBe(0);
+    expect(audit.turns.map((entries) => entries.map((e) => [e.type, e.runId]))).toEqual([
+      [["memory_cleared", run.runId], ["plugin_run", run.runId]],
+    ]);
+    // The note joined the turn's memory write, after the audit.
+    expect((await memory.recent(sessionRef(localCaller, "s10"))).map((m) => m.content)).toEqual(["kept"]);
+    // A failed run is its own turn too, with its failure as the run's outcome.
+    await failureOf(runner.execute({ ...local, plugin: "tidy", data: { n: "x" }, sessionId: "s10" }));
+    expect(audit.turns.at(-1)!.map((e) => [e.type, e.outcome])).toEqual([["plugin_run", "invalid_input"]]);
+    // A turn the audit could not take leaves nothing in memory: the note waited for the commit.
+    audit.failWrites = true;
+    expect((await failureOf(runner.execute({ ...local, plugin: "tidy", data: { n: 1 }, sessionId: "s11" }))).code).toBe("storage_unavailable");
+    expect(await memory.recent(sessionRef(localCaller, "s11"))).toEqual([]);
+  });
+
   it("hands the plugin the run's caller and channel", async () => {
     const plugin = new ScriptedPlugin("whoami", async (_data, context) => ({ principalId: context.caller.principalId, channel: context.channel }));
     const runner = runnerWith([plugin]);
