@@ -63,8 +63,10 @@ describe("every plugin answers through HTTP, chat /run and the CLI", () => {
   it("memory: note, list, search and clear on a session", async () => {
     const sessionId = `catalogue-${Date.now()}`;
     expect((await execute("memory", { action: "note", text: "blue car" }, sessionId)).body.result).toEqual({ stored: true, note: "blue car" });
-    // The search also finds the chat's own message, which is in memory by the time the plugin runs.
-    expect((await chat("/run memory search BLUE", sessionId)).body.reply.split("\n")).toEqual(["note: blue car", "user: /run memory search BLUE"]);
+    // A turn's messages reach memory together when the turn is recorded, so the search does not find its own message.
+    expect((await chat("/run memory search BLUE", sessionId)).body.reply.split("\n")).toEqual(["note: blue car"]);
+    // Once recorded, the turn is there: the question, then the answer.
+    expect((await execute("memory", { action: "search", query: "blue" }, sessionId)).body.result.matches.map((m: any) => m.role)).toEqual(["note", "user", "assistant"]);
     expect((await execute("memory", { action: "list", limit: 1 }, sessionId)).body.result.messages).toHaveLength(1);
     expect((await chat("/run memory clear", sessionId)).body.reply).toMatch(/^Cleared/);
     // Through the CLI, on the same Redis memory and audit log as the API.
