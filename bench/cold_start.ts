@@ -13,6 +13,8 @@ export interface HostOptions {
   readonly port: number;
   /** Audit storage; without it the host starts Azurite in its own process. */
   readonly storageConnectionString?: string;
+  /** Session memory (and result cache) in this Redis; without it the host keeps them in process. */
+  readonly redisUrl?: string;
   readonly logLevel?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
@@ -24,6 +26,7 @@ export function spawnHost(name: string, options: HostOptions): Child {
     HOST: "127.0.0.1",
     LOG_LEVEL: options.logLevel ?? "warn",
     ...(options.storageConnectionString ? { STORAGE_CONNECTION_STRING: options.storageConnectionString } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   });
   return spawnChild(name, process.execPath, [...(options.nodeFlags ?? []), hostBundle, "--local"], env);
 }

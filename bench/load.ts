@@ -23,6 +23,9 @@ export interface LoadTarget {
   readonly bodyForConnection?: (index: number, phase: "warmup" | "measured") => string;
   /** Called with every response body of the measured run (status, body text). */
   readonly onResponse?: (status: number, body: string) => void;
+  /** Called right before and right after the measured run (not the warm-up): where per-turn counters are read. */
+  readonly beforeMeasured?: () => Promise<void>;
+  readonly afterMeasured?: () => Promise<void>;
 }
 
 export interface LoadResult {
@@ -78,6 +81,7 @@ export async function runLoad(
   if (settings.warmupSeconds > 0) await runOnce(target, settings, settings.warmupSeconds, "warmup");
   let times = new Float64Array(1 << 16);
   let count = 0;
+  await target.beforeMeasured?.();
   const meter = cpuMeter(pids);
   const result = await runOnce(target, settings, settings.durationSeconds, "measured", (ms, status) => {
     if (status < 200 || status > 299) return;
@@ -89,6 +93,7 @@ export async function runLoad(
     times[count++] = ms;
   });
   const cpu = meter.stop();
+  await target.afterMeasured?.();
   const sorted = times.subarray(0, count).sort();
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number(stats.count ?? 0);

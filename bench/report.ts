@@ -3,6 +3,7 @@ import { cpus, release, totalmem, type as osType } from "node:os";
 import type { LatencySample } from "./audit.js";
 import type { LoadResult, LoadSettings } from "./load.js";
 import { median, ratio } from "./stats.js";
+import { redisRoundTrips, type TurnCost } from "./turn_cost.js";
 
 export type RowKind = "bare" | "floor" | "host";
 
@@ -12,6 +13,8 @@ export interface Row {
   readonly request: string;
   readonly kind: RowKind;
   readonly result: LoadResult;
+  /** Audited rows: what their turns cost the stores, counted at the stores. */
+  readonly turnCost?: TurnCost;
 }
 
 export interface AuditCheck {
@@ -106,6 +109,53 @@ export function target(rows: readonly Row[]): Target {
   const noisy = [floor, echo].filter((r) => (r.result.cpu.others ?? 0) > disturbedAbove);
   if (noisy.length > 0) parts.push(`measured while other processes used CPU (${noisy.map((r) => `${r.label}: others ${share(r.result.cpu.others)}`).join(", ")}) — repeat on an idle machine`);
   return { pass, text: `${pass ? "PASS" : "MISS"}: echo without a session: ${parts.join("; ")}` };
+}
+
+/** Issue 10: an audited row at ≥ 40% of the unaudited echo row's req/s in the same run. */
+export const auditedTargetShare = 0.4;
+
+/** Per acknowledged turn: Table requests and Redis round trips, as counted at the stores. */
+export function perTurn(cost: TurnCost): { tableWrites: number; batches: number; tableReads: number; redisRoundTrips?: number; multi?: number } {
+  const per = (n: number) => (cost.turns > 0 ? n / cost.turns : Number.NaN);
+  return {
+    tableWrites: per(cost.table.batch + cost.table.otherWrites),
+    batches: per(cost.table.batch),
+    tableReads: per(cost.table.reads),
+    ...(cost.redis ? { redisRoundTrips: per(redisRoundTrips(cost.redis)), multi: per(cost.redis.calls.multi ?? 0) } : {}),
+  };
+}
+
+function fmtPerTurn(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : "n/a";
+}
+
+export function turnCostText(cost: TurnCost): string {
+  const p = perTurn(cost);
+  const table = `${fmtPerTurn(p.tableWrites)} Table write requests per turn (${fmtPerTurn(p.batches)} entity-group transactions, ${fmtPerTurn(p.tableReads)} reads)`;
+  const commands = cost.redis ? Object.entries(cost.redis.calls).toSorted(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${fmtPerTurn(n / cost.turns)}`).join(", ") : "";
+  const redis = cost.redis
+    ? `${fmtPerTurn(p.redisRoundTrips!)} Redis round trips per turn (${fmtPerTurn(p.multi!)} MULTI${commands ? `; commands per turn: ${commands}` : "; no commands"})`
+    : `Redis not measured: ${cost.redisNote ?? "no Redis in this row"}`;
+  const lower = cost.turns + cost.inFlightAtEdges > 0 ? (cost.table.batch + cost.table.otherWrites) / (cost.turns + cost.inFlightAtEdges) : Number.NaN;
+  return `${table}; ${redis}; over ${cost.turns} acknowledged turns (up to ${cost.inFlightAtEdges} more were in flight at the run's edges and may be counted at the stores: counting them, at least ${fmtPerTurn(lower)} Table write requests per turn)`;
+}
+
+/** Every audited row (one with a turn cost) against the echo row of the same run. */
+export function auditedTargets(rows: readonly Row[]): Target[] {
+  const echo = rowById(rows, "echo");
+  return rows
+    .filter((row) => row.turnCost !== undefined)
+    .map((row) => {
+      if (!echo) return { pass: false, text: `MISS: ${row.label}: the echo row is missing` };
+      const ofEcho = row.result.requestsPerSecond / echo.result.requestsPerSecond;
+      const clean = row.result.non2xx === 0 && row.result.errors === 0;
+      const pass = ofEcho >= auditedTargetShare && clean;
+      const failures = clean ? "" : `; ${row.result.non2xx} non-2xx and ${row.result.errors} errors`;
+      return {
+        pass,
+        text: `${pass ? "PASS" : "MISS"}: ${row.label}: ${fmtRps(row.result.requestsPerSecond)} req/s = ${pct(ofEcho)} of (a) execute echo's ${fmtRps(echo.result.requestsPerSecond)} (needs ≥ ${pct(auditedTargetShare)})${failures}`,
+      };
+    });
 }
 
 function fmtRps(value: number): string {
@@ -216,7 +266,9 @@ export function markdown(report: Report): string {
   );
   lines.push("- req/s: autocannon's average of its per-second samples. Latency: autocannon's own per-response times of the 2xx responses, percentiles by nearest rank (not its histogram, which rounds to whole ms).");
   lines.push("- Every server is its own process; autocannon runs in the benchmark process. CPU is each process's user+system time during the measured run (from /proc), as a share of one core; Node's GC and libuv threads count towards their process, so a share can pass 100%.");
-  lines.push("- Local host: `node dist/src/host/start.js --local`, LOG_LEVEL=warn, no REDIS_URL (in-process memory), STORAGE_CONNECTION_STRING pointing at an Azurite in a separate process.");
+  lines.push(
+    "- Local host: `node dist/src/host/start.js --local`, LOG_LEVEL=warn, AUTH_MODE none (no rate limiter), STORAGE_CONNECTION_STRING pointing at an Azurite in a separate process. Rows (a)–(c) run without REDIS_URL (in-process memory); the audited rows run on a second host process with REDIS_URL pointing at a redis-server the benchmark starts.",
+  );
   lines.push(
     `- Other processes on the machine used ${report.background === undefined ? "an unknown share" : share(report.background)} of a core in the second before the run; the "others" CPU of each row is what they used during it.`,
   );
@@ -239,6 +291,29 @@ export function markdown(report: Report): string {
   }
   lines.push("");
   lines.push(`**Target** (echo without a session at ≥ 80% of the adapter floor's req/s, p99 < 10 ms at ${settings.connections} connections): **${t.text}**`, "");
+  const audited = rows.filter((r) => r.turnCost !== undefined);
+  if (audited.length > 0) {
+    lines.push("## Audited turns: store requests per turn and share of the echo row", "");
+    lines.push(
+      "Counted at the stores over each row's measured run and divided by its 2xx responses: Table requests where the benchmark's Azurite dispatches them (bench/servers/azurite_server.ts), Redis commands by `INFO commandstats` before and after. A MULTI…EXEC is one round trip (ioredis pipelines it). Requests in flight when a run starts or stops make the quotients off by at most a few per thousand.",
+      "",
+    );
+    lines.push("| row | turns (2xx) | Table write requests / turn | of which transactions ($batch) | Table reads / turn | Redis round trips / turn | Redis MULTI / turn | req/s | share of (a) echo | target ≥ 40% |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    const echo = rowById(rows, "echo");
+    const verdicts = auditedTargets(rows);
+    audited.forEach((row, i) => {
+      const p = perTurn(row.turnCost!);
+      const ofEcho = echo ? row.result.requestsPerSecond / echo.result.requestsPerSecond : undefined;
+      lines.push(
+        `| ${row.label} | ${row.turnCost!.turns} | ${fmtPerTurn(p.tableWrites)} | ${fmtPerTurn(p.batches)} | ${fmtPerTurn(p.tableReads)} | ${p.redisRoundTrips === undefined ? "not measured" : fmtPerTurn(p.redisRoundTrips)} | ${p.multi === undefined ? "not measured" : fmtPerTurn(p.multi)} | ${fmtRps(row.result.requestsPerSecond)} | ${pct(ofEcho)} | ${verdicts[i]!.pass ? "PASS" : "MISS"} |`,
+      );
+    });
+    lines.push("");
+    for (const row of audited) lines.push(`- ${row.label}: ${turnCostText(row.turnCost!)}.`);
+    for (const verdict of verdicts) lines.push(`- **Target: ${verdict.text}**`);
+    lines.push("");
+  }
   lines.push("## Audit log of row (d)", "");
   const verdict = audit.missing === 0 && audit.acknowledged > 0 && audit.acknowledged === audit.autocannon2xx ? "OK" : "FAIL";
   lines.push(`- ${verdict}: ${audit.acknowledged} runs acknowledged (2xx with a runId; autocannon counted ${audit.autocannon2xx} 2xx), ${audit.found} of them found in the audit log, ${audit.missing} missing.`);

@@ -9,11 +9,13 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
 import { readAuditLog, serialPosts, singleWriteLatency } from "./audit.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
 import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
-import { consoleTable, disturbedAbove, machine, markdown, target, type AuditCheck, type ColdStart, type Row, type RowKind, type WriteCost } from "./report.js";
+import { auditedTargets, consoleTable, disturbedAbove, machine, markdown, target, turnCostText, type AuditCheck, type ColdStart, type Row, type RowKind, type WriteCost } from "./report.js";
+import { diffRedis, diffTable, readRedisCounts, readTableCounts, startRedis, type RedisCounts, type TableCounts, type TurnCost } from "./turn_cost.js";
 import { freePort } from "../tests/support/free_port.js";
 import { buildServers, serverScript, type BenchServer } from "./servers/build.js";
 
@@ -71,15 +73,35 @@ async function main(): Promise<number> {
     log(`other processes used ${(background * 100).toFixed(0)}% of a core in the second before the run${background > disturbedAbove ? " — WARNING: the machine is not idle, figures will be low and noisy" : ""}`);
   }
 
-  const azurite = await startServer<{ connectionString: string }>("azurite", "azurite_server");
+  const azurite = await startServer<{ connectionString: string; countsPort: number }>("azurite", "azurite_server");
   const storage = azurite.ready.connectionString;
   log(`Azurite in process ${azurite.child.pid}`);
 
   const rows: Row[] = [];
-  const measure = async (id: string, label: string, request: string, kind: RowKind, targetSpec: LoadTarget, server: Child) => {
-    const result = await runLoad(targetSpec, settings, { server: server.pid, azurite: azurite.child.pid });
-    rows.push({ id, label, request, kind, result });
+  const measure = async (id: string, label: string, request: string, kind: RowKind, targetSpec: LoadTarget, server: Child, counted?: { redis?: Redis; redisNote?: string }) => {
+    // Audited rows: Table requests (and Redis commands) counted at the stores over the measured run only.
+    let tableBefore: TableCounts | undefined;
+    let table: TableCounts | undefined;
+    let redisBefore: RedisCounts | undefined;
+    let redis: RedisCounts | undefined;
+    const spec: LoadTarget = counted
+      ? {
+          ...targetSpec,
+          beforeMeasured: async () => {
+            tableBefore = await readTableCounts(azurite.ready.countsPort);
+            if (counted.redis) redisBefore = await readRedisCounts(counted.redis);
+          },
+          afterMeasured: async () => {
+            table = diffTable(await readTableCounts(azurite.ready.countsPort), tableBefore!);
+            if (counted.redis) redis = diffRedis(await readRedisCounts(counted.redis), redisBefore!);
+          },
+        }
+      : targetSpec;
+    const result = await runLoad(spec, settings, { server: server.pid, azurite: azurite.child.pid });
+    const turnCost: TurnCost | undefined = counted && table ? { turns: result.ok2xx, inFlightAtEdges: 2 * settings.connections, table, redis, redisNote: counted.redisNote } : undefined;
+    rows.push({ id, label, request, kind, result, turnCost });
     log(describeRow(label, result));
+    if (turnCost) log(`${label}: ${turnCostText(turnCost)}`);
     return result;
   };
 
@@ -114,6 +136,19 @@ async function main(): Promise<number> {
   const writeCost: WriteCost = { direct, hostWithout, hostWith };
   log(`one audit write: direct p50 ${direct.p50Ms.toFixed(2)} ms; one echo through the host p50 ${hostWithout.p50Ms.toFixed(2)} ms without a session, ${hostWith.p50Ms.toFixed(2)} ms with one`);
 
+  await host.stop();
+
+  // The audited rows run on a second host that keeps session memory in a real redis-server, as
+  // a deployment does, so that the Redis round trips of a turn can be counted at the server.
+  const redisServer = await startRedis();
+  log(`redis-server in process ${redisServer.child.pid}`);
+  const auditedPort = await freePort();
+  const audited = `http://127.0.0.1:${auditedPort}`;
+  const auditedHost = spawnHost("local host with Redis", { port: auditedPort, storageConnectionString: storage, redisUrl: redisServer.url });
+  await waitFor200(auditedHost, `${audited}/api/plugins`, pollMs, 30_000);
+  log(`local host with REDIS_URL in process ${auditedHost.pid} on ${audited}`);
+  const counted = { redis: redisServer.client };
+
   // (d) echo with a session: one session per connection, every acknowledged run checked in the audit log.
   const sessionIds = Array.from({ length: settings.connections }, (_, i) => `bench-${tag}-${String(i).padStart(2, "0")}`);
   const acknowledged: string[] = [];
@@ -125,7 +160,7 @@ async function main(): Promise<number> {
     "host",
     {
       method: "POST",
-      url: execute,
+      url: `${audited}/api/plugins/execute`,
       bodyForConnection: (index, phase) =>
         JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: phase === "measured" ? sessionIds[index % sessionIds.length] : `bench-${tag}-warmup-${index}` }),
       onResponse: (status, body) => {
@@ -134,10 +169,28 @@ async function main(): Promise<number> {
         if (runId) acknowledged.push(runId);
       },
     },
-    host,
+    auditedHost,
+    counted,
   );
-  const audit = await checkAudit(base, sessionIds, acknowledged, session.ok2xx);
-  await host.stop();
+  const audit = await checkAudit(audited, sessionIds, acknowledged, session.ok2xx);
+
+  // (e) the chat turn issue 10 is about: the user's message, the plugin run and the reply, one session per connection.
+  await measure(
+    "chat",
+    "(e) chat /run echo with sessionId",
+    `POST /api/chat "/run echo hello", ${settings.connections} sessions (one per connection)`,
+    "host",
+    {
+      method: "POST",
+      url: `${audited}/api/chat`,
+      bodyForConnection: (index, phase) => JSON.stringify({ message: "/run echo hello", sessionId: `bench-${tag}-chat-${phase}-${String(index).padStart(2, "0")}` }),
+    },
+    auditedHost,
+    counted,
+  );
+  await auditedHost.stop();
+  redisServer.client.disconnect();
+  await redisServer.child.stop();
 
   // 4. cold start.
   const withStorageMs: number[] = [];
@@ -156,6 +209,7 @@ async function main(): Promise<number> {
   console.log("");
   const t = target(rows);
   console.log(`TARGET ${t.text}`);
+  for (const audited of auditedTargets(rows)) console.log(`TARGET ${audited.text}`);
   const auditOk = audit.missing === 0 && audit.acknowledged > 0 && audit.acknowledged === audit.autocannon2xx;
   if (auditOk) {
     console.log(`AUDIT OK: ${audit.acknowledged} acknowledged, ${audit.found} found (${audit.unacknowledgedInLog} more were in flight at the end)`);

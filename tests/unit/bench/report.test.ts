@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LoadResult } from "../../../bench/load.js";
-import { boundOf, ratios, target, type Row } from "../../../bench/report.js";
+import { auditedTargets, boundOf, perTurn, ratios, target, turnCostText, type Row } from "../../../bench/report.js";
+import { diffRedis, redisRoundTrips, type TurnCost } from "../../../bench/turn_cost.js";
 import { median, percentile, ratio } from "../../../bench/stats.js";
 
 function result(requestsPerSecond: number, fields: Partial<LoadResult> = {}, cpu: Partial<LoadResult["cpu"]> = {}): LoadResult {
@@ -65,5 +66,40 @@ describe("bench report", () => {
     expect(boundOf(row({ processes: { server: 0.3, client: 0.95 } }), 2)).toMatch(/^the load generator's CPU/);
     expect(boundOf(row({ processes: { server: 1, client: 0.5 }, others: 0.4 }), 2)).toMatch(/^machine CPU .*disturbed/);
     expect(boundOf(row({ processes: { server: 0.2, client: 0.2 } }), 2)).toMatch(/^no process saturated a core.*32\.00 ms/);
+  });
+
+  it("counts Table write requests and Redis round trips per acknowledged turn, a MULTI…EXEC as one round trip", () => {
+    const cost: TurnCost = {
+      turns: 1000,
+      inFlightAtEdges: 64,
+      table: { batch: 1000, otherWrites: 0, reads: 10 },
+      redis: { calls: { multi: 1000, rpush: 1000, ltrim: 1000, expire: 1000, exec: 1000 } },
+    };
+    expect(perTurn(cost)).toEqual({ tableWrites: 1, batches: 1, tableReads: 0.01, redisRoundTrips: 1, multi: 1 });
+    // A command sent on its own (a rate limiter's, say) is a round trip of its own.
+    expect(redisRoundTrips({ calls: { multi: 10, rpush: 10, exec: 10, evalsha: 10 } })).toBe(20);
+    expect(turnCostText(cost)).toMatch(/^1\.00 Table write requests per turn \(1\.00 entity-group transactions, 0\.01 reads\); 1\.00 Redis round trips per turn \(1\.00 MULTI/);
+    expect(turnCostText(cost)).toContain("at least 0.94 Table write requests per turn");
+    // Without Redis in the row the report says so rather than printing 0.
+    expect(turnCostText({ ...cost, redis: undefined, redisNote: "no Redis in this row" })).toContain("Redis not measured: no Redis in this row");
+    expect(perTurn({ ...cost, turns: 0 }).tableWrites).toBeNaN();
+  });
+
+  it("takes the commandstats difference of a run, leaving out commands that did not run", () => {
+    expect(diffRedis({ calls: { multi: 15, get: 3, ping: 1 } }, { calls: { multi: 5, get: 3, ping: 1 } })).toEqual({ calls: { multi: 10 } });
+    expect(diffRedis({ calls: { exec: 2 } }, { calls: {} })).toEqual({ calls: { exec: 2 } });
+  });
+
+  it("passes an audited row only at ≥ 40% of the echo row's req/s in the same run, with no failures", () => {
+    const cost: TurnCost = { turns: 1, inFlightAtEdges: 0, table: { batch: 1, otherWrites: 0, reads: 0 } };
+    const audited = (rps: number, fields: Partial<LoadResult> = {}): Row[] => [
+      ...rows(5_000),
+      { id: "session", label: "(d) audited", request: "", kind: "host", result: result(rps, fields), turnCost: cost },
+      { id: "list", label: "unaudited", request: "", kind: "host", result: result(100) },
+    ];
+    expect(auditedTargets(audited(2_000))).toEqual([{ pass: true, text: expect.stringMatching(/^PASS: \(d\) audited: 2,000 req\/s = 40% of \(a\) execute echo's 5,000/) }]);
+    expect(auditedTargets(audited(1_999))[0]!.text).toMatch(/^MISS/);
+    expect(auditedTargets(audited(3_000, { errors: 2 }))[0]!.pass).toBe(false);
+    expect(auditedTargets(audited(3_000).filter((r) => r.id !== "echo"))[0]!.text).toMatch(/^MISS: .*echo row is missing/);
   });
 });
