@@ -179,9 +179,13 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
     const phase = await underLoad("redis-killed", async () => {
       process.kill(redis!.pid, "SIGKILL");
       redis = undefined;
-      const report = await healthBecomes(503, outageSeenWithinMs);
-      expect(report.checks.redis.status).toBe("down");
-      redis = await startRedisServer(redisPort);
+      try {
+        const report = await healthBecomes(503, outageSeenWithinMs);
+        expect(report.checks.redis.status).toBe("down");
+      } finally {
+        // Back even when health failed to notice, so that the later phases and the final check still run against it.
+        redis = await startRedisServer(redisPort);
+      }
       await healthBecomes(200, recoverySeenWithinMs);
     });
     expectLoadServed(phase);
@@ -207,9 +211,12 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
       // SIGKILL lose writes it had acknowledged: the emulator's loss, not the app's, and no test of the app).
       await azurite!.stop("SIGINT");
       azurite = undefined;
-      const report = await healthBecomes(503, outageSeenWithinMs);
-      expect(report.checks.storage.status).toBe("down");
-      azurite = await startAzuriteTable(tablePort, { location: azuriteDir });
+      try {
+        const report = await healthBecomes(503, outageSeenWithinMs);
+        expect(report.checks.storage.status).toBe("down");
+      } finally {
+        azurite = await startAzuriteTable(tablePort, { location: azuriteDir });
+      }
       await healthBecomes(200, recoverySeenWithinMs);
     });
     expectLoadServed(phase);
