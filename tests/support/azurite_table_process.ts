@@ -3,18 +3,28 @@ import { createRequire } from "node:module";
 import { connect } from "node:net";
 
 export interface AzuriteTableProcess {
-  stop(): Promise<void>;
+  /** The process id, for a fault test to pause it (SIGSTOP/SIGCONT). */
+  readonly pid: number;
+  /** SIGKILL by default; SIGINT (Azurite's own stop signal) saves a `location` store before it exits. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /**
- * Azurite's table service as a process of its own on `port` (in memory), so that a test can stop
- * it and start it again on the same port, which the run's shared, in-process Azurite cannot do.
+ * Azurite's table service as a process of its own on `port` (in memory, or kept in the
+ * directory `location`), so that a test can stop it and start it again on the same port, which the
+ * run's shared, in-process Azurite cannot do.
  */
-export async function startAzuriteTable(port: number): Promise<AzuriteTableProcess> {
+export async function startAzuriteTable(port: number, options: { location?: string } = {}): Promise<AzuriteTableProcess> {
   const main = createRequire(import.meta.url).resolve("azurite/dist/src/table/main.js");
   const child = spawn(
     process.execPath,
-    [main, "--tableHost", "127.0.0.1", "--tablePort", String(port), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+    [
+      main,
+      ...["--tableHost", "127.0.0.1", "--tablePort", String(port)],
+      // --inMemoryPersistence cannot be combined with --location.
+      ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
+      ...["--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+    ],
     { stdio: "ignore" },
   );
   child.once("error", () => {});
@@ -28,8 +38,11 @@ export async function startAzuriteTable(port: number): Promise<AzuriteTableProce
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    stop: async () => {
-      child.kill("SIGKILL");
+    pid: child.pid!,
+    stop: async (signal: NodeJS.Signals = "SIGKILL") => {
+      // A paused process would never act on SIGINT.
+      child.kill("SIGCONT");
+      child.kill(signal);
       await exited;
     },
   };

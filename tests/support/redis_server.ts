@@ -4,6 +4,8 @@ import { freePort } from "./free_port.js";
 
 export interface RedisServer {
   readonly url: string;
+  /** The process id, for a fault test to pause it (SIGSTOP/SIGCONT) or kill it. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,10 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
+      // A paused redis-server would never act on SIGTERM.
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       await exited;
     },
