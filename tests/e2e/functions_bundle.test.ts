@@ -76,17 +76,32 @@ beforeAll(() => {
 
 afterAll(() => rmSync(nodePath, { recursive: true, force: true }));
 
+/** Runs `script` in a Node process that sees the worker stand-in, with only PATH, NODE_PATH and `env`. */
+function runNode(script: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_PATH: nodePath, ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+}
+
+/** The driver's last line: what the bundle registered and what its handlers answered. */
+function driverReport(result: ReturnType<typeof runNode>): any {
+  return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+}
+
+/** Loading the bundle alone, as the worker does at start. */
+const loadOnly = () => `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`;
+
 describe("the Functions bundle (package.json main)", () => {
   it("registers the HTTP functions with their routes and the plugin-runs queue trigger, and runs the same handlers", () => {
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: inject("storageConnectionString") },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const result = runNode(driver(functionsBundle), { STORAGE_CONNECTION_STRING: inject("storageConnectionString") });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, queued, run, foreign } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const { summary, response, queued, run, foreign, hooks } = driverReport(result);
+    // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
+    expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
     expect(summary).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
@@ -106,23 +121,16 @@ describe("the Functions bundle (package.json main)", () => {
   });
 
   it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health anonymous, and answers a call without a token 401", () => {
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: nodePath,
-        STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
-        WEBSITE_INSTANCE_ID: "instance-1",
-        AUTH_MODE: "jwt",
-        AUTH_JWT_ISSUER: "https://login.microsoftonline.com/tenant/v2.0",
-        AUTH_JWT_AUDIENCE: "api://codex",
-        HTTP_AUTH_LEVEL: "function",
-      },
-      encoding: "utf8",
-      timeout: 30_000,
+    const result = runNode(driver(functionsBundle), {
+      STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+      WEBSITE_INSTANCE_ID: "instance-1",
+      AUTH_MODE: "jwt",
+      AUTH_JWT_ISSUER: "https://login.microsoftonline.com/tenant/v2.0",
+      AUTH_JWT_AUDIENCE: "api://codex",
+      HTTP_AUTH_LEVEL: "function",
     });
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, run } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const { summary, response, run } = driverReport(result);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
     expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
@@ -130,29 +138,14 @@ describe("the Functions bundle (package.json main)", () => {
   });
 
   it("with APPLICATIONINSIGHTS_CONNECTION_STRING: starts telemetry in the bundle, hooks the host's trace context in, and serves as before", () => {
-    const plain = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: inject("storageConnectionString") },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    expect(plain.status, plain.stderr).toBe(0);
-    expect(JSON.parse(plain.stdout.trim().split("\n").at(-1)!).hooks).not.toContain("preInvocation");
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", driver(functionsBundle)], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: nodePath,
-        STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
-        // Nothing listens there: the export fails quietly, as it must never fail a request.
-        APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
-        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
-      },
-      encoding: "utf8",
-      timeout: 30_000,
+    const result = runNode(driver(functionsBundle), {
+      STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+      // Nothing listens there: the export fails quietly, as it must never fail a request.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
     });
     expect(result.status, result.stderr).toBe(0);
-    const { response, run, hooks } = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const { response, run, hooks } = driverReport(result);
     expect(hooks).toEqual(expect.arrayContaining(["preInvocation", "log"]));
     expect(response).toMatchObject({ status: 200, body: { status: "success", result: 14 } });
     expect(run).toMatchObject({ status: 200, body: { state: "succeeded", result: 14 } });
@@ -160,24 +153,14 @@ describe("the Functions bundle (package.json main)", () => {
 
   it("refuses to load in Azure without AUTH_MODE, or with AUTH_MODE=none", () => {
     for (const mode of [undefined, "none"]) {
-      const result = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`], {
-        cwd: root,
-        env: { PATH: process.env.PATH, NODE_PATH: nodePath, STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", WEBSITE_INSTANCE_ID: "instance-1", ...(mode ? { AUTH_MODE: mode } : {}) },
-        encoding: "utf8",
-        timeout: 30_000,
-      });
+      const result = runNode(loadOnly(), { STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", WEBSITE_INSTANCE_ID: "instance-1", ...(mode ? { AUTH_MODE: mode } : {}) });
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/AUTH_MODE/);
     }
   });
 
   it("fails to load with one readable message when no storage is configured", () => {
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_PATH: nodePath },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const result = runNode(loadOnly());
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/STORAGE_CONNECTION_STRING .* or STORAGE_ACCOUNT_NAME .* must be set/);
   });
