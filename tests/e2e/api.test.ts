@@ -4,6 +4,7 @@ import { pluginNames } from "../../plugins/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi } from "../support/api_client.js";
 
 let services: Services;
 let host: LocalHost;
@@ -18,15 +19,7 @@ afterAll(async () => {
   await services.close();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as any, text };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callApi(host.url, method, path, { body, headers });
 
 function expectError(result: { status: number; body: any; text: string }, status: number, code: string) {
   expect(result.status).toBe(status);

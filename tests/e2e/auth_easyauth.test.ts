@@ -3,6 +3,7 @@ import { httpFunctions } from "../../functions/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi } from "../support/api_client.js";
 
 /** AUTH_MODE=easyauth over real HTTP: the caller is whoever App Service Authentication says it is. */
 let services: Services;
@@ -23,14 +24,7 @@ function principalHeader(objectId: string, roles: string[] = []): string {
   return Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims })).toString("base64");
 }
 
-async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const response = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
-}
+const call = (method: string, path: string, headers: Record<string, string>, body?: unknown) => callApi(host.url, method, path, { headers, body });
 
 describe("AUTH_MODE=easyauth", () => {
   it.each([

@@ -5,6 +5,7 @@ import { startQueueHost, type QueueHost } from "../../src/host/queue_host.js";
 import type { Services } from "../../src/services.js";
 import { TestIssuer, unsignedToken } from "../support/test_issuer.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi, settledRun } from "../support/api_client.js";
 
 /**
  * AUTH_MODE=jwt over real HTTP, against an issuer on loopback that publishes its keys as Entra
@@ -42,27 +43,14 @@ afterAll(async () => {
   await issuer?.stop();
 });
 
-async function call(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${host.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as any, text };
-}
+const call = (method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => callApi(host.url, method, path, options);
 
 const as = (who: keyof typeof tokens) => ({
   get: (path: string) => call("GET", path, { token: tokens[who] }),
   post: (path: string, body: unknown) => call("POST", path, { token: tokens[who], body }),
 });
 
-async function settled(who: keyof typeof tokens, runId: string) {
-  for (let i = 0; i < 200; i++) {
-    const run = await as(who).get(`/api/runs/${runId}`);
-    if (run.body.state === "succeeded" || run.body.state === "failed") return run;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
+const settled = (who: keyof typeof tokens, runId: string) => settledRun(as(who).get, runId);
 
 describe("who may call", () => {
   it.each([

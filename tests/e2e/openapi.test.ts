@@ -17,6 +17,7 @@ import {
 import type { Services } from "../../src/services.js";
 import { openApiProblems, schemaAt } from "../support/openapi.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi } from "../support/api_client.js";
 
 /** GET /api/openapi.json over real HTTP (real Redis and Azurite), and the real answers of every route against it. */
 let services: Services;
@@ -37,16 +38,7 @@ afterAll(async () => {
   await services?.close();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const json = response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : undefined;
-  return { status: response.status, headers: response.headers, body: json as any, text };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callApi(host.url, method, path, { body, headers });
 
 /** A Functions route template as an OpenAPI path below the `/api` server: `runs/{runId:int?}` is `/runs/{runId}`. */
 function openApiPath(route: string): string {

@@ -9,6 +9,7 @@ import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
 import { HuggingFaceStandIn, replies } from "../support/hugging_face_stand_in.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi } from "../support/api_client.js";
 
 const maxDequeueCount = 3;
 
@@ -45,15 +46,7 @@ afterAll(async () => {
   await huggingFace?.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as any, text };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(host.url, method, path, { body });
 
 function expectError(result: { status: number; body: any }, status: number, code: string) {
   expect(result.status).toBe(status);

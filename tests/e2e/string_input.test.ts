@@ -4,6 +4,7 @@ import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import { startQueueHost, type QueueHost } from "../../src/host/queue_host.js";
 import type { Services } from "../../src/services.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { callApi, settledRun } from "../support/api_client.js";
 
 /**
  * The original API's execute request, `{"plugin":"calculator","data":"2+3*4"}`: a string `data`
@@ -25,19 +26,9 @@ afterAll(async () => {
   await services?.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${host.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(host.url, method, path, { body });
 
-async function settled(runId: string) {
-  for (let i = 0; i < 200; i++) {
-    const run = await call("GET", `/api/runs/${runId}`);
-    if (run.body.state === "succeeded" || run.body.state === "failed") return run.body;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
+const settled = async (runId: string) => (await settledRun((path) => call("GET", path), runId)).body;
 
 describe("a string as data", () => {
   it("is read as /run reads text: the calculator evaluates it, echo returns it", async () => {
