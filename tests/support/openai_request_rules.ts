@@ -29,6 +29,15 @@ function refuse(message: string, param: string | null, code: string | null): Ref
   return { status: 400, body: { error: { message, type: "invalid_request_error", param, code } } };
 }
 
+/** A message content that is neither text nor an array of parts, whichever role sent it. */
+function contentTypeRefusal(index: number, value: unknown): Refusal {
+  return refuse(
+    `Invalid type for 'messages[${index}].content': expected one of a string or array of objects, but got ${typeName(value)} instead.`,
+    `messages[${index}].content`,
+    "invalid_type",
+  );
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -97,11 +106,7 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
       case "user": {
         if (content === undefined) return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
         if (typeof content !== "string" && !Array.isArray(content)) {
-          return refuse(
-            `Invalid type for 'messages[${i}].content': expected one of a string or array of objects, but got ${typeName(content)} instead.`,
-            `messages[${i}].content`,
-            "invalid_type",
-          );
+          return contentTypeRefusal(i, content);
         }
         open = undefined;
         break;
@@ -118,11 +123,7 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
           return refuse("Invalid value for 'content': expected a string, got null.", `messages.[${i}].content`, null);
         }
         if (content !== undefined && content !== null && typeof content !== "string" && !Array.isArray(content)) {
-          return refuse(
-            `Invalid type for 'messages[${i}].content': expected one of a string or array of objects, but got ${typeName(content)} instead.`,
-            `messages[${i}].content`,
-            "invalid_type",
-          );
+          return contentTypeRefusal(i, content);
         }
         open = hasCalls ? { index: i, ids: new Set((calls as { id: string }[]).map((call) => call.id)) } : undefined;
         break;
@@ -135,11 +136,7 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
         }
         if (content === undefined) return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
         if (typeof content !== "string" && !Array.isArray(content)) {
-          return refuse(
-            `Invalid type for 'messages[${i}].content': expected one of a string or array of objects, but got ${typeName(content)} instead.`,
-            `messages[${i}].content`,
-            "invalid_type",
-          );
+          return contentTypeRefusal(i, content);
         }
         // Source: smarter-sh/smarter issue #264 (gpt-4-turbo): the service's message and param, word for word.
         if (!open || !open.ids.delete(id)) {
