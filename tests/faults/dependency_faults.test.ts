@@ -153,6 +153,25 @@ function expectLoadServed(phaseTurns: Turn[]): void {
   }
 }
 
+/**
+ * One outage under load: `fault` takes the dependency away, health must answer 503 naming it,
+ * `recover` brings it back (even when health failed to notice, so that the later phases and the
+ * final check still run against it), and health must answer 200 again.
+ */
+async function outagePhase(name: string, dependency: "redis" | "storage", fault: () => unknown, recover: () => unknown): Promise<void> {
+  const phase = await underLoad(name, async () => {
+    await fault();
+    try {
+      const report = await healthBecomes(503, outageSeenWithinMs);
+      expect(report.checks[dependency].status).toBe("down");
+    } finally {
+      await recover();
+    }
+    await healthBecomes(200, recoverySeenWithinMs);
+  });
+  expectLoadServed(phase);
+}
+
 describe("chat turns under dependency faults (private redis-server and Azurite)", () => {
   it("serves a load with every dependency up, health 200", async () => {
     await healthBecomes(200, recoverySeenWithinMs);
@@ -162,64 +181,41 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
   }, 30_000);
 
   it("Redis paused: health 503 naming redis, 200 again after SIGCONT", async () => {
-    const phase = await underLoad("redis-paused", async () => {
-      process.kill(redis!.pid, "SIGSTOP");
-      try {
-        const report = await healthBecomes(503, outageSeenWithinMs);
-        expect(report.checks.redis.status).toBe("down");
-      } finally {
-        process.kill(redis!.pid, "SIGCONT");
-      }
-      await healthBecomes(200, recoverySeenWithinMs);
-    });
-    expectLoadServed(phase);
+    await outagePhase("redis-paused", "redis", () => process.kill(redis!.pid, "SIGSTOP"), () => process.kill(redis!.pid, "SIGCONT"));
   }, 40_000);
 
   it("Redis killed and restarted on its port: health 503 naming redis, 200 again once it is back", async () => {
-    const phase = await underLoad("redis-killed", async () => {
-      process.kill(redis!.pid, "SIGKILL");
-      redis = undefined;
-      try {
-        const report = await healthBecomes(503, outageSeenWithinMs);
-        expect(report.checks.redis.status).toBe("down");
-      } finally {
-        // Back even when health failed to notice, so that the later phases and the final check still run against it.
+    await outagePhase(
+      "redis-killed",
+      "redis",
+      () => {
+        process.kill(redis!.pid, "SIGKILL");
+        redis = undefined;
+      },
+      async () => {
         redis = await startRedisServer(redisPort);
-      }
-      await healthBecomes(200, recoverySeenWithinMs);
-    });
-    expectLoadServed(phase);
+      },
+    );
   }, 40_000);
 
   it("Azurite paused: health 503 naming storage, 200 again after SIGCONT", async () => {
-    const phase = await underLoad("azurite-paused", async () => {
-      process.kill(azurite!.pid, "SIGSTOP");
-      try {
-        const report = await healthBecomes(503, outageSeenWithinMs);
-        expect(report.checks.storage.status).toBe("down");
-      } finally {
-        process.kill(azurite!.pid, "SIGCONT");
-      }
-      await healthBecomes(200, recoverySeenWithinMs);
-    });
-    expectLoadServed(phase);
+    await outagePhase("azurite-paused", "storage", () => process.kill(azurite!.pid, "SIGSTOP"), () => process.kill(azurite!.pid, "SIGCONT"));
   }, 40_000);
 
   it("Azurite stopped and restarted on its port with its data: health 503 naming storage, 200 again once it is back", async () => {
-    const phase = await underLoad("azurite-stopped", async () => {
+    await outagePhase(
+      "azurite-stopped",
+      "storage",
       // SIGINT, Azurite's own stop signal: it saves its store only every 5 s otherwise (SIGTERM and
       // SIGKILL lose writes it had acknowledged: the emulator's loss, not the app's, and no test of the app).
-      await azurite!.stop("SIGINT");
-      azurite = undefined;
-      try {
-        const report = await healthBecomes(503, outageSeenWithinMs);
-        expect(report.checks.storage.status).toBe("down");
-      } finally {
+      async () => {
+        await azurite!.stop("SIGINT");
+        azurite = undefined;
+      },
+      async () => {
         azurite = await startAzuriteTable(tablePort, { location: azuriteDir });
-      }
-      await healthBecomes(200, recoverySeenWithinMs);
-    });
-    expectLoadServed(phase);
+      },
+    );
   }, 40_000);
 
   it("serves a load again with every dependency back", async () => {
