@@ -7,6 +7,7 @@
 import { Redis } from "ioredis";
 import { spawnChild, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
+import { connectWhenReady } from "../tests/support/redis_server.js";
 
 export interface TableCounts {
   readonly batch: number;
@@ -83,18 +84,6 @@ export async function startRedis(): Promise<{ child: Child; url: string; client:
   const port = await freePort();
   const child = spawnChild("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], process.env);
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      return { child, url, client };
-    } catch {
-      client.disconnect();
-      if (child.process.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}\n${child.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const client = await connectWhenReady(url, () => child.process.exitCode !== null, () => new Error(`redis-server did not start on port ${port}\n${child.output()}`));
+  return { child, url, client };
 }

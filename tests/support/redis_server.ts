@@ -20,24 +20,11 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("error", () => {});
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on port ${port} (is redis-server installed?)`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const probe = await connectWhenReady(url, () => child.exitCode !== null, () => {
+    child.kill("SIGKILL");
+    return new Error(`redis-server did not start on port ${port} (is redis-server installed?)`);
+  });
+  probe.disconnect();
   return {
     url,
     pid: child.pid!,
@@ -48,4 +35,25 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
       await exited;
     },
   };
+}
+
+/**
+ * A client connected to the redis-server at `url` once it answers PING, trying every 50 ms for up
+ * to 10 s; throws `failure()` sooner when `exited()` says the server process is gone.
+ */
+export async function connectWhenReady(url: string, exited: () => boolean, failure: () => Error): Promise<Redis> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.ping();
+      return client;
+    } catch {
+      client.disconnect();
+      if (exited() || Date.now() > deadline) throw failure();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
