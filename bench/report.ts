@@ -1,6 +1,8 @@
 /** Turns the measurements into the console table and bench/results.md. */
 import { cpus, release, totalmem, type as osType } from "node:os";
 import type { LatencySample } from "./audit.js";
+import type { ImportSummary } from "./bundle_import.js";
+import { dataComment, type BenchData, type PreviousResults } from "./previous.js";
 import type { LoadResult, LoadSettings } from "./load.js";
 import { median, ratio } from "./stats.js";
 import { redisRoundTrips, type TurnCost } from "./turn_cost.js";
@@ -47,6 +49,21 @@ export interface ColdStart {
   readonly pollMs: number;
 }
 
+/** One bundle of the import row: the minimal Functions app (the floor), or the app's Functions bundle without or with telemetry. */
+export interface ImportRow {
+  readonly id: "minimal" | "plain" | "telemetry";
+  readonly label: string;
+  readonly summary: ImportSummary;
+}
+
+export interface BundleImport {
+  readonly runs: number;
+  readonly rows: readonly ImportRow[];
+}
+
+/** Issue 13: importing the Functions bundle against the minimal Functions app, in the same run. */
+export const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
+
 export interface Report {
   readonly date: Date;
   readonly settings: LoadSettings;
@@ -54,6 +71,9 @@ export interface Report {
   readonly audit: AuditCheck;
   readonly writeCost: WriteCost;
   readonly coldStart: ColdStart;
+  readonly bundleImport?: BundleImport;
+  /** The results this run replaces, to compare every row with. */
+  readonly previous?: PreviousResults;
   /** CPU other processes used in the second before the run, in cores. */
   readonly background: number | undefined;
   readonly totalSeconds: number;
@@ -248,6 +268,158 @@ export function boundOf(row: Row, cores: number): string {
   return `no process saturated a core (${used}); each request was in flight ${fmtMs(inFlightMs)} ms on average (32 connections / req/s), so waiting, not CPU, set the rate${disturbed}`;
 }
 
+export interface ImportRatios {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly rss: number;
+}
+
+export function importRatios(row: ImportRow, minimal: ImportRow): ImportRatios {
+  return {
+    wall: row.summary.wallMs / minimal.summary.wallMs,
+    cpu: row.summary.cpuMs / minimal.summary.cpuMs,
+    rss: row.summary.peakRssMb / minimal.summary.peakRssMb,
+  };
+}
+
+/** PASS when the bundle's import stays within the targets of issue 13 against the minimal app of the same run. */
+export function importTarget(row: ImportRow, minimal: ImportRow): Target {
+  const r = importRatios(row, minimal);
+  const parts = [
+    `wall ${times(r.wall)} (needs ≤ ${times(importTargets.wall)}: ${r.wall <= importTargets.wall ? "met" : "not met"})`,
+    `CPU ${times(r.cpu)} (needs ≤ ${times(importTargets.cpu)}: ${r.cpu <= importTargets.cpu ? "met" : "not met"})`,
+    `peak RSS ${times(r.rss)} (needs ≤ ${times(importTargets.rss)}: ${r.rss <= importTargets.rss ? "met" : "not met"})`,
+  ];
+  const pass = r.wall <= importTargets.wall && r.cpu <= importTargets.cpu && r.rss <= importTargets.rss;
+  return { pass, text: `${pass ? "PASS" : "MISS"}: import of ${row.label} against the minimal Functions app: ${parts.join("; ")}` };
+}
+
+export function importTargetsOf(imports: BundleImport | undefined): Target[] {
+  const minimal = imports?.rows.find((r) => r.id === "minimal");
+  if (!imports || !minimal) return [];
+  return imports.rows.filter((r) => r.id !== "minimal").map((row) => importTarget(row, minimal));
+}
+
+function times(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a";
+}
+
+function importLines(imports: BundleImport): string[] {
+  const minimal = imports.rows.find((r) => r.id === "minimal")!;
+  const lines: string[] = [];
+  lines.push("## Cold start: importing the Functions bundle", "");
+  lines.push(
+    `A fresh \`node\` process imports the bundle and exits (bench/bundle_import.ts), ${imports.runs} times per bundle, the bundles alternating, after one discarded round; medians. Wall: spawn to exit, seen from the benchmark; CPU: the child's user+system time after the import; peak RSS: its maxRSS. The minimal Functions app (bench/minimal_app/main.ts: one HTTP function registered with \`@azure/functions\`, nothing else) is bundled with the same esbuild settings. Both run with the settings an instance in Azure has (WEBSITE_INSTANCE_ID, AUTH_MODE=jwt, storage), and a stand-in for the worker's \`@azure/functions-core\`; "with telemetry" adds APPLICATIONINSIGHTS_CONNECTION_STRING (its ingestion endpoint a closed loopback port), as Azure always sets it. Loaded: the entry file and the chunks it imports statically (esbuild's metafile).`,
+    "",
+  );
+  lines.push("| bundle | loaded | wall ms | CPU ms | peak RSS MB | wall × minimal | CPU × minimal | RSS × minimal | target (≤ 1.5× wall and CPU, ≤ 1.3× RSS) |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const row of imports.rows) {
+    const r = importRatios(row, minimal);
+    const verdict = row.id === "minimal" ? "–" : importTarget(row, minimal).pass ? "PASS" : "MISS";
+    const s = row.summary;
+    lines.push(
+      `| ${row.label} | ${(s.loadedBytes / 1024).toFixed(0)} KiB | ${s.wallMs.toFixed(0)} | ${s.cpuMs.toFixed(0)} | ${s.peakRssMb.toFixed(0)} | ${row.id === "minimal" ? "1" : times(r.wall)} | ${row.id === "minimal" ? "1" : times(r.cpu)} | ${row.id === "minimal" ? "1" : times(r.rss)} | ${verdict} |`,
+    );
+  }
+  lines.push("");
+  for (const verdict of importTargetsOf(imports)) lines.push(`- **Target: ${verdict.text}**`);
+  lines.push("");
+  return lines;
+}
+
+/** A row now against the same row in the previous results: host rows as a share of their run's floor, bare and floor as req/s. */
+export interface RowComparison {
+  readonly label: string;
+  readonly before: number | undefined;
+  readonly now: number;
+  /** now / before of the compared figure (share of floor, or req/s); undefined when the row is new. */
+  readonly change: number | undefined;
+  readonly slower: boolean;
+  readonly unit: "share of floor" | "req/s";
+}
+
+/** A row is flagged when its figure (share of the floor for host rows) is more than this much below the previous one's. */
+export const slowerThreshold = 0.1;
+
+export function compareRows(rows: readonly Row[], previous: PreviousResults | undefined): RowComparison[] {
+  if (!previous) return [];
+  const floorNow = rowById(rows, "floor")?.result.requestsPerSecond;
+  const floorLabel = rowById(rows, "floor")?.label;
+  const floorBefore = floorLabel ? previous.rows.get(floorLabel)?.requestsPerSecond : undefined;
+  return rows.map((row) => {
+    const before = previous.rows.get(row.label);
+    if (row.kind === "host") {
+      const nowShare = ratio(row.result.requestsPerSecond, floorNow) ?? Number.NaN;
+      const beforeShare = before ? ratio(before.requestsPerSecond, floorBefore) : undefined;
+      const change = beforeShare === undefined ? undefined : nowShare / beforeShare;
+      return { label: row.label, before: beforeShare, now: nowShare, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "share of floor" };
+    }
+    const change = before ? row.result.requestsPerSecond / before.requestsPerSecond : undefined;
+    return { label: row.label, before: before?.requestsPerSecond, now: row.result.requestsPerSecond, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "req/s" };
+  });
+}
+
+function comparisonLines(report: Report): string[] {
+  const { previous, rows, coldStart, bundleImport } = report;
+  const lines: string[] = ["## Against the previous results", ""];
+  if (!previous) {
+    lines.push("No previous bench/results.md with readable figures: nothing to compare with.", "");
+    return lines;
+  }
+  lines.push(
+    `The previous results (run of ${previous.date ?? "unknown date"}), read from the bench/results.md this run replaced. Host rows are compared as a share of their own run's adapter floor, so that a faster or slower machine does not count as a change of the app; bare node:http and the floor themselves as req/s. A row more than ${pct(slowerThreshold)} below its previous figure is flagged **SLOWER**.`,
+    "",
+  );
+  lines.push("| row | before | now | change | |");
+  lines.push("| --- | ---: | ---: | ---: | --- |");
+  const fmt = (c: RowComparison, v: number | undefined) => (v === undefined ? "–" : c.unit === "req/s" ? `${fmtRps(v)} req/s` : `${pct(v)} of floor`);
+  for (const c of compareRows(rows, previous)) {
+    const change = c.change === undefined ? "new row" : `${c.change >= 1 ? "+" : ""}${((c.change - 1) * 100).toFixed(0)}%`;
+    lines.push(`| ${c.label} | ${fmt(c, c.before)} | ${fmt(c, c.now)} | ${change} | ${c.slower ? "**SLOWER**" : c.change === undefined ? "" : "ok"} |`);
+  }
+  const hostNow = coldStart.withStorageMs.length > 0 ? median(coldStart.withStorageMs) : undefined;
+  if (hostNow !== undefined) {
+    const before = previous.hostFirstAnswerMs;
+    const change = before === undefined ? undefined : hostNow / before;
+    const verdict = change === undefined ? "" : change > 1 + slowerThreshold ? "**SLOWER**" : "ok";
+    lines.push(
+      `| local host: spawn → first 200 (median, storage configured) | ${before === undefined ? "–" : `${before.toFixed(0)} ms`} | ${hostNow.toFixed(0)} ms | ${change === undefined ? "new row" : `${change >= 1 ? "+" : ""}${((change - 1) * 100).toFixed(0)}%`} | ${verdict} |`,
+    );
+  }
+  const minimal = bundleImport?.rows.find((r) => r.id === "minimal");
+  for (const row of bundleImport?.rows ?? []) {
+    if (!minimal || row.id === "minimal") continue;
+    const now = importRatios(row, minimal);
+    const before = previous.imports.get(row.id);
+    const cell = (r: ImportRatios | undefined) => (r ? `wall ${times(r.wall)}, CPU ${times(r.cpu)}, RSS ${times(r.rss)}` : "– (not measured)");
+    const slower = before !== undefined && (now.wall > before.wall * (1 + slowerThreshold) || now.cpu > before.cpu * (1 + slowerThreshold));
+    lines.push(`| import of ${row.label} (× minimal app) | ${cell(before)} | ${cell(now)} | ${before ? `CPU ${times(now.cpu / before.cpu)}` : "new row"} | ${before ? (slower ? "**SLOWER**" : "ok") : ""} |`);
+  }
+  lines.push("");
+  const slower = compareRows(rows, previous).filter((c) => c.slower);
+  lines.push(
+    slower.length === 0
+      ? `- No load row is more than ${pct(slowerThreshold)} slower than before (as a share of the floor).`
+      : `- **${slower.length} row${slower.length === 1 ? "" : "s"} more than ${pct(slowerThreshold)} slower than before: ${slower.map((c) => c.label).join(", ")}.** Check "others" in the CPU column first: a busy machine lowers every figure.`,
+    "",
+  );
+  return lines;
+}
+
+/** The figures the next run compares itself with. */
+export function benchData(report: Report): BenchData {
+  const minimal = report.bundleImport?.rows.find((r) => r.id === "minimal");
+  const imports: Record<string, ImportRatios> = {};
+  for (const row of report.bundleImport?.rows ?? []) if (minimal && row.id !== "minimal") imports[row.id] = importRatios(row, minimal);
+  return {
+    date: report.date.toISOString(),
+    rows: Object.fromEntries(report.rows.map((r) => [r.label, { requestsPerSecond: Math.round(r.result.requestsPerSecond), p99Ms: Number(r.result.p99Ms.toFixed(2)) }])),
+    ...(report.coldStart.withStorageMs.length > 0 ? { hostFirstAnswerMs: Math.round(median(report.coldStart.withStorageMs)) } : {}),
+    imports,
+  };
+}
+
 export function markdown(report: Report): string {
   const m = machine();
   const { settings, rows, audit, writeCost, coldStart } = report;
@@ -327,7 +499,8 @@ export function markdown(report: Report): string {
     `- One echo at a time through the host (${writeCost.hostWith.count} each): without a session p50 ${fmtMs(writeCost.hostWithout.p50Ms)} ms, with a session p50 ${fmtMs(writeCost.hostWith.p50Ms)} ms — the audit write adds ${fmtMs(writeCost.hostWith.p50Ms - writeCost.hostWithout.p50Ms)} ms per request when nothing else runs.`,
     "",
   );
-  lines.push("## Cold start", "");
+  if (report.bundleImport) lines.push(...importLines(report.bundleImport));
+  lines.push("## Cold start of the local host", "");
   const stats = (values: readonly number[]) =>
     values.length === 0 ? "n/a" : `min ${Math.min(...values).toFixed(0)} ms, median ${median(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
   lines.push(`Spawn of \`node dist/src/host/start.js --local\` to the first 200 of \`GET /api/plugins\`, polled every ${coldStart.pollMs} ms.`, "");
@@ -336,6 +509,8 @@ export function markdown(report: Report): string {
   lines.push("## What bounds each figure", "");
   lines.push(...boundsParagraph(report, m.cores));
   lines.push("");
+  lines.push(...comparisonLines(report));
+  lines.push(dataComment(benchData(report)), "");
   return lines.join("\n");
 }
 

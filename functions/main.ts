@@ -8,15 +8,13 @@ import { pluginClasses } from "../plugins/index.js";
 import { loadConfig, requireStorage } from "../src/config/config.js";
 import { createLogger } from "../src/logging/logger.js";
 import { createServices, type Services } from "../src/services.js";
-import { instrumentFunctionsHost } from "../src/telemetry/functions_host.js";
-import { startTelemetry } from "../src/telemetry/telemetry.js";
+import { startConfiguredTelemetry } from "../src/telemetry/configured_telemetry.js";
 import { httpFunctions, queueFunctions } from "./index.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
-// Before anything else runs, so that the first invocation is traced; nothing starts without APPLICATIONINSIGHTS_CONNECTION_STRING.
-const telemetry = startTelemetry(config.telemetry);
-if (telemetry.enabled) instrumentFunctionsHost(azureFunctions);
+// Before anything else runs, so that the first invocation is traced; nothing is started (or even loaded) without APPLICATIONINSIGHTS_CONNECTION_STRING.
+const telemetry = await startConfiguredTelemetry(config.telemetry, azureFunctions);
 if (config.auth.mode === "none") {
   // Only possible outside Azure (config refuses it where WEBSITE_INSTANCE_ID is set): `func start` on a developer's machine.
   createLogger(config.logLevel).warn('AUTH_MODE is none: every caller is the one principal "anonymous"; for local development only');

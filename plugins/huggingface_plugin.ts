@@ -8,14 +8,12 @@ import {
 } from "../src/plugins/plugin.js";
 import {
   AttemptCancelled,
-  attemptInference,
-  createInferenceClient,
   defaultEndpoint,
   huggingFaceTasks,
   type HuggingFaceTask,
   type LabelScore,
   type TaskOutput,
-} from "./huggingface/inference_attempt.js";
+} from "./huggingface/tasks.js";
 import {
   RetryableFailure,
   createRetryPolicy,
@@ -171,6 +169,8 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
     }
     const model = data.model ?? this.settings.model;
     const logger = context.logger.child({ task: data.task, model });
+    // The Hugging Face client is imported on the first run (a chunk of its own in the bundle).
+    const { attemptInference, createInferenceClient } = await import("./huggingface/inference_attempt.js");
     const client = createInferenceClient(token);
     const policy = createRetryPolicy(this.settings.maxRetries, this.backoff);
     let attempts = 0;

@@ -3,38 +3,31 @@ import type { Redis } from "ioredis";
 import { createAuthenticator, type Authenticator } from "./auth/authenticator.js";
 import { createCaller, localCaller, queuePrincipalId, type Caller } from "./auth/caller.js";
 import { PluginPolicy } from "./auth/plugin_policy.js";
-import { createRateLimiter, type RateLimiter } from "./auth/rate_limiter.js";
+import type { RateLimiter, RateLimitSettings } from "./auth/rate_limiter.js";
 import type { JwtAuthenticatorOptions } from "./auth/jwt_authenticator.js";
 import type { AuditLog } from "./audit/audit_event.js";
-import { InProcessResultCache, RedisResultCache, type ResultCache } from "./cache/result_cache.js";
-import { TableAuditLog } from "./audit/table_audit_log.js";
+import { InProcessResultCache, type ResultCache } from "./cache/result_cache.js";
 import { UnconfiguredAuditLog } from "./audit/unconfigured_audit_log.js";
-import { createAzureCredential, createStorageClients, type StorageClients } from "./azure/storage_clients.js";
+import type { StorageClients } from "./azure/storage_clients.js";
 import { ChatService } from "./chat/chat_service.js";
 import { Conversation } from "./chat/conversation.js";
 import { AppError } from "./errors/app_error.js";
 import type { ChatModel } from "./llm/chat_model.js";
-import { createChatModel } from "./llm/create_chat_model.js";
+import { deferred, memoize } from "./lazy/deferred.js";
+import { createLazyChatModel } from "./llm/lazy_chat_model.js";
 import type { AppConfig, StorageConfig } from "./config/config.js";
 import { HealthCheck } from "./health/health_check.js";
 import { OpenApiDocuments } from "./http/openapi_document.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
-import { createEntraRedisClient } from "./memory/entra_redis_client.js";
-import { createRedisClient } from "./memory/redis_client.js";
-import { RedisSessionMemory } from "./memory/redis_session_memory.js";
 import type { SessionMemory } from "./memory/session_memory.js";
 import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
 import { PluginRunner } from "./plugins/plugin_runner.js";
-import { BlobResultStore } from "./runs/blob_result_store.js";
 import type { ResultStore, RunQueue, RunStore } from "./runs/run_record.js";
 import { RunProcessor } from "./runs/run_processor.js";
 import { RunService } from "./runs/run_service.js";
-import { StorageRunQueue } from "./runs/storage_run_queue.js";
-import { TableRunStore } from "./runs/table_run_store.js";
 import { tracedChatModel } from "./telemetry/traced_chat_model.js";
-import { tracedRedisResultCache, tracedRedisSessionMemory } from "./telemetry/traced_stores.js";
 import { UnconfiguredRunStorage } from "./runs/unconfigured_runs.js";
 
 /** Everything a function handler, the local host or the CLI needs; built once per process. */
@@ -58,8 +51,8 @@ export interface Services {
   readonly openApi: OpenApiDocuments;
   /** Runs plugin-run queue messages (the queue trigger's handler, in either host). */
   readonly runProcessor: RunProcessor;
-  /** The configured storage's clients; undefined without storage. The local host polls its queues through them. */
-  readonly storage: StorageClients | undefined;
+  /** The configured storage's clients (their SDKs imported on the first call); undefined without storage. The local host polls its queues through them. */
+  readonly storageClients: (() => Promise<StorageClients>) | undefined;
   /** Shuts plugins down and closes connections; bounded in time. */
   close(): Promise<void>;
 }
@@ -81,15 +74,20 @@ export interface ServiceOptions {
 
 export function createServices(config: AppConfig, options: ServiceOptions): Services {
   const logger = options.logger ?? createLogger(config.logLevel);
-  let credential: TokenCredential | undefined;
-  const lazyCredential = () => (credential ??= options.credential ?? createAzureCredential(config.azure.clientId));
+  // Heavy clients are imported when first used, each a chunk of its own in the bundle (bench/README.md, "Cold start"):
+  // @azure/identity when a token is first asked for, each storage SDK on its first call, the LLM client on the first model turn.
+  const credential =
+    options.credential ??
+    deferred<TokenCredential>(async () => (await import("./azure/azure_credential.js")).createAzureCredential(config.azure.clientId), { getToken: true });
+  const lazyCredential = () => credential;
   const memory = createStores(config, logger, lazyCredential);
-  const storage = options.storage ? createStorageClients(options.storage, lazyCredential) : undefined;
-  const audit = options.audit ?? (storage ? new TableAuditLog(storage.table(config.audit.tableName)) : new UnconfiguredAuditLog());
-  const runStorage = createRunStorage(config, storage);
+  const storage = options.storage;
+  const storageClients = storage ? memoize(async () => (await import("./azure/storage_clients.js")).createStorageClients(storage, lazyCredential)) : undefined;
+  const audit = options.audit ?? (storage ? tableAuditLog(storage, config.audit.tableName, lazyCredential) : new UnconfiguredAuditLog());
+  const runStorage = createRunStorage(config, storage, lazyCredential);
   // Runs of messages no caller submitted: one system principal in the cloud modes, the one local caller with AUTH_MODE=none.
   const queueCaller: Caller = config.auth.mode === "none" ? localCaller : createCaller("system", queuePrincipalId);
-  const configuredModel = options.chatModel ?? createChatModel(config.llm, lazyCredential, logger);
+  const configuredModel = options.chatModel ?? createLazyChatModel(config.llm, lazyCredential, logger);
   // A span per model turn, whichever provider answers (no-ops without telemetry).
   const model = configuredModel ? tracedChatModel(configuredModel) : undefined;
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
@@ -136,7 +134,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     logger,
     authenticator: createAuthenticator(config.auth, options.jwt),
     policy,
-    rateLimiter: createRateLimiter(config.rateLimit, memory.redis, logger.child({ component: "rate-limit" })),
+    rateLimiter: lazyRateLimiter(config.rateLimit, memory.redis, logger.child({ component: "rate-limit" })),
     memory: memory.store,
     audit,
     registry,
@@ -146,7 +144,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     runs,
     openApi: new OpenApiDocuments(registry, policy, config.version),
     runProcessor,
-    storage,
+    storageClients,
     close: async () => {
       await runner.shutdown();
       await memory.close();
@@ -160,62 +158,91 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
  */
 const runLeaseMarginMs = 30_000;
 
-/** The runs table, the results container and the runs queue; without storage, stand-ins that answer storage_unavailable. */
-function createRunStorage(config: AppConfig, storage: StorageClients | undefined): { store: RunStore; results: ResultStore; queue: RunQueue } {
+/** The rate limiter (rate-limiter-flexible), imported on the first POST that counts; none when the limit is off. */
+function lazyRateLimiter(settings: RateLimitSettings, redis: (() => Promise<Redis>) | undefined, logger: Logger): RateLimiter {
+  if (settings.perMinute <= 0) return { consume: async () => {} };
+  return deferred<RateLimiter>(
+    async () => {
+      const [{ createRateLimiter }, client] = await Promise.all([import("./auth/rate_limiter.js"), redis?.()]);
+      return createRateLimiter(settings, client, logger);
+    },
+    { consume: true },
+  );
+}
+
+function tableAuditLog(storage: StorageConfig, tableName: string, credential: () => TokenCredential): AuditLog {
+  return deferred<AuditLog>(
+    async () => {
+      const [{ TableAuditLog }, { createTableClients }] = await Promise.all([import("./audit/table_audit_log.js"), import("./azure/table_clients.js")]);
+      return new TableAuditLog(createTableClients(storage, credential).table(tableName));
+    },
+    { append: true, appendTurn: true, list: true, ping: true },
+  );
+}
+
+/**
+ * The runs table, the results container and the runs queue, each with its SDK imported on its
+ * first call (the queue client on the first asynchronous run); without storage, stand-ins that
+ * answer storage_unavailable.
+ */
+function createRunStorage(config: AppConfig, storage: StorageConfig | undefined, credential: () => TokenCredential): { store: RunStore; results: ResultStore; queue: RunQueue } {
   if (!storage) {
     const unconfigured = new UnconfiguredRunStorage();
     return { store: unconfigured, results: unconfigured, queue: unconfigured };
   }
   return {
-    store: new TableRunStore(storage.table(config.runs.tableName)),
-    results: new BlobResultStore(storage.blobContainer(config.runs.resultsContainer)),
-    queue: new StorageRunQueue(storage.queue(config.runs.queueName)),
+    store: deferred<RunStore>(
+      async () => {
+        const [{ TableRunStore }, { createTableClients }] = await Promise.all([import("./runs/table_run_store.js"), import("./azure/table_clients.js")]);
+        return new TableRunStore(createTableClients(storage, credential).table(config.runs.tableName));
+      },
+      { get: true, create: true, replace: true, remove: true },
+    ),
+    results: deferred<ResultStore>(
+      async () => {
+        const [{ BlobResultStore }, { createBlobClients }] = await Promise.all([import("./runs/blob_result_store.js"), import("./azure/blob_clients.js")]);
+        return new BlobResultStore(createBlobClients(storage, credential).blobContainer(config.runs.resultsContainer));
+      },
+      { write: true, read: true },
+    ),
+    queue: deferred<RunQueue>(
+      async () => {
+        const [{ StorageRunQueue }, { createQueueClients }] = await Promise.all([import("./runs/storage_run_queue.js"), import("./azure/queue_clients.js")]);
+        return new StorageRunQueue(createQueueClients(storage, credential).queue(config.runs.queueName));
+      },
+      { send: true },
+    ),
   };
 }
 
 /**
  * Session memory and the result cache share one store: Redis with Microsoft Entra ID in Azure,
- * Redis by URL locally, this process when neither is configured.
+ * Redis by URL locally, this process when neither is configured. The Redis client (ioredis, a
+ * chunk of its own in the bundle) is imported and connected when the services are built, i.e. on
+ * the first invocation, not when the bundle is loaded.
  */
 function createStores(
   config: AppConfig,
   logger: Logger,
   credential: () => TokenCredential,
-): { store: SessionMemory; cache: ResultCache; redis: Redis | undefined; close(): Promise<void> } {
+): { store: SessionMemory; cache: ResultCache; redis: (() => Promise<Redis>) | undefined; close(): Promise<void> } {
   const limits = { maxMessages: config.memory.maxMessages, ttlSeconds: config.memory.ttlSeconds };
-  const entra = config.memory.redisEntra;
-  if (entra) {
-    const client = createEntraRedisClient({ ...entra, credential: credential(), logger: logger.child({ component: "redis" }) });
-    const target = `${entra.host}:${entra.port}`;
-    return {
-      store: tracedRedisSessionMemory(new RedisSessionMemory(client.redis, limits, config.memory.keyPrefix), target),
-      cache: tracedRedisResultCache(new RedisResultCache(client.redis, config.plugins.cacheKeyPrefix), target),
-      redis: client.redis,
-      // Also stops the token refresh timer, which closing the connection alone would leave.
-      close: () => client.close(),
-    };
-  }
-  if (!config.memory.redisUrl) {
+  if (!config.memory.redisEntra && !config.memory.redisUrl) {
     const store = new InProcessSessionMemory(limits);
     return { store, cache: new InProcessResultCache(), redis: undefined, close: () => store.close() };
   }
-  const redis = createRedisClient(config.memory.redisUrl, logger);
-  const store = new RedisSessionMemory(redis, limits, config.memory.keyPrefix);
-  // Host and port only: a redis:// URL may carry a password.
-  const target = redisTarget(config.memory.redisUrl);
+  const redis = memoize(async () => (await import("./memory/redis_stores.js")).createRedisStores(config, logger, credential));
+  const loading = redis();
+  // A failed import is reported by the first call that needs the store; nothing is left unhandled meanwhile.
+  loading.catch(() => {});
+  const store = deferred<SessionMemory>(async () => (await redis()).store, { append: true, recent: true, clear: true, ping: true, close: true });
   return {
-    store: tracedRedisSessionMemory(store, target),
-    cache: tracedRedisResultCache(new RedisResultCache(redis, config.plugins.cacheKeyPrefix), target),
-    redis,
-    close: () => store.close(),
+    store: { ...store, kind: "redis" },
+    cache: deferred<ResultCache>(async () => (await redis()).cache, { get: true, set: true }),
+    redis: async () => (await redis()).redis,
+    close: async () => {
+      const stores = await loading.catch(() => undefined);
+      await stores?.close();
+    },
   };
-}
-
-function redisTarget(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || "6379"}`;
-  } catch {
-    return undefined;
-  }
 }

@@ -12,22 +12,9 @@ import {
 import { AppError } from "../../src/plugins/plugin.js";
 import { isRetryableStatus, parseRetryAfter } from "../../src/plugins/plugin.js";
 import { RetryableFailure } from "./retry_policy.js";
+import { AttemptCancelled, type HuggingFaceTask, type TaskOutput } from "./tasks.js";
 
-export const huggingFaceTasks = ["text-classification", "summarization", "text-generation"] as const;
-export type HuggingFaceTask = (typeof huggingFaceTasks)[number];
-
-/** The hf-inference API that the router serves; HF_ENDPOINT replaces this base URL. */
-export const defaultEndpoint = "https://router.huggingface.co/hf-inference";
-
-export interface LabelScore {
-  readonly label: string;
-  readonly score: number;
-}
-
-export type TaskOutput =
-  | { readonly task: "text-classification"; readonly labels: LabelScore[] }
-  | { readonly task: "summarization"; readonly summary: string }
-  | { readonly task: "text-generation"; readonly generatedText: string };
+export { AttemptCancelled, defaultEndpoint, huggingFaceTasks, type HuggingFaceTask, type LabelScore, type TaskOutput } from "./tasks.js";
 
 export interface AttemptRequest {
   readonly task: HuggingFaceTask;
@@ -44,14 +31,6 @@ export interface AttemptOptions {
   /** Aborts when the run is cancelled. */
   readonly runSignal: AbortSignal;
   readonly timeoutMs: number;
-}
-
-/** Thrown when the run was cancelled, so the caller can tell it from an upstream failure. */
-export class AttemptCancelled extends Error {
-  constructor() {
-    super("the run was cancelled");
-    this.name = "AttemptCancelled";
-  }
 }
 
 /**

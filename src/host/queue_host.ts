@@ -50,7 +50,7 @@ interface PollerSettings {
  */
 export function startQueueHost(options: QueueHostOptions): QueueHost {
   const { services } = options;
-  const storage = services.storage;
+  const storage = services.storageClients;
   if (!storage && options.functions.length > 0) throw new Error("queue functions need storage: set STORAGE_CONNECTION_STRING");
   const settings: PollerSettings = {
     pollIntervalMs: options.pollIntervalMs ?? services.config.runs.pollIntervalMs,
@@ -59,13 +59,20 @@ export function startQueueHost(options: QueueHostOptions): QueueHost {
     processingVisibilitySeconds: options.processingVisibilitySeconds ?? 30,
     batchSize: options.batchSize ?? queueTriggerSettings.batchSize,
   };
-  const pollers = options.functions.map((fn) => {
-    const queueName = fn.queueName(services.config);
-    return new QueuePoller(fn, services, storage!.queue(queueName), storage!.queue(`${queueName}-poison`), settings);
+  if (options.functions.length === 0) return { stop: async () => {} };
+  // The queue SDK is imported here, when polling starts (a chunk of its own in the bundle).
+  const started = storage!().then((clients) => {
+    const pollers = options.functions.map((fn) => {
+      const queueName = fn.queueName(services.config);
+      return new QueuePoller(fn, services, clients.queue(queueName), clients.queue(`${queueName}-poison`), settings);
+    });
+    for (const poller of pollers) poller.start();
+    return pollers;
   });
-  for (const poller of pollers) poller.start();
+  started.catch((error: unknown) => services.logger.error("queue polling could not start", { error: describeThrown(error) }));
   return {
     stop: async () => {
+      const pollers = await started.catch(() => []);
       await Promise.all(pollers.map((poller) => poller.stop()));
     },
   };

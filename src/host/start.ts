@@ -9,8 +9,8 @@ import { pluginClasses } from "../../plugins/index.js";
 import { ConfigError, loadConfig, type AppConfig, type StorageConfig } from "../config/config.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { createServices } from "../services.js";
-import { startTelemetry } from "../telemetry/telemetry.js";
-import { startEmbeddedAzurite, type EmbeddedAzurite } from "./embedded_azurite.js";
+import { startConfiguredTelemetry } from "../telemetry/configured_telemetry.js";
+import type { EmbeddedAzurite } from "./embedded_azurite.js";
 import { findExecutable } from "./find_executable.js";
 import { startLocalHost } from "./local_host.js";
 import { startQueueHost } from "./queue_host.js";
@@ -21,7 +21,7 @@ const closeBudgetMs = 15_000;
 async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Promise<void> {
   const config = loadConfig(environment);
   // The local host traces like the Functions host when APPLICATIONINSIGHTS_CONNECTION_STRING is set.
-  const telemetry = startTelemetry(config.telemetry);
+  const telemetry = await startConfiguredTelemetry(config.telemetry);
   const logger = createLogger(config.logLevel);
   if (telemetry.enabled) logger.info("telemetry: exporting traces and logs to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING)");
   const embedded = await embeddedStorage(config, logger);
@@ -96,6 +96,8 @@ function warnIfUnauthenticated(config: AppConfig, logger: Logger): void {
 
 async function embeddedStorage(config: AppConfig, logger: Logger): Promise<EmbeddedAzurite | undefined> {
   if (config.storage) return undefined;
+  // Loaded only here: a host with storage configured never reads it.
+  const { startEmbeddedAzurite } = await import("./embedded_azurite.js");
   const azurite = await startEmbeddedAzurite();
   logger.info(
     `storage: STORAGE_CONNECTION_STRING is not set, started Azurite in this process (in memory; blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table})`,

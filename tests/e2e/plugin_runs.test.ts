@@ -34,8 +34,8 @@ beforeAll(async () => {
   services = integrationServices({ config });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
   queues = startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
-  queue = services.storage!.queue(config.runs.queueName);
-  poison = services.storage!.queue(config.runs.poisonQueueName);
+  queue = (await services.storageClients!()).queue(config.runs.queueName);
+  poison = (await services.storageClients!()).queue(config.runs.poisonQueueName);
   await queue.createIfNotExists();
 });
 
@@ -91,7 +91,7 @@ async function poisonTexts(): Promise<string[]> {
 /** A run's result blob: `<owner>/<runId>.json`; every caller of AUTH_MODE=none, and the queue's, is the local principal. */
 async function readBlob(runId: string): Promise<unknown> {
   const name = `${localCaller.principalKey}/${runId}.json`;
-  const buffer = await services.storage!.blobContainer(services.config.runs.resultsContainer).getBlockBlobClient(name).downloadToBuffer();
+  const buffer = await (await services.storageClients!()).blobContainer(services.config.runs.resultsContainer).getBlockBlobClient(name).downloadToBuffer();
   return JSON.parse(buffer.toString("utf8"));
 }
 

@@ -72,7 +72,7 @@ describe("a string as data", () => {
 
     const runId = `queued-string-${Date.now()}`;
     const message = Buffer.from(JSON.stringify({ runId, plugin: "calculator", data: "6*7" })).toString("base64");
-    await services.storage!.queue(services.config.runs.queueName).sendMessage(message);
+    await (await services.storageClients!()).queue(services.config.runs.queueName).sendMessage(message);
     expect(await settled(runId)).toMatchObject({ state: "succeeded", result: 42 });
   });
 

@@ -3,6 +3,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startQueueHost, type QueueHost } from "../../../src/host/queue_host.js";
 import type { QueueFunction } from "../../../src/runs/queue_function.js";
+import type { StorageClients } from "../../../src/azure/storage_clients.js";
 import type { Services } from "../../../src/services.js";
 import { integrationServices } from "../../support/test_services.js";
 
@@ -12,10 +13,12 @@ interface Call {
 }
 
 let services: Services;
+let storage: StorageClients;
 const hosts: QueueHost[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   services = integrationServices();
+  storage = await services.storageClients!();
 });
 
 afterEach(async () => {
@@ -40,7 +43,7 @@ function recordingFunction(behave: (call: Call, calls: readonly Call[]) => Promi
       await behave(call, calls);
     },
   };
-  return { fn, calls, queue: services.storage!.queue(queueName), poison: services.storage!.queue(`${queueName}-poison`) };
+  return { fn, calls, queue: storage.queue(queueName), poison: storage.queue(`${queueName}-poison`) };
 }
 
 function start(fn: QueueFunction, options: { maxDequeueCount?: number; processingVisibilitySeconds?: number } = {}): QueueHost {

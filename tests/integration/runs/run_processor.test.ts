@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createCaller, localCaller, type Caller } from "../../../src/auth/caller.js";
 import { azuriteConnectionString } from "../../../src/azure/connection_string.js";
-import { createStorageClients } from "../../../src/azure/storage_clients.js";
+import { createStorageClients, type StorageClients } from "../../../src/azure/storage_clients.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import type { ErrorCode } from "../../../src/errors/error_codes.js";
 import { silentLogger } from "../../../src/logging/logger.js";
@@ -87,7 +87,7 @@ const delivery = (dequeueCount = 1, messageId: string = randomUUID()): Delivery 
 
 /** The message POST /api/plugins/execute with async put on this file's queue for the run, decoded as the host hands it over. */
 async function queuedMessage(runId: string): Promise<Record<string, unknown>> {
-  const { peekedMessageItems } = await services.storage!.queue(services.config.runs.queueName).peekMessages({ numberOfMessages: 32 });
+  const { peekedMessageItems } = await (await services.storageClients!()).queue(services.config.runs.queueName).peekMessages({ numberOfMessages: 32 });
   const messages = peekedMessageItems.map((item) => JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as Record<string, unknown>);
   const found = messages.find((message) => message.runId === runId);
   if (!found) throw new Error(`no message for run ${runId} on the queue`);
@@ -171,7 +171,7 @@ describe("RunProcessor: whose run it is", () => {
     expect((await failureOf(statusOf(queued.runId))).code).toBe("run_not_found");
     expect((await failureOf(statusOf(queued.runId, createCaller("user", "bob")))).code).toBe("run_not_found");
     // The result is in the owner's folder of the results container.
-    const results = new BlobResultStore(services.storage!.blobContainer(services.config.runs.resultsContainer));
+    const results = new BlobResultStore((await services.storageClients!()).blobContainer(services.config.runs.resultsContainer));
     expect(await results.read(alice.principalKey, queued.runId)).toMatchObject({ runId: queued.runId, plugin: "whoami" });
     expect(await results.read(localCaller.principalKey, queued.runId)).toBeUndefined();
   });
@@ -227,7 +227,7 @@ describe("RunProcessor: whose run it is", () => {
   });
 
   it("rejects a message whose owner has a run of that id that did not come over HTTP", async () => {
-    const store = new TableRunStore(services.storage!.table(services.config.runs.tableName));
+    const store = new TableRunStore((await services.storageClients!()).table(services.config.runs.tableName));
     const key = randomUUID();
     const runId = `r-${key}`;
     const data = { key };
@@ -299,7 +299,11 @@ describe("RunProcessor: failures", () => {
 });
 
 describe("RunProcessor: claims that run out, and storage that is down", () => {
-  const storage = () => services.storage!;
+  let clients: StorageClients;
+  beforeAll(async () => {
+    clients = await services.storageClients!();
+  });
+  const storage = () => clients;
 
   it("takes over a run whose claim ran out (the delivery that held it died), and leaves one whose claim holds", async () => {
     const store = new TableRunStore(storage().table(services.config.runs.tableName));

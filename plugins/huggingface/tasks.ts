@@ -1,0 +1,28 @@
+/**
+ * What the huggingface plugin needs before it calls Hugging Face: its tasks, default endpoint and
+ * result shapes. The client itself (@huggingface/inference, in inference_attempt.ts) is imported
+ * on the plugin's first run, a chunk of its own in the bundle.
+ */
+export const huggingFaceTasks = ["text-classification", "summarization", "text-generation"] as const;
+export type HuggingFaceTask = (typeof huggingFaceTasks)[number];
+
+/** The hf-inference API that the router serves; HF_ENDPOINT replaces this base URL. */
+export const defaultEndpoint = "https://router.huggingface.co/hf-inference";
+
+export interface LabelScore {
+  readonly label: string;
+  readonly score: number;
+}
+
+export type TaskOutput =
+  | { readonly task: "text-classification"; readonly labels: LabelScore[] }
+  | { readonly task: "summarization"; readonly summary: string }
+  | { readonly task: "text-generation"; readonly generatedText: string };
+
+/** Thrown when the run was cancelled, so the caller can tell it from an upstream failure. */
+export class AttemptCancelled extends Error {
+  constructor() {
+    super("the run was cancelled");
+    this.name = "AttemptCancelled";
+  }
+}

@@ -1,0 +1,20 @@
+import type * as AzureFunctions from "@azure/functions";
+import type { TelemetryConfig } from "../config/config.js";
+import type { Telemetry } from "./telemetry.js";
+
+/** Without APPLICATIONINSIGHTS_CONNECTION_STRING: nothing started, spans are no-ops. */
+export const telemetryDisabled: Telemetry = { enabled: false, shutdown: async () => {} };
+
+/**
+ * Starts telemetry when it is configured. The exporter (@azure/monitor-opentelemetry with the
+ * OpenTelemetry SDK, the largest part of the app's dependencies) is imported only then, a chunk
+ * of its own in the bundle: an instance without the setting never reads it. Given the Functions
+ * programming model (`functionsHost`), also hooks the host's trace context and log forwarding in.
+ */
+export async function startConfiguredTelemetry(config: TelemetryConfig | undefined, functionsHost?: Pick<typeof AzureFunctions, "app">): Promise<Telemetry> {
+  if (!config) return telemetryDisabled;
+  const { startTelemetry } = await import("./telemetry.js");
+  const telemetry = startTelemetry(config);
+  if (functionsHost) (await import("./functions_host.js")).instrumentFunctionsHost(functionsHost);
+  return telemetry;
+}

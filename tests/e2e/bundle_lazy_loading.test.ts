@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Metafile } from "esbuild";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { packagesIn } from "../../bench/import_graph.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const functionsBundle = join(root, "dist", "functions", "main.js");
+
+/**
+ * The bundle loaded as the Functions worker loads it, with a module hook that writes down every
+ * file Node reads: which of the build's chunks were evaluated at start and after each request, and
+ * so (through esbuild's metafile) which packages. The metafile test (tests/unit/deployment/
+ * import_graph.test.ts) reads the graph; this one watches the process.
+ */
+const hooks = `
+import { appendFileSync } from "node:fs";
+export async function load(url, context, next) {
+  if (url.startsWith("file:")) appendFileSync(process.env.LOADED_LOG, url + "\\n");
+  return next(url, context);
+}
+`;
+
+const workerStandIn = `
+globalThis.__registrations = [];
+module.exports = {
+  setProgrammingModel() {}, getProgrammingModel() {}, log() {},
+  registerHook() { return { dispose() {} }; },
+  registerFunction(metadata, callback) { globalThis.__registrations.push({ metadata, callback }); return { dispose() {} }; },
+};
+`;
+
+const driver = (bundle: string) => `
+import { readFileSync } from "node:fs";
+const loaded = () => readFileSync(process.env.LOADED_LOG, "utf8").split("\\n").filter(Boolean);
+const { HttpRequest, InvocationContext } = (await import("@azure/functions")).default;
+await import(${JSON.stringify(pathToFileURL(bundle).href)});
+const atStart = loaded();
+const execute = (body) =>
+  globalThis.__registrations.find((r) => r.metadata.name === "plugins-execute").callback(
+    new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify(body) } }),
+    new InvocationContext({ functionName: "plugins-execute" }),
+  );
+const echo = await execute({ plugin: "echo", data: { text: "hi" } });
+const afterEcho = loaded();
+const queued = await execute({ plugin: "echo", data: { text: "later" }, async: true });
+const afterAsync = loaded();
+console.log(JSON.stringify({ atStart, afterEcho, afterAsync, statuses: [echo.status ?? 200, queued.status ?? 200] }));
+process.exit(0);
+`;
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "lazy-loading-"));
+  mkdirSync(join(dir, "node_modules", "@azure", "functions-core"), { recursive: true });
+  writeFileSync(join(dir, "node_modules", "@azure", "functions-core", "index.js"), workerStandIn);
+  writeFileSync(join(dir, "hooks.mjs"), hooks);
+  writeFileSync(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Loads the bundle, runs an echo and an asynchronous echo; the packages evaluated by each point. */
+function run(env: Record<string, string>) {
+  const log = join(dir, `loaded-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(log, "");
+  const result = spawnSync(process.execPath, ["--import", pathToFileURL(join(dir, "register.mjs")).href, "--input-type=module", "-e", driver(functionsBundle)], {
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_PATH: join(dir, "node_modules"), LOADED_LOG: log, STORAGE_CONNECTION_STRING: inject("storageConnectionString"), ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { atStart: string[]; afterEcho: string[]; afterAsync: string[]; statuses: number[] };
+  const metafile = JSON.parse(readFileSync(join(root, "dist", "metafile.json"), "utf8")) as Metafile;
+  const packages = (urls: string[]) => {
+    const outputs = urls.map((url) => relative(root, fileURLToPath(url))).filter((file) => file in metafile.outputs);
+    return [...packagesIn(metafile, outputs).keys()];
+  };
+  return { statuses: report.statuses, atStart: packages(report.atStart), afterEcho: packages(report.afterEcho), afterAsync: packages(report.afterAsync), files: report.atStart };
+}
+
+const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azure/storage-blob", "@azure/data-tables", "@azure/identity", "@azure/monitor-opentelemetry", "ioredis"];
+
+describe("the Functions bundle loads heavy clients on first use", () => {
+  it("evaluates none at start nor for a plain run; the queue client on the first asynchronous run", () => {
+    const { statuses, atStart, afterEcho, afterAsync, files } = run({});
+    expect(statuses).toEqual([200, 202]);
+    // The hook saw the bundle itself: the check is looking at the right process.
+    expect(files.some((url) => url.endsWith("/dist/functions/main.js"))).toBe(true);
+    expect(atStart).toContain("@azure/functions");
+    for (const name of heavy) {
+      expect(atStart, name).not.toContain(name);
+      expect(afterEcho, name).not.toContain(name);
+    }
+    expect(afterAsync).toContain("@azure/storage-queue");
+    expect(afterAsync).not.toContain("openai");
+    expect(afterAsync).not.toContain("@huggingface/inference");
+  });
+
+  it("evaluates the telemetry exporter at start when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and only then", () => {
+    const { atStart } = run({
+      // Nothing listens there: the export fails quietly.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+    });
+    expect(atStart).toContain("@azure/monitor-opentelemetry");
+    expect(atStart).not.toContain("openai");
+    expect(atStart).not.toContain("@azure/storage-queue");
+  });
+});
