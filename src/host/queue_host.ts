@@ -48,7 +48,7 @@ interface PollerSettings {
  * becomes visible again after the retry delay; one that fails its delivery number
  * maxDequeueCount is copied to `<queue>-poison` unchanged and deleted.
  */
-export function startQueueHost(options: QueueHostOptions): QueueHost {
+export async function startQueueHost(options: QueueHostOptions): Promise<QueueHost> {
   const { services } = options;
   const storage = services.storageClients;
   if (!storage && options.functions.length > 0) throw new Error("queue functions need storage: set STORAGE_CONNECTION_STRING");
@@ -61,18 +61,14 @@ export function startQueueHost(options: QueueHostOptions): QueueHost {
   };
   if (options.functions.length === 0) return { stop: async () => {} };
   // The queue SDK is imported here, when polling starts (a chunk of its own in the bundle).
-  const started = storage!().then((clients) => {
-    const pollers = options.functions.map((fn) => {
-      const queueName = fn.queueName(services.config);
-      return new QueuePoller(fn, services, clients.queue(queueName), clients.queue(`${queueName}-poison`), settings);
-    });
-    for (const poller of pollers) poller.start();
-    return pollers;
+  const clients = await storage!();
+  const pollers = options.functions.map((fn) => {
+    const queueName = fn.queueName(services.config);
+    return new QueuePoller(fn, services, clients.queue(queueName), clients.queue(`${queueName}-poison`), settings);
   });
-  started.catch((error: unknown) => services.logger.error("queue polling could not start", { error: describeThrown(error) }));
+  for (const poller of pollers) poller.start();
   return {
     stop: async () => {
-      const pollers = await started.catch(() => []);
       await Promise.all(pollers.map((poller) => poller.stop()));
     },
   };

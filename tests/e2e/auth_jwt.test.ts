@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   services = integrationServices({ config });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
-  queues = startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
+  queues = await startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
   tokens.alice = await issuer.token("alice-oid", audience);
   tokens.bob = await issuer.token("bob-oid", audience);
   tokens.admin = await issuer.token("admin-oid", audience, { claims: { roles: ["admin"] } });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   });
   services = integrationServices({ config });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
-  queues = startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
+  queues = await startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
   queue = (await services.storageClients!()).queue(config.runs.queueName);
   poison = (await services.storageClients!()).queue(config.runs.poisonQueueName);
   await queue.createIfNotExists();

@@ -17,7 +17,7 @@ let queues: QueueHost;
 beforeAll(async () => {
   services = integrationServices({ config: integrationConfig({ QUEUE_POLL_INTERVAL_MS: "50" }) });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
-  queues = startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
+  queues = await startQueueHost({ functions: queueFunctions, services, retryDelaySeconds: 1 });
 });
 
 afterAll(async () => {

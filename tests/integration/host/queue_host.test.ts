@@ -46,8 +46,8 @@ function recordingFunction(behave: (call: Call, calls: readonly Call[]) => Promi
   return { fn, calls, queue: storage.queue(queueName), poison: storage.queue(`${queueName}-poison`) };
 }
 
-function start(fn: QueueFunction, options: { maxDequeueCount?: number; processingVisibilitySeconds?: number } = {}): QueueHost {
-  const host = startQueueHost({ functions: [fn], services, pollIntervalMs: 50, retryDelaySeconds: 0, ...options });
+async function start(fn: QueueFunction, options: { maxDequeueCount?: number; processingVisibilitySeconds?: number } = {}): Promise<QueueHost> {
+  const host = await startQueueHost({ functions: [fn], services, pollIntervalMs: 50, retryDelaySeconds: 0, ...options });
   hosts.push(host);
   return host;
 }
@@ -69,7 +69,7 @@ describe("the local host's queue poller", () => {
   it("creates its queue, hands each message over as messageEncoding none does (JSON parsed, anything else as its text) with the trigger metadata, and deletes it once handled", async () => {
     const { fn, calls, queue } = recordingFunction();
     expect(await queue.exists()).toBe(false);
-    start(fn);
+    await start(fn);
     await until(() => queue.exists(), "the queue created");
     const sent = await queue.sendMessage(JSON.stringify({ plugin: "echo", data: { text: "é" } }));
     const encoded = base64(JSON.stringify({ plugin: "echo" }));
@@ -88,7 +88,7 @@ describe("the local host's queue poller", () => {
     const { fn, calls, queue, poison } = recordingFunction(async () => {
       throw new Error("always fails");
     });
-    start(fn, { maxDequeueCount: 3 });
+    await start(fn, { maxDequeueCount: 3 });
     const text = base64(JSON.stringify({ plugin: "echo", n: randomUUID() }));
     await queue.sendMessage(text);
     await until(async () => (await peekTexts(poison)).includes(text), "the message in the poison queue");
@@ -102,7 +102,7 @@ describe("the local host's queue poller", () => {
     const { fn, calls, queue, poison } = recordingFunction(async (_call, all) => {
       if (all.length < 2) throw new Error("fails the first time");
     });
-    start(fn, { maxDequeueCount: 3 });
+    await start(fn, { maxDequeueCount: 3 });
     await queue.sendMessage(base64("{}"));
     await until(async () => calls.length === 2 && (await count(queue)) === 0, "delivered twice and deleted");
     expect(calls.map((c) => c.metadata.dequeueCount)).toEqual([1, 2]);
@@ -111,7 +111,7 @@ describe("the local host's queue poller", () => {
 
   it("hands a message that is not base64 to the handler instead of poisoning it unseen", async () => {
     const { fn, calls, queue, poison } = recordingFunction();
-    start(fn);
+    await start(fn);
     await queue.createIfNotExists();
     await queue.sendMessage("not base64 {json}");
     await until(async () => calls.length === 1 && (await count(queue)) === 0, "delivered and deleted");
@@ -122,8 +122,8 @@ describe("the local host's queue poller", () => {
   it("keeps a message hidden while its handler runs longer than the visibility timeout, so no other poller gets it", async () => {
     const { fn, calls, queue } = recordingFunction(() => new Promise((resolve) => setTimeout(resolve, 1800)));
     // Two pollers on one queue: without renewal the second would receive the message after a second.
-    start(fn, { processingVisibilitySeconds: 1 });
-    start(fn, { processingVisibilitySeconds: 1 });
+    await start(fn, { processingVisibilitySeconds: 1 });
+    await start(fn, { processingVisibilitySeconds: 1 });
     await queue.createIfNotExists();
     await queue.sendMessage(base64("{}"));
     await until(async () => calls.length === 1 && (await count(queue)) === 0, "handled once and deleted");
@@ -136,7 +136,7 @@ describe("the local host's queue poller", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       finished = true;
     });
-    const host = start(fn);
+    const host = await start(fn);
     await until(() => queue.exists(), "the queue created");
     await queue.sendMessage(base64("{}"));
     await until(() => calls.length === 1, "delivered");
