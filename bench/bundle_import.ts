@@ -59,7 +59,7 @@ export function functionsBundleLoadedBytes(): number {
   return outputBytes(metafile, staticClosure(metafile, "dist/functions/main.js"));
 }
 
-function writeWorkerStandIn(): string {
+export function writeWorkerStandIn(): string {
   mkdirSync(`${workerStandInDir}/@azure/functions-core`, { recursive: true });
   // Under bench/, the repository's package.json ("type": "module") would make index.js an ES module.
   writeFileSync(`${workerStandInDir}/@azure/functions-core/package.json`, JSON.stringify({ name: "@azure/functions-core", type: "commonjs", main: "index.js" }));
@@ -96,10 +96,10 @@ process.exit(0);
 `;
 
 /** One fresh process that imports `target.file` and exits. */
-export function importOnce(target: ImportTarget, nodePath: string): Promise<ImportSample> {
+export function importOnce(target: ImportTarget, nodePath: string, nodeFlags: readonly string[] = []): Promise<ImportSample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ["--input-type=module", "-e", driver(target.file)], {
+    const child = spawn(process.execPath, [...nodeFlags, "--input-type=module", "-e", driver(target.file)], {
       env: { PATH: process.env.PATH ?? "", NODE_PATH: nodePath, ...target.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -5,6 +5,7 @@ import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
+import { setBufferedBody } from "../http/request_body.js";
 import { setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
@@ -227,6 +228,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const { fn, params } = found.match;
     const request = toHttpRequest(req, { method, url, params, body });
     setRequestSignal(request, clientGone);
+    setBufferedBody(request, body);
     const invocationId = randomUUID();
     const context = new InvocationContext({
       invocationId,

@@ -65,6 +65,8 @@ function guarded<Scope>(
   access: HttpFunction["access"],
   scopeOf: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<Scope>,
 ): HttpFunction {
+  const route = `/api/${definition.route}`;
+  const spanNames = new Map(definition.methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
   return {
     name: definition.name,
     methods: definition.methods,
@@ -72,11 +74,10 @@ function guarded<Scope>(
     access,
     handler: (request, context, services) => {
       const method = request.method.toUpperCase();
-      const route = `/api/${definition.route}`;
       // One span per request, in either host, continuing the caller's or the Functions host's trace.
       // The route template names it, never the path: a path carries session and run ids.
       return inSpan(
-        `${method} ${route}`,
+        spanNames.get(method) ?? `${method} ${route}`,
         {
           kind: SpanKind.SERVER,
           parent: incomingContext(context.traceContext, request.headers),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { BulkheadRejectedError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, wrap, type IPolicy } from "cockatiel";
+import { BulkheadRejectedError, TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
 import type { z } from "zod";
 import type { AuditLog } from "../audit/audit_event.js";
 import { TurnRecord } from "../audit/turn_record.js";
@@ -15,6 +15,7 @@ import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
+import { RunPolicy } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
 
 /** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
@@ -77,7 +78,9 @@ export interface RunnerLimits {
  */
 export class PluginRunner {
   private readonly initialized = new Map<string, Promise<void>>();
-  private readonly policies = new Map<string, IPolicy>();
+  /** Plugins whose initialisation has succeeded. */
+  private readonly ready = new Set<string>();
+  private readonly policies = new Map<string, RunPolicy>();
 
   constructor(
     private readonly deps: RunnerDependencies,
@@ -187,7 +190,9 @@ export class PluginRunner {
     admitted(runId);
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const logger = this.deps.logger.child({ plugin: plugin.name, runId });
+    // The run's logger is made when something logs (most runs log nothing).
+    let runLogger: Logger | undefined;
+    const logger = () => (runLogger ??= this.deps.logger.child({ plugin: plugin.name, runId }));
 
     // Per principal: a hit would tell one caller what another has asked.
     const cacheKey = plugin.cacheTtlSeconds ? `${request.caller.principalKey}:${resultCacheKey(plugin.name, input)}` : undefined;
@@ -196,19 +201,25 @@ export class PluginRunner {
       if (hit !== undefined) return { plugin: plugin.name, result: hit, durationMs: elapsed(), runId, cached: true };
     }
 
-    await this.ensureInitialized(plugin, logger);
+    // Initialised already (every run but the first): no await, which would cost a turn of the microtask queue.
+    if (!this.ready.has(plugin.name)) await this.ensureInitialized(plugin, logger);
     const timeoutMs = plugin.timeoutMs ?? this.limits.defaultTimeoutMs;
     let result: unknown;
     try {
       result = await this.policyFor(plugin).execute(
-        ({ signal }) =>
+        (run) =>
           plugin.execute(input, {
             runId,
             caller: request.caller,
             channel: request.channel,
             sessionId: request.sessionId,
-            signal,
-            logger,
+            // Made when the plugin first reads it (src/plugins/run_policy.ts).
+            get signal() {
+              return run.signal;
+            },
+            get logger() {
+              return logger();
+            },
             memory: request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined,
             turn: request.turn,
           } satisfies PluginContext),
@@ -227,6 +238,7 @@ export class PluginRunner {
     const policy = timeout(timeoutMs, TimeoutStrategy.Aggressive);
     const names = [...this.initialized.keys()];
     this.initialized.clear();
+    this.ready.clear();
     await Promise.all(
       names.map(async (name) => {
         const plugin = this.deps.registry.resolve(name);
@@ -241,30 +253,30 @@ export class PluginRunner {
     if (names.length > 0) this.deps.logger.info("plugins shut down", { plugins: names });
   }
 
-  private policyFor(plugin: AnyPlugin): IPolicy {
+  private policyFor(plugin: AnyPlugin): RunPolicy {
     let policy = this.policies.get(plugin.name);
     if (!policy) {
-      // Aggressive: the caller is answered at the deadline even if the plugin ignores its abort signal.
-      // The timeout is outside the bulkhead, so time spent waiting for a slot counts too.
-      // abortOnReturn off: aborting a signal after every successful run builds an exception each time.
-      policy = wrap(
-        timeout(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
-        bulkhead(this.limits.maxConcurrency, this.limits.maxQueue),
-      );
+      // The timeout is outside the bulkhead, so time spent waiting for a slot counts too; at the deadline
+      // the caller is answered even if the plugin ignores its abort signal (src/plugins/run_policy.ts).
+      policy = new RunPolicy(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, this.limits.maxConcurrency, this.limits.maxQueue);
       this.policies.set(plugin.name, policy);
     }
     return policy;
   }
 
-  private ensureInitialized(plugin: AnyPlugin, logger: Logger): Promise<void> {
+  private ensureInitialized(plugin: AnyPlugin, logger: () => Logger): Promise<void> {
     let ready = this.initialized.get(plugin.name);
     if (!ready) {
       // Concurrent first calls share one initialisation; a failed one is forgotten so a later call retries.
       ready = Promise.resolve()
         .then(() => plugin.initialize())
+        .then(() => {
+          // Unless shut down meanwhile (which forgets the initialisation).
+          if (this.initialized.get(plugin.name) === ready) this.ready.add(plugin.name);
+        })
         .catch((error: unknown) => {
           this.initialized.delete(plugin.name);
-          logger.error("plugin initialisation failed", { error: describeThrown(error) });
+          logger().error("plugin initialisation failed", { error: describeThrown(error) });
           throw new AppError("plugin_failed", `plugin "${plugin.name}" could not be initialised`, { cause: error });
         });
       this.initialized.set(plugin.name, ready);
@@ -275,9 +287,10 @@ export class PluginRunner {
   private failure(
     plugin: AnyPlugin,
     error: unknown,
-    context: { timeoutMs: number; logger: Logger; runId: string; callerSignal: AbortSignal | undefined },
+    context: { timeoutMs: number; logger: () => Logger; runId: string; callerSignal: AbortSignal | undefined },
   ): AppError {
-    const { timeoutMs, logger, runId } = context;
+    const { timeoutMs, runId } = context;
+    const logger = context.logger();
     if (error instanceof BulkheadRejectedError) {
       logger.warn("plugin busy", { maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue });
       return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, {
@@ -297,20 +310,20 @@ export class PluginRunner {
   }
 
   // The cache only saves work: when it cannot be read or written, the plugin simply runs.
-  private async cached(key: string, logger: Logger): Promise<unknown> {
+  private async cached(key: string, logger: () => Logger): Promise<unknown> {
     try {
       return await this.deps.cache.get(key);
     } catch (error) {
-      logger.warn("result cache read failed", { error: describeThrown(error) });
+      logger().warn("result cache read failed", { error: describeThrown(error) });
       return undefined;
     }
   }
 
-  private async remember(key: string, result: unknown, ttlSeconds: number, logger: Logger): Promise<void> {
+  private async remember(key: string, result: unknown, ttlSeconds: number, logger: () => Logger): Promise<void> {
     try {
       await this.deps.cache.set(key, result, ttlSeconds);
     } catch (error) {
-      logger.warn("result cache write failed", { error: describeThrown(error) });
+      logger().warn("result cache write failed", { error: describeThrown(error) });
     }
   }
 
@@ -340,6 +353,8 @@ function assertSerialisable(plugin: AnyPlugin, result: unknown): void {
   if (result === undefined) {
     throw new AppError("plugin_failed", `plugin "${plugin.name}" returned no result`, { details: { plugin: plugin.name } });
   }
+  // These always serialise; anything else (objects, arrays, bigints) is tried once here, before it is answered.
+  if (result === null || typeof result === "string" || typeof result === "number" || typeof result === "boolean") return;
   try {
     JSON.stringify(result);
   } catch (error) {

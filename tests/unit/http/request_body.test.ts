@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { z } from "zod";
 import { AppError } from "../../../src/errors/app_error.js";
-import { readBodyText, readJsonBody, type RequestWithBody } from "../../../src/http/request_body.js";
+import { readBodyText, readJsonBody, setBufferedBody, type RequestWithBody } from "../../../src/http/request_body.js";
 
 function request(body: string, headers: Record<string, string> = {}): RequestWithBody & { reads: number } {
   const double = {
@@ -117,5 +117,24 @@ describe("readBodyText", () => {
 
   it("ignores a content-length that is not a number and checks the body itself", async () => {
     await expect(readBodyText(request("abc", { "content-length": "many" }), 10)).resolves.toBe("abc");
+  });
+});
+
+describe("a body the local host has read already", () => {
+  // A byte order mark, "é", an invalid byte and a lone continuation byte.
+  const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x22, 0xc3, 0xa9, 0x22, 0xff, 0x80, 0x7d]);
+
+  it("is decoded as Request.text() decodes it, without reading the request's stream", async () => {
+    const fetchRequest = new Request("http://localhost/", { method: "POST", body: bytes });
+    const expected = await fetchRequest.text();
+    const served = unreadable({});
+    setBufferedBody(served, bytes);
+    await expect(readBodyText(served, limit)).resolves.toBe(expected);
+  });
+
+  it("is held to the same limit", async () => {
+    const served = unreadable({});
+    setBufferedBody(served, new Uint8Array(limit + 1));
+    expect((await appErrorOf(readBodyText(served, limit))).code).toBe("payload_too_large");
   });
 });

@@ -1,0 +1,84 @@
+import { BulkheadRejectedError, TaskCancelledError } from "cockatiel";
+import { describe, expect, it } from "vitest";
+import { RunPolicy } from "../../../src/plugins/run_policy.js";
+
+const never = () => new Promise<never>(() => {});
+const settleLater = () => {
+  let done!: (value: string) => void;
+  const promise = new Promise<string>((resolve) => (done = resolve));
+  return { promise, done };
+};
+
+describe("RunPolicy (a plugin's timeout and bulkhead)", () => {
+  it("returns the run's value and leaves its signal alone after success", async () => {
+    const policy = new RunPolicy(1000, 1, 0);
+    let signal: AbortSignal | undefined;
+    await expect(policy.execute(async (context) => ((signal = context.signal), "ok"))).resolves.toBe("ok");
+    expect(signal!.aborted).toBe(false);
+  });
+
+  it("answers at the deadline even when the run ignores its signal, which is aborted; the slot is held until the run returns", async () => {
+    const policy = new RunPolicy(30, 1, 0);
+    const slow = settleLater();
+    let signal: AbortSignal | undefined;
+    const first = policy.execute((context) => ((signal = context.signal), slow.promise));
+    await expect(first).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(signal!.aborted).toBe(true);
+    // Still running: no slot and no queue place for another.
+    await expect(policy.execute(async () => "next")).rejects.toBeInstanceOf(BulkheadRejectedError);
+    slow.done("late");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await expect(policy.execute(async () => "next")).resolves.toBe("next");
+  });
+
+  it("cancels with the caller: refused at once when already aborted, aborted and answered when it aborts during the run", async () => {
+    const policy = new RunPolicy(1000, 1, 0);
+    await expect(policy.execute(async () => "x", AbortSignal.abort())).rejects.toBeInstanceOf(TaskCancelledError);
+    const caller = new AbortController();
+    let signal: AbortSignal | undefined;
+    const running = policy.execute((context) => ((signal = context.signal), never()), caller.signal);
+    caller.abort();
+    await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(signal!.aborted).toBe(true);
+  });
+
+  it("queues past its slots in order, refuses past its queue, and counts the wait against the deadline", async () => {
+    const policy = new RunPolicy(60, 1, 1);
+    const first = settleLater();
+    const order: string[] = [];
+    const a = policy.execute(async () => (order.push("a"), first.promise));
+    const b = policy.execute(async () => (order.push("b"), "b"));
+    await expect(policy.execute(async () => "c")).rejects.toBeInstanceOf(BulkheadRejectedError);
+    first.done("a");
+    await expect(Promise.all([a, b])).resolves.toEqual(["a", "b"]);
+    expect(order).toEqual(["a", "b"]);
+    // A run that waits past its deadline is answered then and never started.
+    const hold = settleLater();
+    const held = policy.execute(() => hold.promise).catch((error: unknown) => error);
+    let started = false;
+    const waited = policy.execute(async () => ((started = true), "late"));
+    await expect(waited).rejects.toBeInstanceOf(TaskCancelledError);
+    hold.done("done");
+    expect(await held).toBeInstanceOf(TaskCancelledError);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(started).toBe(false);
+    await expect(policy.execute(async () => "free again")).resolves.toBe("free again");
+  });
+
+  it("makes the run's signal when it is first read, aborted if the run was cancelled before", async () => {
+    const policy = new RunPolicy(20, 1, 0);
+    let context: { signal: AbortSignal } | undefined;
+    await expect(policy.execute((c) => ((context = c), never()))).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(context!.signal.aborted).toBe(true);
+  });
+
+  it("turns a run that throws synchronously into a rejection and frees its slot", async () => {
+    const policy = new RunPolicy(1000, 1, 0);
+    await expect(
+      policy.execute(() => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    await expect(policy.execute(async () => "ok")).resolves.toBe("ok");
+  });
+});
