@@ -26,6 +26,8 @@ export const functionsBundle = fileURLToPath(new URL("../dist/functions/main.js"
 const minimalEntry = fileURLToPath(new URL("minimal_app/main.ts", import.meta.url));
 const minimalOut = `${buildDir}minimal_app`;
 const workerStandInDir = `${buildDir}functions-core`;
+/** Keeps the telemetry exporter's Azure VM metadata request on the loopback interface (see the file). */
+export const loopbackOnly = fileURLToPath(new URL("loopback_only.mjs", import.meta.url));
 
 /** The settings Azure gives every instance, less secrets: nothing at import reaches a network. */
 export const azureLikeEnvironment: Readonly<Record<string, string>> = {
@@ -99,7 +101,8 @@ process.exit(0);
 export function importOnce(target: ImportTarget, nodePath: string, nodeFlags: readonly string[] = []): Promise<ImportSample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...nodeFlags, "--input-type=module", "-e", driver(target.file)], {
+    // Every bundle gets the same preload, so that the comparison stays fair.
+    const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, ...nodeFlags, "--input-type=module", "-e", driver(target.file)], {
       env: { PATH: process.env.PATH ?? "", NODE_PATH: nodePath, ...target.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -8,6 +8,8 @@
 export interface PreviousRow {
   readonly requestsPerSecond: number;
   readonly p99Ms: number | undefined;
+  /** The server's CPU time per answered request, in µs: less sensitive than req/s to what else the machine ran. */
+  readonly serverCpuUs?: number | undefined;
 }
 
 /** Ratios to the minimal Functions app of the same run. */
@@ -76,6 +78,11 @@ export function readPreviousResults(text: string | undefined): PreviousResults |
     const rps = number(cells[3]);
     if (rps === undefined) continue;
     rows.set(cells[1]!, { requestsPerSecond: rps, p99Ms: number(cells[5]) });
+  }
+  // "- **(a) execute echo**: … = 421 µs of server CPU per request"
+  for (const match of text.matchAll(/^- \*\*(.+?)\*\*: .*?= (\d+) µs of server CPU per request/gm)) {
+    const row = rows.get(match[1]!);
+    if (row) rows.set(match[1]!, { ...row, serverCpuUs: Number(match[2]) });
   }
   const hostFirstAnswerMs = number(/With STORAGE_CONNECTION_STRING set[^:]*: min \d+ ms, median (\d+) ms/.exec(text)?.[1]);
   if (rows.size === 0 && hostFirstAnswerMs === undefined) return undefined;

@@ -331,6 +331,11 @@ function importLines(imports: BundleImport): string[] {
 /** A row now against the same row in the previous results: host rows as a share of their run's floor, bare and floor as req/s. */
 export interface RowComparison {
   readonly label: string;
+  /** Server CPU per request before and now, in µs. */
+  readonly cpuBefore: number | undefined;
+  readonly cpuNow: number | undefined;
+  /** Other processes used more than `disturbedAbove` of a core during the row now. */
+  readonly disturbed: boolean;
   readonly before: number | undefined;
   readonly now: number;
   /** now / before of the compared figure (share of floor, or req/s); undefined when the row is new. */
@@ -349,14 +354,20 @@ export function compareRows(rows: readonly Row[], previous: PreviousResults | un
   const floorBefore = floorLabel ? previous.rows.get(floorLabel)?.requestsPerSecond : undefined;
   return rows.map((row) => {
     const before = previous.rows.get(row.label);
+    const common = {
+      label: row.label,
+      cpuBefore: before?.serverCpuUs,
+      cpuNow: cpuPerRequestUs(row.result),
+      disturbed: (row.result.cpu.others ?? 0) > disturbedAbove,
+    };
     if (row.kind === "host") {
       const nowShare = ratio(row.result.requestsPerSecond, floorNow) ?? Number.NaN;
       const beforeShare = before ? ratio(before.requestsPerSecond, floorBefore) : undefined;
       const change = beforeShare === undefined ? undefined : nowShare / beforeShare;
-      return { label: row.label, before: beforeShare, now: nowShare, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "share of floor" };
+      return { ...common, before: beforeShare, now: nowShare, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "share of floor" as const };
     }
     const change = before ? row.result.requestsPerSecond / before.requestsPerSecond : undefined;
-    return { label: row.label, before: before?.requestsPerSecond, now: row.result.requestsPerSecond, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "req/s" };
+    return { ...common, before: before?.requestsPerSecond, now: row.result.requestsPerSecond, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "req/s" as const };
   });
 }
 
@@ -371,12 +382,13 @@ function comparisonLines(report: Report): string[] {
     `The previous results (run of ${previous.date ?? "unknown date"}), read from the bench/results.md this run replaced. Host rows are compared as a share of their own run's adapter floor, so that a faster or slower machine does not count as a change of the app; bare node:http and the floor themselves as req/s. A row more than ${pct(slowerThreshold)} below its previous figure is flagged **SLOWER**.`,
     "",
   );
-  lines.push("| row | before | now | change | |");
-  lines.push("| --- | ---: | ---: | ---: | --- |");
+  lines.push("| row | before | now | change | | server CPU per request, before → now |");
+  lines.push("| --- | ---: | ---: | ---: | --- | ---: |");
   const fmt = (c: RowComparison, v: number | undefined) => (v === undefined ? "–" : c.unit === "req/s" ? `${fmtRps(v)} req/s` : `${pct(v)} of floor`);
   for (const c of compareRows(rows, previous)) {
     const change = c.change === undefined ? "new row" : `${c.change >= 1 ? "+" : ""}${((c.change - 1) * 100).toFixed(0)}%`;
-    lines.push(`| ${c.label} | ${fmt(c, c.before)} | ${fmt(c, c.now)} | ${change} | ${c.slower ? "**SLOWER**" : c.change === undefined ? "" : "ok"} |`);
+    const verdict = c.slower ? `**SLOWER**${c.disturbed ? " (disturbed run)" : ""}` : c.change === undefined ? "" : "ok";
+    lines.push(`| ${c.label} | ${fmt(c, c.before)} | ${fmt(c, c.now)} | ${change} | ${verdict} | ${fmtUs(c.cpuBefore)} → ${fmtUs(c.cpuNow)} |`);
   }
   const hostNow = coldStart.withStorageMs.length > 0 ? median(coldStart.withStorageMs) : undefined;
   if (hostNow !== undefined) {
@@ -401,7 +413,7 @@ function comparisonLines(report: Report): string[] {
   lines.push(
     slower.length === 0
       ? `- No load row is more than ${pct(slowerThreshold)} slower than before (as a share of the floor).`
-      : `- **${slower.length} row${slower.length === 1 ? "" : "s"} more than ${pct(slowerThreshold)} slower than before: ${slower.map((c) => c.label).join(", ")}.** Check "others" in the CPU column first: a busy machine lowers every figure.`,
+      : `- **${slower.length} row${slower.length === 1 ? "" : "s"} more than ${pct(slowerThreshold)} slower than before: ${slower.map((c) => c.label).join(", ")}.** Check "others" in the CPU column first: a busy machine lowers every figure. The server's CPU per request (last column) is what the app itself costs; where it did not rise, the machine, not the app, made the row slower.`,
     "",
   );
   return lines;
@@ -414,7 +426,12 @@ export function benchData(report: Report): BenchData {
   for (const row of report.bundleImport?.rows ?? []) if (minimal && row.id !== "minimal") imports[row.id] = importRatios(row, minimal);
   return {
     date: report.date.toISOString(),
-    rows: Object.fromEntries(report.rows.map((r) => [r.label, { requestsPerSecond: Math.round(r.result.requestsPerSecond), p99Ms: Number(r.result.p99Ms.toFixed(2)) }])),
+    rows: Object.fromEntries(
+      report.rows.map((r) => {
+        const cpu = cpuPerRequestUs(r.result);
+        return [r.label, { requestsPerSecond: Math.round(r.result.requestsPerSecond), p99Ms: Number(r.result.p99Ms.toFixed(2)), ...(cpu === undefined ? {} : { serverCpuUs: Math.round(cpu) }) }];
+      }),
+    ),
     ...(report.coldStart.withStorageMs.length > 0 ? { hostFirstAnswerMs: Math.round(median(report.coldStart.withStorageMs)) } : {}),
     imports,
   };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { LoadResult } from "../../../bench/load.js";
-import { auditedTargets, boundOf, perTurn, ratios, target, turnCostText, type Row } from "../../../bench/report.js";
+import type { ImportSummary } from "../../../bench/bundle_import.js";
+import { dataComment, readPreviousResults } from "../../../bench/previous.js";
+import { auditedTargets, boundOf, compareRows, importTarget, perTurn, ratios, target, turnCostText, type ImportRow, type Row } from "../../../bench/report.js";
 import { diffRedis, redisRoundTrips, type TurnCost } from "../../../bench/turn_cost.js";
 import { median, percentile, ratio } from "../../../bench/stats.js";
 
@@ -101,5 +103,56 @@ describe("bench report", () => {
     expect(auditedTargets(audited(1_999))[0]!.text).toMatch(/^MISS/);
     expect(auditedTargets(audited(3_000, { errors: 2 }))[0]!.pass).toBe(false);
     expect(auditedTargets(audited(3_000).filter((r) => r.id !== "echo"))[0]!.text).toMatch(/^MISS: .*echo row is missing/);
+  });
+});
+
+describe("bench: the cold-start import row and the previous results", () => {
+  const summary = (wallMs: number, cpuMs: number, peakRssMb: number): ImportSummary => ({ name: "", file: "", loadedBytes: 0, samples: [], wallMs, cpuMs, peakRssMb });
+  const minimal: ImportRow = { id: "minimal", label: "minimal", summary: summary(100, 80, 40) };
+
+  it("passes the import only within 1.5× the minimal app's wall and CPU and 1.3× its peak RSS", () => {
+    expect(importTarget({ id: "plain", label: "app", summary: summary(150, 120, 52) }, minimal).pass).toBe(true);
+    expect(importTarget({ id: "plain", label: "app", summary: summary(151, 120, 52) }, minimal).text).toMatch(/^MISS: .*wall 1\.51× \(needs ≤ 1\.50×: not met\)/);
+    expect(importTarget({ id: "plain", label: "app", summary: summary(150, 121, 52) }, minimal).pass).toBe(false);
+    expect(importTarget({ id: "plain", label: "app", summary: summary(150, 120, 53) }, minimal).pass).toBe(false);
+  });
+
+  it("reads the previous figures from the table of an older results.md, and from the data a newer one carries", () => {
+    const older = [
+      "Written by `npm run bench` (bench/run.ts) on 2026-11-30T17:02:05.619Z; the whole run took 103 s.",
+      "## Load",
+      "",
+      "| row | request | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors | vs bare | vs floor | CPU (share of one core) |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+      "| floor | POST / (echo body) | 10,000 | 7.03 | 20.14 | 46388 | 0 | 0 | 21% | – | server 103% |",
+      "| echo | POST /api/plugins/execute echo | 6,000 | 11.34 | 28.56 | 27517 | 0 | 0 | 12% | 59% | server 105% |",
+      "",
+      "## Cold start",
+      "- With STORAGE_CONNECTION_STRING set to the running Azurite (5 starts): min 852 ms, median 902 ms, max 982 ms.",
+      "## What bounds each figure",
+      "- **echo**: the server's CPU — its one JavaScript thread is saturated (server 105% of a core = 421 µs of server CPU per request, autocannon 26%).",
+    ].join("\n");
+    const previous = readPreviousResults(older)!;
+    expect(previous.date).toBe("2026-11-30T17:02:05.619Z");
+    expect(previous.rows.get("echo")).toEqual({ requestsPerSecond: 6_000, p99Ms: 28.56, serverCpuUs: 421 });
+    expect(previous.hostFirstAnswerMs).toBe(902);
+    const newer = readPreviousResults(`# Benchmark results\n${dataComment({ date: "d", rows: { echo: { requestsPerSecond: 7, p99Ms: 1 } }, imports: { plain: { wall: 2, cpu: 2, rss: 1.2 } } })}\n`)!;
+    expect(newer.rows.get("echo")).toEqual({ requestsPerSecond: 7, p99Ms: 1 });
+    expect(newer.imports.get("plain")).toEqual({ wall: 2, cpu: 2, rss: 1.2 });
+    expect(readPreviousResults(undefined)).toBeUndefined();
+    expect(readPreviousResults("nothing to read")).toBeUndefined();
+  });
+
+  it("compares host rows as a share of their run's floor and flags one more than 10% below", () => {
+    const previous = readPreviousResults(dataComment({ date: "d", rows: { floor: { requestsPerSecond: 10_000, p99Ms: 1 }, echo: { requestsPerSecond: 6_000, p99Ms: 1 } } }))!;
+    // Half the machine: the floor halves, echo at the same share of it is no change.
+    const same = compareRows(rows(3_000).map((r) => (r.id === "floor" ? { ...r, result: result(5_000) } : r)).filter((r) => r.id !== "bare"), previous);
+    expect(same.find((c) => c.label === "echo")).toMatchObject({ before: 0.6, now: 0.6, slower: false, unit: "share of floor" });
+    expect(same.find((c) => c.label === "floor")).toMatchObject({ before: 10_000, now: 5_000, slower: true, unit: "req/s" });
+    const slower = compareRows(rows(5_300), previous).find((c) => c.label === "echo")!;
+    expect(slower.now).toBeCloseTo(0.53);
+    expect(slower.slower).toBe(true);
+    expect(compareRows(rows(5_500), previous).find((c) => c.label === "echo")!.slower).toBe(false);
+    expect(compareRows(rows(5_500), undefined)).toEqual([]);
   });
 });
