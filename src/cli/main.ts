@@ -11,6 +11,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, (_level, line) => console.error(line));
   const services = createServices(config, { plugins: pluginClasses, storage: config.storage, logger });
   const stop = () => {
+    interrupted = true;
     void services.close().finally(() => process.exit(130));
   };
   process.once("SIGINT", stop).once("SIGTERM", stop);
@@ -21,8 +22,11 @@ async function main(): Promise<number> {
   }
 }
 
+/** Set on SIGINT/SIGTERM: the run that the shutdown stops then fails, but the exit code is the signal's. */
+let interrupted = false;
+
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(interrupted ? 130 : code),
   (error: unknown) => {
     console.error(error instanceof ConfigError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

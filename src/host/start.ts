@@ -54,11 +54,12 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   }
 
   const services = createServices(config, { plugins: pluginClasses, storage, logger });
+  // Under `func start` the Functions host runs the queue triggers; here the local host polls the queues itself.
+  // Started first: once the HTTP port answers, everything (and the signal handlers below) is in place.
+  const queues = await startQueueHost({ functions: queueFunctions, services });
   const host = await startLocalHost({ functions: httpFunctions, services, port: config.port, hostname: config.host });
   logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
   for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
-  // Under `func start` the Functions host runs the queue triggers; here the local host polls the queues itself.
-  const queues = await startQueueHost({ functions: queueFunctions, services });
   for (const fn of queueFunctions) {
     logger.info(`  queue ${fn.queueName(config)} → ${fn.name} (polled every ${config.runs.pollIntervalMs} ms; poison queue ${fn.queueName(config)}-poison after ${config.runs.maxDequeueCount} deliveries)`);
   }

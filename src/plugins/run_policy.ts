@@ -15,6 +15,14 @@ import { BulkheadRejectedError, TaskCancelledError } from "cockatiel";
  *   (BulkheadRejectedError). A waiting run cancelled by its deadline or its caller keeps its queue
  *   place until its turn comes, and is then skipped.
  */
+/** A run's place in the policy's list of deadlines. */
+interface Deadline {
+  readonly at: number;
+  readonly expire: (message: string) => void;
+  previous: Deadline | undefined;
+  next: Deadline | undefined;
+}
+
 export class RunPolicy {
   /** Slots taken: runs started, and runs a slot has been handed to. */
   private active = 0;
@@ -48,7 +56,7 @@ export class RunPolicy {
       let settled = false;
       const settle = () => {
         settled = true;
-        clearTimeout(timer);
+        this.unwatch(deadline);
         callerSignal?.removeEventListener("abort", onCallerAbort);
       };
       const cancel = (message: string) => {
@@ -59,7 +67,8 @@ export class RunPolicy {
         reject(new TaskCancelledError(message));
       };
       const onCallerAbort = () => cancel("Operation cancelled");
-      const timer = setTimeout(cancel, this.timeoutMs, `Operation timed out after ${this.timeoutMs}ms`);
+      const deadline: Deadline = { at: performance.now() + this.timeoutMs, expire: cancel, previous: undefined, next: undefined };
+      this.watch(deadline);
       callerSignal?.addEventListener("abort", onCallerAbort);
       const start = () => {
         // Cancelled while it waited: its turn passes to the next.
@@ -92,6 +101,54 @@ export class RunPolicy {
         start();
       }
     });
+  }
+
+  /**
+   * The deadlines of the runs not yet settled, in order: every run of a policy has the same
+   * timeout, so the order they started in is the order they expire in. One timer, set for the
+   * first, serves them all, instead of a timer set and cleared per run; a run that settles is
+   * unlinked, and the timer goes when none is left (it would keep the process alive).
+   */
+  private first: Deadline | undefined;
+  private last: Deadline | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  private watch(deadline: Deadline): void {
+    deadline.previous = this.last;
+    if (this.last) this.last.next = deadline;
+    else this.first = deadline;
+    this.last = deadline;
+    this.timer ??= setTimeout(() => this.expire(), this.timeoutMs);
+  }
+
+  private unwatch(deadline: Deadline): void {
+    if (deadline.previous) deadline.previous.next = deadline.next;
+    else if (this.first === deadline) this.first = deadline.next;
+    else return; // not watched (any more)
+    if (deadline.next) deadline.next.previous = deadline.previous;
+    else this.last = deadline.previous;
+    deadline.previous = deadline.next = undefined;
+    if (!this.first && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** The timer fired: every run whose deadline has come is answered; the timer is set again for the next. */
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    let due = this.first;
+    // Node's timers run on the event loop's clock, which can be up to a millisecond behind this one.
+    while (due && due.at <= now + 1) {
+      const next = due.next;
+      this.unwatch(due);
+      due.expire(`Operation timed out after ${this.timeoutMs}ms`);
+      due = next;
+    }
+    // Runs started meanwhile (from an abort listener) may have set a timer for their own, later deadline.
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = this.first ? setTimeout(() => this.expire(), Math.max(1, this.first.at - now)) : undefined;
   }
 
   /** A run gave its slot back: the next waiting run, if any, takes it over (in a microtask, as cockatiel's bulkhead dequeues); otherwise it is free. */

@@ -65,6 +65,31 @@ describe("RunPolicy (a plugin's timeout and bulkhead)", () => {
     await expect(policy.execute(async () => "free again")).resolves.toBe("free again");
   });
 
+  it("answers each run at its own deadline, however the runs overlap and settle", async () => {
+    const policy = new RunPolicy(60, 10, 0);
+    const began = performance.now();
+    const when = (run: Promise<unknown>) => run.then(
+      () => ["resolved", performance.now() - began] as const,
+      () => ["cancelled", performance.now() - began] as const,
+    );
+    const a = when(policy.execute(never));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const b = when(policy.execute(never));
+    // One that settles in time between them changes nothing for the others.
+    const quick = when(policy.execute(async () => "quick"));
+    const [[aState, aAt], [bState, bAt], [quickState]] = await Promise.all([a, b, quick]);
+    expect(quickState).toBe("resolved");
+    expect(aState).toBe("cancelled");
+    expect(bState).toBe("cancelled");
+    expect(aAt).toBeGreaterThanOrEqual(59);
+    expect(aAt).toBeLessThan(bAt);
+    expect(bAt).toBeGreaterThanOrEqual(84);
+    // Started after the list ran empty: its own deadline again.
+    const c0 = performance.now();
+    await expect(policy.execute(never)).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(performance.now() - c0).toBeGreaterThanOrEqual(59);
+  });
+
   it("makes the run's signal when it is first read, aborted if the run was cancelled before", async () => {
     const policy = new RunPolicy(20, 1, 0);
     let context: { signal: AbortSignal } | undefined;
