@@ -20,6 +20,7 @@ import { HealthCheck } from "./health/health_check.js";
 import { OpenApiDocuments } from "./http/openapi_document.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
+import type { RedisStores } from "./memory/redis_stores.js";
 import type { SessionMemory } from "./memory/session_memory.js";
 import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
@@ -231,7 +232,8 @@ function createStores(
     const store = new InProcessSessionMemory(limits);
     return { store, cache: new InProcessResultCache(), redis: undefined, close: () => store.close() };
   }
-  const redis = memoize(async () => (await import("./memory/redis_stores.js")).createRedisStores(config, logger, credential));
+  let created: RedisStores | undefined;
+  const redis = memoize(async () => (created = (await import("./memory/redis_stores.js")).createRedisStores(config, logger, credential)));
   const loading = redis();
   // A failed import is reported by the first call that needs the store; nothing is left unhandled meanwhile.
   loading.catch(() => {});
@@ -241,8 +243,8 @@ function createStores(
     cache: deferred<ResultCache>(async () => (await redis()).cache, { get: true, set: true }),
     redis: async () => (await redis()).redis,
     close: async () => {
-      const stores = await loading.catch(() => undefined);
-      await stores?.close();
+      await loading.catch(() => undefined);
+      await created?.close();
     },
   };
 }
