@@ -3,7 +3,7 @@ import { executeRequestSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { readJsonBody } from "../src/http/request_body.js";
-import { requestSignal } from "../src/http/request_signal.js";
+import { requestCallerSignal } from "../src/http/request_signal.js";
 import { assertSessionId } from "../src/memory/session_id.js";
 import { isRunId } from "../src/runs/run_message.js";
 
@@ -23,7 +23,7 @@ export const pluginsExecute = defineHttpFunction({
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
     // The run stops when its client leaves; an async run (above) is the queue's and goes on.
-    const run = await services.runner.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId, signal: requestSignal(request) });
+    const run = await services.runner.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId, signal: requestCallerSignal(request) });
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,

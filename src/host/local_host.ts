@@ -6,7 +6,7 @@ import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
 import { setBufferedBody } from "../http/request_body.js";
-import { setRequestSignal } from "../http/request_signal.js";
+import { ClientDeparture, setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
@@ -243,14 +243,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
    * went away (or the grace period of a shutdown cut the request), and nobody is left to read
    * what the work would produce.
    */
-  function abortWhenClientLeaves(res: ServerResponse): AbortSignal {
-    const controller = new AbortController();
+  function abortWhenClientLeaves(res: ServerResponse): ClientDeparture {
+    const departure = new ClientDeparture();
     const onClose = () => {
-      if (!res.writableFinished) controller.abort(new Error("the client closed the connection before the answer was written"));
+      if (!res.writableFinished) departure.leave(new Error("the client closed the connection before the answer was written"));
     };
     if (res.destroyed) onClose();
     else res.once("close", onClose);
-    return controller.signal;
+    return departure;
   }
 
   /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */

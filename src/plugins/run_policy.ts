@@ -1,4 +1,5 @@
 import { BulkheadRejectedError, TaskCancelledError } from "cockatiel";
+import { onCallerAbort, type CallerSignal } from "../http/request_signal.js";
 
 /**
  * The timeout and bulkhead of one plugin's runs: what cockatiel's
@@ -35,7 +36,7 @@ export class RunPolicy {
     private readonly maxQueue: number,
   ) {}
 
-  execute<T>(fn: (context: { signal: AbortSignal }) => Promise<T>, callerSignal?: AbortSignal): Promise<T> {
+  execute<T>(fn: (context: { signal: AbortSignal }) => Promise<T>, callerSignal?: CallerSignal): Promise<T> {
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
     const mustWait = this.active >= this.maxConcurrency;
     if (mustWait && this.waiting.length >= this.maxQueue) return Promise.reject(new BulkheadRejectedError(this.maxConcurrency, this.maxQueue));
@@ -57,7 +58,7 @@ export class RunPolicy {
       const settle = () => {
         settled = true;
         this.unwatch(deadline);
-        callerSignal?.removeEventListener("abort", onCallerAbort);
+        unsubscribe?.();
       };
       const cancel = (message: string) => {
         if (settled) return;
@@ -66,10 +67,10 @@ export class RunPolicy {
         controller?.abort();
         reject(new TaskCancelledError(message));
       };
-      const onCallerAbort = () => cancel("Operation cancelled");
+      const callerLeft = () => cancel("Operation cancelled");
       const deadline: Deadline = { at: performance.now() + this.timeoutMs, expire: cancel, previous: undefined, next: undefined };
       this.watch(deadline);
-      callerSignal?.addEventListener("abort", onCallerAbort);
+      const unsubscribe = callerSignal ? onCallerAbort(callerSignal, callerLeft) : undefined;
       const start = () => {
         // Cancelled while it waited: its turn passes to the next.
         if (settled) return this.release();
@@ -106,19 +107,28 @@ export class RunPolicy {
   /**
    * The deadlines of the runs not yet settled, in order: every run of a policy has the same
    * timeout, so the order they started in is the order they expire in. One timer, set for the
-   * first, serves them all, instead of a timer set and cleared per run; a run that settles is
-   * unlinked, and the timer goes when none is left (it would keep the process alive).
+   * first, serves them all, instead of a timer set and cleared per run (Node's timer list insert
+   * and removal were most of the policy's cost per request). A run that settles is unlinked. The
+   * timer stays set when none is left, but unreferenced, so that it does not keep the process
+   * alive; it is referenced again by the next run.
    */
   private first: Deadline | undefined;
   private last: Deadline | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerReferenced = false;
 
   private watch(deadline: Deadline): void {
     deadline.previous = this.last;
     if (this.last) this.last.next = deadline;
     else this.first = deadline;
     this.last = deadline;
-    this.timer ??= setTimeout(() => this.expire(), this.timeoutMs);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.expire(), this.timeoutMs);
+      this.timerReferenced = true;
+    } else if (!this.timerReferenced) {
+      this.timer.ref();
+      this.timerReferenced = true;
+    }
   }
 
   private unwatch(deadline: Deadline): void {
@@ -128,15 +138,16 @@ export class RunPolicy {
     if (deadline.next) deadline.next.previous = deadline.previous;
     else this.last = deadline.previous;
     deadline.previous = deadline.next = undefined;
-    if (!this.first && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (!this.first && this.timer && this.timerReferenced) {
+      this.timer.unref();
+      this.timerReferenced = false;
     }
   }
 
   /** The timer fired: every run whose deadline has come is answered; the timer is set again for the next. */
   private expire(): void {
     this.timer = undefined;
+    this.timerReferenced = false;
     const now = performance.now();
     let due = this.first;
     // Node's timers run on the event loop's clock, which can be up to a millisecond behind this one.
@@ -149,6 +160,7 @@ export class RunPolicy {
     // Runs started meanwhile (from an abort listener) may have set a timer for their own, later deadline.
     if (this.timer) clearTimeout(this.timer);
     this.timer = this.first ? setTimeout(() => this.expire(), Math.max(1, this.first.at - now)) : undefined;
+    this.timerReferenced = this.timer !== undefined;
   }
 
   /** A run gave its slot back: the next waiting run, if any, takes it over (in a microtask, as cockatiel's bulkhead dequeues); otherwise it is free. */

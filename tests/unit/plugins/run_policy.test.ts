@@ -1,5 +1,6 @@
 import { BulkheadRejectedError, TaskCancelledError } from "cockatiel";
 import { describe, expect, it } from "vitest";
+import { ClientDeparture } from "../../../src/http/request_signal.js";
 import { RunPolicy } from "../../../src/plugins/run_policy.js";
 
 const never = () => new Promise<never>(() => {});
@@ -40,6 +41,21 @@ describe("RunPolicy (a plugin's timeout and bulkhead)", () => {
     caller.abort();
     await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
     expect(signal!.aborted).toBe(true);
+  });
+
+  it("cancels with a client's departure the same way, without making an AbortSignal for it", async () => {
+    const policy = new RunPolicy(1000, 1, 0);
+    const departure = new ClientDeparture();
+    let signal: AbortSignal | undefined;
+    const running = policy.execute((context) => ((signal = context.signal), never()), departure);
+    departure.leave(new Error("gone"));
+    await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(signal!.aborted).toBe(true);
+    await expect(policy.execute(async () => "x", departure)).rejects.toBeInstanceOf(TaskCancelledError);
+    // A run that finished unsubscribed: leaving afterwards calls nothing of it.
+    const other = new ClientDeparture();
+    await expect(new RunPolicy(1000, 1, 0).execute(async () => "done", other)).resolves.toBe("done");
+    expect(() => other.leave(new Error("late"))).not.toThrow();
   });
 
   it("queues past its slots in order, refuses past its queue, and counts the wait against the deadline", async () => {
