@@ -1,6 +1,7 @@
 import type { HttpFunction } from "../src/http/http_function.js";
 import type { QueueFunction } from "../src/runs/queue_function.js";
 import { chat } from "./chat.js";
+import { consoleAsset, consolePage } from "./console.js";
 import { health } from "./health.js";
 import { healthLive } from "./health_live.js";
 import { memoryAudit } from "./memory_audit.js";
@@ -11,7 +12,7 @@ import { pluginsList } from "./plugins_list.js";
 import { runsGet } from "./runs_get.js";
 
 /** Every HTTP function of the app: registered with Azure Functions by main.ts, served by the local host. */
-export const httpFunctions: readonly HttpFunction[] = [health, healthLive, pluginsList, pluginsExecute, chat, memoryAudit, runsGet, openApi];
+export const httpFunctions: readonly HttpFunction[] = [health, healthLive, pluginsList, pluginsExecute, chat, memoryAudit, runsGet, openApi, consolePage, consoleAsset];
 
 /** Every Storage queue function of the app: registered by main.ts, polled by the local host. */
 export const queueFunctions: readonly QueueFunction[] = [pluginRunsQueue];

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { channels } from "../auth/channel.js";
+import { assetNamePattern } from "../console/console_assets.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 import { runIdPattern } from "../runs/run_message.js";
@@ -71,6 +72,10 @@ export const auditPageQuerySchema = z.object({
 /** Path parameters: checked by the handlers with the same patterns. */
 export const sessionIdPathSchema = z.object({ sessionId: sessionIdSchema });
 export const runIdPathSchema = z.object({ runId: z.string().regex(runIdPattern) });
+/** `GET /api/console/assets/{asset}`: one built file of the web console by its content-hashed name. */
+export const consoleAssetPathSchema = z.object({
+  asset: z.string().regex(assetNamePattern).meta({ description: "A file name the console's page refers to, such as `index-<hash>.js`." }),
+});
 
 // ---- responses -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import {
   auditPageSchema,
   chatReplySchema,
   chatRequestSchema,
+  consoleAssetPathSchema,
   errorBodySchema,
   executeRequestSchema,
   executeResultSchema,
@@ -104,6 +105,34 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             responses: {
               "200": { description: "The process is serving.", content: json(livenessSchema) },
               ...errorResponses(["origin_not_allowed", "internal_error"]),
+            },
+          },
+        },
+        "/console": {
+          get: {
+            operationId: "console",
+            summary: "The web console: a page for trying the plugins, chatting and reading a session's timeline (it calls this API)",
+            security: [],
+            responses: {
+              "200": { description: "The page (`Cache-Control: no-cache`, a strict `Content-Security-Policy`).", content: { "text/html": { schema: { type: "string" } } } },
+              "304": { description: "The page has not changed (`If-None-Match`)." },
+              ...errorResponses(["origin_not_allowed", "not_found", "internal_error"]),
+            },
+          },
+        },
+        "/console/assets/{asset}": {
+          get: {
+            operationId: "consoleAsset",
+            summary: "A script, stylesheet or icon of the web console, by its content-hashed name",
+            security: [],
+            requestParams: { path: consoleAssetPathSchema },
+            responses: {
+              "200": {
+                description: "The file, cached for a year (`immutable`: its name changes with its content).",
+                content: { "text/javascript": { schema: { type: "string" } }, "text/css": { schema: { type: "string" } }, "image/svg+xml": { schema: { type: "string" } } },
+              },
+              "304": { description: "The file has not changed (`If-None-Match`)." },
+              ...errorResponses(["origin_not_allowed", "not_found", "internal_error"]),
             },
           },
         },

@@ -55,8 +55,15 @@ const run = await byName("runs-get")(
   new HttpRequest({ method: "GET", url: "http://localhost/api/runs/" + runId, params: { runId } }),
   new InvocationContext({ functionName: "runs-get" }),
 );
+// The console page, read from dist/console beside the bundle on the first request.
+const page = await byName("console")(
+  new HttpRequest({ method: "GET", url: "http://localhost/api/console" }),
+  new InvocationContext({ functionName: "console" }),
+);
+const pageHeaders = new Headers(page.headers);
 console.log(JSON.stringify({
   summary,
+  consolePage: { status: page.status, contentType: pageHeaders.get("content-type"), csp: pageHeaders.get("content-security-policy"), html: Buffer.from(page.body ?? []).toString("utf8") },
   response: { status: response.status ?? 200, body: response.jsonBody },
   foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
@@ -99,7 +106,9 @@ describe("the Functions bundle (package.json main)", () => {
     const result = runNode(driver(functionsBundle), { STORAGE_CONNECTION_STRING: inject("storageConnectionString") });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, queued, run, foreign, hooks } = driverReport(result);
+    const { summary, response, queued, run, foreign, hooks, consolePage } = driverReport(result);
+    expect(consolePage).toMatchObject({ status: 200, contentType: "text/html; charset=utf-8", csp: expect.stringContaining("default-src 'self'") });
+    expect(consolePage.html).toMatch(/<script type="module" crossorigin src="\/api\/console\/assets\/index-[\w-]+\.js"><\/script>/);
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
     expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
@@ -112,6 +121,8 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "memory-audit", type: "httpTrigger", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "runs-get", type: "httpTrigger", route: "runs/{runId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "openapi", type: "httpTrigger", route: "openapi.json", methods: ["GET"], authLevel: "anonymous" },
+      { name: "console", type: "httpTrigger", route: "console", methods: ["GET"], authLevel: "anonymous" },
+      { name: "console-asset", type: "httpTrigger", route: "console/assets/{asset}", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
@@ -120,7 +131,7 @@ describe("the Functions bundle (package.json main)", () => {
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
   });
 
-  it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health anonymous, and answers a call without a token 401", () => {
+  it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health and the console page anonymous, and answers a call without a token 401", () => {
     const result = runNode(driver(functionsBundle), {
       STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
       WEBSITE_INSTANCE_ID: "instance-1",
@@ -132,7 +143,7 @@ describe("the Functions bundle (package.json main)", () => {
     expect(result.status, result.stderr).toBe(0);
     const { summary, response, run } = driverReport(result);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
-    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
+    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function", console: "anonymous", "console-asset": "anonymous" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
     expect(run.status).toBe(401);
   });
