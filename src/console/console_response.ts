@@ -55,10 +55,11 @@ export function consoleFileResponse(file: ConsoleFile, cache: CachePolicy, reque
   };
   if (file.gzipped) headers.vary = "accept-encoding";
   if (matchesEtag(requestHeaders.get("if-none-match"), file.etag)) return { status: 304, headers };
+  // A copy per answer: the cached bytes are never handed to a stream that could detach them.
   if (file.gzipped && acceptsGzip(requestHeaders.get("accept-encoding"))) {
-    return { status: 200, headers: { ...headers, "content-encoding": "gzip", "content-length": String(file.gzipped.length) }, body: new Uint8Array(file.gzipped) };
+    return { status: 200, headers: { ...headers, "content-encoding": "gzip" }, body: new Uint8Array(file.gzipped) };
   }
-  return { status: 200, headers: { ...headers, "content-length": String(file.body.length) }, body: new Uint8Array(file.body) };
+  return { status: 200, headers, body: new Uint8Array(file.body) };
 }
 
 function matchesEtag(ifNoneMatch: string | null, etag: string): boolean {
