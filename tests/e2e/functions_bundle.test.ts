@@ -1,33 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-
-const root = join(import.meta.dirname, "..", "..");
-const functionsBundle = join(root, "dist", "functions", "main.js");
-
-/**
- * The Functions worker hands @azure/functions a module named "@azure/functions-core" and
- * receives every registration through it. This stand-in records them, so the test sees
- * exactly what the real host would be told by the bundle that package.json "main" names.
- */
-const workerStandIn = `
-const registrations = [];
-globalThis.__registrations = registrations;
-module.exports = {
-  setProgrammingModel() {},
-  getProgrammingModel() {},
-  registerHook(type) { (globalThis.__hooks ??= []).push(type); return { dispose() {} }; },
-  registerFunction(metadata, callback) { registrations.push({ metadata, callback }); return { dispose() {} }; },
-  log() {},
-};
-`;
+import { createWorkerStandIn, driverReport, functionsBundle, importBundle, removeWorkerStandIn, runWithWorkerStandIn } from "../support/functions_worker.js";
 
 const driver = (bundle: string) => `
 const { HttpRequest, InvocationContext } = (await import("@azure/functions")).default;
-await import(${JSON.stringify(pathToFileURL(bundle).href)});
+${importBundle(bundle)}
 const registrations = globalThis.__registrations;
 const summary = registrations.map(({ metadata }) => {
   const trigger = Object.values(metadata.bindings).find((b) => b.direction === "in" && b.type.endsWith("Trigger"));
@@ -69,30 +45,15 @@ process.exit(0);
 let nodePath: string;
 
 beforeAll(() => {
-  nodePath = mkdtempSync(join(tmpdir(), "functions-core-"));
-  mkdirSync(join(nodePath, "@azure", "functions-core"), { recursive: true });
-  writeFileSync(join(nodePath, "@azure", "functions-core", "index.js"), workerStandIn);
+  nodePath = createWorkerStandIn();
 });
 
-afterAll(() => rmSync(nodePath, { recursive: true, force: true }));
+afterAll(() => removeWorkerStandIn(nodePath));
 
-/** Runs `script` in a Node process that sees the worker stand-in, with only PATH, NODE_PATH and `env`. */
-function runNode(script: string, env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    cwd: root,
-    env: { PATH: process.env.PATH, NODE_PATH: nodePath, ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-}
-
-/** The driver's last line: what the bundle registered and what its handlers answered. */
-function driverReport(result: ReturnType<typeof runNode>): any {
-  return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-}
+const runNode = (script: string, env: Record<string, string> = {}) => runWithWorkerStandIn(nodePath, script, env);
 
 /** Loading the bundle alone, as the worker does at start. */
-const loadOnly = () => `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`;
+const loadOnly = () => importBundle();
 
 describe("the Functions bundle (package.json main)", () => {
   it("registers the HTTP functions with their routes and the plugin-runs queue trigger, and runs the same handlers", () => {
@@ -103,7 +64,8 @@ describe("the Functions bundle (package.json main)", () => {
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
     expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
-    expect(summary).toEqual([
+    // The MCP tool triggers are checked in mcp_functions_bundle.test.ts.
+    expect(summary.filter((s: any) => s.type !== "mcpToolTrigger")).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
       { name: "health-live", type: "httpTrigger", route: "health/live", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
