@@ -5,9 +5,12 @@ import {
   type ZodOpenApiOperationObject,
   type ZodOpenApiResponsesObject,
 } from "zod-openapi";
+import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
+import { mcpEndpointPath, sessionIdHeader } from "../mcp/mcp_server_info.js";
+import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 import {
   auditPageQuerySchema,
@@ -178,6 +181,36 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             errors: [...callerErrors, "invalid_request", "run_not_found", "storage_unavailable"],
           }),
         },
+        // Outside the `api` prefix: where the Functions MCP extension serves MCP, and so the local host too.
+        [mcpEndpointPath]: {
+          servers: [{ url: "/" }],
+          post: operation({
+            operationId: "mcp",
+            summary: "MCP (Model Context Protocol) over Streamable HTTP: the plugins the caller may run on the mcp channel, as tools",
+            description:
+              "A JSON-RPC 2.0 message of MCP (`initialize`, `tools/list`, `tools/call`, ...), as an MCP client sends it; use one " +
+              "(README, \"Use it from your tools\"). A tool call that fails answers a result with `isError: true` whose text " +
+              "starts with the error code, `error (<code>): <message>`, not a JSON-RPC error; each tool call counts against the " +
+              "caller's rate limit, and one over it is such a result (`rate_limited`). On the local host the server is " +
+              "stateless (`GET` and `DELETE` answer 405) and lists only the tools the caller may run; in Azure the Functions " +
+              "MCP extension answers the protocol itself and lists every tool some caller may run. Besides the errors below, " +
+              "MCP's own: 400 with a JSON-RPC error body for a body that is not JSON (-32700) or not an MCP message, and 406 " +
+              "when `Accept` does not name both `application/json` and `text/event-stream`.",
+            requestParams: { header: mcpHeadersSchema },
+            requestBody: { required: true, content: { "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 request or notification of MCP." } } } },
+            responses: {
+              "200": {
+                description: "The JSON-RPC response (the local host answers `application/json`; the extension may stream `text/event-stream`).",
+                content: {
+                  "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 response of MCP." } },
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events carrying JSON-RPC messages." } },
+                },
+              },
+              "202": { description: "A notification or response was accepted (nothing to answer)." },
+            },
+            errors: [...callerErrors, "payload_too_large"],
+          }),
+        },
       },
       components: {
         securitySchemes: {
@@ -217,6 +250,11 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
     },
   );
 }
+
+/** The MCP endpoint's own header: a session whose audit log records the tool calls. */
+const mcpHeadersSchema = z.object({
+  [sessionIdHeader]: sessionIdSchema.optional().meta({ description: "A session whose audit log records the tool calls, as with `sessionId` elsewhere." }),
+});
 
 const callerErrors: readonly ErrorCode[] = ["unauthorized", "origin_not_allowed", "auth_unavailable", "internal_error"];
 const postErrors: readonly ErrorCode[] = [...callerErrors, "rate_limited", "invalid_request", "payload_too_large", "invalid_session_id"];
