@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import { errorResponse } from "../http/api_response.js";
 import type { Services } from "../services.js";
+import { flattenHeaders } from "../host/http_request_adapter.js";
 import { writeResponse } from "../host/response_writer.js";
 import { callMcpTool } from "./mcp_tool_call.js";
 import { mcpToolsFor, type McpToolDefinition } from "./mcp_tools.js";
@@ -66,17 +67,17 @@ export async function mcpSdkLoaded(): Promise<boolean> {
  */
 export function createLocalMcpServer(services: Services): LocalMcpServer {
   const logger = services.logger.child({ component: "mcp" });
-  const inputCarriers = new Map<string, z.ZodType>();
+  const inputCarriers = new Map<string, z.ZodObject>();
 
   /**
    * A schema that accepts any object and converts to the plugin's JSON Schema: zod writes a
    * schema's metadata over what it generates, and the SDK lists a tool's input with zod's converter.
    * One per tool and process, as metadata is kept in zod's global registry.
    */
-  const inputCarrier = (tool: McpToolDefinition): z.ZodType => {
+  const inputCarrier = (tool: McpToolDefinition): z.ZodObject => {
     let carrier = inputCarriers.get(tool.name);
     if (!carrier) {
-      carrier = z.looseObject({}).meta(tool.inputSchema);
+      carrier = z.looseObject({}).meta(tool.inputSchema) as z.ZodObject;
       inputCarriers.set(tool.name, carrier);
     }
     return carrier;
@@ -84,7 +85,8 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
 
   return {
     handle: async ({ req, res, body, signal, headers: hostHeaders }) => {
-      const headers = requestHeaders(req);
+      // As the authenticator reads them on every route (an HttpRequest's headers).
+      const headers = new Headers(flattenHeaders(req));
       let caller: Caller;
       try {
         caller = await services.authenticator.authenticate(headers);
@@ -102,7 +104,7 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
       const sessionId = headers.get(sessionIdHeader) ?? undefined;
       const deps = { runner: services.runner, rateLimiter: services.rateLimiter, logger };
       for (const tool of mcpToolsFor(caller, services.registry, services.policy)) {
-        server.registerTool(tool.name, { description: tool.description, inputSchema: inputCarrier(tool) as z.ZodObject }, async (args, extra) =>
+        server.registerTool(tool.name, { description: tool.description, inputSchema: inputCarrier(tool) }, async (args, extra) =>
           callMcpTool(deps, { caller, tool: tool.name, arguments: args, sessionId, signal: AbortSignal.any([signal, extra.signal]) }),
         );
       }
@@ -117,14 +119,4 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
       await transport.handleRequest(req, res, message);
     },
   };
-}
-
-/** The request's headers as the authenticator reads them (what every route's HttpRequest offers). */
-function requestHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-  return headers;
 }

@@ -12,7 +12,7 @@ export interface McpToolResult {
   readonly content: { readonly type: "text"; readonly text: string }[];
   readonly structuredContent?: Record<string, unknown>;
   readonly isError?: boolean;
-  /** CallToolResult is an open object in the SDK's types; nothing else is sent. */
+  /** The SDK types CallToolResult as an open object; nothing else is sent. */
   readonly [key: string]: unknown;
 }
 
