@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
-import type { HttpFunction } from "../http/http_function.js";
+import type { ErrorRenderer, HttpFunction } from "../http/http_function.js";
 import { setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import { createLocalMcpServer } from "../mcp/local_mcp_server.js";
@@ -202,7 +202,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const origin = checkOrigin(req.headers.origin, req.headers.host, originPolicy);
       if (origin.kind === "allowed") cors = origin.headers;
     } catch (error) {
-      return refuse(req, res, errorResponse(error, logger));
+      return refuse(req, res, errorRendererOf(method, req.url)(error, logger));
     }
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (method === "OPTIONS") return preflight(req, res, url);
@@ -223,21 +223,24 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
       return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
+    // The function the request is for; none for the MCP endpoint, which answers errors in the standard body.
+    const match = found?.match;
+    const renderError = match?.fn.errorResponse ?? errorResponse;
     const clientGone = abortWhenClientLeaves(res);
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
       // The rest of the upload is not read: the connection is closed once the answer is out.
-      return answerAndClose(req, res, errorResponse(tooLarge, logger), cors);
+      return answerAndClose(req, res, renderError(tooLarge, logger), cors);
     }
     if (body === "timed_out") {
       const timedOut = new AppError("request_timeout", `the request body did not arrive within ${requestTimeoutMs} ms (REQUEST_TIMEOUT_MS)`, {
         details: { timeoutMs: requestTimeoutMs },
       });
-      return answerAndClose(req, res, errorResponse(timedOut, logger), cors);
+      return answerAndClose(req, res, renderError(timedOut, logger), cors);
     }
-    if (!found) return mcp.handle({ req, res, body, signal: clientGone, headers: cors });
-    const { fn, params } = found.match;
+    if (!match) return mcp.handle({ req, res, body, signal: clientGone, headers: cors });
+    const { fn, params } = match;
     const request = toHttpRequest(req, { method, url, params, body });
     setRequestSignal(request, clientGone);
     const invocationId = randomUUID();
@@ -247,6 +250,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
     });
     await writeResponse(res, await fn.handler(request, context, services), cors);
+  }
+
+  /** How the route a request is for answers errors (OpenAI's shape on the `/v1` routes); the standard body for any other request. */
+  function errorRendererOf(method: string, target: string | undefined): ErrorRenderer {
+    let pathname: string;
+    try {
+      pathname = new URL(target ?? "/", "http://localhost").pathname;
+    } catch {
+      return errorResponse;
+    }
+    const found = routes.lookup(method, pathname);
+    return (found.kind === "match" ? found.match.fn.errorResponse : undefined) ?? errorResponse;
   }
 
   /**

@@ -15,6 +15,10 @@ import type { PluginDescription, PluginRegistry } from "../plugins/plugin_regist
 import {
   auditPageQuerySchema,
   auditPageSchema,
+  chatCompletionChunkSchema,
+  chatCompletionHeadersSchema,
+  chatCompletionRequestSchema,
+  chatCompletionSchema,
   chatReplySchema,
   chatRequestSchema,
   errorBodySchema,
@@ -22,6 +26,8 @@ import {
   executeResultSchema,
   healthReportSchema,
   livenessSchema,
+  openAiErrorBodySchema,
+  openAiModelListSchema,
   pluginListSchema,
   queuedRunSchema,
   runIdPathSchema,
@@ -79,7 +85,8 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
         version: options.version,
         description:
           "A catalogue of plugins for chat applications, and the runs of them. Every error body is " +
-          '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`. Any route may also answer ' +
+          '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`, but on the OpenAI-compatible `/v1` routes, ' +
+          'which answer in OpenAI\'s shape, `{"error":{"message","type","param","code"}}`, with the same `code`. Any route may also answer ' +
           "404 `not_found` (unknown route), 405 `method_not_allowed` (with `Allow`) and, on the local host, 408 `request_timeout` " +
           "and 403 `host_not_allowed`.",
       },
@@ -181,6 +188,38 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             errors: [...callerErrors, "invalid_request", "run_not_found", "storage_unavailable"],
           }),
         },
+        "/v1/models": {
+          get: operation({
+            operationId: "openAiListModels",
+            summary: "OpenAI-compatible: the model ids chat completions answer as",
+            responses: { "200": { description: "OpenAI's model list.", content: json(openAiModelListSchema) } },
+            errors: callerErrors,
+            errorBody: openAiErrorBodySchema,
+          }),
+        },
+        "/v1/chat/completions": {
+          post: operation({
+            operationId: "openAiChatCompletions",
+            summary:
+              "OpenAI-compatible chat completions: the last (user) message is the turn, as in `POST /chat`; the messages before it are the history. Errors are in OpenAI's shape",
+            requestParams: { header: chatCompletionHeadersSchema },
+            requestBody: { required: true, content: json(chatCompletionRequestSchema) },
+            responses: {
+              "200": {
+                description:
+                  "A `chat.completion`; with `stream: true`, server-sent events whose data are `chat.completion.chunk`s " +
+                  "(the role, the text as it is written, then `finish_reason` `stop`) and then `[DONE]`, or " +
+                  '`{"error":{…}}` when the answer fails after it started.',
+                content: {
+                  ...json(chatCompletionSchema),
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events (see above); each data but `[DONE]` is a ChatCompletionChunk." } },
+                },
+              },
+            },
+            errors: [...postErrors, ...pluginRunErrors, "not_found"],
+            errorBody: openAiErrorBodySchema,
+          }),
+        },
         // Outside the `api` prefix: where the Functions MCP extension serves MCP, and so the local host too.
         [mcpEndpointPath]: {
           servers: [{ url: "/" }],
@@ -233,6 +272,11 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           ChatReply: chatReplySchema,
           AuditPage: auditPageSchema,
           RunView: runViewSchema,
+          OpenAiErrorBody: openAiErrorBodySchema,
+          OpenAiModelList: openAiModelListSchema,
+          ChatCompletionRequest: chatCompletionRequestSchema,
+          ChatCompletion: chatCompletionSchema,
+          ChatCompletionChunk: chatCompletionChunkSchema,
           ...pluginSchemas,
         },
       },
@@ -278,16 +322,25 @@ const pluginRunErrors: readonly ErrorCode[] = [
 
 const json = (schema: ZodOpenApiMediaTypeObject["schema"]): ZodOpenApiContentObject => ({ "application/json": { schema } });
 
-/** An operation of a caller route, with an error response per status its codes answer. */
+/** An operation of a caller route, with an error response per status its codes answer, each with the route's error body. */
 function operation(
-  definition: Omit<ZodOpenApiOperationObject, "responses"> & { responses: ZodOpenApiResponsesObject; errors: readonly ErrorCode[] },
+  definition: Omit<ZodOpenApiOperationObject, "responses"> & {
+    responses: ZodOpenApiResponsesObject;
+    errors: readonly ErrorCode[];
+    /** The OpenAI-compatible routes answer errors in OpenAI's shape. */
+    errorBody?: typeof errorBodySchema | typeof openAiErrorBodySchema;
+  },
 ): ZodOpenApiOperationObject {
-  const { errors, responses, ...rest } = definition;
-  return { ...rest, responses: { ...responses, ...errorResponses(errors) } };
+  const { errors, responses, errorBody, ...rest } = definition;
+  return { ...rest, responses: { ...responses, ...errorResponses(errors, errorBody) } };
 }
 
-/** Codes grouped by their status in src/errors/error_codes.ts, each status with the headers that come with it. */
-function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject {
+/**
+ * Codes grouped by their status in src/errors/error_codes.ts, each status with the headers that
+ * come with it. In OpenAI's shape, `not_found` is the `model_not_found` of a model that is not served.
+ */
+function errorResponses(codes: readonly ErrorCode[], body: typeof errorBodySchema | typeof openAiErrorBodySchema = errorBodySchema): ZodOpenApiResponsesObject {
+  const openAi = body === openAiErrorBodySchema;
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = errorCodes[code].status;
@@ -296,12 +349,12 @@ function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject 
   const responses: ZodOpenApiResponsesObject = {};
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[`${status}` as keyof ZodOpenApiResponsesObject & `${number}`] = {
-      description: statusCodes.map((code) => `\`${code}\``).join(", "),
+      description: statusCodes.map((code) => (openAi && code === "not_found" ? "`model_not_found`" : `\`${code}\``)).join(", "),
       ...(status === 401 ? { headers: { "WWW-Authenticate": { description: "`Bearer`, with `error=\"invalid_token\"` for a token that was refused.", required: true, schema: { type: "string" } } } } : {}),
       ...(statusCodes.includes("rate_limited")
         ? { headers: { "Retry-After": { description: "Seconds until the caller may send again (`rate_limited`).", schema: { type: "integer", minimum: 0 } } } }
         : {}),
-      content: json(errorBodySchema),
+      content: json(body),
     };
   }
   return responses;

@@ -16,6 +16,11 @@ const response = await byName("plugins-execute")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }) } }),
   new InvocationContext({ functionName: "plugins-execute" }),
 );
+// The OpenAI-compatible route, whose errors (the wrapper's 401 included) are in OpenAI's shape in the Functions host too.
+const completion = await byName("openai-chat-completions")(
+  new HttpRequest({ method: "POST", url: "http://localhost/api/v1/chat/completions", body: { string: JSON.stringify({ model: "codexcontinue", messages: [{ role: "user", content: "/run calculator 2+3*4" }] }) } }),
+  new InvocationContext({ functionName: "openai-chat-completions" }),
+);
 // A page of another site posting text/plain (no preflight): refused before anything runs, in the Functions host too.
 const foreign = await byName("chat")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/chat", headers: { origin: "http://evil.example", host: "localhost", "content-type": "text/plain" }, body: { string: JSON.stringify({ message: "/run echo hi" }) } }),
@@ -34,6 +39,7 @@ const run = await byName("runs-get")(
 console.log(JSON.stringify({
   summary,
   response: { status: response.status ?? 200, body: response.jsonBody },
+  completion: { status: completion.status ?? 200, body: completion.jsonBody },
   foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
   run: { status: run.status ?? 200, body: run.jsonBody, runId },
@@ -60,7 +66,7 @@ describe("the Functions bundle (package.json main)", () => {
     const result = runNode(driver(functionsBundle), { STORAGE_CONNECTION_STRING: inject("storageConnectionString") });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, queued, run, foreign, hooks } = driverReport(result);
+    const { summary, response, completion, queued, run, foreign, hooks } = driverReport(result);
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
     expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
@@ -74,9 +80,12 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "memory-audit", type: "httpTrigger", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "runs-get", type: "httpTrigger", route: "runs/{runId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "openapi", type: "httpTrigger", route: "openapi.json", methods: ["GET"], authLevel: "anonymous" },
+      { name: "openai-models", type: "httpTrigger", route: "v1/models", methods: ["GET"], authLevel: "anonymous" },
+      { name: "openai-chat-completions", type: "httpTrigger", route: "v1/chat/completions", methods: ["POST"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
+    expect(completion).toMatchObject({ status: 200, body: { object: "chat.completion", choices: [{ message: { content: "14" } }] } });
     // The queue handler returns nothing when the run is done; the run is then readable over HTTP.
     expect(queued).toBeNull();
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
@@ -92,10 +101,11 @@ describe("the Functions bundle (package.json main)", () => {
       HTTP_AUTH_LEVEL: "function",
     });
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, run } = driverReport(result);
+    const { summary, response, completion, run } = driverReport(result);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
-    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
+    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function", "openai-models": "function", "openai-chat-completions": "function" });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
+    expect(completion).toMatchObject({ status: 401, body: { error: { type: "authentication_error", code: "unauthorized", param: null } } });
     expect(run.status).toBe(401);
   });
 

@@ -5,11 +5,14 @@ import { pluginNames } from "../../plugins/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import {
   auditPageSchema,
+  chatCompletionSchema,
   chatReplySchema,
   errorBodySchema,
   executeResultSchema,
   healthReportSchema,
   livenessSchema,
+  openAiErrorBodySchema,
+  openAiModelListSchema,
   pluginListSchema,
   queuedRunSchema,
   runViewSchema,
@@ -125,6 +128,11 @@ describe("the answers of the API are the documented ones", () => {
     expect(streamed.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(Object.keys(document.paths["/chat"].post.responses["200"].content)).toContain("text/event-stream");
 
+    expectDocumented("get", "/v1/models", await call("GET", "/api/v1/models"), openAiModelListSchema);
+    const completion = await call("POST", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "/run echo hi" }] });
+    expect(completion.status).toBe(200);
+    expectDocumented("post", "/v1/chat/completions", completion, chatCompletionSchema);
+
     const audit = await call("GET", `/api/memory/audit/${sessionId}?limit=2`);
     expect(audit.status).toBe(200);
     expect(audit.body.nextCursor).toEqual(expect.any(String));
@@ -139,11 +147,16 @@ describe("the answers of the API are the documented ones", () => {
     ["post", "/chat", "/api/chat", { message: "hello" }, 503, "llm_unavailable"],
     ["get", "/runs/{runId}", "/api/runs/never-queued", undefined, 404, "run_not_found"],
     ["get", "/memory/audit/{sessionId}", "/api/memory/audit/s1?limit=0", undefined, 400, "invalid_request"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [] }, 400, "invalid_request"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, 404, "model_not_found"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "/run nothing-here x" }] }, 404, "plugin_not_found"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "hello" }] }, 503, "llm_unavailable"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "x".repeat(5000) }] }, 413, "payload_too_large"],
   ])("%s %s answers a documented error (%s)", async (method, path, url, body, status, code) => {
     const answer = await call(method.toUpperCase(), url, body);
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
-    expectDocumented(method, path, answer, errorBodySchema);
+    expectDocumented(method, path, answer, path.startsWith("/v1/") ? openAiErrorBodySchema : errorBodySchema);
     expect(document.paths[path][method].responses[String(status)].description).toContain(`\`${code}\``);
   });
 });
