@@ -11,6 +11,7 @@ import { createServices, type Services } from "../src/services.js";
 import { instrumentFunctionsHost } from "../src/telemetry/functions_host.js";
 import { startTelemetry } from "../src/telemetry/telemetry.js";
 import { httpFunctions, queueFunctions } from "./index.js";
+import { mcpToolFunctions } from "./mcp_tools.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
@@ -45,6 +46,18 @@ for (const fn of queueFunctions) {
     queueName: fn.queueName(config),
     connection: fn.connection,
     handler: (message, context) => fn.handler(message, context, getServices()),
+  });
+}
+
+// The plugins as MCP tools, served by the Functions MCP extension at /runtime/webhooks/mcp
+// (host.json extensions.mcp). Its webhook takes no key: each call authenticates its caller from
+// the request headers the extension forwards, as every route does, and runs on the mcp channel.
+for (const fn of mcpToolFunctions(config, pluginClasses)) {
+  app.mcpTool(fn.name, {
+    toolName: fn.toolName,
+    description: fn.description,
+    toolProperties: fn.toolProperties,
+    handler: (toolArguments, context) => fn.handler(toolArguments, context, getServices()),
   });
 }
 

@@ -12,6 +12,7 @@ import { createServices } from "../services.js";
 import { startTelemetry } from "../telemetry/telemetry.js";
 import { startEmbeddedAzurite, type EmbeddedAzurite } from "./embedded_azurite.js";
 import { findExecutable } from "./find_executable.js";
+import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import { startLocalHost } from "./local_host.js";
 import { startQueueHost } from "./queue_host.js";
 
@@ -57,6 +58,7 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   const host = await startLocalHost({ functions: httpFunctions, services, port: config.port, hostname: config.host });
   logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
   for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
+  logger.info(`  MCP (Streamable HTTP) ${host.url}${mcpEndpointPath}`);
   // Under `func start` the Functions host runs the queue triggers; here the local host polls the queues itself.
   const queues = startQueueHost({ functions: queueFunctions, services });
   for (const fn of queueFunctions) {
