@@ -10,6 +10,7 @@ import { createLogger } from "../src/logging/logger.js";
 import { createServices, type Services } from "../src/services.js";
 import { startConfiguredTelemetry } from "../src/telemetry/configured_telemetry.js";
 import { httpFunctions, queueFunctions } from "./index.js";
+import { mcpToolFunctions } from "./mcp_tools.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
@@ -43,6 +44,18 @@ for (const fn of queueFunctions) {
     queueName: fn.queueName(config),
     connection: fn.connection,
     handler: (message, context) => fn.handler(message, context, getServices()),
+  });
+}
+
+// The plugins as MCP tools, served by the Functions MCP extension at /runtime/webhooks/mcp
+// (host.json extensions.mcp). Its webhook takes no key: each call authenticates its caller from
+// the request headers the extension forwards, as every route does, and runs on the mcp channel.
+for (const fn of mcpToolFunctions(config, pluginClasses)) {
+  app.mcpTool(fn.name, {
+    toolName: fn.toolName,
+    description: fn.description,
+    toolProperties: fn.toolProperties,
+    handler: (toolArguments, context) => fn.handler(toolArguments, context, getServices()),
   });
 }
 

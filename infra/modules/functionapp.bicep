@@ -134,11 +134,13 @@ var jwtAudiences = [
 // easyauth mode trusts x-ms-client-principal, which only App Service Authentication makes safe.
 var appServiceAuthEnabled = enableAppServiceAuth || authMode == 'easyauth'
 
-// Reachable without a token: the probes and the console page (which then signs the user in).
+// Reachable without a token: the probes, and the console page with its files (which then signs
+// the user in). An excluded path is matched exactly; a trailing /* takes in what is below it.
 var appServiceAuthExcludedPaths = [
   '/api/health'
   '/api/health/live'
   '/api/console'
+  '/api/console/*'
 ]
 
 // Every app setting. Names the app reads must be keys of environmentSchema in

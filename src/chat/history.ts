@@ -6,11 +6,24 @@ import type { MemoryMessage } from "../memory/memory_message.js";
  * count and a character budget, returned oldest first. Notes and tool results the session
  * remembers are given as system context rather than as turns the user or model never said.
  */
-export function historyForModel(messages: readonly MemoryMessage[], limits: { maxMessages: number; maxChars: number }): LlmMessage[] {
+export function historyForModel(messages: readonly MemoryMessage[], limits: HistoryLimits): LlmMessage[] {
+  return boundedHistory(messages.map(toModelMessage), limits);
+}
+
+export interface HistoryLimits {
+  readonly maxMessages: number;
+  readonly maxChars: number;
+}
+
+/**
+ * The newest messages of a conversation, within both a count and a character budget, oldest
+ * first: the session's memory (above), or the conversation a client sends whole (an OpenAI-style request).
+ */
+export function boundedHistory(messages: readonly LlmMessage[], limits: HistoryLimits): LlmMessage[] {
   const kept: LlmMessage[] = [];
   let chars = 0;
   for (let i = messages.length - 1; i >= 0 && kept.length < limits.maxMessages; i--) {
-    const message = toModelMessage(messages[i]!);
+    const message = messages[i]!;
     const size = "content" in message ? message.content.length : 0;
     if (chars + size > limits.maxChars) break;
     chars += size;

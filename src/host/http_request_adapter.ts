@@ -77,7 +77,8 @@ export function toHttpRequest(
   });
 }
 
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
+/** A request's headers, each as one string (repeated ones joined with ", "), as the Functions host hands them over. */
+export function flattenHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;

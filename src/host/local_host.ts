@@ -4,10 +4,12 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse } from "../http/api_response.js";
-import type { HttpFunction } from "../http/http_function.js";
+import type { ErrorRenderer, HttpFunction } from "../http/http_function.js";
 import { setBufferedBody } from "../http/request_body.js";
 import { ClientDeparture, setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
+import { createLocalMcpServer } from "../mcp/local_mcp_server.js";
+import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
 import { readBody, toHttpRequest } from "./http_request_adapter.js";
@@ -63,11 +65,14 @@ interface ConnectionState {
 /**
  * Serves the app's HTTP functions without Azure Functions Core Tools: each node:http request is
  * turned into an @azure/functions HttpRequest and handed to the same handler the Functions host
- * would call, under the same `api` route prefix.
+ * would call, under the same `api` route prefix. The plugins are an MCP server at
+ * /runtime/webhooks/mcp as well, the path the Functions MCP extension serves (src/mcp/local_mcp_server.ts).
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const { services } = options;
   const routes = new RouteTable(options.functions);
+  // The MCP endpoint, outside the `api` prefix as in the Functions host; its SDK loads on the first request.
+  const mcp = createLocalMcpServer(services);
   const logger = services.logger.child({ component: "local-host" });
   const { maxBodyBytes, requestTimeoutMs, corsAllowedOrigins, allowedHosts } = services.config.http;
   const hostPolicy = { host: services.config.host, allowedHosts };
@@ -198,34 +203,45 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const origin = checkOrigin(req.headers.origin, req.headers.host, originPolicy);
       if (origin.kind === "allowed") cors = origin.headers;
     } catch (error) {
-      return refuse(req, res, errorResponse(error, logger));
+      return refuse(req, res, errorRendererOf(method, req.url)(error, logger));
     }
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (method === "OPTIONS") return preflight(req, res, url);
-    const found = routes.lookup(method, url.pathname);
-    if (found.kind === "not_found") {
+    const isMcp = isMcpEndpoint(url.pathname);
+    if (isMcp && method !== "POST") {
+      // Stateless: no stream of server messages to GET, no session to DELETE (clients take 405 as "not offered").
+      drain(req);
+      const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
+      return writeResponse(res, { ...response, headers: { allow: mcpMethods.join(", ") } }, cors);
+    }
+    const found = isMcp ? undefined : routes.lookup(method, url.pathname);
+    if (found?.kind === "not_found") {
       drain(req);
       return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger), cors);
     }
-    if (found.kind === "method_not_allowed") {
+    if (found?.kind === "method_not_allowed") {
       drain(req);
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
       return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
+    // The function the request is for; none for the MCP endpoint, which answers errors in the standard body.
+    const match = found?.match;
+    const renderError = match?.fn.errorResponse ?? errorResponse;
     const clientGone = abortWhenClientLeaves(res);
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
       // The rest of the upload is not read: the connection is closed once the answer is out.
-      return answerAndClose(req, res, errorResponse(tooLarge, logger), cors);
+      return answerAndClose(req, res, renderError(tooLarge, logger), cors);
     }
     if (body === "timed_out") {
       const timedOut = new AppError("request_timeout", `the request body did not arrive within ${requestTimeoutMs} ms (REQUEST_TIMEOUT_MS)`, {
         details: { timeoutMs: requestTimeoutMs },
       });
-      return answerAndClose(req, res, errorResponse(timedOut, logger), cors);
+      return answerAndClose(req, res, renderError(timedOut, logger), cors);
     }
-    const { fn, params } = found.match;
+    if (!match) return mcp.handle({ req, res, body, signal: clientGone.signal, headers: cors });
+    const { fn, params } = match;
     const request = toHttpRequest(req, { method, url, params, body });
     setRequestSignal(request, clientGone);
     setBufferedBody(request, body);
@@ -236,6 +252,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       logHandler: (level, ...args) => logger.debug(args.map(String).join(" "), { function: fn.name, invocationId, level }),
     });
     await writeResponse(res, await fn.handler(request, context, services), cors);
+  }
+
+  /** How the route a request is for answers errors (OpenAI's shape on the `/v1` routes); the standard body for any other request. */
+  function errorRendererOf(method: string, target: string | undefined): ErrorRenderer {
+    let pathname: string;
+    try {
+      pathname = new URL(target ?? "/", "http://localhost").pathname;
+    } catch {
+      return errorResponse;
+    }
+    const found = routes.lookup(method, pathname);
+    return (found.kind === "match" ? found.match.fn.errorResponse : undefined) ?? errorResponse;
   }
 
   /**
@@ -256,12 +284,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */
   function preflight(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     drain(req);
+    const origin = req.headers.origin;
+    if (isMcpEndpoint(url.pathname)) {
+      // A browser client (the MCP Inspector's direct connection) also sends MCP's own headers and the session's.
+      const headers: Record<string, string> =
+        origin === undefined
+          ? { allow: [...mcpMethods, "OPTIONS"].join(", ") }
+          : { ...preflightHeaders(new URL(origin).origin, mcpMethods), "access-control-allow-headers": mcpAllowedHeaders };
+      return writeResponse(res, { status: 204, headers });
+    }
     const found = routes.lookup("OPTIONS", url.pathname);
     if (found.kind === "not_found") {
       return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
     }
     const methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
-    const origin = req.headers.origin;
     const headers = origin === undefined ? { allow: [...new Set([...methods, "OPTIONS"])].join(", ") } : preflightHeaders(new URL(origin).origin, methods);
     return writeResponse(res, { status: 204, headers });
   }
@@ -321,6 +357,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: (closeOptions) => close(closeOptions?.graceMs ?? services.config.http.shutdownGraceMs),
   };
+}
+
+const mcpMethods = ["POST"] as const;
+
+const mcpAllowedHeaders = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-session-id";
+
+/** The MCP endpoint's path, matched as the Functions host matches routes: case-insensitive, a trailing slash ignored. */
+function isMcpEndpoint(pathname: string): boolean {
+  return pathname.replace(/\/+$/, "").toLowerCase() === mcpEndpointPath;
 }
 
 function drain(req: IncomingMessage): void {

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { channels } from "../auth/channel.js";
+import { assetNamePattern } from "../console/console_assets.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 import { runIdPattern } from "../runs/run_message.js";
@@ -71,6 +72,10 @@ export const auditPageQuerySchema = z.object({
 /** Path parameters: checked by the handlers with the same patterns. */
 export const sessionIdPathSchema = z.object({ sessionId: sessionIdSchema });
 export const runIdPathSchema = z.object({ runId: z.string().regex(runIdPattern) });
+/** `GET /api/console/assets/{asset}`: one built file of the web console by its content-hashed name. */
+export const consoleAssetPathSchema = z.object({
+  asset: z.string().regex(assetNamePattern).meta({ description: "A file name the console's page refers to, such as `index-<hash>.js`." }),
+});
 
 // ---- responses -------------------------------------------------------------------------------
 
@@ -194,4 +199,129 @@ export const auditPageSchema = z.object({
   sessionId: z.string(),
   entries: z.array(auditEntrySchema),
   nextCursor: z.string().nullable().meta({ description: "Pass it as `cursor` for the next page; null on the last one." }),
+});
+
+// ---- OpenAI-compatible routes (`/api/v1`) ----------------------------------------------------
+
+/*
+ * OpenAI's chat completions request as its clients send it. What this backend acts on is `model`,
+ * `messages` and `stream`; the common options it accepts without acting on them (sampling, token
+ * limits, the client's own `tools`: the model is offered the plugins instead) have their types
+ * checked; any other field is accepted and ignored, as clients add their own.
+ */
+const openAiContentPart = z.looseObject({ type: z.string(), text: z.unknown().optional() });
+const openAiContent = z
+  .union([z.string(), z.array(openAiContentPart)], { error: "expected a string or an array of content parts" })
+  .meta({ description: "Text, or an array of content parts of which only `text` parts (and an assistant's `refusal` parts) are supported." });
+const openAiToolCall = z.looseObject({
+  id: z.string().optional(),
+  type: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string().optional() }),
+});
+const openAiNumber = z.number().nullish().meta({ description: "Accepted; not acted on." });
+const openAiTokenCount = z.number().int().min(0).nullish().meta({ description: "Accepted; not acted on." });
+
+/** `POST /api/v1/chat/completions`. */
+export const chatCompletionRequestSchema = z.looseObject({
+  model: z.string().min(1, "a model is required: GET /v1/models lists them").meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
+  messages: z
+    .array(
+      z.discriminatedUnion(
+        "role",
+        [
+          z.looseObject({ role: z.enum(["system", "developer"]), content: openAiContent, name: z.string().nullish() }),
+          z.looseObject({ role: z.literal("user"), content: openAiContent, name: z.string().nullish() }),
+          z.looseObject({
+            role: z.literal("assistant"),
+            content: openAiContent.nullish(),
+            name: z.string().nullish(),
+            refusal: z.string().nullish(),
+            tool_calls: z.array(openAiToolCall).nullish(),
+          }),
+          z.looseObject({ role: z.literal("tool"), content: openAiContent, tool_call_id: z.string() }),
+        ],
+        { error: "expected one of the roles 'system', 'developer', 'user', 'assistant', 'tool'" },
+      ),
+    )
+    .min(1, "at least one message is required")
+    .meta({
+      description:
+        "The conversation. The last message must be the user's: it is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the messages before it are the history the model sees.",
+    }),
+  stream: z.boolean().nullish().meta({ description: "Answer with `chat.completion.chunk` server-sent events, ending with `data: [DONE]`." }),
+  user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
+  n: z.literal(1, "only one choice (n: 1) is produced").nullish(),
+  stream_options: z.looseObject({}).nullish().meta({ description: "Accepted; no usage is reported." }),
+  temperature: openAiNumber,
+  top_p: openAiNumber,
+  presence_penalty: openAiNumber,
+  frequency_penalty: openAiNumber,
+  max_tokens: openAiTokenCount,
+  max_completion_tokens: openAiTokenCount,
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  tools: z.array(z.looseObject({})).nullish().meta({ description: "Accepted and not used: the model is offered the plugins the caller may run, and they run on the server." }),
+  tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: z.looseObject({}).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  store: z.boolean().nullish(),
+});
+
+/** The optional header of `POST /api/v1/chat/completions`. */
+export const chatCompletionHeadersSchema = z.object({
+  "x-session-id": sessionIdSchema.optional().meta({
+    description: "Records the turn in this session of the caller's (its memory and its audit log, `GET /api/memory/audit/{sessionId}`); without it nothing is recorded.",
+  }),
+});
+
+/** `GET /api/v1/models`. */
+export const openAiModelListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
+});
+
+/** `POST /api/v1/chat/completions`: the JSON answer. */
+export const chatCompletionSchema = z.object({
+  id: z.string(),
+  object: z.literal("chat.completion"),
+  created: z.number().int().meta({ description: "Unix seconds." }),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal("assistant"), content: z.string(), refusal: z.null() }),
+      logprobs: z.null(),
+      finish_reason: z.literal("stop"),
+    }),
+  ),
+});
+
+/** `POST /api/v1/chat/completions` with `stream: true`: the data of each server-sent event but the last, `[DONE]`. */
+export const chatCompletionChunkSchema = z.object({
+  id: z.string().meta({ description: "The same in every chunk of one answer." }),
+  object: z.literal("chat.completion.chunk"),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }).meta({
+        description: "The first chunk has the role, the next ones the text as the model writes it (a plugin's reply comes whole), the last one nothing.",
+      }),
+      logprobs: z.null(),
+      finish_reason: z.literal("stop").nullable().meta({ description: "`stop` in the last chunk." }),
+    }),
+  ),
+});
+
+/** Every error answer of the `/api/v1` routes, as OpenAI's clients read it. */
+export const openAiErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "rate_limit_error", "server_error"]),
+    param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
+    code: z.enum([...errorCodeNames, "model_not_found"]).meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
+  }),
 });

@@ -2,7 +2,8 @@ import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } fro
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Caller } from "../auth/caller.js";
 import type { Services } from "../services.js";
-import { errorResponse } from "./api_response.js";
+import type { Logger } from "../logging/logger.js";
+import { errorResponse, type ApiResponse } from "./api_response.js";
 import { checkOrigin } from "./origin_policy.js";
 import { incomingContext, inSpan } from "../telemetry/tracing.js";
 
@@ -18,7 +19,16 @@ export interface HttpFunction {
   /** `caller`: runs as an authenticated caller; `public`: anonymous and shows no caller data (health, static pages). */
   readonly access: "caller" | "public";
   readonly handler: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<HttpResponseInit>;
+  /**
+   * How this route answers an error, when not with the standard error body: the OpenAI-compatible
+   * routes answer in OpenAI's shape. The local host answers its own refusals of the route's
+   * requests (413, 408, 403) with it too.
+   */
+  readonly errorResponse?: ErrorRenderer;
 }
+
+/** An error as a response: errorResponse (src/http/api_response.ts), or a route's own shape built on it. */
+export type ErrorRenderer = (error: unknown, logger: Logger) => ApiResponse;
 
 export interface CallerScope {
   readonly context: InvocationContext;
@@ -37,6 +47,8 @@ interface Definition<Scope> {
   readonly methods: readonly HttpMethod[];
   readonly route: string;
   readonly handler: (request: HttpRequest, scope: Scope) => Promise<HttpResponseInit>;
+  /** Every error of the route, the wrapper's own (401, 403, 429) included, answered in another shape than the standard body. */
+  readonly errorResponse?: ErrorRenderer;
 }
 
 /**
@@ -44,8 +56,8 @@ interface Definition<Scope> {
  * foreign origin is refused (403 origin_not_allowed: a cross-site form or text/plain POST must not
  * run anything, whatever cookies it carries), the caller is authenticated (401 unauthorized), and
  * a POST counts against the caller's rate limit (429 rate_limited). Every thrown error becomes
- * the standard error body. The CORS response headers are the host's: the local host adds them,
- * the Functions platform adds its own from the site's CORS list.
+ * the standard error body, or the route's own (`errorResponse`). The CORS response headers are
+ * the host's: the local host adds them, the Functions platform adds its own from the site's CORS list.
  */
 export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
   return guarded(definition, "caller", async (request, context, services) => {
@@ -67,11 +79,13 @@ function guarded<Scope>(
 ): HttpFunction {
   const route = `/api/${definition.route}`;
   const spanNames = new Map(definition.methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
+  const renderError = definition.errorResponse ?? errorResponse;
   return {
     name: definition.name,
     methods: definition.methods,
     route: definition.route,
     access,
+    ...(definition.errorResponse ? { errorResponse: definition.errorResponse } : {}),
     handler: (request, context, services) => {
       const method = request.method.toUpperCase();
       // One span per request, in either host, continuing the caller's or the Functions host's trace.
@@ -89,7 +103,7 @@ function guarded<Scope>(
             checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
             response = await definition.handler(request, await scopeOf(request, context, services));
           } catch (error) {
-            response = errorResponse(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
+            response = renderError(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
           }
           const status = response.status ?? 200;
           span.setAttribute("http.response.status_code", status);

@@ -5,20 +5,30 @@ import {
   type ZodOpenApiOperationObject,
   type ZodOpenApiResponsesObject,
 } from "zod-openapi";
+import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
+import { mcpEndpointPath, sessionIdHeader } from "../mcp/mcp_server_info.js";
+import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 import {
   auditPageQuerySchema,
   auditPageSchema,
+  chatCompletionChunkSchema,
+  chatCompletionHeadersSchema,
+  chatCompletionRequestSchema,
+  chatCompletionSchema,
   chatReplySchema,
   chatRequestSchema,
+  consoleAssetPathSchema,
   errorBodySchema,
   executeRequestSchema,
   executeResultSchema,
   healthReportSchema,
   livenessSchema,
+  openAiErrorBodySchema,
+  openAiModelListSchema,
   pluginListSchema,
   queuedRunSchema,
   runIdPathSchema,
@@ -76,12 +86,13 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
         version: options.version,
         description:
           "A catalogue of plugins for chat applications, and the runs of them. Every error body is " +
-          '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`. Any route may also answer ' +
+          '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`, but on the OpenAI-compatible `/v1` routes, ' +
+          'which answer in OpenAI\'s shape, `{"error":{"message","type","param","code"}}`, with the same `code`. Any route may also answer ' +
           "404 `not_found` (unknown route), 405 `method_not_allowed` (with `Allow`) and, on the local host, 408 `request_timeout` " +
           "and 403 `host_not_allowed`.",
       },
       servers: [{ url: "/api" }],
-      // Every route runs as a caller, but health and liveness (below, `security: []`).
+      // Every route runs as a caller, but health, liveness and the web console (below, `security: []`).
       security: [{ bearerAuth: [] }],
       paths: {
         "/health": {
@@ -104,6 +115,34 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             responses: {
               "200": { description: "The process is serving.", content: json(livenessSchema) },
               ...errorResponses(["origin_not_allowed", "internal_error"]),
+            },
+          },
+        },
+        "/console": {
+          get: {
+            operationId: "console",
+            summary: "The web console: a page for trying the plugins, chatting and reading a session's timeline (it calls this API)",
+            security: [],
+            responses: {
+              "200": { description: "The page (`Cache-Control: no-cache`, a strict `Content-Security-Policy`).", content: { "text/html": { schema: { type: "string" } } } },
+              "304": { description: "The page has not changed (`If-None-Match`)." },
+              ...errorResponses(["origin_not_allowed", "not_found", "internal_error"]),
+            },
+          },
+        },
+        "/console/assets/{asset}": {
+          get: {
+            operationId: "consoleAsset",
+            summary: "A script, stylesheet or icon of the web console, by its content-hashed name",
+            security: [],
+            requestParams: { path: consoleAssetPathSchema },
+            responses: {
+              "200": {
+                description: "The file, cached for a year (`immutable`: its name changes with its content).",
+                content: { "text/javascript": { schema: { type: "string" } }, "text/css": { schema: { type: "string" } }, "image/svg+xml": { schema: { type: "string" } } },
+              },
+              "304": { description: "The file has not changed (`If-None-Match`)." },
+              ...errorResponses(["origin_not_allowed", "not_found", "internal_error"]),
             },
           },
         },
@@ -178,6 +217,68 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             errors: [...callerErrors, "invalid_request", "run_not_found", "storage_unavailable"],
           }),
         },
+        "/v1/models": {
+          get: operation({
+            operationId: "openAiListModels",
+            summary: "OpenAI-compatible: the model ids chat completions answer as",
+            responses: { "200": { description: "OpenAI's model list.", content: json(openAiModelListSchema) } },
+            errors: callerErrors,
+            errorBody: openAiErrorBodySchema,
+          }),
+        },
+        "/v1/chat/completions": {
+          post: operation({
+            operationId: "openAiChatCompletions",
+            summary:
+              "OpenAI-compatible chat completions: the last (user) message is the turn, as in `POST /chat`; the messages before it are the history. Errors are in OpenAI's shape",
+            requestParams: { header: chatCompletionHeadersSchema },
+            requestBody: { required: true, content: json(chatCompletionRequestSchema) },
+            responses: {
+              "200": {
+                description:
+                  "A `chat.completion`; with `stream: true`, server-sent events whose data are `chat.completion.chunk`s " +
+                  "(the role, the text as it is written, then `finish_reason` `stop`) and then `[DONE]`, or " +
+                  '`{"error":{…}}` when the answer fails after it started.',
+                content: {
+                  ...json(chatCompletionSchema),
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events (see above); each data but `[DONE]` is a ChatCompletionChunk." } },
+                },
+              },
+            },
+            errors: [...postErrors, ...pluginRunErrors, "not_found"],
+            errorBody: openAiErrorBodySchema,
+          }),
+        },
+        // Outside the `api` prefix: where the Functions MCP extension serves MCP, and so the local host too.
+        [mcpEndpointPath]: {
+          servers: [{ url: "/" }],
+          post: operation({
+            operationId: "mcp",
+            summary: "MCP (Model Context Protocol) over Streamable HTTP: the plugins the caller may run on the mcp channel, as tools",
+            description:
+              "A JSON-RPC 2.0 message of MCP (`initialize`, `tools/list`, `tools/call`, ...), as an MCP client sends it; use one " +
+              "(README, \"Use it from your tools\"). A tool call that fails answers a result with `isError: true` whose text " +
+              "starts with the error code, `error (<code>): <message>`, not a JSON-RPC error; each tool call counts against the " +
+              "caller's rate limit, and one over it is such a result (`rate_limited`). On the local host the server is " +
+              "stateless (`GET` and `DELETE` answer 405) and lists only the tools the caller may run; in Azure the Functions " +
+              "MCP extension answers the protocol itself and lists every tool some caller may run. Besides the errors below, " +
+              "MCP's own: 400 with a JSON-RPC error body for a body that is not JSON (-32700) or not an MCP message, and 406 " +
+              "when `Accept` does not name both `application/json` and `text/event-stream`.",
+            requestParams: { header: mcpHeadersSchema },
+            requestBody: { required: true, content: { "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 request or notification of MCP." } } } },
+            responses: {
+              "200": {
+                description: "The JSON-RPC response (the local host answers `application/json`; the extension may stream `text/event-stream`).",
+                content: {
+                  "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 response of MCP." } },
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events carrying JSON-RPC messages." } },
+                },
+              },
+              "202": { description: "A notification or response was accepted (nothing to answer)." },
+            },
+            errors: [...callerErrors, "payload_too_large"],
+          }),
+        },
       },
       components: {
         securitySchemes: {
@@ -200,6 +301,11 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           ChatReply: chatReplySchema,
           AuditPage: auditPageSchema,
           RunView: runViewSchema,
+          OpenAiErrorBody: openAiErrorBodySchema,
+          OpenAiModelList: openAiModelListSchema,
+          ChatCompletionRequest: chatCompletionRequestSchema,
+          ChatCompletion: chatCompletionSchema,
+          ChatCompletionChunk: chatCompletionChunkSchema,
           ...pluginSchemas,
         },
       },
@@ -217,6 +323,11 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
     },
   );
 }
+
+/** The MCP endpoint's own header: a session whose audit log records the tool calls. */
+const mcpHeadersSchema = z.object({
+  [sessionIdHeader]: sessionIdSchema.optional().meta({ description: "A session whose audit log records the tool calls, as with `sessionId` elsewhere." }),
+});
 
 const callerErrors: readonly ErrorCode[] = ["unauthorized", "origin_not_allowed", "auth_unavailable", "internal_error"];
 const postErrors: readonly ErrorCode[] = [...callerErrors, "rate_limited", "invalid_request", "payload_too_large", "invalid_session_id"];
@@ -240,16 +351,25 @@ const pluginRunErrors: readonly ErrorCode[] = [
 
 const json = (schema: ZodOpenApiMediaTypeObject["schema"]): ZodOpenApiContentObject => ({ "application/json": { schema } });
 
-/** An operation of a caller route, with an error response per status its codes answer. */
+/** An operation of a caller route, with an error response per status its codes answer, each with the route's error body. */
 function operation(
-  definition: Omit<ZodOpenApiOperationObject, "responses"> & { responses: ZodOpenApiResponsesObject; errors: readonly ErrorCode[] },
+  definition: Omit<ZodOpenApiOperationObject, "responses"> & {
+    responses: ZodOpenApiResponsesObject;
+    errors: readonly ErrorCode[];
+    /** The OpenAI-compatible routes answer errors in OpenAI's shape. */
+    errorBody?: typeof errorBodySchema | typeof openAiErrorBodySchema;
+  },
 ): ZodOpenApiOperationObject {
-  const { errors, responses, ...rest } = definition;
-  return { ...rest, responses: { ...responses, ...errorResponses(errors) } };
+  const { errors, responses, errorBody, ...rest } = definition;
+  return { ...rest, responses: { ...responses, ...errorResponses(errors, errorBody) } };
 }
 
-/** Codes grouped by their status in src/errors/error_codes.ts, each status with the headers that come with it. */
-function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject {
+/**
+ * Codes grouped by their status in src/errors/error_codes.ts, each status with the headers that
+ * come with it. In OpenAI's shape, `not_found` is the `model_not_found` of a model that is not served.
+ */
+function errorResponses(codes: readonly ErrorCode[], body: typeof errorBodySchema | typeof openAiErrorBodySchema = errorBodySchema): ZodOpenApiResponsesObject {
+  const openAi = body === openAiErrorBodySchema;
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = errorCodes[code].status;
@@ -258,12 +378,12 @@ function errorResponses(codes: readonly ErrorCode[]): ZodOpenApiResponsesObject 
   const responses: ZodOpenApiResponsesObject = {};
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[`${status}` as keyof ZodOpenApiResponsesObject & `${number}`] = {
-      description: statusCodes.map((code) => `\`${code}\``).join(", "),
+      description: statusCodes.map((code) => (openAi && code === "not_found" ? "`model_not_found`" : `\`${code}\``)).join(", "),
       ...(status === 401 ? { headers: { "WWW-Authenticate": { description: "`Bearer`, with `error=\"invalid_token\"` for a token that was refused.", required: true, schema: { type: "string" } } } } : {}),
       ...(statusCodes.includes("rate_limited")
         ? { headers: { "Retry-After": { description: "Seconds until the caller may send again (`rate_limited`).", schema: { type: "integer", minimum: 0 } } } }
         : {}),
-      content: json(errorBodySchema),
+      content: json(body),
     };
   }
   return responses;

@@ -56,7 +56,7 @@ export function preflightHeaders(origin: string, methods: readonly string[] = de
   return {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": announced.join(", "),
-    "access-control-allow-headers": "authorization, content-type, accept",
+    "access-control-allow-headers": "authorization, content-type, accept, x-session-id",
     "access-control-max-age": "600",
     vary: "origin",
   };

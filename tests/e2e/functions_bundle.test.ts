@@ -1,33 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-
-const root = join(import.meta.dirname, "..", "..");
-const functionsBundle = join(root, "dist", "functions", "main.js");
-
-/**
- * The Functions worker hands @azure/functions a module named "@azure/functions-core" and
- * receives every registration through it. This stand-in records them, so the test sees
- * exactly what the real host would be told by the bundle that package.json "main" names.
- */
-const workerStandIn = `
-const registrations = [];
-globalThis.__registrations = registrations;
-module.exports = {
-  setProgrammingModel() {},
-  getProgrammingModel() {},
-  registerHook(type) { (globalThis.__hooks ??= []).push(type); return { dispose() {} }; },
-  registerFunction(metadata, callback) { registrations.push({ metadata, callback }); return { dispose() {} }; },
-  log() {},
-};
-`;
+import { createWorkerStandIn, driverReport, functionsBundle, importBundle, removeWorkerStandIn, runWithWorkerStandIn } from "../support/functions_worker.js";
 
 const driver = (bundle: string) => `
 const { HttpRequest, InvocationContext } = (await import("@azure/functions")).default;
-await import(${JSON.stringify(pathToFileURL(bundle).href)});
+${importBundle(bundle)}
 const registrations = globalThis.__registrations;
 const summary = registrations.map(({ metadata }) => {
   const trigger = Object.values(metadata.bindings).find((b) => b.direction === "in" && b.type.endsWith("Trigger"));
@@ -39,6 +15,11 @@ const byName = (name) => registrations.find((r) => r.metadata.name === name).cal
 const response = await byName("plugins-execute")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }) } }),
   new InvocationContext({ functionName: "plugins-execute" }),
+);
+// The OpenAI-compatible route, whose errors (the wrapper's 401 included) are in OpenAI's shape in the Functions host too.
+const completion = await byName("openai-chat-completions")(
+  new HttpRequest({ method: "POST", url: "http://localhost/api/v1/chat/completions", body: { string: JSON.stringify({ model: "codexcontinue", messages: [{ role: "user", content: "/run calculator 2+3*4" }] }) } }),
+  new InvocationContext({ functionName: "openai-chat-completions" }),
 );
 // A page of another site posting text/plain (no preflight): refused before anything runs, in the Functions host too.
 const foreign = await byName("chat")(
@@ -55,9 +36,17 @@ const run = await byName("runs-get")(
   new HttpRequest({ method: "GET", url: "http://localhost/api/runs/" + runId, params: { runId } }),
   new InvocationContext({ functionName: "runs-get" }),
 );
+// The console page, read from dist/console beside the bundle on the first request.
+const page = await byName("console")(
+  new HttpRequest({ method: "GET", url: "http://localhost/api/console" }),
+  new InvocationContext({ functionName: "console" }),
+);
+const pageHeaders = new Headers(page.headers);
 console.log(JSON.stringify({
   summary,
+  consolePage: { status: page.status, contentType: pageHeaders.get("content-type"), csp: pageHeaders.get("content-security-policy"), html: Buffer.from(page.body ?? []).toString("utf8") },
   response: { status: response.status ?? 200, body: response.jsonBody },
+  completion: { status: completion.status ?? 200, body: completion.jsonBody },
   foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
   run: { status: run.status ?? 200, body: run.jsonBody, runId },
@@ -69,42 +58,29 @@ process.exit(0);
 let nodePath: string;
 
 beforeAll(() => {
-  nodePath = mkdtempSync(join(tmpdir(), "functions-core-"));
-  mkdirSync(join(nodePath, "@azure", "functions-core"), { recursive: true });
-  writeFileSync(join(nodePath, "@azure", "functions-core", "index.js"), workerStandIn);
+  nodePath = createWorkerStandIn();
 });
 
-afterAll(() => rmSync(nodePath, { recursive: true, force: true }));
+afterAll(() => removeWorkerStandIn(nodePath));
 
-/** Runs `script` in a Node process that sees the worker stand-in, with only PATH, NODE_PATH and `env`. */
-function runNode(script: string, env: Record<string, string> = {}) {
-  // bench/loopback_only.mjs: the telemetry exporter's Azure VM metadata request stays on this machine.
-  return spawnSync(process.execPath, ["--import", pathToFileURL(join(root, "bench", "loopback_only.mjs")).href, "--input-type=module", "-e", script], {
-    cwd: root,
-    env: { PATH: process.env.PATH, NODE_PATH: nodePath, ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-}
-
-/** The driver's last line: what the bundle registered and what its handlers answered. */
-function driverReport(result: ReturnType<typeof runNode>): any {
-  return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-}
+const runNode = (script: string, env: Record<string, string> = {}) => runWithWorkerStandIn(nodePath, script, env);
 
 /** Loading the bundle alone, as the worker does at start. */
-const loadOnly = () => `await import(${JSON.stringify(pathToFileURL(functionsBundle).href)})`;
+const loadOnly = () => importBundle();
 
 describe("the Functions bundle (package.json main)", () => {
   it("registers the HTTP functions with their routes and the plugin-runs queue trigger, and runs the same handlers", () => {
     const result = runNode(driver(functionsBundle), { STORAGE_CONNECTION_STRING: inject("storageConnectionString") });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, queued, run, foreign, hooks } = driverReport(result);
+    const { summary, response, completion, queued, run, foreign, hooks, consolePage } = driverReport(result);
+    expect(consolePage).toMatchObject({ status: 200, contentType: "text/html; charset=utf-8", csp: expect.stringContaining("default-src 'self'") });
+    expect(consolePage.html).toMatch(/<script type="module" crossorigin src="\/api\/console\/assets\/index-[\w-]+\.js"><\/script>/);
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
     expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
-    expect(summary).toEqual([
+    // The MCP tool triggers are checked in mcp_functions_bundle.test.ts.
+    expect(summary.filter((s: any) => s.type !== "mcpToolTrigger")).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
       { name: "health-live", type: "httpTrigger", route: "health/live", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
@@ -113,15 +89,20 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "memory-audit", type: "httpTrigger", route: "memory/audit/{sessionId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "runs-get", type: "httpTrigger", route: "runs/{runId}", methods: ["GET"], authLevel: "anonymous" },
       { name: "openapi", type: "httpTrigger", route: "openapi.json", methods: ["GET"], authLevel: "anonymous" },
+      { name: "openai-models", type: "httpTrigger", route: "v1/models", methods: ["GET"], authLevel: "anonymous" },
+      { name: "openai-chat-completions", type: "httpTrigger", route: "v1/chat/completions", methods: ["POST"], authLevel: "anonymous" },
+      { name: "console", type: "httpTrigger", route: "console", methods: ["GET"], authLevel: "anonymous" },
+      { name: "console-asset", type: "httpTrigger", route: "console/assets/{asset}", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
+    expect(completion).toMatchObject({ status: 200, body: { object: "chat.completion", choices: [{ message: { content: "14" } }] } });
     // The queue handler returns nothing when the run is done; the run is then readable over HTTP.
     expect(queued).toBeNull();
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
   });
 
-  it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health anonymous, and answers a call without a token 401", () => {
+  it("in Azure: raises the caller functions to HTTP_AUTH_LEVEL, keeps health and the console page anonymous, and answers a call without a token 401", () => {
     const result = runNode(driver(functionsBundle), {
       STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
       WEBSITE_INSTANCE_ID: "instance-1",
@@ -131,10 +112,24 @@ describe("the Functions bundle (package.json main)", () => {
       HTTP_AUTH_LEVEL: "function",
     });
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, run } = driverReport(result);
+    const { summary, response, completion, run } = driverReport(result);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
-    expect(levels).toEqual({ health: "anonymous", "health-live": "anonymous", "plugins-list": "function", "plugins-execute": "function", chat: "function", "memory-audit": "function", "runs-get": "function", openapi: "function" });
+    expect(levels).toEqual({
+      health: "anonymous",
+      "health-live": "anonymous",
+      "plugins-list": "function",
+      "plugins-execute": "function",
+      chat: "function",
+      "memory-audit": "function",
+      "runs-get": "function",
+      openapi: "function",
+      "openai-models": "function",
+      "openai-chat-completions": "function",
+      console: "anonymous",
+      "console-asset": "anonymous",
+    });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
+    expect(completion).toMatchObject({ status: 401, body: { error: { type: "authentication_error", code: "unauthorized", param: null } } });
     expect(run.status).toBe(401);
   });
 

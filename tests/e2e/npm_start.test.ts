@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../support/free_port.js";
 
@@ -86,6 +88,13 @@ describe("the bundled local host (npm start)", () => {
 
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
+
+    // npm start is an MCP server too; the bundle loads the SDK from node_modules on this first MCP request.
+    const mcp = new Client({ name: "npm-start-test", version: "1.0.0" });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/runtime/webhooks/mcp`)));
+    const called = await mcp.callTool({ name: "calculator", arguments: { expression: "2+3*4" } });
+    expect(called.content).toEqual([{ type: "text", text: "14" }]);
+    await mcp.close();
 
     let shutdownOutput = "";
     child.stdout?.on("data", (chunk: Buffer) => (shutdownOutput += chunk.toString()));

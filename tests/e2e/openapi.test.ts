@@ -5,11 +5,14 @@ import { pluginNames } from "../../plugins/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import {
   auditPageSchema,
+  chatCompletionSchema,
   chatReplySchema,
   errorBodySchema,
   executeResultSchema,
   healthReportSchema,
   livenessSchema,
+  openAiErrorBodySchema,
+  openAiModelListSchema,
   pluginListSchema,
   queuedRunSchema,
   runViewSchema,
@@ -66,9 +69,22 @@ describe("GET /api/openapi.json", () => {
 
   it("lists every registered route with its methods, and no other", () => {
     const registered = httpFunctions.flatMap((fn) => fn.methods.map((method) => `${method.toLowerCase()} ${openApiPath(fn.route)}`)).sort();
-    const documented = Object.entries(document.paths as Record<string, object>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)).sort();
+    // The MCP endpoint is the local host's and the MCP extension's, not a registered function (mcp_local_host.test.ts).
+    const documented = Object.entries(document.paths as Record<string, object>)
+      .filter(([path]) => path !== "/runtime/webhooks/mcp")
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
+      .sort();
     expect(documented).toEqual(registered);
     expect(registered).toContain("get /openapi.json");
+  });
+
+  it("documents the MCP endpoint outside the api prefix, with the x-session-id header", () => {
+    const item = document.paths["/runtime/webhooks/mcp"];
+    expect(item.servers).toEqual([{ url: "/" }]);
+    expect(Object.keys(item).filter((key) => key !== "servers")).toEqual(["post"]);
+    expect(item.post.parameters).toEqual([expect.objectContaining({ in: "header", name: "x-session-id", schema: expect.objectContaining({ pattern: "^[A-Za-z0-9_-]{1,128}$" }) })]);
+    expect(item.post.parameters[0].required).toBeFalsy();
+    expect(Object.keys(item.post.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "413"]));
   });
 
   it("has each plugin's input schema, as GET /api/plugins shows it", async () => {
@@ -112,6 +128,11 @@ describe("the answers of the API are the documented ones", () => {
     expect(streamed.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(Object.keys(document.paths["/chat"].post.responses["200"].content)).toContain("text/event-stream");
 
+    expectDocumented("get", "/v1/models", await call("GET", "/api/v1/models"), openAiModelListSchema);
+    const completion = await call("POST", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "/run echo hi" }] });
+    expect(completion.status).toBe(200);
+    expectDocumented("post", "/v1/chat/completions", completion, chatCompletionSchema);
+
     const audit = await call("GET", `/api/memory/audit/${sessionId}?limit=2`);
     expect(audit.status).toBe(200);
     expect(audit.body.nextCursor).toEqual(expect.any(String));
@@ -126,11 +147,16 @@ describe("the answers of the API are the documented ones", () => {
     ["post", "/chat", "/api/chat", { message: "hello" }, 503, "llm_unavailable"],
     ["get", "/runs/{runId}", "/api/runs/never-queued", undefined, 404, "run_not_found"],
     ["get", "/memory/audit/{sessionId}", "/api/memory/audit/s1?limit=0", undefined, 400, "invalid_request"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [] }, 400, "invalid_request"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, 404, "model_not_found"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "/run nothing-here x" }] }, 404, "plugin_not_found"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "hello" }] }, 503, "llm_unavailable"],
+    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "x".repeat(5000) }] }, 413, "payload_too_large"],
   ])("%s %s answers a documented error (%s)", async (method, path, url, body, status, code) => {
     const answer = await call(method.toUpperCase(), url, body);
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
-    expectDocumented(method, path, answer, errorBodySchema);
+    expectDocumented(method, path, answer, path.startsWith("/v1/") ? openAiErrorBodySchema : errorBodySchema);
     expect(document.paths[path][method].responses[String(status)].description).toContain(`\`${code}\``);
   });
 });

@@ -48,6 +48,17 @@ describe("ChatService", () => {
     expect(again.sessionId).not.toBe(reply.sessionId);
   });
 
+  it("runs /run in a turn of no session (record: false) without remembering or auditing anything", async () => {
+    const { services, audit } = build();
+    const reply = await services.chat.handle({ caller: localCaller, message: "/run calculator 2+3*4", record: false });
+    expect(reply).toMatchObject({ reply: "14", source: "plugin", plugin: "calculator" });
+    expect(audit.entries).toEqual([]);
+    expect(await services.memory.recent(local(reply.sessionId))).toEqual([]);
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "/run calculator 1/0", record: false }));
+    expect(error.code).toBe("invalid_input");
+    expect(audit.entries).toEqual([]);
+  });
+
   it("resolves aliases and accepts a JSON object as input", async () => {
     const { services } = build();
     expect((await services.chat.handle({ caller: localCaller, message: '/run test {"text":"json"}', sessionId: "s2" })).reply).toBe("json");

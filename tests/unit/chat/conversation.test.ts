@@ -244,6 +244,44 @@ describe("the chat deadline", () => {
   });
 });
 
+describe("a turn with the conversation the client sends (OpenAI's chat completions)", () => {
+  it("gives the model the client's history, bounded as memory is, instead of the session's memory", async () => {
+    llm.script(reply.text("remembered"), reply.text("from the request"));
+    const { services } = build({ CHAT_SYSTEM_PROMPT: "Be terse.", CHAT_HISTORY_MAX_MESSAGES: "2" });
+    await services.chat.handle({ caller: localCaller, message: "in memory only", sessionId: "h1" });
+    const history = [
+      { role: "system" as const, content: "The client's own prompt." },
+      { role: "user" as const, content: "first" },
+      { role: "assistant" as const, content: "one" },
+    ];
+    const answer = await services.chat.handle({ caller: localCaller, message: "second", sessionId: "h1", history });
+    expect(answer.reply).toBe("from the request");
+    expect(llm.chatRequests[1]!.messages).toEqual([
+      { role: "system", content: "Be terse." },
+      { role: "user", content: "first" },
+      { role: "assistant", content: "one" },
+      { role: "user", content: "second" },
+    ]);
+  });
+
+  it("records nothing of a turn of no session (record: false), its tool calls and runs included, and still answers", async () => {
+    llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) => reply.text(`It is ${request.toolResults[0]?.content}.`));
+    const { services, audit } = build();
+    const answer = await services.chat.handle({ caller: localCaller, message: "What is 17*23?", history: [], record: false });
+    expect(answer).toMatchObject({ reply: "It is 391.", source: "llm", toolCalls: 1 });
+    expect(audit.entries).toEqual([]);
+    expect(await services.memory.recent(local(answer.sessionId))).toEqual([]);
+  });
+
+  it("fails a turn of no session with the failure as it is, recording nothing", async () => {
+    llm.answerEveryRequestWith(reply.serverError());
+    const { services, audit } = build();
+    const error = await failureOf(services.chat.handle({ caller: localCaller, message: "anyone?", history: [], record: false }));
+    expect(error.code).toBe("llm_unavailable");
+    expect(audit.entries).toEqual([]);
+  });
+});
+
 describe("a conversation whose tool run fails on the platform", () => {
   it("ends with the platform's code (an endsConversation row) instead of telling the model", async () => {
     // The run's own record (the conversation is given no turn) cannot be written: storage_unavailable out of the runner.

@@ -23,7 +23,9 @@ function servicesOf(env: Record<string, string>): Services {
 const local = servicesOf({ SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
 const document: any = local.openApi.forCaller(localCaller);
 const operations = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
-  Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
+  Object.entries(item)
+    .filter(([key]) => key !== "servers")
+    .map(([method, operation]) => ({ path, method, operation })),
 );
 
 describe("the OpenAPI document", () => {
@@ -52,9 +54,9 @@ describe("the OpenAPI document", () => {
     expect(document.security).toEqual([{ bearerAuth: [] }]);
   });
 
-  it("lets only health and liveness go without a token", () => {
+  it("lets only health, liveness and the web console's page and files go without a token", () => {
     const open = operations.filter(({ operation }) => operation.security !== undefined).map(({ path }) => path);
-    expect(open).toEqual(["/health", "/health/live"]);
+    expect(open).toEqual(["/health", "/health/live", "/console", "/console/assets/{asset}"]);
     expect(document.paths["/health"].get.security).toEqual([]);
     expect(document.paths["/health/live"].get.security).toEqual([]);
   });
@@ -90,22 +92,44 @@ describe("the OpenAPI document", () => {
     for (const { path, method, operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
         if (Number(status) < 400 || (path === "/health" && status === "503")) continue;
-        expect(response.content["application/json"].schema, `${method} ${path} ${status}`).toEqual({ $ref: "#/components/schemas/ErrorBody" });
+        // The OpenAI-compatible routes answer errors in OpenAI's shape, with the same codes (and OpenAI's model_not_found).
+        const openAi = path.startsWith("/v1/");
+        const body = openAi ? "OpenAiErrorBody" : "ErrorBody";
+        expect(response.content["application/json"].schema, `${method} ${path} ${status}`).toEqual({ $ref: `#/components/schemas/${body}` });
         const listed = [...response.description.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
         expect(listed.length, `${method} ${path} ${status}`).toBeGreaterThan(0);
         for (const code of listed) {
-          expect(isErrorCode(code) && errorCodes[code].status, `${code} in ${method} ${path}`).toBe(Number(status));
+          const codeStatus = openAi && code === "model_not_found" ? 404 : isErrorCode(code) && errorCodes[code].status;
+          expect(codeStatus, `${code} in ${method} ${path}`).toBe(Number(status));
         }
       }
-      if (path !== "/health" && path !== "/health/live") {
+      // Every route that runs as a caller (all but the public ones, `security: []`).
+      if (operation.security === undefined) {
         expect(operation.responses["401"].headers["WWW-Authenticate"]).toMatchObject({ required: true });
         expect(operation.responses["403"].description).toContain("origin_not_allowed");
       }
-      if (method === "post") expect(operation.responses["429"].headers["Retry-After"]).toBeDefined();
+      // MCP counts each tool call, and answers one over the limit as a tool result (rate_limited), not as a 429.
+      if (method === "post" && path !== "/runtime/webhooks/mcp") expect(operation.responses["429"].headers["Retry-After"]).toBeDefined();
     }
     const execute = document.paths["/plugins/execute"].post.responses;
     expect(Object.keys(execute).sort()).toEqual(["200", "202", "400", "401", "403", "404", "409", "413", "429", "500", "502", "503", "504"]);
     expect(execute["202"].headers.Location).toMatchObject({ required: true });
+  });
+
+  it("describes the OpenAI-compatible routes: the model list, chat completions as JSON or as chunks, x-session-id, model_not_found", () => {
+    expect(document.paths["/v1/models"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/OpenAiModelList" });
+    const completions = document.paths["/v1/chat/completions"].post;
+    expect(completions.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChatCompletionRequest" });
+    expect(completions.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChatCompletion" });
+    expect(completions.responses["200"].content["text/event-stream"]).toBeDefined();
+    expect(completions.responses["404"].description).toContain("`model_not_found`");
+    expect(completions.responses["503"].description).toContain("`llm_unavailable`");
+    const header = completions.parameters.find((parameter: any) => parameter.in === "header" && parameter.name === "x-session-id");
+    expect(header.required ?? false).toBe(false);
+    expect(header.schema).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" });
+    expect(document.components.schemas.ChatCompletionRequest.required).toEqual(["model", "messages"]);
+    expect(document.components.schemas.ChatCompletionChunk.properties.object).toMatchObject({ const: "chat.completion.chunk" });
+    expect(document.components.schemas.OpenAiErrorBody.properties.error.properties.code.enum).toEqual([...Object.keys(errorCodes), "model_not_found"]);
   });
 
   it("answers chat as JSON or as server-sent events", () => {

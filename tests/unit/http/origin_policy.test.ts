@@ -83,7 +83,7 @@ describe("preflightHeaders", () => {
     expect(preflightHeaders("https://chat.example.com", ["POST"])).toEqual({
       "access-control-allow-origin": "https://chat.example.com",
       "access-control-allow-methods": "POST, OPTIONS",
-      "access-control-allow-headers": "authorization, content-type, accept",
+      "access-control-allow-headers": "authorization, content-type, accept, x-session-id",
       "access-control-max-age": "600",
       vary: "origin",
     });

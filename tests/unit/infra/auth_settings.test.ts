@@ -285,14 +285,14 @@ describe("infra: App Service Authentication (authsettingsV2), token validation o
     expect(authSettingsResource().body).toMatch(/dependsOn:\s*\[\s*functionApp::configAppSettings\s*\]/);
   });
 
-  it("requires authentication and answers 401 to unauthenticated callers, except on health and the console page", () => {
+  it("requires authentication and answers 401 to unauthenticated callers, except on health and the console page with its assets", () => {
     const { body } = authSettingsResource();
     expect(objectEntries(braceBlock(body, body.search(/platform\s*:/))).get("enabled")).toBe("true");
     const validation = objectEntries(braceBlock(body, body.search(/globalValidation\s*:/)));
     expect(validation.get("requireAuthentication")).toBe("true");
     expect(validation.get("unauthenticatedClientAction")).toBe("'Return401'");
     expect(validation.get("excludedPaths")).toBe("appServiceAuthExcludedPaths");
-    expect(evaluate("appServiceAuthExcludedPaths", moduleScope())).toEqual(["/api/health", "/api/health/live", "/api/console"]);
+    expect(evaluate("appServiceAuthExcludedPaths", moduleScope())).toEqual(["/api/health", "/api/health/live", "/api/console", "/api/console/*"]);
     expect(objectEntries(braceBlock(body, body.search(/httpSettings\s*:/))).get("requireHttps")).toBe("true");
   });
 

@@ -1,0 +1,76 @@
+import { AppError } from "../errors/app_error.js";
+import type { ErrorCode } from "../errors/error_codes.js";
+import { errorResponse, jsonResponse, type ApiResponse } from "../http/api_response.js";
+import type { Logger } from "../logging/logger.js";
+
+/**
+ * An error of the OpenAI-compatible routes that names the request field it is about (`param`,
+ * as OpenAI's API does: `messages[1].content`), or that OpenAI's clients know by another code
+ * than the project's (`model_not_found`). Otherwise an ordinary AppError: logged, counted and
+ * answered with the status of its project code.
+ */
+export class OpenAiRequestError extends AppError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly param: string | null,
+    options: { readonly openAiCode?: string } = {},
+  ) {
+    super(code, message, { details: { param } });
+    this.openAiCode = options.openAiCode;
+  }
+
+  readonly openAiCode: string | undefined;
+}
+
+/** `{"error":{"message","type","param","code"}}`: what OpenAI answers, and what its SDKs read into their errors. */
+export interface OpenAiErrorBody {
+  readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
+}
+
+/**
+ * The error answer of the OpenAI-compatible routes, for every error: the wrapper's (401, 403, 429,
+ * 413) and the handler's. The status, the headers (`WWW-Authenticate`, `Retry-After`), the logging
+ * and the masking of anything that is not an AppError are errorResponse's, so nothing internal
+ * reaches the body here either; only the body takes OpenAI's shape, with the project's stable code
+ * as `code` (OpenAI's own where a client knows one, `model_not_found`).
+ */
+export function openAiErrorResponse(error: unknown, logger: Logger): ApiResponse {
+  const standard = errorResponse(error, logger);
+  const { code, message, details } = (standard.jsonBody as { error: { code: string; message: string; details?: unknown } }).error;
+  const body: OpenAiErrorBody = {
+    error: {
+      message: withIssues(message, details),
+      type: errorTypeOf(standard.status),
+      param: error instanceof OpenAiRequestError ? error.param : null,
+      code: (error instanceof OpenAiRequestError ? error.openAiCode : undefined) ?? code,
+    },
+  };
+  return jsonResponse(standard.status, body, standard.headers);
+}
+
+/** OpenAI's `type` by status, as its API and its SDKs' error classes name them. */
+export function errorTypeOf(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/**
+ * OpenAI's body has no room for the project's `details`; what a caller needs of them to correct its
+ * input (the issues of a plugin's input validation) is added to the message.
+ */
+function withIssues(message: string, details: unknown): string {
+  if (details === null || typeof details !== "object") return message;
+  const { issues } = details as { issues?: unknown };
+  const said: string[] = [];
+  if (Array.isArray(issues)) {
+    for (const issue of issues.slice(0, 5) as { path?: unknown; message?: unknown }[]) {
+      if (typeof issue?.message !== "string") continue;
+      said.push(typeof issue.path === "string" && issue.path !== "" ? `${issue.path}: ${issue.message}` : issue.message);
+    }
+  }
+  return said.length === 0 ? message : `${message}: ${said.join("; ")}`;
+}
