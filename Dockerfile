@@ -10,7 +10,7 @@ RUN npm ci --no-audit --no-fund --omit=optional
 COPY . .
 RUN npm run build
 
-# Everything the host needs is in dist/ (the bundle, and the web console's files in dist/console),
+# Everything the host needs is in dist/ (the bundle with its chunks, and the web console's files in dist/console),
 # so no node_modules are shipped.
 FROM mcr.microsoft.com/azure-functions/node:4-node22 AS production
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
