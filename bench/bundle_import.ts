@@ -26,12 +26,13 @@ export const functionsBundle = fileURLToPath(new URL("../dist/functions/main.js"
 const minimalEntry = fileURLToPath(new URL("minimal_app/main.ts", import.meta.url));
 const minimalOut = `${buildDir}minimal_app`;
 const workerStandInDir = `${buildDir}functions-core`;
-/** Keeps the telemetry exporter's Azure VM metadata request on the loopback interface (see the file). */
+/** Keeps any request to the Azure instance metadata service on the loopback interface (see the file). */
 export const loopbackOnly = fileURLToPath(new URL("loopback_only.mjs", import.meta.url));
 
 /** The settings Azure gives every instance, less secrets: nothing at import reaches a network. */
 export const azureLikeEnvironment: Readonly<Record<string, string>> = {
   WEBSITE_INSTANCE_ID: "bench-instance",
+  FUNCTIONS_WORKER_RUNTIME: "node",
   AUTH_MODE: "jwt",
   AUTH_JWT_ISSUER: "https://login.microsoftonline.com/tenant/v2.0",
   AUTH_JWT_AUDIENCE: "api://codex",

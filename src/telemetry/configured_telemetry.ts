@@ -6,9 +6,9 @@ import type { Telemetry } from "./telemetry.js";
 export const telemetryDisabled: Telemetry = { enabled: false, shutdown: async () => {} };
 
 /**
- * Starts telemetry when it is configured. The exporter (@azure/monitor-opentelemetry with the
- * OpenTelemetry SDK, the largest part of the app's dependencies) is imported only then, a chunk
- * of its own in the bundle: an instance without the setting never reads it. Given the Functions
+ * Starts telemetry when it is configured. The exporter (the Azure Monitor exporters with the
+ * OpenTelemetry trace and log SDKs, src/telemetry/telemetry.ts) is imported only then, a chunk of
+ * its own in the bundle: an instance without the setting never reads it. Given the Functions
  * programming model (`functionsHost`), also hooks the host's trace context and log forwarding in.
  */
 export async function startConfiguredTelemetry(config: TelemetryConfig | undefined, functionsHost?: Pick<typeof AzureFunctions, "app">): Promise<Telemetry> {

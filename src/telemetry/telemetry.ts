@@ -1,6 +1,13 @@
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { shutdownAzureMonitor, useAzureMonitor, type AzureMonitorOpenTelemetryOptions } from "@azure/monitor-opentelemetry";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { AzureMonitorLogExporter, AzureMonitorTraceExporter, RateLimitedSampler, type AzureMonitorExporterOptions } from "@azure/monitor-opentelemetry-exporter";
+import { context, propagation, trace } from "@opentelemetry/api";
+import { logs } from "@opentelemetry/api-logs";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { azureAppServiceDetector, azureFunctionsDetector } from "@opentelemetry/resource-detector-azure";
+import { defaultResource, detectResources, envDetector, type Resource } from "@opentelemetry/resources";
+import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "../config/config.js";
 
 /** The process's telemetry: started once from the configuration, flushed and stopped at shutdown. */
@@ -22,24 +29,56 @@ export interface TelemetryOptions {
 
 const disabled: Telemetry = { enabled: false, shutdown: async () => {} };
 const shutdownBudgetMs = 5000;
+/** Azure Monitor's default rate limit (the @azure/monitor-opentelemetry distro's `tracesPerSecond`). */
+const tracesPerSecond = 5;
 
 let started: Telemetry | undefined;
 
 /**
- * Starts OpenTelemetry with the Azure Monitor exporter, once per process (useAzureMonitor
- * registers global providers; a second start would replace them). Later calls return the first
+ * Starts OpenTelemetry with the Azure Monitor exporters, once per process (it registers the global
+ * tracer and logger providers; a second start would replace them). Later calls return the first
  * one's handle. Without a connection string it starts nothing.
+ *
+ * Only what the app uses is set up: a tracer provider (the app makes its own spans,
+ * src/telemetry/tracing.ts) and a logger provider (src/logging/logger.ts, and `context.log`
+ * through the Functions instrumentation), each with a batch processor in front of its Azure
+ * Monitor exporter, the async-hooks context manager and the W3C propagators. The distro
+ * (@azure/monitor-opentelemetry) would also load the whole OpenTelemetry Node SDK, metrics with
+ * live metrics, a dozen instrumentations that patch nothing in the bundle, and ask the Azure VM
+ * metadata service for a resource at every start; that made up most of a cold start with
+ * telemetry (bench/README.md, "Cold start").
  */
 export function startTelemetry(config: TelemetryConfig | undefined, options: TelemetryOptions = {}): Telemetry {
   if (!config) return disabled;
   if (started) return started;
-  useAzureMonitor(azureMonitorOptions(config, options));
+  const exporterOptions = azureMonitorExporterOptions(config, options);
+  const resource = telemetryResource();
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    sampler: traceSampler(options),
+    // The distro's batching for traces; the in-memory processors of tests come first, as there.
+    spanProcessors: [
+      ...(options.spanProcessors ?? []),
+      new BatchSpanProcessor(new AzureMonitorTraceExporter(exporterOptions), { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
+    ],
+  });
+  const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor(new AzureMonitorLogExporter(exporterOptions))] });
+  // Providers registered by anything earlier would stay in front of these.
+  trace.disable();
+  logs.disable();
+  context.disable();
+  propagation.disable();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(tracerProvider);
+  logs.setGlobalLoggerProvider(loggerProvider);
   let stopping: Promise<void> | undefined;
   started = {
     enabled: true,
     shutdown: () =>
       (stopping ??= Promise.race([
-        shutdownAzureMonitor()?.catch(() => undefined) ?? Promise.resolve(),
+        // Each provider's shutdown flushes its batch processor through the exporter first.
+        Promise.all([tracerProvider.shutdown().catch(() => undefined), loggerProvider.shutdown().catch(() => undefined)]),
         // An unreachable ingestion endpoint must not hold the process past its own shutdown budget.
         new Promise<void>((resolve) => setTimeout(resolve, shutdownBudgetMs).unref()),
       ]).then(() => {
@@ -49,7 +88,7 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
   return started;
 }
 
-export function azureMonitorOptions(config: TelemetryConfig, options: TelemetryOptions): AzureMonitorOpenTelemetryOptions {
+export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pick<TelemetryOptions, "credential">): AzureMonitorExporterOptions {
   const credential =
     options.credential ??
     // Application Insights in infra/ has local authentication disabled: the instrumentation key alone is refused.
@@ -58,24 +97,24 @@ export function azureMonitorOptions(config: TelemetryConfig, options: TelemetryO
         ? new ManagedIdentityCredential({ clientId: config.authentication.clientId })
         : new ManagedIdentityCredential()
       : undefined);
-  return {
-    azureMonitorExporterOptions: { connectionString: config.connectionString, ...(credential ? { credential } : {}) },
-    // The bundle loads no instrumented module from node_modules, so these would patch nothing in
-    // Azure; off, they also cannot add spans when the sources run unbundled (tests, tsx) that the
-    // deployed app would not have. The app makes its own (src/telemetry/tracing.ts).
-    instrumentationOptions: {
-      http: { enabled: false },
-      azureSdk: { enabled: false },
-      redis: { enabled: false },
-      redis4: { enabled: false },
-      mongoDb: { enabled: false },
-      mySql: { enabled: false },
-      postgreSql: { enabled: false },
-      bunyan: { enabled: false },
-      winston: { enabled: false },
-    },
-    enableLiveMetrics: false,
-    ...(options.sampleEverything ? { samplingRatio: 1, tracesPerSecond: 0 } : {}),
-    spanProcessors: [...(options.spanProcessors ?? [])],
-  };
+  return { connectionString: config.connectionString, ...(credential ? { credential } : {}) };
+}
+
+/**
+ * What the distro samples with by default: at most 5 traces a second (Application Insights'
+ * rate-limited sampler, which records the rate on each item so that counts stay estimable).
+ */
+function traceSampler(options: TelemetryOptions): Sampler {
+  return options.sampleEverything ? new AlwaysOnSampler() : new RateLimitedSampler(tracesPerSecond);
+}
+
+/**
+ * The resource as the distro builds it for App Service and Functions: the SDK's defaults,
+ * OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, then Azure's detectors, which read the platform's
+ * settings (WEBSITE_SITE_NAME becomes `service.name`, the cloud role in Application Insights; the
+ * role instance is the host name, as the exporter defaults it). All synchronous: no request at
+ * start, unlike the distro's Azure VM detector, which does not apply to Functions.
+ */
+export function telemetryResource(): Resource {
+  return defaultResource().merge(detectResources({ detectors: [envDetector] })).merge(detectResources({ detectors: [azureAppServiceDetector, azureFunctionsDetector] }));
 }

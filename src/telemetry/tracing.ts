@@ -7,8 +7,8 @@ import { AppError } from "../errors/app_error.js";
  * runs, model calls, Redis and storage calls) are made here, by the code itself, in both hosts.
  *
  * The tracer comes from @opentelemetry/api's global provider because that is where
- * useAzureMonitor registers its SDK (src/telemetry/telemetry.ts); it is looked up per span, since
- * useAzureMonitor replaces the global API object and a tracer taken earlier would stay a no-op.
+ * startTelemetry registers its provider (src/telemetry/telemetry.ts); it is looked up per span,
+ * since telemetry starts after modules are loaded and a tracer taken earlier would stay a no-op.
  * Without telemetry every span is the API's non-recording span: no work, no export.
  */
 export const tracerName = "codexcontinue-functions";

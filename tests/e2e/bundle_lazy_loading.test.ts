@@ -9,7 +9,7 @@ import { packagesIn } from "../../bench/import_graph.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const functionsBundle = join(root, "dist", "functions", "main.js");
-/** Keeps the telemetry exporter's Azure VM metadata request on this machine. */
+/** Keeps any request to the Azure instance metadata service on this machine, and says so on stderr. */
 const loopbackOnly = join(root, "bench", "loopback_only.mjs");
 
 /**
@@ -83,10 +83,10 @@ function run(env: Record<string, string>) {
     const outputs = urls.map((url) => relative(root, fileURLToPath(url))).filter((file) => file in metafile.outputs);
     return [...packagesIn(metafile, outputs).keys()];
   };
-  return { statuses: report.statuses, atStart: packages(report.atStart), afterEcho: packages(report.afterEcho), afterAsync: packages(report.afterAsync), files: report.atStart };
+  return { statuses: report.statuses, atStart: packages(report.atStart), afterEcho: packages(report.afterEcho), afterAsync: packages(report.afterAsync), files: report.atStart, stderr: result.stderr };
 }
 
-const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azure/storage-blob", "@azure/data-tables", "@azure/identity", "@azure/monitor-opentelemetry", "ioredis"];
+const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azure/storage-blob", "@azure/data-tables", "@azure/identity", "@azure/monitor-opentelemetry-exporter", "@opentelemetry/sdk-trace-base", "ioredis"];
 
 describe("the Functions bundle loads heavy clients on first use", () => {
   it("evaluates none at start nor for a plain run; the queue client on the first asynchronous run", () => {
@@ -105,12 +105,19 @@ describe("the Functions bundle loads heavy clients on first use", () => {
   });
 
   it("evaluates the telemetry exporter at start when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and only then", () => {
-    const { atStart } = run({
+    const { atStart, statuses, stderr } = run({
       // Nothing listens there: the export fails quietly.
       APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+      // What the platform sets on every Flex Consumption instance.
+      FUNCTIONS_WORKER_RUNTIME: "node",
+      WEBSITE_SITE_NAME: "codexcontinue",
+      WEBSITE_SKU: "FlexConsumption",
     });
-    expect(atStart).toContain("@azure/monitor-opentelemetry");
+    expect(statuses).toEqual([200, 202]);
+    expect(atStart).toContain("@azure/monitor-opentelemetry-exporter");
+    // The resource and the exporter's own statistics come from the instance's settings: no request to the Azure VM metadata service.
+    expect(stderr).not.toContain("instance metadata service");
     expect(atStart).not.toContain("openai");
     expect(atStart).not.toContain("@azure/storage-queue");
   });

@@ -28,7 +28,7 @@ module.exports = {
 `;
 
 /** A folder for NODE_PATH holding the stand-in; remove it with `removeWorkerStandIn`. */
-/** bench/loopback_only.mjs: the telemetry exporter's Azure VM metadata request stays on this machine. */
+/** bench/loopback_only.mjs: any request to the Azure instance metadata service stays on this machine. */
 const loopbackOnly = pathToFileURL(join(repositoryRoot, "bench", "loopback_only.mjs")).href;
 
 export function createWorkerStandIn(): string {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,12 +30,16 @@ let ingestion: Awaited<ReturnType<typeof startIngestionStandIn>>;
 let telemetry: Telemetry;
 let services: Services;
 let host: LocalHost;
+const siteName = "codexcontinue-telemetry-test";
 
 beforeAll(async () => {
   // Statsbeat would report to Microsoft's own endpoints, which this machine cannot reach.
   process.env.APPLICATIONINSIGHTS_STATSBEAT_DISABLED = "true";
   // The ingestion stand-in's certificate is self-signed; this test file runs in a process of its own.
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+  // What the platform sets on a Flex Consumption instance, from which telemetry takes its cloud role.
+  process.env.WEBSITE_SITE_NAME = siteName;
+  process.env.WEBSITE_SKU = "FlexConsumption";
   ingestion = await startIngestionStandIn();
   const config = integrationConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString, LOG_LEVEL: "debug" });
   telemetry = startTelemetry(config.telemetry, { spanProcessors: [new SimpleSpanProcessor(exporter)], sampleEverything: true });
@@ -177,6 +182,11 @@ describe("telemetry with APPLICATIONINSIGHTS_CONNECTION_STRING set", () => {
     expect(run?.data?.baseData?.properties).toMatchObject({ "plugin.name": "calculator", "plugin.channel": "execute", "plugin.outcome": "success" });
     expect(run?.tags?.["ai.operation.parentId"]).toBe(request?.data?.baseData?.id);
     // Log records of the process reached Application Insights as traces (MessageData).
-    expect(ingestion.envelopes.some((e) => e.data?.baseType === "MessageData")).toBe(true);
+    const messages = ingestion.envelopes.filter((e) => e.data?.baseType === "MessageData");
+    expect(messages.length).toBeGreaterThan(0);
+    // The function app's name is the cloud role (the application map's node), the host name its instance, on every item.
+    for (const envelope of [request, run, messages[0]]) {
+      expect(envelope?.tags).toMatchObject({ "ai.cloud.role": siteName, "ai.cloud.roleInstance": hostname() });
+    }
   });
 });
