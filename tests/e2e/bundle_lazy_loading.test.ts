@@ -109,6 +109,8 @@ describe("the Functions bundle loads heavy clients on first use", () => {
       // Nothing listens there: the export fails quietly.
       APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+      // Statsbeat off entirely (the exporter reads this older name for its essential part): nothing leaves the machine.
+      APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
       // What the platform sets on every Flex Consumption instance.
       FUNCTIONS_WORKER_RUNTIME: "node",
       WEBSITE_SITE_NAME: "codexcontinue",

@@ -139,6 +139,8 @@ describe("the Functions bundle (package.json main)", () => {
       // Nothing listens there: the export fails quietly, as it must never fail a request.
       APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+      // Statsbeat off entirely (the exporter reads this older name for its essential part): nothing leaves the machine.
+      APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
     });
     expect(result.status, result.stderr).toBe(0);
     const { response, run, hooks } = driverReport(result);

@@ -33,8 +33,10 @@ let host: LocalHost;
 const siteName = "codexcontinue-telemetry-test";
 
 beforeAll(async () => {
-  // Statsbeat would report to Microsoft's own endpoints, which this machine cannot reach.
+  // Statsbeat would report to Microsoft's own endpoints, which this machine cannot reach: the first
+  // setting turns off its optional part, the second (the exporter's older name) the rest.
   process.env.APPLICATIONINSIGHTS_STATSBEAT_DISABLED = "true";
+  process.env.APPLICATION_INSIGHTS_NO_STATSBEAT = "true";
   // The ingestion stand-in's certificate is self-signed; this test file runs in a process of its own.
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
   // What the platform sets on a Flex Consumption instance, from which telemetry takes its cloud role.
