@@ -43,6 +43,8 @@ export const azureLikeEnvironment: Readonly<Record<string, string>> = {
 export const telemetryEnvironment: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
   APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+  // As infra/ sets it: the exporter authenticates with the managed identity (Application Insights refuses the key alone).
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
 };
 
 const root = fileURLToPath(new URL("..", import.meta.url));

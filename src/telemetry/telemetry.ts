@@ -1,4 +1,4 @@
-import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { AzureMonitorLogExporter, AzureMonitorTraceExporter, RateLimitedSampler, type AzureMonitorExporterOptions } from "@azure/monitor-opentelemetry-exporter";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { logs } from "@opentelemetry/api-logs";
@@ -92,12 +92,27 @@ export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pi
   const credential =
     options.credential ??
     // Application Insights in infra/ has local authentication disabled: the instrumentation key alone is refused.
-    (config.authentication.kind === "managedIdentity"
-      ? config.authentication.clientId
-        ? new ManagedIdentityCredential({ clientId: config.authentication.clientId })
-        : new ManagedIdentityCredential()
-      : undefined);
+    (config.authentication.kind === "managedIdentity" ? managedIdentityOnFirstToken(config.authentication.clientId) : undefined);
   return { connectionString: config.connectionString, ...(credential ? { credential } : {}) };
+}
+
+/**
+ * The managed identity the exporter authenticates with, loaded when the exporter first asks for a
+ * token (its first export, seconds after start) instead of with telemetry: @azure/identity and
+ * MSAL are the largest part of what telemetry would otherwise add to every cold start
+ * (bench/README.md). One credential per process; a failed load is tried again on the next token.
+ */
+export function managedIdentityOnFirstToken(clientId: string | undefined): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  const load = () =>
+    import("@azure/identity").then(
+      ({ ManagedIdentityCredential }) => (clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential()),
+      (error: unknown) => {
+        credential = undefined;
+        throw error;
+      },
+    );
+  return { getToken: async (scopes, options) => (await (credential ??= load())).getToken(scopes, options) };
 }
 
 /**

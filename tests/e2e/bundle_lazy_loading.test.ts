@@ -115,6 +115,8 @@ describe("the Functions bundle loads heavy clients on first use", () => {
       FUNCTIONS_WORKER_RUNTIME: "node",
       WEBSITE_SITE_NAME: "codexcontinue",
       WEBSITE_SKU: "FlexConsumption",
+      // As infra/ sets it: the exporter authenticates with the managed identity.
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
     });
     expect(statuses).toEqual([200, 202]);
     expect(atStart).toContain("@azure/monitor-opentelemetry-exporter");
@@ -122,5 +124,7 @@ describe("the Functions bundle loads heavy clients on first use", () => {
     expect(stderr).not.toContain("instance metadata service");
     expect(atStart).not.toContain("openai");
     expect(atStart).not.toContain("@azure/storage-queue");
+    // The managed identity the exporter authenticates with is loaded by its first token request, not at start.
+    expect(atStart).not.toContain("@azure/identity");
   });
 });
