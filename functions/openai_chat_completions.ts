@@ -3,11 +3,11 @@ import { defineHttpFunction } from "../src/http/http_function.js";
 import { readBodyText } from "../src/http/request_body.js";
 import { requestSignal } from "../src/http/request_signal.js";
 import { dataOnlyEvents, eventStreamHeaders } from "../src/http/server_sent_events.js";
-import { sessionIdPattern } from "../src/memory/session_id.js";
+import { sessionIdFromHeader, sessionIdHeader } from "../src/memory/session_id.js";
 import { parseChatCompletionRequest, turnOf } from "../src/openai_compat/chat_completion_request.js";
 import { chatCompletion, completionChunks, newCompletionIdentity } from "../src/openai_compat/chat_completion_response.js";
 import { assertKnownModel } from "../src/openai_compat/models.js";
-import { OpenAiRequestError, openAiErrorResponse } from "../src/openai_compat/openai_error.js";
+import { openAiErrorResponse } from "../src/openai_compat/openai_error.js";
 
 /**
  * OpenAI's `POST /v1/chat/completions` over the chat: the last message is the turn, the ones
@@ -23,7 +23,7 @@ export const openAiChatCompletions = defineHttpFunction({
     const body = parseChatCompletionRequest(await readBodyText(request, services.config.http.maxBodyBytes));
     const { message, history } = turnOf(body);
     assertKnownModel(body.model);
-    const sessionId = sessionIdOf(request.headers.get("x-session-id"));
+    const sessionId = sessionIdFromHeader(request.headers.get(sessionIdHeader));
     // A client that leaves stops the plugin run or the model call made for it, streamed or not.
     const turn = { caller, message, history, sessionId, record: sessionId !== undefined, signal: requestSignal(request) };
     const identity = newCompletionIdentity(body.model);
@@ -37,9 +37,3 @@ export const openAiChatCompletions = defineHttpFunction({
     return { status: 200, headers: eventStreamHeaders, body: dataOnlyEvents(first.value, chunks, (error) => openAiErrorResponse(error, logger)) };
   },
 });
-
-function sessionIdOf(header: string | null): string | undefined {
-  if (header === null) return undefined;
-  if (sessionIdPattern.test(header)) return header;
-  throw new OpenAiRequestError("invalid_session_id", "The x-session-id header must be 1-128 letters, digits, '_' or '-'.", null);
-}

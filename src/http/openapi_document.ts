@@ -9,7 +9,8 @@ import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
-import { mcpEndpointPath, sessionIdHeader } from "../mcp/mcp_server_info.js";
+import { sessionIdHeader } from "../memory/session_id.js";
+import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 import {

@@ -3,7 +3,7 @@ import { checkOrigin } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
 import { callMcpTool, mcpToolError, type McpToolResult } from "./mcp_tool_call.js";
 import { coerceArguments, type McpToolDefinition } from "./mcp_tools.js";
-import { sessionIdHeader } from "./mcp_server_info.js";
+import { sessionIdHeader } from "../memory/session_id.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
 const { McpContentBlock } = azureFunctions;

@@ -9,7 +9,8 @@ import { flattenHeaders } from "../host/http_request_adapter.js";
 import { writeResponse } from "../host/response_writer.js";
 import { callMcpTool } from "./mcp_tool_call.js";
 import { mcpToolsFor, type McpToolDefinition } from "./mcp_tools.js";
-import { mcpServerInstructions, mcpServerName, sessionIdHeader } from "./mcp_server_info.js";
+import { sessionIdHeader } from "../memory/session_id.js";
+import { mcpServerInstructions, mcpServerName } from "./mcp_server_info.js";
 
 /** One POST to the MCP endpoint, its body already read within the host's limits. */
 export interface McpHttpRequest {

@@ -13,6 +13,3 @@ export const mcpServerInstructions =
 
 /** The Streamable HTTP endpoint: where the Functions MCP extension serves it, and so the local host too. */
 export const mcpEndpointPath = "/runtime/webhooks/mcp";
-
-/** Names a session whose audit log records the calls, as on the chat completions endpoint. */
-export const sessionIdHeader = "x-session-id";

@@ -3,9 +3,8 @@ import type { RateLimiter } from "../auth/rate_limiter.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
-import { sessionIdPattern } from "../memory/session_id.js";
+import { sessionIdFromHeader } from "../memory/session_id.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
-import { sessionIdHeader } from "./mcp_server_info.js";
 
 /** MCP's CallToolResult as both hosts send it: text content, `structuredContent` for a JSON object, `isError` for a failure. */
 export interface McpToolResult {
@@ -44,7 +43,8 @@ const maxDetailChars = 2000;
 export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCall): Promise<McpToolResult> {
   try {
     await deps.rateLimiter.consume(call.caller);
-    const sessionId = sessionIdOf(call.sessionId);
+    // A blank header names no session: an MCP client configuration that leaves the value empty.
+    const sessionId = sessionIdFromHeader(call.sessionId?.trim() || undefined);
     const run = await deps.runner.execute({
       caller: call.caller,
       channel: "mcp",
@@ -89,14 +89,6 @@ export function mcpToolError(error: unknown, logger: Logger): McpToolResult {
 function errorResult(error: { code: string; message: string; details?: unknown }): McpToolResult {
   const details = error.details === undefined ? "" : ` ${cut(JSON.stringify(error.details))}`;
   return { content: [{ type: "text", text: `error (${error.code}): ${error.message}${details}` }], structuredContent: { error }, isError: true };
-}
-
-/** The header's session id; a blank header names none (a client configuration with an empty value). */
-function sessionIdOf(header: string | undefined): string | undefined {
-  const value = header?.trim();
-  if (value === undefined || value === "") return undefined;
-  if (sessionIdPattern.test(value)) return value;
-  throw new AppError("invalid_session_id", `the ${sessionIdHeader} header must be 1-128 letters, digits, '_' or '-'`, { details: { header: sessionIdHeader } });
 }
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {
