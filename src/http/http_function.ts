@@ -5,6 +5,7 @@ import type { Services } from "../services.js";
 import type { Logger } from "../logging/logger.js";
 import { errorResponse, type ApiResponse } from "./api_response.js";
 import { checkOrigin } from "./origin_policy.js";
+import { requestCaller } from "./request_caller.js";
 import { incomingContext, inSpan } from "../telemetry/tracing.js";
 
 /**
@@ -61,7 +62,7 @@ interface Definition<Scope> {
  */
 export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
   return guarded(definition, "caller", async (request, context, services) => {
-    const caller = await services.authenticator.authenticate(request.headers);
+    const caller = await requestCaller(request.headers, services);
     if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
     return { context, services, caller };
   });
@@ -69,7 +70,10 @@ export function defineHttpFunction(definition: Definition<CallerScope>): HttpFun
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
 export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpFunction {
-  return guarded(definition, "public", async (_request, context, services) => ({ context, services }));
+  return guarded(definition, "public", async (request, context, services) => {
+    checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
+    return { context, services };
+  });
 }
 
 function guarded<Scope>(
@@ -100,7 +104,6 @@ function guarded<Scope>(
         async (span) => {
           let response: HttpResponseInit;
           try {
-            checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
             response = await definition.handler(request, await scopeOf(request, context, services));
           } catch (error) {
             response = renderError(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));

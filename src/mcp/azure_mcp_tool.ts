@@ -1,5 +1,5 @@
 import azureFunctions, { type InvocationContext } from "@azure/functions";
-import { checkOrigin } from "../http/origin_policy.js";
+import { requestCaller } from "../http/request_caller.js";
 import type { Services } from "../services.js";
 import { callMcpTool, mcpToolError, type McpToolResult } from "./mcp_tool_call.js";
 import { coerceArguments, type McpToolDefinition } from "./mcp_tools.js";
@@ -52,8 +52,7 @@ export async function handleMcpToolTrigger(
   const logger = services.logger.child({ function: `mcp-${tool.name}`, invocationId: context.invocationId });
   const invocation = readInvocation(toolArguments, context);
   try {
-    checkOrigin(invocation.headers.get("origin"), invocation.headers.get("host"), services.config.http);
-    const caller = await services.authenticator.authenticate(invocation.headers);
+    const caller = await requestCaller(invocation.headers, services);
     const result = await callMcpTool(
       { runner: services.runner, rateLimiter: services.rateLimiter, logger },
       {

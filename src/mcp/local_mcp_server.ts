@@ -4,6 +4,7 @@ import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/se
 import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import { errorResponse } from "../http/api_response.js";
+import { requestCaller } from "../http/request_caller.js";
 import type { Services } from "../services.js";
 import { flattenHeaders } from "../host/http_request_adapter.js";
 import { writeResponse } from "../host/response_writer.js";
@@ -90,7 +91,7 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
       const headers = new Headers(flattenHeaders(req));
       let caller: Caller;
       try {
-        caller = await services.authenticator.authenticate(headers);
+        caller = await requestCaller(headers, services);
       } catch (error) {
         return writeResponse(res, errorResponse(error, logger), hostHeaders);
       }
