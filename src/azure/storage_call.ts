@@ -1,5 +1,6 @@
 import { AppError } from "../errors/app_error.js";
 import { storageSpan, type StorageDependency } from "../telemetry/tracing.js";
+import { memoize } from "../lazy/deferred.js";
 
 /**
  * One call to Table, Blob or Queue storage: traced as a dependency (`Table createEntity`, a
@@ -25,15 +26,9 @@ export function statusOf(error: unknown): number | undefined {
 
 /** Runs `create` once per process; a failure is not remembered, so the next call tries again. */
 export function once(create: () => Promise<unknown>): () => Promise<void> {
-  let ready: Promise<void> | undefined;
-  return () =>
-    (ready ??= create().then(
-      () => undefined,
-      (error: unknown) => {
-        ready = undefined;
-        throw error;
-      },
-    ));
+  return memoize(async () => {
+    await create();
+  });
 }
 
 /** Cuts text to a length a table property or a log line can hold, marking the cut. */

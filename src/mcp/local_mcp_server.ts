@@ -8,6 +8,7 @@ import { requestCaller } from "../http/request_caller.js";
 import type { Services } from "../services.js";
 import { flattenHeaders } from "../host/http_request_adapter.js";
 import { writeResponse } from "../host/response_writer.js";
+import { memoize } from "../lazy/deferred.js";
 import { callMcpTool } from "./mcp_tool_call.js";
 import { mcpToolsFor, type McpToolDefinition } from "./mcp_tools.js";
 import { sessionIdHeader } from "../memory/session_id.js";
@@ -33,27 +34,25 @@ interface Sdk {
   readonly StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport;
 }
 
-let sdk: Promise<Sdk> | undefined;
-
 /**
  * The MCP SDK, loaded on the first MCP request: nothing of it is loaded when the host starts, and
  * the bundles keep it out (esbuild.config.mjs marks it external; the Functions entry never reaches
  * this module, the extension serves MCP there).
  */
+const sdk = memoize(async (): Promise<Sdk> => {
+  const [server, transport] = await Promise.all([import("@modelcontextprotocol/sdk/server/mcp.js"), import("@modelcontextprotocol/sdk/server/streamableHttp.js")]);
+  return { McpServer: server.McpServer, StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport };
+});
+let sdkRequested = false;
+
 function loadSdk(): Promise<Sdk> {
-  sdk ??= Promise.all([import("@modelcontextprotocol/sdk/server/mcp.js"), import("@modelcontextprotocol/sdk/server/streamableHttp.js")]).then(
-    ([server, transport]) => ({ McpServer: server.McpServer, StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport }),
-    (error: unknown) => {
-      sdk = undefined;
-      throw error;
-    },
-  );
-  return sdk;
+  sdkRequested = true;
+  return sdk();
 }
 
 /** Whether an MCP request has loaded the SDK in this process; for the tests of its lazy loading. */
 export async function mcpSdkLoaded(): Promise<boolean> {
-  return sdk !== undefined && (await sdk.then(() => true, () => false));
+  return sdkRequested && (await sdk().then(() => true, () => false));
 }
 
 /**

@@ -9,6 +9,7 @@ import { defaultResource, detectResources, envDetector, type Resource } from "@o
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "../config/config.js";
+import { memoize } from "../lazy/deferred.js";
 
 /** The process's telemetry: started once from the configuration, flushed and stopped at shutdown. */
 export interface Telemetry {
@@ -103,16 +104,11 @@ export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pi
  * (bench/README.md). One credential per process; a failed load is tried again on the next token.
  */
 export function managedIdentityOnFirstToken(clientId: string | undefined): TokenCredential {
-  let credential: Promise<TokenCredential> | undefined;
-  const load = () =>
-    import("@azure/identity").then(
-      ({ ManagedIdentityCredential }) => (clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential()),
-      (error: unknown) => {
-        credential = undefined;
-        throw error;
-      },
-    );
-  return { getToken: async (scopes, options) => (await (credential ??= load())).getToken(scopes, options) };
+  const credential = memoize(async (): Promise<TokenCredential> => {
+    const { ManagedIdentityCredential } = await import("@azure/identity");
+    return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+  });
+  return { getToken: async (scopes, options) => (await credential()).getToken(scopes, options) };
 }
 
 /**
