@@ -285,20 +285,23 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   function preflight(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     drain(req);
     const origin = req.headers.origin;
+    let methods: readonly string[];
+    let allowedHeaders: Record<string, string> = {};
     if (isMcpEndpoint(url.pathname)) {
+      methods = mcpMethods;
       // A browser client (the MCP Inspector's direct connection) also sends MCP's own headers and the session's.
-      const headers: Record<string, string> =
-        origin === undefined
-          ? { allow: [...mcpMethods, "OPTIONS"].join(", ") }
-          : { ...preflightHeaders(new URL(origin).origin, mcpMethods), "access-control-allow-headers": mcpAllowedHeaders };
-      return writeResponse(res, { status: 204, headers });
+      allowedHeaders = { "access-control-allow-headers": mcpAllowedHeaders };
+    } else {
+      const found = routes.lookup("OPTIONS", url.pathname);
+      if (found.kind === "not_found") {
+        return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
+      }
+      methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
     }
-    const found = routes.lookup("OPTIONS", url.pathname);
-    if (found.kind === "not_found") {
-      return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
-    }
-    const methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
-    const headers = origin === undefined ? { allow: [...new Set([...methods, "OPTIONS"])].join(", ") } : preflightHeaders(new URL(origin).origin, methods);
+    const headers =
+      origin === undefined
+        ? { allow: [...new Set([...methods, "OPTIONS"])].join(", ") }
+        : { ...preflightHeaders(new URL(origin).origin, methods), ...allowedHeaders };
     return writeResponse(res, { status: 204, headers });
   }
 
