@@ -14,7 +14,7 @@ import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
 import { readBody, toHttpRequest } from "./http_request_adapter.js";
 import { writeResponse } from "./response_writer.js";
-import { RouteTable } from "./route_table.js";
+import { RouteTable, type RouteLookup } from "./route_table.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
 const { InvocationContext } = azureFunctions;
@@ -96,8 +96,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       connectionsCheckingInterval: connectionsCheckingIntervalMs,
     },
     (req, res) => {
-      track(req, res);
-      handle(req, res).catch((error: unknown) => {
+      const departure = track(req, res);
+      handle(req, res, departure).catch((error: unknown) => {
         // Only reached when writing the response itself failed; the connection is all that is left to close.
         logger.error("response could not be written", { error: String(error) });
         res.destroy();
@@ -117,21 +117,34 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     if (draining) closeWhenIdle(socket, state);
   });
 
-  /** Counts the request as in flight until its response has finished or its connection is gone. */
-  function track(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Counts the request as in flight until its response has finished or its connection is gone, and
+   * returns its client's departure: it goes off when the connection closes before the response has
+   * been written in full (the client went away, or the grace period of a shutdown cut the request),
+   * and nobody is left to read what the work would produce. One listener on the response does both.
+   */
+  function track(req: IncomingMessage, res: ServerResponse): ClientDeparture {
     const socket = req.socket;
     const state = connections.get(socket);
-    if (!state) return;
-    state.responses.add(res);
-    clearTimeout(state.idleTimer);
-    state.idleTimer = undefined;
-    if (draining) closeAfterResponse(res);
-    res.once("close", () => {
-      state.responses.delete(res);
-      if (!draining) return;
-      closeWhenIdle(socket, state);
-      onDrainProgress?.();
+    const departure = new ClientDeparture();
+    if (state) {
+      state.responses.add(res);
+      clearTimeout(state.idleTimer);
+      state.idleTimer = undefined;
+      if (draining) closeAfterResponse(res);
+    }
+    // `on`, not `once`: a response closes once, and once's wrapper would be one more object per request.
+    res.on("close", () => {
+      if (state) {
+        state.responses.delete(res);
+        if (draining) {
+          closeWhenIdle(socket, state);
+          onDrainProgress?.();
+        }
+      }
+      if (!res.writableFinished) departure.leave(new Error("the client closed the connection before the answer was written"));
     });
+    return departure;
   }
 
   /** The response tells the client that the connection ends with it, and Node ends it after the response. */
@@ -189,7 +202,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, clientGone: ClientDeparture): Promise<void> {
     if (closing.has(req.socket)) {
       // Pipelined behind an answer that closes the connection: not served (the client was told Connection: close).
       drain(req);
@@ -207,14 +220,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (method === "OPTIONS") return preflight(req, res, url);
-    const isMcp = isMcpEndpoint(url.pathname);
-    if (isMcp && method !== "POST") {
-      // Stateless: no stream of server messages to GET, no session to DELETE (clients take 405 as "not offered").
-      drain(req);
-      const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
-      return writeResponse(res, { ...response, headers: { allow: mcpMethods.join(", ") } }, cors);
+    // The routes are all below the `api` prefix and the MCP endpoint is not: it is looked for only where no route is.
+    let found: RouteLookup | undefined = routes.lookup(method, url.pathname);
+    if (found.kind === "not_found" && isMcpEndpoint(url.pathname)) {
+      found = undefined;
+      if (method !== "POST") {
+        // Stateless: no stream of server messages to GET, no session to DELETE (clients take 405 as "not offered").
+        drain(req);
+        const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
+        return writeResponse(res, { ...response, headers: { allow: mcpMethods.join(", ") } }, cors);
+      }
     }
-    const found = isMcp ? undefined : routes.lookup(method, url.pathname);
     if (found?.kind === "not_found") {
       drain(req);
       return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger), cors);
@@ -227,7 +243,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     // The function the request is for; none for the MCP endpoint, which answers errors in the standard body.
     const match = found?.match;
     const renderError = match?.fn.errorResponse ?? errorResponse;
-    const clientGone = abortWhenClientLeaves(res);
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
@@ -264,21 +279,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const found = routes.lookup(method, pathname);
     return (found.kind === "match" ? found.match.fn.errorResponse : undefined) ?? errorResponse;
-  }
-
-  /**
-   * Aborts when the connection closes before the response has been written in full: the client
-   * went away (or the grace period of a shutdown cut the request), and nobody is left to read
-   * what the work would produce.
-   */
-  function abortWhenClientLeaves(res: ServerResponse): ClientDeparture {
-    const departure = new ClientDeparture();
-    const onClose = () => {
-      if (!res.writableFinished) departure.leave(new Error("the client closed the connection before the answer was written"));
-    };
-    if (res.destroyed) onClose();
-    else res.once("close", onClose);
-    return departure;
   }
 
   /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */

@@ -23,35 +23,43 @@ interface CompiledRoute {
  */
 export class RouteTable {
   private readonly routes: readonly CompiledRoute[];
+  /** `/api/`, lower-case: matched case-insensitively. */
+  private readonly prefix: string;
 
-  constructor(
-    functions: readonly HttpFunction[],
-    private readonly prefix = "api",
-  ) {
+  constructor(functions: readonly HttpFunction[], prefix = "api") {
     this.routes = functions.map((fn) => compile(fn));
+    this.prefix = `/${prefix}/`.toLowerCase();
   }
 
   lookup(method: string, pathname: string): RouteLookup {
-    const prefix = `/${this.prefix}/`;
-    if (pathname.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return { kind: "not_found" };
-    const path = pathname.slice(prefix.length).replace(/\/+$/, "");
-    const allowed: string[] = [];
+    const { prefix } = this;
+    if (pathname.slice(0, prefix.length).toLowerCase() !== prefix) return notFound;
+    const path = stripTrailingSlashes(pathname.slice(prefix.length));
+    const upperMethod = method.toUpperCase() as HttpFunction["methods"][number];
+    let allowed: string[] | undefined;
     for (const route of this.routes) {
       const found = route.pattern.exec(path);
       if (!found) continue;
-      if (!route.fn.methods.includes(method.toUpperCase() as never)) {
-        allowed.push(...route.fn.methods);
+      if (!route.fn.methods.includes(upperMethod)) {
+        (allowed ??= []).push(...route.fn.methods);
         continue;
       }
       const params: Record<string, string> = {};
-      route.paramNames.forEach((name, index) => {
+      for (let index = 0; index < route.paramNames.length; index++) {
         const raw = found[index + 1];
-        if (raw !== undefined) params[name] = safeDecode(raw);
-      });
+        if (raw !== undefined) params[route.paramNames[index]!] = safeDecode(raw);
+      }
       return { kind: "match", match: { fn: route.fn, params } };
     }
-    return allowed.length > 0 ? { kind: "method_not_allowed", allowed: [...new Set(allowed)] } : { kind: "not_found" };
+    return allowed ? { kind: "method_not_allowed", allowed: [...new Set(allowed)] } : notFound;
   }
+}
+
+const notFound: RouteLookup = { kind: "not_found" };
+
+/** The path without trailing slashes; the usual path has none and is returned as it is, without a regular expression. */
+function stripTrailingSlashes(path: string): string {
+  return path.endsWith("/") ? path.replace(/\/+$/, "") : path;
 }
 
 function compile(fn: HttpFunction): CompiledRoute {

@@ -68,19 +68,21 @@ export function onCallerAbort(signal: CallerSignal, listener: () => void): () =>
   return signal.onAbort(listener);
 }
 
-const signals = new WeakMap<HttpRequest, CallerSignal>();
+/** Kept on the request under a key only this module knows, not in a WeakMap (see request_body.ts). */
+const callerSignal = Symbol("callerSignal");
+type WithCallerSignal = { [callerSignal]?: CallerSignal };
 
 export function setRequestSignal(request: HttpRequest, signal: CallerSignal): void {
-  signals.set(request, signal);
+  (request as WithCallerSignal)[callerSignal] = signal;
 }
 
 /** The request's abort signal (made now if the host registered a departure). */
 export function requestSignal(request: HttpRequest): AbortSignal | undefined {
-  const signal = signals.get(request);
+  const signal = (request as WithCallerSignal)[callerSignal];
   return signal === undefined || signal instanceof AbortSignal ? signal : signal.signal;
 }
 
 /** What the request's run can be cancelled by, without making an AbortSignal for it: for the plugin runner. */
 export function requestCallerSignal(request: HttpRequest): CallerSignal | undefined {
-  return signals.get(request);
+  return (request as WithCallerSignal)[callerSignal];
 }
