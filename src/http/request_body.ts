@@ -12,21 +12,32 @@ export interface RequestWithBody {
  * bytes from here instead of reading them back through the request's web stream, which costs more
  * than the rest of reading a request. The request keeps its body all the same. In the Functions
  * host there is none, and the body is read from the request.
+ *
+ * Kept on the request under a key only this module knows, rather than in a WeakMap: a WeakMap
+ * entry per request is work for every garbage collection while the request lives.
  */
-const bufferedBodies = new WeakMap<object, Uint8Array>();
+const bufferedBody = Symbol("bufferedBody");
+type WithBufferedBody = { [bufferedBody]?: Uint8Array };
 // As Request.text() decodes: UTF-8, a byte order mark dropped, invalid sequences replaced.
 const utf8 = new TextDecoder();
 
 export function setBufferedBody(request: object, body: Uint8Array): void {
-  bufferedBodies.set(request, body);
+  (request as WithBufferedBody)[bufferedBody] = body;
 }
 
 export async function readBodyText(request: RequestWithBody, maxBytes: number): Promise<string> {
-  const buffered = bufferedBodies.get(request);
-  if (buffered !== undefined) {
-    if (buffered.byteLength > maxBytes) throw tooLarge(maxBytes);
-    return utf8.decode(buffered);
-  }
+  return bufferedText(request, maxBytes) ?? (await streamedText(request, maxBytes));
+}
+
+/** The body the host has read already, decoded; undefined when there is none (the Functions host). */
+function bufferedText(request: RequestWithBody, maxBytes: number): string | undefined {
+  const buffered = (request as WithBufferedBody)[bufferedBody];
+  if (buffered === undefined) return undefined;
+  if (buffered.byteLength > maxBytes) throw tooLarge(maxBytes);
+  return utf8.decode(buffered);
+}
+
+async function streamedText(request: RequestWithBody, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   const text = await request.text();
@@ -36,7 +47,8 @@ export async function readBodyText(request: RequestWithBody, maxBytes: number): 
 
 /** Reads, parses and validates a JSON body: malformed JSON and a wrong shape are both invalid_request. */
 export async function readJsonBody<T>(request: RequestWithBody, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
-  const text = await readBodyText(request, maxBytes);
+  // A body the host has read is used as it is, without waiting for one more promise.
+  const text = bufferedText(request, maxBytes) ?? (await streamedText(request, maxBytes));
   if (text.trim() === "") throw new AppError("invalid_request", "request body is empty; a JSON object is required");
   let value: unknown;
   try {

@@ -8,7 +8,12 @@ import { checkOrigin } from "./origin_policy.js";
  * form or text/plain POST must not run anything, whatever cookies it carries), then the caller is
  * authenticated (401 unauthorized).
  */
-export async function requestCaller(headers: Headers, services: Pick<Services, "config" | "authenticator">): Promise<Caller> {
-  checkOrigin(headers.get("origin"), headers.get("host"), services.config.http);
-  return services.authenticator.authenticate(headers);
+export function requestCaller(headers: Headers, services: Pick<Services, "config" | "authenticator">): Promise<Caller> {
+  // Not an async function: the authenticator's promise is handed on as it is, without another promise around it.
+  try {
+    checkOrigin(headers.get("origin"), headers.get("host"), services.config.http);
+    return services.authenticator.authenticate(headers);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
 }
