@@ -18,6 +18,7 @@ import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
 import { RunPolicy } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
+import type { Attributes, Span } from "@opentelemetry/api";
 
 /** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
 export type RunChannel = Channel | "operator";
@@ -126,11 +127,16 @@ export class PluginRunner {
     return parsed.data;
   }
 
-  async execute(request: RunRequest): Promise<RunResult> {
+  execute(request: RunRequest): Promise<RunResult> {
+    // Without a session nothing is recorded: the run's own promise, without another one around it.
     if (!request.sessionId) return this.run(request);
+    return this.executeInTurn(request, request.sessionId);
+  }
+
+  private async executeInTurn(request: RunRequest, sessionId: string): Promise<RunResult> {
     // An execute of its own (API, queue, CLI) is a turn of its own: its entries are one transaction.
     const own = request.turn === undefined;
-    const turn = request.turn ?? new TurnRecord(sessionRef(request.caller, request.sessionId));
+    const turn = request.turn ?? new TurnRecord(sessionRef(request.caller, sessionId));
     const runId = request.runId ?? randomUUID();
     const started = performance.now();
     let outcome: RunResult;
@@ -172,10 +178,11 @@ export class PluginRunner {
     const started = performance.now();
     // Named by the plugin's own name (also when called by an alias); an unknown name is what a caller typed and stays out.
     const known = this.deps.registry.resolve(request.plugin)?.name;
-    const attributes = { "plugin.channel": request.channel, ...(known ? { "plugin.name": known } : {}) };
+    const attributes: Attributes = { "plugin.channel": request.channel };
+    if (known) attributes["plugin.name"] = known;
     return inSpan(known ? `plugin ${known}` : "plugin (unknown)", { attributes }, async (span) => {
       try {
-        const result = await this.runAdmitted(request, (runId) => span.setAttribute("plugin.run_id", runId));
+        const result = await this.runAdmitted(request, span);
         span.setAttributes({ "plugin.outcome": "success", "plugin.cached": result.cached, "plugin.duration_ms": result.durationMs });
         return result;
       } catch (error) {
@@ -185,10 +192,10 @@ export class PluginRunner {
     });
   }
 
-  private async runAdmitted(request: RunRequest, admitted: (runId: string) => void): Promise<RunResult> {
+  private async runAdmitted(request: RunRequest, span: Span): Promise<RunResult> {
     const { plugin, input } = this.admit(request);
     const runId = request.runId ?? randomUUID();
-    admitted(runId);
+    span.setAttribute("plugin.run_id", runId);
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // The run's logger is made when something logs (most runs log nothing).
@@ -207,25 +214,8 @@ export class PluginRunner {
     const timeoutMs = plugin.timeoutMs ?? this.limits.defaultTimeoutMs;
     let result: unknown;
     try {
-      result = await this.policyFor(plugin).execute(
-        (run) =>
-          plugin.execute(input, {
-            runId,
-            caller: request.caller,
-            channel: request.channel,
-            sessionId: request.sessionId,
-            // Made when the plugin first reads it (src/plugins/run_policy.ts).
-            get signal() {
-              return run.signal;
-            },
-            get logger() {
-              return logger();
-            },
-            memory: request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined,
-            turn: request.turn,
-          } satisfies PluginContext),
-        request.signal,
-      );
+      const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
+      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, request, memory, run, logger)), request.signal);
     } catch (error) {
       throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
     }
@@ -347,6 +337,40 @@ export class PluginRunner {
         else await audit.append(session, { type: "memory_cleared", runId });
       },
     };
+  }
+}
+
+/**
+ * What a plugin's `execute` gets. Its signal and logger are made when the plugin first reads them
+ * (most runs read neither): getters of the class, rather than of an object literal, which would
+ * make two more functions per run.
+ */
+class RunContext implements PluginContext {
+  readonly caller: Caller;
+  readonly channel: RunChannel;
+  readonly sessionId: string | undefined;
+  readonly turn: TurnRecord | undefined;
+
+  constructor(
+    readonly runId: string,
+    request: RunRequest,
+    readonly memory: SessionMemoryView | undefined,
+    private readonly run: { readonly signal: AbortSignal },
+    private readonly loggerOf: () => Logger,
+  ) {
+    this.caller = request.caller;
+    this.channel = request.channel;
+    this.sessionId = request.sessionId;
+    this.turn = request.turn;
+  }
+
+  /** Made when the plugin first reads it (src/plugins/run_policy.ts). */
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+
+  get logger(): Logger {
+    return this.loggerOf();
   }
 }
 

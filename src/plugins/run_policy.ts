@@ -4,7 +4,7 @@ import { onCallerAbort, type CallerSignal } from "../http/request_signal.js";
 /**
  * The timeout and bulkhead of one plugin's runs: what cockatiel's
  * `wrap(timeout(ms, { strategy: Aggressive, abortOnReturn: false }), bulkhead(slots, queue))` does,
- * with the same errors, in one closure per run instead of cockatiel's derived AbortControllers,
+ * with the same errors, in one object per run (PolicyRun, below) instead of cockatiel's derived AbortControllers,
  * event emitters and promise race on every call (bench/README.md, "Where the time goes").
  *
  * - The timeout is outside the bulkhead: time spent waiting for a slot counts.
@@ -19,7 +19,7 @@ import { onCallerAbort, type CallerSignal } from "../http/request_signal.js";
 /** A run's place in the policy's list of deadlines. */
 interface Deadline {
   readonly at: number;
-  readonly expire: (message: string) => void;
+  expire(message: string): void;
   previous: Deadline | undefined;
   next: Deadline | undefined;
 }
@@ -28,7 +28,7 @@ export class RunPolicy {
   /** Slots taken: runs started, and runs a slot has been handed to. */
   private active = 0;
   /** Runs waiting for a slot, in order of arrival. */
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: PolicyRun<unknown>[] = [];
 
   constructor(
     private readonly timeoutMs: number,
@@ -40,66 +40,14 @@ export class RunPolicy {
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
     const mustWait = this.active >= this.maxConcurrency;
     if (mustWait && this.waiting.length >= this.maxQueue) return Promise.reject(new BulkheadRejectedError(this.maxConcurrency, this.maxQueue));
-    // The run's signal is made when the plugin first reads it (most never do): an AbortController
-    // is one of the dearest objects of a request. Cancelled before that, it is made aborted.
-    let controller: AbortController | undefined;
-    let cancelled = false;
-    const context = {
-      get signal(): AbortSignal {
-        if (!controller) {
-          controller = new AbortController();
-          if (cancelled) controller.abort();
-        }
-        return controller.signal;
-      },
-    };
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const settle = () => {
-        settled = true;
-        this.unwatch(deadline);
-        unsubscribe?.();
-      };
-      const cancel = (message: string) => {
-        if (settled) return;
-        settle();
-        cancelled = true;
-        controller?.abort();
-        reject(new TaskCancelledError(message));
-      };
-      const callerLeft = () => cancel("Operation cancelled");
-      const deadline: Deadline = { at: performance.now() + this.timeoutMs, expire: cancel, previous: undefined, next: undefined };
-      this.watch(deadline);
-      const unsubscribe = callerSignal ? onCallerAbort(callerSignal, callerLeft) : undefined;
-      const start = () => {
-        // Cancelled while it waited: its turn passes to the next.
-        if (settled) return this.release();
-        let running: Promise<T>;
-        try {
-          running = fn(context);
-        } catch (error) {
-          running = Promise.reject(error);
-        }
-        running.then(
-          (value) => {
-            this.release();
-            if (settled) return;
-            settle();
-            resolve(value);
-          },
-          (error: unknown) => {
-            this.release();
-            if (settled) return;
-            settle();
-            reject(error);
-          },
-        );
-      };
+      const run = new PolicyRun(this, fn, callerSignal, resolve, reject, performance.now() + this.timeoutMs);
+      this.watch(run);
       if (mustWait) {
-        this.waiting.push(start);
+        this.waiting.push(run as PolicyRun<unknown>);
       } else {
         this.active++;
-        start();
+        run.start();
       }
     });
   }
@@ -117,7 +65,8 @@ export class RunPolicy {
   private timer: NodeJS.Timeout | undefined;
   private timerReferenced = false;
 
-  private watch(deadline: Deadline): void {
+  /** @internal for PolicyRun */
+  watch(deadline: Deadline): void {
     deadline.previous = this.last;
     if (this.last) this.last.next = deadline;
     else this.first = deadline;
@@ -131,7 +80,8 @@ export class RunPolicy {
     }
   }
 
-  private unwatch(deadline: Deadline): void {
+  /** @internal for PolicyRun */
+  unwatch(deadline: Deadline): void {
     if (deadline.previous) deadline.previous.next = deadline.next;
     else if (this.first === deadline) this.first = deadline.next;
     else return; // not watched (any more)
@@ -164,9 +114,86 @@ export class RunPolicy {
   }
 
   /** A run gave its slot back: the next waiting run, if any, takes it over (in a microtask, as cockatiel's bulkhead dequeues); otherwise it is free. */
-  private release(): void {
+  release(): void {
     const next = this.waiting.shift();
-    if (next) queueMicrotask(next);
+    if (next) queueMicrotask(() => next.start());
     else this.active--;
+  }
+}
+
+/**
+ * One run under a policy: its deadline in the policy's list, the context handed to the plugin
+ * (whose signal is made on first read) and the promise the caller waits on, as one object with
+ * methods rather than a closure for each part (fewer objects per run, bench/README.md).
+ */
+class PolicyRun<T> implements Deadline {
+  previous: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  private settled = false;
+  private cancelled = false;
+  private controller: AbortController | undefined = undefined;
+  private readonly unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly policy: RunPolicy,
+    private readonly fn: (context: { signal: AbortSignal }) => Promise<T>,
+    callerSignal: CallerSignal | undefined,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+    readonly at: number,
+  ) {
+    this.unsubscribe = callerSignal ? onCallerAbort(callerSignal, () => this.expire("Operation cancelled")) : undefined;
+  }
+
+  /**
+   * The plugin's signal, made when the plugin first reads it (most never do): an AbortController
+   * is one of the dearest objects of a request. Cancelled before that, it is made aborted.
+   */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  /** The deadline came, or the caller left: the caller is answered now, whatever the plugin does. */
+  expire(message: string): void {
+    if (this.settled) return;
+    this.settle();
+    this.cancelled = true;
+    this.controller?.abort();
+    this.reject(new TaskCancelledError(message));
+  }
+
+  /** Its slot is free: runs the plugin, unless the run was cancelled while it waited (its turn then passes to the next). */
+  start(): void {
+    if (this.settled) return this.policy.release();
+    let running: Promise<T>;
+    try {
+      running = this.fn(this);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (value) => {
+        this.policy.release();
+        if (this.settled) return;
+        this.settle();
+        this.resolve(value);
+      },
+      (error: unknown) => {
+        this.policy.release();
+        if (this.settled) return;
+        this.settle();
+        this.reject(error);
+      },
+    );
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.policy.unwatch(this);
+    this.unsubscribe?.();
   }
 }
