@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import azureFunctions, { type HttpRequest as AzureHttpRequest } from "@azure/functions";
+import { DeadlineList, type Deadline } from "../resilience/deadline_list.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
 const { HttpRequest } = azureFunctions;
@@ -27,9 +28,10 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let timer: NodeJS.Timeout | undefined;
+    let deadlines: DeadlineList | undefined;
+    const deadline: Deadline = { at: 0, expire: () => giveUp("timed_out"), previous: undefined, next: undefined };
     const giveUp = (outcome: "too_large" | "timed_out") => {
-      clearTimeout(timer);
+      deadlines?.remove(deadline);
       req.pause();
       req.removeListener("data", onData);
       req.removeListener("end", onEnd);
@@ -45,22 +47,35 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
       chunks.push(chunk);
     };
     const onEnd = () => {
-      clearTimeout(timer);
+      deadlines?.remove(deadline);
       resolve(Buffer.concat(chunks));
     };
     const onError = (error: Error) => {
-      clearTimeout(timer);
+      deadlines?.remove(deadline);
       reject(error);
     };
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
-    // One timer per request that has a body; one without (no length or 0, not chunked) ends at once.
+    // A deadline for each request that has a body; one without (no length or 0, not chunked) ends at once.
     const length = req.headers["content-length"];
     if (timeoutMs !== undefined && ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)) {
-      timer = setTimeout(() => giveUp("timed_out"), timeoutMs);
+      deadlines = bodyDeadlinesOf(timeoutMs);
+      deadlines.add(deadline);
     }
   });
+}
+
+/** The bodies being read, one list (and one timer) per timeout: a host reads every body with the same one. */
+const bodyDeadlines = new Map<number, DeadlineList>();
+
+function bodyDeadlinesOf(timeoutMs: number): DeadlineList {
+  let list = bodyDeadlines.get(timeoutMs);
+  if (!list) {
+    list = new DeadlineList(timeoutMs);
+    bodyDeadlines.set(timeoutMs, list);
+  }
+  return list;
 }
 
 export function toHttpRequest(

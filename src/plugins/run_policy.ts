@@ -1,5 +1,6 @@
 import { BulkheadRejectedError, TaskCancelledError } from "cockatiel";
 import { onCallerAbort, type CallerSignal } from "../http/request_signal.js";
+import { DeadlineList, type Deadline } from "../resilience/deadline_list.js";
 
 /**
  * The timeout and bulkhead of one plugin's runs: what cockatiel's
@@ -16,33 +17,30 @@ import { onCallerAbort, type CallerSignal } from "../http/request_signal.js";
  *   (BulkheadRejectedError). A waiting run cancelled by its deadline or its caller keeps its queue
  *   place until its turn comes, and is then skipped.
  */
-/** A run's place in the policy's list of deadlines. */
-interface Deadline {
-  readonly at: number;
-  expire(message: string): void;
-  previous: Deadline | undefined;
-  next: Deadline | undefined;
-}
-
 export class RunPolicy {
   /** Slots taken: runs started, and runs a slot has been handed to. */
   private active = 0;
   /** Runs waiting for a slot, in order of arrival. */
   private readonly waiting: PolicyRun<unknown>[] = [];
 
+  /** The deadlines of the runs not yet settled: one timer for all of them. */
+  readonly deadlines: DeadlineList;
+
   constructor(
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
     private readonly maxConcurrency: number,
     private readonly maxQueue: number,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineList(timeoutMs);
+  }
 
   execute<T>(fn: (context: { signal: AbortSignal }) => Promise<T>, callerSignal?: CallerSignal): Promise<T> {
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
     const mustWait = this.active >= this.maxConcurrency;
     if (mustWait && this.waiting.length >= this.maxQueue) return Promise.reject(new BulkheadRejectedError(this.maxConcurrency, this.maxQueue));
     return new Promise<T>((resolve, reject) => {
-      const run = new PolicyRun(this, fn, callerSignal, resolve, reject, performance.now() + this.timeoutMs);
-      this.watch(run);
+      const run = new PolicyRun(this, fn, callerSignal, resolve, reject);
+      this.deadlines.add(run);
       if (mustWait) {
         this.waiting.push(run as PolicyRun<unknown>);
       } else {
@@ -50,67 +48,6 @@ export class RunPolicy {
         run.start();
       }
     });
-  }
-
-  /**
-   * The deadlines of the runs not yet settled, in order: every run of a policy has the same
-   * timeout, so the order they started in is the order they expire in. One timer, set for the
-   * first, serves them all, instead of a timer set and cleared per run (Node's timer list insert
-   * and removal were most of the policy's cost per request). A run that settles is unlinked. The
-   * timer stays set when none is left, but unreferenced, so that it does not keep the process
-   * alive; it is referenced again by the next run.
-   */
-  private first: Deadline | undefined;
-  private last: Deadline | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private timerReferenced = false;
-
-  /** @internal for PolicyRun */
-  watch(deadline: Deadline): void {
-    deadline.previous = this.last;
-    if (this.last) this.last.next = deadline;
-    else this.first = deadline;
-    this.last = deadline;
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.expire(), this.timeoutMs);
-      this.timerReferenced = true;
-    } else if (!this.timerReferenced) {
-      this.timer.ref();
-      this.timerReferenced = true;
-    }
-  }
-
-  /** @internal for PolicyRun */
-  unwatch(deadline: Deadline): void {
-    if (deadline.previous) deadline.previous.next = deadline.next;
-    else if (this.first === deadline) this.first = deadline.next;
-    else return; // not watched (any more)
-    if (deadline.next) deadline.next.previous = deadline.previous;
-    else this.last = deadline.previous;
-    deadline.previous = deadline.next = undefined;
-    if (!this.first && this.timer && this.timerReferenced) {
-      this.timer.unref();
-      this.timerReferenced = false;
-    }
-  }
-
-  /** The timer fired: every run whose deadline has come is answered; the timer is set again for the next. */
-  private expire(): void {
-    this.timer = undefined;
-    this.timerReferenced = false;
-    const now = performance.now();
-    let due = this.first;
-    // Node's timers run on the event loop's clock, which can be up to a millisecond behind this one.
-    while (due && due.at <= now + 1) {
-      const next = due.next;
-      this.unwatch(due);
-      due.expire(`Operation timed out after ${this.timeoutMs}ms`);
-      due = next;
-    }
-    // Runs started meanwhile (from an abort listener) may have set a timer for their own, later deadline.
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = this.first ? setTimeout(() => this.expire(), Math.max(1, this.first.at - now)) : undefined;
-    this.timerReferenced = this.timer !== undefined;
   }
 
   /** A run gave its slot back: the next waiting run, if any, takes it over (in a microtask, as cockatiel's bulkhead dequeues); otherwise it is free. */
@@ -127,6 +64,7 @@ export class RunPolicy {
  * methods rather than a closure for each part (fewer objects per run, bench/README.md).
  */
 class PolicyRun<T> implements Deadline {
+  at = 0;
   previous: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
   private settled = false;
@@ -140,9 +78,8 @@ class PolicyRun<T> implements Deadline {
     callerSignal: CallerSignal | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: unknown) => void,
-    readonly at: number,
   ) {
-    this.unsubscribe = callerSignal ? onCallerAbort(callerSignal, () => this.expire("Operation cancelled")) : undefined;
+    this.unsubscribe = callerSignal ? onCallerAbort(callerSignal, () => this.cancel("Operation cancelled")) : undefined;
   }
 
   /**
@@ -157,8 +94,13 @@ class PolicyRun<T> implements Deadline {
     return this.controller.signal;
   }
 
+  /** The deadline came. */
+  expire(): void {
+    this.cancel(`Operation timed out after ${this.policy.timeoutMs}ms`);
+  }
+
   /** The deadline came, or the caller left: the caller is answered now, whatever the plugin does. */
-  expire(message: string): void {
+  private cancel(message: string): void {
     if (this.settled) return;
     this.settle();
     this.cancelled = true;
@@ -193,7 +135,7 @@ class PolicyRun<T> implements Deadline {
 
   private settle(): void {
     this.settled = true;
-    this.policy.unwatch(this);
+    this.policy.deadlines.remove(this);
     this.unsubscribe?.();
   }
 }
