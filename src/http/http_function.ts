@@ -61,16 +61,16 @@ interface Definition<Scope> {
  * the host's: the local host adds them, the Functions platform adds its own from the site's CORS list.
  */
 export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
-  return guarded(definition, "caller", async (request, method, context, services) => {
+  return guarded(definition, "caller", async (request, context, services) => {
     const caller = await requestCaller(request.headers, services);
-    if (method === "POST") await services.rateLimiter.consume(caller);
+    if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
     return { context, services, caller };
   });
 }
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
 export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpFunction {
-  return guarded(definition, "public", async (request, _method, context, services) => {
+  return guarded(definition, "public", async (request, context, services) => {
     checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
     return { context, services };
   });
@@ -79,8 +79,7 @@ export function definePublicHttpFunction(definition: Definition<PublicScope>): H
 function guarded<Scope>(
   definition: Definition<Scope>,
   access: HttpFunction["access"],
-  /** `method` is the request's, upper-case. */
-  scopeOf: (request: HttpRequest, method: string, context: InvocationContext, services: Services) => Promise<Scope>,
+  scopeOf: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<Scope>,
 ): HttpFunction {
   const route = `/api/${definition.route}`;
   const spanNames = new Map(definition.methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
@@ -105,7 +104,7 @@ function guarded<Scope>(
         async (span) => {
           let response: HttpResponseInit;
           try {
-            response = await definition.handler(request, await scopeOf(request, method, context, services));
+            response = await definition.handler(request, await scopeOf(request, context, services));
           } catch (error) {
             response = renderError(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
           }
