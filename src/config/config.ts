@@ -24,40 +24,43 @@ const secretSettings = new Set([
  */
 const messages = { error: english().localeError };
 
-/** `schema` applied to what `before` makes of the raw value (classic zod's `z.preprocess`). */
-function preprocess<T extends z.core.$ZodType>(before: (value: unknown) => unknown, schema: T) {
-  return z.pipe(z.transform(before), schema);
+// Building a schema costs more at import than checking a value with it (unoptimised code that runs
+// once), and most settings are unset: each setting's schema is built when the setting is first found
+// set (z.lazy), and an unset one takes its default without it. loadConfig hands the schema only the
+// settings that are set (settingsOf), an empty value counting as unset.
+
+/** `fallback` when the setting is unset; otherwise the value must pass the schema `build` returns. */
+function setting<T extends z.core.$ZodType>(fallback: z.core.util.NoUndefined<z.output<T>>, build: () => T) {
+  return z._default(z.lazy(build), fallback);
 }
 
-/** `schema` with `fallback` for a setting that is unset or empty. */
-function withDefault<T extends z.core.$ZodType>(fallback: unknown, schema: T) {
-  return preprocess((v) => (v === "" || v === undefined ? fallback : v), schema);
+/** Undefined when the setting is unset; otherwise the value must pass the schema `build` returns. */
+function optionalSetting<T>(build: () => z.ZodMiniType<T>): z.ZodMiniType<T | undefined> {
+  // z.optional would look into the lazy schema (and so build it) to see whether it is optional itself.
+  return z._default(z.lazy(build), undefined as never);
 }
 
-/** `schema`, optional, for a setting where empty means unset. */
-function optionalNonEmpty<T extends z.core.$ZodType>(schema: T) {
-  return preprocess((v) => (v === "" ? undefined : v), z.optional(schema));
-}
-
-// App Service and local.settings.json commonly carry empty strings for unset values.
-const optionalText = optionalNonEmpty(z.string().check(z.trim(), z.minLength(1)));
+const nonBlankText = () => z.string().check(z.trim(), z.minLength(1));
+const optionalText = optionalSetting(nonBlankText);
 
 /** An optional text setting that, when set, must pass `valid`. */
 function optionalTextWhere(valid: (text: string) => boolean, message: string) {
-  return optionalText.check(z.refine((v) => v === undefined || valid(v), { message }));
+  return optionalSetting(() => nonBlankText().check(z.refine(valid, { message })));
 }
 
 const listenAddressPattern = /^[0-9a-fA-F.:]+$|^localhost$/;
 
 /** A comma-separated list; every item must pass `valid`. Unset is the empty list. */
 function commaList(name: string, valid: (item: string) => boolean, rule: string, options: { jsonArray?: boolean } = {}) {
-  return preprocess(
-    (v) => (typeof v === "string" ? (options.jsonArray ? jsonArrayItems(v) : undefined) ?? v.split(",").map((item) => item.trim()).filter((item) => item !== "") : []),
-    z.array(z.string()).check(
-      z.superRefine((items, ctx) => {
-        const bad = items.filter((item) => !valid(item));
-        if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
-      }),
+  return setting([], () =>
+    z.pipe(
+      z.transform((v: string) => (options.jsonArray ? jsonArrayItems(v) : undefined) ?? v.split(",").map((item) => item.trim()).filter((item) => item !== "")),
+      z.array(z.string()).check(
+        z.superRefine((items, ctx) => {
+          const bad = items.filter((item) => !valid(item));
+          if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
+        }),
+      ),
     ),
   );
 }
@@ -74,21 +77,24 @@ function jsonArrayItems(text: string): string[] | undefined {
 }
 
 /** One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted) and the roles a caller needs (any when omitted). */
-const pluginPolicySchema = z.record(
-  z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names")),
-  z.strictObject({
-    channels: z.optional(z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` }))),
-    roles: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200)))),
-  }),
+const pluginPolicySchema = z.lazy(() =>
+  z.record(
+    z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names")),
+    z.strictObject({
+      channels: z.optional(z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` }))),
+      roles: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200)))),
+    }),
+  ),
 );
 
 export type PluginPolicyConfig = Readonly<Record<string, { readonly channels?: readonly Channel[]; readonly roles?: readonly string[] }>>;
 
 /** A whole number between `min` and `max`; `fallback` when unset. */
 function integer(name: string, min: number, max: number, fallback: number) {
-  return withDefault(fallback, wholeNumber(name, min, max));
+  return setting(fallback, () => wholeNumber(name, min, max));
 }
 
+/** A whole number from `min` to `max`, in a string; each message names the setting. */
 function wholeNumber(name: string, min: number, max: number, minRule = `${name} must be at least ${min}`) {
   return z.coerce
     .number({ error: `${name} must be a whole number` })
@@ -97,17 +103,17 @@ function wholeNumber(name: string, min: number, max: number, minRule = `${name} 
 
 /** A name of an Azure queue or blob container: 3-63 lowercase letters, digits and single hyphens. */
 function azureLowercaseName(name: string, fallback: string, kind: string) {
-  return withDefault(fallback, z.string().check(z.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, `${name} must be a ${kind} name: 3-63 lowercase letters, digits and single hyphens`)));
+  return setting(fallback, () => z.string().check(z.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, `${name} must be a ${kind} name: 3-63 lowercase letters, digits and single hyphens`)));
 }
 
 /** An Azure table name: 3-63 letters and digits, starting with a letter. */
 function tableName(name: string, fallback: string) {
-  return withDefault(fallback, z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, `${name} must be 3-63 letters and digits, starting with a letter`)));
+  return setting(fallback, () => z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, `${name} must be 3-63 letters and digits, starting with a letter`)));
 }
 
-/** A key prefix in Redis: at most 64 characters. */
+/** A prefix of the keys a store writes (session memory, result cache, rate limits): at most 64 characters. */
 function keyPrefix(fallback: string) {
-  return withDefault(fallback, z.string().check(z.maxLength(64)));
+  return setting(fallback, () => z.string().check(z.maxLength(64)));
 }
 
 const defaultSystemPrompt =
@@ -115,8 +121,7 @@ const defaultSystemPrompt =
   "(arithmetic, the session's memory, a command), call it instead of guessing, and base your answer on its result.";
 
 /** PLUGIN_POLICY's JSON, checked against pluginPolicySchema; each problem becomes an issue of the setting. */
-function pluginPolicyFromJson(text: string | undefined, ctx: z.core.ParsePayload): PluginPolicyConfig | undefined {
-  if (text === undefined) return undefined;
+function pluginPolicyFromJson(text: string, ctx: z.core.ParsePayload): PluginPolicyConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -137,8 +142,8 @@ function pluginPolicyFromJson(text: string | undefined, ctx: z.core.ParsePayload
 const environmentSchema = z
   .object({
     PORT: integer("PORT", 0, 65535, 7071),
-    HOST: withDefault("127.0.0.1", z.string().check(z.regex(listenAddressPattern, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"))),
-    LOG_LEVEL: withDefault("info", z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL must be one of debug, info, warn, error" })),
+    HOST: setting("127.0.0.1", () => z.string().check(z.regex(listenAddressPattern, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"))),
+    LOG_LEVEL: setting("info", () => z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL must be one of debug, info, warn, error" })),
     MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 100 * 1024 * 1024, 1024 * 1024),
     REDIS_URL: optionalTextWhere((v) => /^rediss?:\/\/[^\s]+$/.test(v), "REDIS_URL must be a redis:// or rediss:// URL"),
     SESSION_MEMORY_MAX_MESSAGES: integer("SESSION_MEMORY_MAX_MESSAGES", 1, 10_000, 50),
@@ -157,8 +162,7 @@ const environmentSchema = z
     REDIS_HOST: optionalTextWhere((v) => /^[A-Za-z0-9.-]+$/.test(v), "REDIS_HOST must be a host name such as <name>.<region>.redis.azure.net"),
     // 10000: the TLS port of an Azure Managed Redis database. Azure Cache for Redis (retiring) listens on 6380.
     REDIS_PORT: integer("REDIS_PORT", 1, 65535, 10000),
-    REDIS_TLS: withDefault(
-      "true",
+    REDIS_TLS: setting(true, () =>
       z.pipe(
         z.enum(["true", "false"], { error: "REDIS_TLS must be true or false" }),
         z.transform((v) => v === "true"),
@@ -171,36 +175,37 @@ const environmentSchema = z
     PLUGIN_MAX_CONCURRENCY: integer("PLUGIN_MAX_CONCURRENCY", 1, 10_000, 16),
     PLUGIN_MAX_QUEUE: integer("PLUGIN_MAX_QUEUE", 0, 100_000, 64),
     RESULT_CACHE_KEY_PREFIX: keyPrefix("cache:"),
-    SHELL_PLUGIN_ALLOWED_COMMANDS: preprocess(
-      (v) => (typeof v === "string" ? v.split(",").map((c) => c.trim()).filter((c) => c !== "") : []),
-      z.array(z.string().check(z.regex(/^[A-Za-z0-9._+-]+$/, "SHELL_PLUGIN_ALLOWED_COMMANDS must list executable names (no paths), separated by commas"))),
+    SHELL_PLUGIN_ALLOWED_COMMANDS: setting([], () =>
+      z.pipe(
+        z.transform((v: string) => v.split(",").map((c) => c.trim()).filter((c) => c !== "")),
+        z.array(z.string().check(z.regex(/^[A-Za-z0-9._+-]+$/, "SHELL_PLUGIN_ALLOWED_COMMANDS must list executable names (no paths), separated by commas"))),
+      ),
     ),
     SHELL_PLUGIN_TIMEOUT_MS: integer("SHELL_PLUGIN_TIMEOUT_MS", 100, 5 * 60 * 1000, 10_000),
     SHELL_PLUGIN_MAX_OUTPUT_BYTES: integer("SHELL_PLUGIN_MAX_OUTPUT_BYTES", 1024, 10 * 1024 * 1024, 64 * 1024),
     HF_TOKEN: optionalText,
     HF_ENDPOINT: optionalTextWhere(isHttpUrl, "HF_ENDPOINT must be an http(s) URL"),
-    HF_MODEL: withDefault(
-      "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+    HF_MODEL: setting("distilbert/distilbert-base-uncased-finetuned-sst-2-english", () =>
       z.string().check(z.regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/, "HF_MODEL must be a model id such as owner/name")),
     ),
     HF_TIMEOUT_MS: integer("HF_TIMEOUT_MS", 100, 5 * 60 * 1000, 20_000),
     HF_MAX_RETRIES: integer("HF_MAX_RETRIES", 0, 10, 3),
-    LLM_PROVIDER: optionalNonEmpty(z.enum(["ollama", "azure-openai", "none"], { error: "LLM_PROVIDER must be ollama, azure-openai or none" })),
+    LLM_PROVIDER: optionalSetting(() => z.enum(["ollama", "azure-openai", "none"], { error: "LLM_PROVIDER must be ollama, azure-openai or none" })),
     OLLAMA_BASE_URL: optionalTextWhere(isHttpUrl, "OLLAMA_BASE_URL must be an http(s) URL"),
-    OLLAMA_MODEL: withDefault("llama3.1", z.string().check(z.minLength(1), z.maxLength(200))),
+    OLLAMA_MODEL: setting("llama3.1", () => z.string().check(z.minLength(1), z.maxLength(200))),
     AZURE_OPENAI_ENDPOINT: optionalTextWhere(isHttpUrl, "AZURE_OPENAI_ENDPOINT must be an http(s) URL such as https://<resource>.openai.azure.com"),
     AZURE_OPENAI_DEPLOYMENT: optionalText,
-    AZURE_OPENAI_API_VERSION: withDefault("2024-10-21", z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "AZURE_OPENAI_API_VERSION must look like 2024-10-21"))),
+    AZURE_OPENAI_API_VERSION: setting("2024-10-21", () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "AZURE_OPENAI_API_VERSION must look like 2024-10-21"))),
     AZURE_OPENAI_API_KEY: optionalText,
     LLM_TIMEOUT_MS: integer("LLM_TIMEOUT_MS", 100, 10 * 60 * 1000, 60_000),
     LLM_MAX_RETRIES: integer("LLM_MAX_RETRIES", 0, 10, 2),
-    CHAT_SYSTEM_PROMPT: withDefault(defaultSystemPrompt, z.string().check(z.maxLength(20_000, "CHAT_SYSTEM_PROMPT must be at most 20000 characters"))),
+    CHAT_SYSTEM_PROMPT: setting(defaultSystemPrompt, () => z.string().check(z.maxLength(20_000, "CHAT_SYSTEM_PROMPT must be at most 20000 characters"))),
     CHAT_HISTORY_MAX_MESSAGES: integer("CHAT_HISTORY_MAX_MESSAGES", 0, 1000, 20),
     CHAT_HISTORY_MAX_CHARS: integer("CHAT_HISTORY_MAX_CHARS", 0, 1_000_000, 16_000),
     CHAT_MAX_TOOL_STEPS: integer("CHAT_MAX_TOOL_STEPS", 1, 50, 5),
     // Azure ends an HTTP-triggered function at 230 s; the answer must come before that.
     CHAT_TIMEOUT_MS: integer("CHAT_TIMEOUT_MS", 1000, 225_000, 200_000),
-    AUTH_MODE: optionalNonEmpty(z.enum(["none", "jwt", "easyauth"], { error: "AUTH_MODE must be none, jwt or easyauth" })),
+    AUTH_MODE: optionalSetting(() => z.enum(["none", "jwt", "easyauth"], { error: "AUTH_MODE must be none, jwt or easyauth" })),
     AUTH_JWT_ISSUER: commaList("AUTH_JWT_ISSUER", isHttpUrl, "each issuer must be an https URL such as https://login.microsoftonline.com/<tenant>/v2.0"),
     AUTH_JWT_AUDIENCE: commaList("AUTH_JWT_AUDIENCE", (v) => /^\S{1,400}$/.test(v), "each audience must be a client id or an App ID URI without spaces"),
     AUTH_JWT_JWKS_URI: optionalTextWhere(isHttpUrl, "AUTH_JWT_JWKS_URI must be an http(s) URL"),
@@ -209,9 +214,9 @@ const environmentSchema = z
     WEBSITE_AUTH_ENABLED: optionalText,
     // Set by App Service on every instance: the app runs in Azure.
     WEBSITE_INSTANCE_ID: optionalText,
-    HTTP_AUTH_LEVEL: withDefault("anonymous", z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" })),
-    PLUGIN_POLICY: z.pipe(optionalText, z.transform(pluginPolicyFromJson)),
-    RATE_LIMIT_PER_MINUTE: optionalNonEmpty(wholeNumber("RATE_LIMIT_PER_MINUTE", 0, 1_000_000, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")),
+    HTTP_AUTH_LEVEL: setting("anonymous", () => z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" })),
+    PLUGIN_POLICY: optionalSetting(() => z.pipe(nonBlankText(), z.transform(pluginPolicyFromJson))),
+    RATE_LIMIT_PER_MINUTE: optionalSetting(() => wholeNumber("RATE_LIMIT_PER_MINUTE", 0, 1_000_000, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")),
     RATE_LIMIT_KEY_PREFIX: keyPrefix("rate:"),
     // On Azure Functions the platform writes the site's CORS list here as a JSON array; locally it is a comma-separated list.
     CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }),
@@ -444,7 +449,7 @@ export class ConfigError extends Error {
 /** Parses the environment once; the only place in the application that reads it. */
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): AppConfig {
   // Parsed once per process: zod's compiled fast path for objects would cost more to generate than it saves here.
-  const parsed = environmentSchema.safeParse(environment, { jitless: true, ...messages });
+  const parsed = environmentSchema.safeParse(settingsOf(environment), { jitless: true, ...messages });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map(describeIssue));
   }
@@ -593,6 +598,18 @@ function parseAuthenticationString(text: string): { clientId: string | undefined
   if (clientId !== undefined && !/^[0-9a-f-]{36}$/i.test(clientId)) return undefined;
   if ([...pairs.keys()].some((key) => key !== "authorization" && key !== "clientid")) return undefined;
   return { clientId };
+}
+
+const settingNames = Object.keys(environmentSchema.shape);
+
+/** The settings of `environment` that are set. App Service and local.settings.json commonly carry empty strings for unset values: empty is unset. */
+function settingsOf(environment: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of settingNames) {
+    const value = environment[name];
+    if (value !== undefined && value !== "") settings[name] = value;
+  }
+  return settings;
 }
 
 /** A configuration that names the storage to use; the Functions host has no embedded fallback. */
