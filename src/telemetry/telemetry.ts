@@ -61,16 +61,17 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
   if (problem) throw new Error(problem);
   const exporterOptions = azureMonitorExporterOptions(config, options);
   const resource = telemetryResource();
+  const traceExporter = exporterOnFirstExport<ReadableSpan>(async () => new (await azureMonitorExporters()).AzureMonitorTraceExporter(exporterOptions));
+  const logExporter = exporterOnFirstExport<ReadableLogRecord>(async () => new (await azureMonitorExporters()).AzureMonitorLogExporter(exporterOptions));
   const tracerProvider = new BasicTracerProvider({
     resource,
     sampler: traceSampler(options),
     // The distro's batching for traces; the in-memory processors of tests come first, as there.
     spanProcessors: [
       ...(options.spanProcessors ?? []),
-      new BatchSpanProcessor(exporterOnFirstExport<ReadableSpan>(async () => new (await azureMonitorExporter()).AzureMonitorTraceExporter(exporterOptions)), { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
+      new BatchSpanProcessor(traceExporter, { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
     ],
   });
-  const logExporter = exporterOnFirstExport<ReadableLogRecord>(async () => new (await azureMonitorExporter()).AzureMonitorLogExporter(exporterOptions));
   const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor(logExporter)] });
   // Providers registered by anything earlier would stay in front of these.
   trace.disable();
@@ -99,11 +100,11 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
 
 /**
  * @azure/monitor-opentelemetry-exporter's exporters, a chunk of their own in the bundle with what
- * they import (Azure's HTTP pipeline, the metrics SDK for their usage statistics, most of the
- * semantic conventions): read by the first export instead of at start (bench/README.md, "Cold
- * start"). The sampler, which every span needs at once, is imported statically (rate_limited_sampler.ts).
+ * they import (Azure's HTTP pipeline, the metrics SDK for their usage statistics): read by the
+ * first export instead of at start (bench/README.md, "Cold start"). The sampler, which every span
+ * needs at once, is imported statically (rate_limited_sampler.ts).
  */
-const azureMonitorExporter = () => import("./azure_monitor_exporters.js");
+const azureMonitorExporters = () => import("./azure_monitor_exporters.js");
 
 export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pick<TelemetryOptions, "credential">): AzureMonitorExporterOptions {
   const credential =
