@@ -5,8 +5,8 @@
 // telemetry clients, Azurite's wrapper; see bench/README.md, "Cold start") goes into its own file
 // under dist/chunks/ and is read only when first used, so a new instance parses and evaluates just
 // what serving a request needs. dist/ is deployed as a whole (.funcignore, Dockerfile).
-import { rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, context } from "esbuild";
 
@@ -27,6 +27,31 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * OpenTelemetry's packages ship CommonJS as "main" and ES modules as "module", most without an
+ * "exports" map; on platform node esbuild takes "main", and CommonJS is bundled whole: each
+ * `require("@opentelemetry/semantic-conventions")` in them brought all 180 kB of it into the
+ * telemetry that starts with every instance (bench/README.md, "Cold start"). Their ES modules are
+ * taken instead (the same code, published beside it), so that only what is used is bundled.
+ * Packages with an "exports" map are left to it.
+ */
+const openTelemetryEsModules = {
+  name: "opentelemetry-es-modules",
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/[^/]+$/ }, (args) => {
+      // The package as Node finds it from the importing file: the nearest node_modules upwards.
+      for (let dir = args.resolveDir; ; dir = dirname(dir)) {
+        const manifest = join(dir, "node_modules", args.path, "package.json");
+        if (existsSync(manifest)) {
+          const { module, exports } = JSON.parse(readFileSync(manifest, "utf8"));
+          return module && !exports ? { path: join(dirname(manifest), module) } : undefined;
+        }
+        if (dirname(dir) === dir) return undefined;
+      }
+    });
+  },
+};
+
 /** The settings every bundle of the app is built with; bench/ builds its minimal Functions app with the same. */
 export const bundleOptions = {
   bundle: true,
@@ -44,7 +69,7 @@ export const bundleOptions = {
   // Stack traces map back to the sources with `node --enable-source-maps`; the maps are not deployed (.funcignore).
   sourcemap: true,
   logLevel: "warning",
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, openTelemetryEsModules],
   // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
   // The MCP SDK too is loaded from node_modules, by the local host's first MCP request (a dynamic import); no bundle contains it.
   external: ["@azure/functions-core", "azurite", "@modelcontextprotocol/sdk"],

@@ -24,7 +24,6 @@ const heavy = [
   "@azure/monitor-opentelemetry-exporter",
   "@opentelemetry/sdk-trace-base",
   "@opentelemetry/sdk-logs",
-  "@azure/functions-opentelemetry-instrumentation",
   "ioredis",
   "rate-limiter-flexible",
   "azurite",
