@@ -201,8 +201,8 @@ describe("the console against npm start", () => {
   it("starts a new session, and opens another one by its id", async () => {
     const first = await page.getByLabel("Session", { exact: true }).inputValue();
     await page.getByRole("button", { name: "New session", exact: true }).click();
-    const second = await page.getByLabel("Session", { exact: true }).inputValue();
-    expect(second).not.toBe(first);
+    // The field takes the new id once the console has rendered it, a moment after the click.
+    await expect.poll(() => page.getByLabel("Session", { exact: true }).inputValue()).not.toBe(first);
     await region("Timeline").getByText("Nothing recorded in this session yet.").waitFor();
     await page.getByLabel("Session", { exact: true }).fill(first);
     await page.getByRole("button", { name: "Open", exact: true }).click();
