@@ -50,7 +50,7 @@ for (const fn of queueFunctions) {
 // The plugins as MCP tools, served by the Functions MCP extension at /runtime/webhooks/mcp
 // (host.json extensions.mcp). Its webhook takes no key: each call authenticates its caller from
 // the request headers the extension forwards, as every route does, and runs on the mcp channel.
-for (const fn of mcpToolFunctions(config, pluginClasses)) {
+for (const fn of mcpToolFunctions(config)) {
   app.mcpTool(fn.name, {
     toolName: fn.toolName,
     description: fn.description,
