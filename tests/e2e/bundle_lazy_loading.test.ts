@@ -20,7 +20,13 @@ const loopbackOnly = join(root, "bench", "loopback_only.mjs");
  */
 const hooks = `
 import { appendFileSync } from "node:fs";
+// FAIL_ONCE: the file whose first read fails, as a chunk that cannot be read would.
+let failed = false;
 export async function load(url, context, next) {
+  if (process.env.FAIL_ONCE && url.endsWith(process.env.FAIL_ONCE) && !failed) {
+    failed = true;
+    throw new Error("simulated failure to read " + url);
+  }
   if (url.startsWith("file:")) appendFileSync(process.env.LOADED_LOG, url + "\\n");
   return next(url, context);
 }
@@ -41,16 +47,36 @@ const loaded = () => readFileSync(process.env.LOADED_LOG, "utf8").split("\\n").f
 const { HttpRequest, InvocationContext } = (await import("@azure/functions")).default;
 await import(${JSON.stringify(pathToFileURL(bundle).href)});
 const atStart = loaded();
+const callback = (name) => globalThis.__registrations.find((r) => r.metadata.name === name).callback;
+const health = () => callback("health")(new HttpRequest({ method: "GET", url: "http://localhost/api/health" }), new InvocationContext({ functionName: "health" }));
 const execute = (body) =>
-  globalThis.__registrations.find((r) => r.metadata.name === "plugins-execute").callback(
+  callback("plugins-execute")(
     new HttpRequest({ method: "POST", url: "http://localhost/api/plugins/execute", body: { string: JSON.stringify(body) } }),
     new InvocationContext({ functionName: "plugins-execute" }),
   );
-const echo = await execute({ plugin: "echo", data: { text: "hi" } });
+const statuses = [];
+const failures = [];
+// An invocation that throws (its module could not be read) is recorded and tried once more, as a caller would.
+const attempt = async (call) => {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      return statuses.push((await call()).status ?? 200);
+    } catch (error) {
+      failures.push(String(error));
+    }
+  }
+  statuses.push("failed");
+};
+if (process.env.HEALTH_FIRST) await attempt(health);
+const afterHealth = loaded();
+await attempt(() => execute({ plugin: "echo", data: { text: "hi" } }));
 const afterEcho = loaded();
-const queued = await execute({ plugin: "echo", data: { text: "later" }, async: true });
+await attempt(() => execute({ plugin: "echo", data: { text: "again" } }));
+const afterSecondEcho = loaded();
+await attempt(() => execute({ plugin: "echo", data: { text: "later" }, async: true }));
 const afterAsync = loaded();
-console.log(JSON.stringify({ atStart, afterEcho, afterAsync, statuses: [echo.status ?? 200, queued.status ?? 200] }));
+if (process.env.HEALTH_FIRST) await attempt(health);
+console.log(JSON.stringify({ atStart, afterHealth, afterEcho, afterSecondEcho, afterAsync, statuses, failures }));
 process.exit(0);
 `;
 
@@ -66,7 +92,16 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Loads the bundle, runs an echo and an asynchronous echo; the packages evaluated by each point. */
+/** The output file (a chunk loaded on demand) that holds the module `source`, from the build's metafile. */
+function outputHolding(metafile: Metafile, source: string): string {
+  const outputs = Object.entries(metafile.outputs).filter(([output, file]) => output.endsWith(".js") && source in file.inputs);
+  expect(outputs.map(([output]) => output), source).toHaveLength(1);
+  return outputs[0]![0];
+}
+
+const readMetafile = () => JSON.parse(readFileSync(join(root, "dist", "metafile.json"), "utf8")) as Metafile;
+
+/** Loads the bundle, calls health, runs two echoes and an asynchronous echo; the files and packages evaluated by each point. */
 function run(env: Record<string, string>) {
   const log = join(dir, `loaded-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(log, "");
@@ -77,13 +112,21 @@ function run(env: Record<string, string>) {
     timeout: 30_000,
   });
   expect(result.status, result.stderr).toBe(0);
-  const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { atStart: string[]; afterEcho: string[]; afterAsync: string[]; statuses: number[] };
-  const metafile = JSON.parse(readFileSync(join(root, "dist", "metafile.json"), "utf8")) as Metafile;
-  const packages = (urls: string[]) => {
-    const outputs = urls.map((url) => relative(root, fileURLToPath(url))).filter((file) => file in metafile.outputs);
-    return [...packagesIn(metafile, outputs).keys()];
+  type Point = "atStart" | "afterHealth" | "afterEcho" | "afterSecondEcho" | "afterAsync";
+  const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Record<Point, string[]> & { statuses: number[]; failures: string[] };
+  const metafile = readMetafile();
+  const outputs = (urls: string[]) => urls.map((url) => relative(root, fileURLToPath(url))).filter((file) => file in metafile.outputs);
+  const packages = (urls: string[]) => [...packagesIn(metafile, outputs(urls)).keys()];
+  return {
+    statuses: report.statuses,
+    failures: report.failures,
+    atStart: packages(report.atStart),
+    afterEcho: packages(report.afterEcho),
+    afterAsync: packages(report.afterAsync),
+    outputs: Object.fromEntries((["atStart", "afterHealth", "afterEcho", "afterSecondEcho", "afterAsync"] as const).map((point) => [point, outputs(report[point])])) as Record<Point, string[]>,
+    files: report.atStart,
+    stderr: result.stderr,
   };
-  return { statuses: report.statuses, atStart: packages(report.atStart), afterEcho: packages(report.afterEcho), afterAsync: packages(report.afterAsync), files: report.atStart, stderr: result.stderr };
 }
 
 const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azure/storage-blob", "@azure/data-tables", "@azure/identity", "@azure/monitor-opentelemetry-exporter", "@opentelemetry/sdk-trace-base", "ioredis"];
@@ -91,7 +134,7 @@ const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azu
 describe("the Functions bundle loads heavy clients on first use", () => {
   it("evaluates none at start nor for a plain run; the queue client on the first asynchronous run", () => {
     const { statuses, atStart, afterEcho, afterAsync, files } = run({});
-    expect(statuses).toEqual([200, 202]);
+    expect(statuses).toEqual([200, 200, 202]);
     // The hook saw the bundle itself: the check is looking at the right process.
     expect(files.some((url) => url.endsWith("/dist/functions/main.js"))).toBe(true);
     expect(atStart).toContain("@azure/functions");
@@ -118,7 +161,7 @@ describe("the Functions bundle loads heavy clients on first use", () => {
       // As infra/ sets it: the exporter authenticates with the managed identity.
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
     });
-    expect(statuses).toEqual([200, 202]);
+    expect(statuses).toEqual([200, 200, 202]);
     expect(atStart).toContain("@azure/monitor-opentelemetry-exporter");
     // The resource and the exporter's own statistics come from the instance's settings: no request to the Azure VM metadata service.
     expect(stderr).not.toContain("instance metadata service");
@@ -126,5 +169,32 @@ describe("the Functions bundle loads heavy clients on first use", () => {
     expect(atStart).not.toContain("@azure/storage-queue");
     // The managed identity the exporter authenticates with is loaded by its first token request, not at start.
     expect(atStart).not.toContain("@azure/identity");
+  });
+
+  it("loads a function's module on its first invocation, not at start nor for another function, and not again for the second", () => {
+    const { statuses, outputs } = run({ HEALTH_FIRST: "1" });
+    expect(statuses).toEqual([200, 200, 200, 202, 200]);
+    const metafile = readMetafile();
+    const executeChunk = outputHolding(metafile, "functions/plugins_execute.ts");
+    const healthChunk = outputHolding(metafile, "functions/health.ts");
+    const servicesChunk = outputHolding(metafile, "src/services.ts");
+    expect(outputs.atStart).toContain("dist/functions/main.js");
+    for (const chunk of [executeChunk, healthChunk, servicesChunk]) expect(outputs.atStart, chunk).not.toContain(chunk);
+    // Health's first invocation: its own module and the services (with the plugins), not the execute function's.
+    expect(outputs.afterHealth).toEqual(expect.arrayContaining([healthChunk, servicesChunk]));
+    expect(outputs.afterHealth).not.toContain(executeChunk);
+    expect(outputs.afterEcho).toContain(executeChunk);
+    // The second invocation finds everything loaded: no file is read for it.
+    expect(outputs.afterSecondEcho).toEqual(outputs.afterEcho);
+  });
+
+  it("fails only the invocations of a function whose module cannot be read, and keeps serving the others", () => {
+    const executeChunk = outputHolding(readMetafile(), "functions/plugins_execute.ts");
+    const { statuses, failures } = run({ HEALTH_FIRST: "1", FAIL_ONCE: executeChunk.replace(/^dist\//, "/dist/") });
+    // The host is handed the error (it answers 500); the process goes on. The load is asked for again
+    // on the next invocation (memoize forgets a failure), but Node keeps a module that failed to load
+    // for the life of the process, so this function fails until the worker restarts. Health, before and after, answers.
+    expect(failures[0]).toContain("simulated failure to read");
+    expect(statuses).toEqual([200, "failed", "failed", "failed", 200]);
   });
 });
