@@ -73,7 +73,8 @@ export function writeWorkerStandIn(): string {
     `module.exports = {
   setProgrammingModel() {}, getProgrammingModel() {}, log() {},
   registerHook() { return { dispose() {} }; },
-  registerFunction() { return { dispose() {} }; },
+  // Kept for bench/first_invocation.ts, which calls a registered handler after the import.
+  registerFunction(metadata, callback) { (globalThis.__registrations ??= []).push({ metadata, callback }); return { dispose() {} }; },
 };\n`,
   );
   return workerStandInDir;
