@@ -5,7 +5,7 @@
 // telemetry clients, Azurite's wrapper; see bench/README.md, "Cold start") goes into its own file
 // under dist/chunks/ and is read only when first used, so a new instance parses and evaluates just
 // what serving a request needs. dist/ is deployed as a whole (.funcignore, Dockerfile).
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, context } from "esbuild";
@@ -27,6 +27,32 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The configuration is validated at load with zod/mini, which alone tree-shakes to a few KiB. But in
+ * one build a module exists once, in one file: zod's core, shared by the configuration and by the
+ * classic zod of the handlers and plugins (loaded on a first invocation), would sit in a chunk the
+ * entry imports, with all that classic zod uses of it (about 220 KB). The configuration gets its own
+ * copy of zod's modules instead (the "config-zod" namespace), tree-shaken to what it uses; the code
+ * loaded on demand keeps the whole one. The two never meet: the configuration hands out plain
+ * values and its own error class. Only zod's tree-shakable entry points (zod/mini, zod/v4/core, a
+ * locale) are copied: classic zod cannot be tree-shaken, and a copy of it would only be read twice.
+ */
+const configOwnZod = {
+  name: "config-own-zod",
+  setup(build) {
+    const fromConfig = (args) => args.namespace === "config-zod" || /[\\/]src[\\/]config[\\/]config\.ts$/.test(args.importer);
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === "config-own-zod" || !fromConfig(args)) return undefined;
+      // zod's tree-shakable entry points and, inside the copy, its own imports; anything else the configuration imports is left alone.
+      if (args.namespace !== "config-zod" && !/^zod\/(v4\/)?(mini|core|locales)(\/|$)/.test(args.path)) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "config-own-zod" });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: resolved.path, namespace: "config-zod" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "config-zod" }, (args) => ({ contents: readFileSync(args.path, "utf8"), loader: "js", resolveDir: dirname(args.path) }));
+  },
+};
+
 /** The settings every bundle of the app is built with; bench/ builds its minimal Functions app with the same. */
 export const bundleOptions = {
   bundle: true,
@@ -44,7 +70,7 @@ export const bundleOptions = {
   // Stack traces map back to the sources with `node --enable-source-maps`; the maps are not deployed (.funcignore).
   sourcemap: true,
   logLevel: "warning",
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, configOwnZod],
   // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
   // The MCP SDK too is loaded from node_modules, by the local host's first MCP request (a dynamic import); no bundle contains it.
   external: ["@azure/functions-core", "azurite", "@modelcontextprotocol/sdk"],
