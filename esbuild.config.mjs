@@ -5,8 +5,8 @@
 // telemetry clients, Azurite's wrapper; see bench/README.md, "Cold start") goes into its own file
 // under dist/chunks/ and is read only when first used, so a new instance parses and evaluates just
 // what serving a request needs. dist/ is deployed as a whole (.funcignore, Dockerfile).
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, context } from "esbuild";
 
@@ -40,16 +40,42 @@ const zodEnglishOnly = {
 const configOwnZod = {
   name: "config-own-zod",
   setup(build) {
-    const fromConfig = (args) => args.namespace === "config-zod" || /[\\/]src[\\/]config[\\/]config\.ts$/.test(args.importer);
-    build.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === "config-own-zod" || !fromConfig(args)) return undefined;
-      // zod's tree-shakable entry points and, inside the copy, its own imports; anything else the configuration imports is left alone.
-      if (args.namespace !== "config-zod" && !/^zod\/(v4\/)?(mini|core|locales)(\/|$)/.test(args.path)) return undefined;
+    const intoCopy = async (args) => {
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "config-own-zod" });
-      if (resolved.errors.length > 0) return { errors: resolved.errors };
-      return { path: resolved.path, namespace: "config-zod" };
-    });
+      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, namespace: "config-zod" };
+    };
+    // zod's tree-shakable entry points imported by the configuration; anything else it imports is left alone.
+    build.onResolve({ filter: /^zod\/(v4\/)?(mini|core|locales)(\/|$)/ }, (args) =>
+      args.pluginData !== "config-own-zod" && /[\\/]src[\\/]config[\\/]config\.ts$/.test(args.importer) ? intoCopy(args) : undefined,
+    );
+    // Inside the copy, its own imports stay in it.
+    build.onResolve({ filter: /.*/, namespace: "config-zod" }, intoCopy);
     build.onLoad({ filter: /.*/, namespace: "config-zod" }, (args) => ({ contents: readFileSync(args.path, "utf8"), loader: "js", resolveDir: dirname(args.path) }));
+  },
+};
+
+/**
+ * OpenTelemetry's packages ship CommonJS as "main" and ES modules as "module", most without an
+ * "exports" map; on platform node esbuild takes "main", and CommonJS is bundled whole: each
+ * `require("@opentelemetry/semantic-conventions")` in them brought all 180 kB of it into the
+ * telemetry that starts with every instance (bench/README.md, "Cold start"). Their ES modules are
+ * taken instead (the same code, published beside it), so that only what is used is bundled.
+ * Packages with an "exports" map are left to it.
+ */
+const openTelemetryEsModules = {
+  name: "opentelemetry-es-modules",
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/[^/]+$/ }, (args) => {
+      // The package as Node finds it from the importing file: the nearest node_modules upwards.
+      for (let dir = args.resolveDir; ; dir = dirname(dir)) {
+        const manifest = join(dir, "node_modules", args.path, "package.json");
+        if (existsSync(manifest)) {
+          const { module, exports } = JSON.parse(readFileSync(manifest, "utf8"));
+          return module && !exports ? { path: join(dirname(manifest), module) } : undefined;
+        }
+        if (dirname(dir) === dir) return undefined;
+      }
+    });
   },
 };
 
@@ -70,7 +96,7 @@ export const bundleOptions = {
   // Stack traces map back to the sources with `node --enable-source-maps`; the maps are not deployed (.funcignore).
   sourcemap: true,
   logLevel: "warning",
-  plugins: [zodEnglishOnly, configOwnZod],
+  plugins: [zodEnglishOnly, openTelemetryEsModules, configOwnZod],
   // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
   // The MCP SDK too is loaded from node_modules, by the local host's first MCP request (a dynamic import); no bundle contains it.
   external: ["@azure/functions-core", "azurite", "@modelcontextprotocol/sdk"],
