@@ -13,10 +13,9 @@
  * echo runs to its answer without a token (it is refused where WEBSITE_INSTANCE_ID is set, so that
  * setting is left out here); in-process memory, no storage call on these paths.
  */
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { buildMinimalApp, functionsBundle, loopbackOnly, writeWorkerStandIn } from "./bundle_import.js";
+import { buildMinimalApp, functionsBundle, runFresh, writeWorkerStandIn } from "./bundle_import.js";
 import { median } from "./stats.js";
 
 interface Invocation {
@@ -56,23 +55,9 @@ process.stdout.write(JSON.stringify({ importCpuMs, importWallMs, invocationCpuMs
 process.exit(0);
 `;
 
-function runOnce(invocation: Invocation, nodePath: string): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, "--input-type=module", "-e", driver(invocation)], {
-      env: { PATH: process.env.PATH ?? "", NODE_PATH: nodePath, FUNCTIONS_WORKER_RUNTIME: "node", AUTH_MODE: "none", STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const line = out.trim().split("\n").at(-1) ?? "";
-      if (code !== 0 || !line.startsWith("{")) reject(new Error(`${invocation.label}: exit ${code}\n${err.slice(-3000)}`));
-      else resolve(JSON.parse(line) as Sample);
-    });
-  });
+async function runOnce(invocation: Invocation, nodePath: string): Promise<Sample> {
+  const env = { FUNCTIONS_WORKER_RUNTIME: "node", AUTH_MODE: "none", STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" };
+  return (await runFresh<Sample>(invocation.label, driver(invocation), env, nodePath)).report;
 }
 
 const runs = Number(process.argv[2] ?? 9);
