@@ -14,8 +14,9 @@ export const telemetryDisabled: Telemetry = { enabled: false, shutdown: async ()
  */
 export async function startConfiguredTelemetry(config: TelemetryConfig | undefined, functionsHost?: Pick<typeof AzureFunctions, "app">): Promise<Telemetry> {
   if (!config) return telemetryDisabled;
-  const { startTelemetry } = await import("./telemetry.js");
+  // Both chunks are read together rather than one after the other; the hooks still go in after the start.
+  const [{ startTelemetry }, hooks] = await Promise.all([import("./telemetry.js"), functionsHost ? import("./functions_host.js") : undefined]);
   const telemetry = startTelemetry(config);
-  if (functionsHost) (await import("./functions_host.js")).instrumentFunctionsHost(functionsHost);
+  if (functionsHost) hooks?.instrumentFunctionsHost(functionsHost);
   return telemetry;
 }

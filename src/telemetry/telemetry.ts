@@ -2,7 +2,9 @@ import type { TokenCredential } from "@azure/identity";
 import type { AzureMonitorExporterOptions } from "@azure/monitor-opentelemetry-exporter";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { logs } from "@opentelemetry/api-logs";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+// The context manager from its own file: the package is CommonJS only, so its index would bring the
+// older AsyncHooksContextManager (unused) into the telemetry every cold start reads.
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks/build/src/AsyncLocalStorageContextManager.js";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { azureAppServiceDetector, azureFunctionsDetector } from "@opentelemetry/resource-detector-azure";
 import { defaultResource, detectResources, envDetector, type Resource } from "@opentelemetry/resources";
