@@ -4,8 +4,8 @@
  * loading their code, which waits for the first invocation (functions/main.ts); this measures
  * the import and then that first invocation, for an echo execute and for the liveness check,
  * against the minimal Functions app's import and first invocation of its one function, in fresh
- * processes, alternating, medians (bench/README.md, "Cold start"). Printed, not written to
- * bench/results.md.
+ * processes, alternating, medians (bench/README.md, "Cold start"). `npm run bench` writes the
+ * same figures into bench/results.md (measureFirstAnswers); run alone, it prints them.
  *
  * The handler is called as the worker calls it, with @azure/functions' HttpRequest and
  * InvocationContext; those classes come from a copy of the library loaded after the import and
@@ -14,8 +14,8 @@
  * setting is left out here); in-process memory, no storage call on these paths.
  */
 import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { buildMinimalApp, functionsBundle, runFresh, writeWorkerStandIn } from "./bundle_import.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildMinimalApp, functionsBundle, runFresh, telemetryEnvironment, writeWorkerStandIn } from "./bundle_import.js";
 import { median } from "./stats.js";
 
 interface Invocation {
@@ -25,6 +25,8 @@ interface Invocation {
   readonly method: string;
   readonly path: string;
   readonly body?: unknown;
+  /** Settings added to the ones every process gets (telemetry). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Sample {
@@ -56,41 +58,70 @@ process.exit(0);
 `;
 
 async function runOnce(invocation: Invocation, nodePath: string): Promise<Sample> {
-  const env = { FUNCTIONS_WORKER_RUNTIME: "node", AUTH_MODE: "none", STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" };
+  const env = { FUNCTIONS_WORKER_RUNTIME: "node", AUTH_MODE: "none", STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", ...invocation.env };
   return (await runFresh<Sample>(invocation.label, driver(invocation), env, nodePath)).report;
 }
 
-const runs = Number(process.argv[2] ?? 9);
-const nodePath = writeWorkerStandIn();
-const minimal = await buildMinimalApp();
-const invocations: Invocation[] = [
-  { label: "minimal app, GET hello", file: minimal.file, name: "hello", method: "GET", path: "/api/hello" },
-  { label: "dist/functions/main.js, echo execute", file: functionsBundle, name: "plugins-execute", method: "POST", path: "/api/plugins/execute", body: { plugin: "echo", data: { text: "hi" } } },
-  { label: "dist/functions/main.js, GET health/live", file: functionsBundle, name: "health-live", method: "GET", path: "/api/health/live" },
-];
-for (const invocation of invocations) await runOnce(invocation, nodePath);
-const samples = invocations.map(() => [] as Sample[]);
-for (let i = 0; i < runs; i++) for (const [index, invocation] of invocations.entries()) samples[index]!.push(await runOnce(invocation, nodePath));
+/** One process's figures, medians over the runs. */
+export interface FirstAnswerRow {
+  readonly label: string;
+  readonly status: number;
+  readonly importCpuMs: number;
+  readonly firstAnswerCpuMs: number;
+  readonly firstAnswerWallMs: number;
+  readonly invocationWallMs: number;
+  readonly peakRssMb: number;
+}
 
-const rows = invocations.map((invocation, index) => {
-  const list = samples[index]!;
-  const of = (value: (s: Sample) => number) => median(list.map(value));
-  return {
-    label: invocation.label,
-    status: list[0]!.status,
-    importCpu: of((s) => s.importCpuMs),
-    firstAnswerCpu: of((s) => s.importCpuMs + s.invocationCpuMs),
-    firstAnswerWall: of((s) => s.importWallMs + s.invocationWallMs),
-    invocationWall: of((s) => s.invocationWallMs),
-    peakRss: of((s) => s.peakRssMb),
-  };
-});
-const floor = rows[0]!;
-console.log(`${runs} runs each, alternating, medians. CPU and wall: the process's own, from its start.`);
-console.log("| process | status | CPU at import | CPU at first answer | wall at first answer | of which the invocation | peak RSS MB | CPU at first answer × minimal | wall × minimal |");
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-for (const row of rows) {
-  console.log(
-    `| ${row.label} | ${row.status} | ${row.importCpu.toFixed(0)} ms | ${row.firstAnswerCpu.toFixed(0)} ms | ${row.firstAnswerWall.toFixed(0)} ms | ${row.invocationWall.toFixed(0)} ms | ${row.peakRss.toFixed(0)} | ${(row.firstAnswerCpu / floor.firstAnswerCpu).toFixed(2)}× | ${(row.firstAnswerWall / floor.firstAnswerWall).toFixed(2)}× |`,
-  );
+export interface FirstAnswers {
+  readonly runs: number;
+  /** The minimal app's first; the ratios are to it. */
+  readonly rows: readonly FirstAnswerRow[];
+}
+
+const echo = { name: "plugins-execute", method: "POST", path: "/api/plugins/execute", body: { plugin: "echo", data: { text: "hi" } } } as const;
+
+/** `runs` fresh processes per invocation, round-robin after one discarded round; medians. */
+export async function measureFirstAnswers(runs: number): Promise<FirstAnswers> {
+  const nodePath = writeWorkerStandIn();
+  const minimal = await buildMinimalApp();
+  const invocations: Invocation[] = [
+    { label: "minimal Functions app, GET hello", file: minimal.file, name: "hello", method: "GET", path: "/api/hello" },
+    { label: "`dist/functions/main.js`, echo execute", file: functionsBundle, ...echo },
+    { label: "`dist/functions/main.js`, echo execute, with telemetry", file: functionsBundle, ...echo, env: telemetryEnvironment },
+    { label: "`dist/functions/main.js`, GET health/live", file: functionsBundle, name: "health-live", method: "GET", path: "/api/health/live" },
+  ];
+  for (const invocation of invocations) await runOnce(invocation, nodePath);
+  const samples = invocations.map(() => [] as Sample[]);
+  for (let i = 0; i < runs; i++) for (const [index, invocation] of invocations.entries()) samples[index]!.push(await runOnce(invocation, nodePath));
+  const rows = invocations.map((invocation, index): FirstAnswerRow => {
+    const list = samples[index]!;
+    // A figure of an error path would say nothing of the cold start.
+    const failed = list.find((s) => s.status !== 200);
+    if (failed) throw new Error(`${invocation.label}: the first invocation answered ${failed.status}, not 200`);
+    const of = (value: (s: Sample) => number) => median(list.map(value));
+    return {
+      label: invocation.label,
+      status: list[0]!.status,
+      importCpuMs: of((s) => s.importCpuMs),
+      firstAnswerCpuMs: of((s) => s.importCpuMs + s.invocationCpuMs),
+      firstAnswerWallMs: of((s) => s.importWallMs + s.invocationWallMs),
+      invocationWallMs: of((s) => s.invocationWallMs),
+      peakRssMb: of((s) => s.peakRssMb),
+    };
+  });
+  return { runs, rows };
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { runs, rows } = await measureFirstAnswers(Number(process.argv[2] ?? 9));
+  const floor = rows[0]!;
+  console.log(`${runs} runs each, alternating, medians. CPU and wall: the process's own, from its start.`);
+  console.log("| process | status | CPU at import | CPU at first answer | wall at first answer | of which the invocation | peak RSS MB | CPU at first answer × minimal | wall × minimal |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const row of rows) {
+    console.log(
+      `| ${row.label} | ${row.status} | ${row.importCpuMs.toFixed(0)} ms | ${row.firstAnswerCpuMs.toFixed(0)} ms | ${row.firstAnswerWallMs.toFixed(0)} ms | ${row.invocationWallMs.toFixed(0)} ms | ${row.peakRssMb.toFixed(0)} | ${(row.firstAnswerCpuMs / floor.firstAnswerCpuMs).toFixed(2)}× | ${(row.firstAnswerWallMs / floor.firstAnswerWallMs).toFixed(2)}× |`,
+    );
+  }
 }
