@@ -73,7 +73,8 @@ export function writeWorkerStandIn(): string {
     `module.exports = {
   setProgrammingModel() {}, getProgrammingModel() {}, log() {},
   registerHook() { return { dispose() {} }; },
-  registerFunction() { return { dispose() {} }; },
+  // Kept for bench/first_invocation.ts, which calls a registered handler after the import.
+  registerFunction(metadata, callback) { (globalThis.__registrations ??= []).push({ metadata, callback }); return { dispose() {} }; },
 };\n`,
   );
   return workerStandInDir;
@@ -100,13 +101,15 @@ process.stdout.write(JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, max
 process.exit(0);
 `;
 
-/** One fresh process that imports `target.file` and exits. */
-export function importOnce(target: ImportTarget, nodePath: string, nodeFlags: readonly string[] = []): Promise<ImportSample> {
+/**
+ * A fresh `node` process that runs `script` (with the preload every bundle gets, so that the
+ * comparison stays fair) and prints a JSON line last: that line, and the wall time from spawn to exit.
+ */
+export function runFresh<Report>(name: string, script: string, env: Readonly<Record<string, string>>, nodePath: string, nodeFlags: readonly string[] = []): Promise<{ wallMs: number; report: Report }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // Every bundle gets the same preload, so that the comparison stays fair.
-    const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, ...nodeFlags, "--input-type=module", "-e", driver(target.file)], {
-      env: { PATH: process.env.PATH ?? "", NODE_PATH: nodePath, ...target.env },
+    const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, ...nodeFlags, "--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", NODE_PATH: nodePath, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -118,13 +121,18 @@ export function importOnce(target: ImportTarget, nodePath: string, nodeFlags: re
       const wallMs = performance.now() - started;
       const line = out.trim().split("\n").at(-1) ?? "";
       if (code !== 0 || !line.startsWith("{")) {
-        reject(new Error(`${target.name}: import failed (exit ${code})\n${err.slice(-3000)}${out.slice(-1000)}`));
+        reject(new Error(`${name}: failed (exit ${code})\n${err.slice(-3000)}${out.slice(-1000)}`));
         return;
       }
-      const report = JSON.parse(line) as { cpuMs: number; maxRssKb: number };
-      resolve({ wallMs, cpuMs: report.cpuMs, peakRssMb: report.maxRssKb / 1024 });
+      resolve({ wallMs, report: JSON.parse(line) as Report });
     });
   });
+}
+
+/** One fresh process that imports `target.file` and exits. */
+export async function importOnce(target: ImportTarget, nodePath: string, nodeFlags: readonly string[] = []): Promise<ImportSample> {
+  const { wallMs, report } = await runFresh<{ cpuMs: number; maxRssKb: number }>(target.name, driver(target.file), target.env, nodePath, nodeFlags);
+  return { wallMs, cpuMs: report.cpuMs, peakRssMb: report.maxRssKb / 1024 };
 }
 
 export interface ImportSummary {

@@ -1,6 +1,8 @@
 /**
- * `npx tsx bench/profile.ts import [runs]`: imports the Functions bundle in fresh processes under
- * `--cpu-prof` (as the cold-start row does) and prints where the import's CPU time went, per import.
+ * `npx tsx bench/profile.ts import [runs] [--telemetry]`: imports the Functions bundle in fresh
+ * processes under `--cpu-prof` (as the cold-start row does) and prints where the import's CPU time
+ * went, per import; with `--telemetry`, with the cold-start row's telemetry settings as well (as
+ * Azure always has them).
  *
  * `npx tsx bench/profile.ts [echo|calculator|session|list|floor] [seconds]`: runs one server under
  * the benchmark's load with `node --cpu-prof`, then prints where its CPU time went during the
@@ -50,12 +52,14 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function main(): Promise<void> {
   installCleanup();
-  const which = (process.argv[2] ?? "echo") as Which;
-  const seconds = Number(process.argv[3] ?? 8);
+  const telemetry = process.argv.includes("--telemetry");
+  const args = process.argv.slice(2).filter((arg) => arg !== "--telemetry");
+  const which = (args[0] ?? "echo") as Which;
+  const seconds = Number(args[1] ?? 8);
   if (!rows.includes(which)) throw new Error(`usage: tsx bench/profile.ts [${rows.join("|")}] [seconds]`);
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
-  if (which === "import") return profileImport(Number(process.argv[3] ?? 5));
+  if (which === "import") return profileImport(Number(args[1] ?? 5), telemetry);
   const profileFlags = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
   const settings = { connections: 32, durationSeconds: seconds, warmupSeconds: 2, pipelining: 1 };
 
@@ -102,12 +106,13 @@ async function main(): Promise<void> {
   console.log(`\nprofile: ${profileDir}/${file} (open in Chrome DevTools › Performance)`);
 }
 
-/** The cold-start row's import of dist/functions/main.js, `runs` times under --cpu-prof; CPU per import by package and by function. */
-async function profileImport(runs: number): Promise<void> {
-  const { azureLikeEnvironment, functionsBundle, importOnce, writeWorkerStandIn } = await import("./bundle_import.js");
+/** The cold-start row's import of dist/functions/main.js (with its telemetry settings when `telemetry`), `runs` times under --cpu-prof; CPU per import by package and by function. */
+async function profileImport(runs: number, telemetry: boolean): Promise<void> {
+  const { azureLikeEnvironment, functionsBundle, importOnce, telemetryEnvironment, writeWorkerStandIn } = await import("./bundle_import.js");
   const nodePath = writeWorkerStandIn();
+  const env = telemetry ? { ...azureLikeEnvironment, ...telemetryEnvironment } : azureLikeEnvironment;
   for (let i = 0; i < runs; i++) {
-    await importOnce({ name: "dist/functions/main.js", file: functionsBundle, env: azureLikeEnvironment, loadedBytes: 0 }, nodePath, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
+    await importOnce({ name: "dist/functions/main.js", file: functionsBundle, env, loadedBytes: 0 }, nodePath, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
   }
   const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
   const profiles = files.map((f) => JSON.parse(readFileSync(`${profileDir}/${f}`, "utf8")) as CpuProfile);
@@ -129,7 +134,7 @@ async function profileImport(runs: number): Promise<void> {
     });
   }
   const per = (us: number) => us / 1000 / profiles.length;
-  console.log(`import of dist/functions/main.js, ${profiles.length} runs under --cpu-prof: ${per(total).toFixed(1)} ms of CPU per import (sampling inflates this)`);
+  console.log(`import of dist/functions/main.js${telemetry ? " with telemetry" : ""}, ${profiles.length} runs under --cpu-prof: ${per(total).toFixed(1)} ms of CPU per import (sampling inflates this)`);
   for (const [title, map, n] of [["by source", byGroup, 30], ["by function", byFunction, 30]] as const) {
     console.log(`\n${title}, self time per import`);
     for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${per(us).toFixed(1).padStart(7)} ms  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);

@@ -2,6 +2,7 @@
 import { cpus, release, totalmem, type as osType } from "node:os";
 import type { LatencySample } from "./audit.js";
 import type { ImportSummary } from "./bundle_import.js";
+import type { FirstAnswers } from "./first_invocation.js";
 import { dataComment, type BenchData, type PreviousResults } from "./previous.js";
 import type { LoadResult, LoadSettings } from "./load.js";
 import { median, ratio } from "./stats.js";
@@ -72,6 +73,8 @@ export interface Report {
   readonly writeCost: WriteCost;
   readonly coldStart: ColdStart;
   readonly bundleImport?: BundleImport;
+  /** Import and first invocation: what the lazy loading of the functions' code leaves for the first request. */
+  readonly firstAnswers?: FirstAnswers;
   /** The results this run replaces, to compare every row with. */
   readonly previous?: PreviousResults;
   /** CPU other processes used in the second before the run, in cores. */
@@ -328,6 +331,24 @@ function importLines(imports: BundleImport): string[] {
   return lines;
 }
 
+export function firstAnswerLines({ runs, rows }: FirstAnswers): string[] {
+  const minimal = rows[0]!;
+  const lines: string[] = ["## Cold start: the first answer of a new instance", ""];
+  lines.push(
+    `The import above leaves each function's code for its first invocation (functions/main.ts), so the import alone does not show what the first request waits for. Here a fresh \`node\` process imports the bundle, then calls the registered handler once as the worker does, with \`@azure/functions\`' HttpRequest and InvocationContext (bench/first_invocation.ts); ${runs} processes each, alternating, after one discarded round; medians. CPU and wall from the process's start. AUTH_MODE none and in-process memory, so that nothing on these paths waits for a network. Reported, no target.`,
+    "",
+  );
+  lines.push("| process | status | CPU at import ms | CPU at first answer ms | wall at first answer ms | of which the invocation ms | peak RSS MB | CPU × minimal | wall × minimal |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const row of rows) {
+    lines.push(
+      `| ${row.label} | ${row.status} | ${row.importCpuMs.toFixed(0)} | ${row.firstAnswerCpuMs.toFixed(0)} | ${row.firstAnswerWallMs.toFixed(0)} | ${row.invocationWallMs.toFixed(0)} | ${row.peakRssMb.toFixed(0)} | ${row === minimal ? "1" : times(row.firstAnswerCpuMs / minimal.firstAnswerCpuMs)} | ${row === minimal ? "1" : times(row.firstAnswerWallMs / minimal.firstAnswerWallMs)} |`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
 /** A row now against the same row in the previous results: host rows as a share of their run's floor, bare and floor as req/s. */
 export interface RowComparison {
   readonly label: string;
@@ -517,6 +538,7 @@ export function markdown(report: Report): string {
     "",
   );
   if (report.bundleImport) lines.push(...importLines(report.bundleImport));
+  if (report.firstAnswers) lines.push(...firstAnswerLines(report.firstAnswers));
   lines.push("## Cold start of the local host", "");
   const stats = (values: readonly number[]) =>
     values.length === 0 ? "n/a" : `min ${Math.min(...values).toFixed(0)} ms, median ${median(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { readAuditLog, serialPosts, singleWriteLatency } from "./audit.js";
 import { azureLikeEnvironment, buildMinimalApp, functionsBundle, functionsBundleLoadedBytes, measureImports, telemetryEnvironment } from "./bundle_import.js";
+import { measureFirstAnswers } from "./first_invocation.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
 import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
@@ -244,9 +245,12 @@ async function main(): Promise<number> {
       { id: "telemetry", label: "`dist/functions/main.js` with telemetry", summary: imported[2]! },
     ],
   };
+  log("first answers: import and one invocation in fresh processes");
+  const firstAnswers = await measureFirstAnswers(importRuns);
+  for (const row of firstAnswers.rows) log(`first answer of ${row.label}: CPU ${row.firstAnswerCpuMs.toFixed(0)} ms, wall ${row.firstAnswerWallMs.toFixed(0)} ms (status ${row.status})`);
   for (const s of imported) log(`import of ${s.name}: wall ${s.wallMs.toFixed(0)} ms, CPU ${s.cpuMs.toFixed(0)} ms, peak RSS ${s.peakRssMb.toFixed(0)} MB (medians of ${importRuns})`);
 
-  const report = { date: new Date(), settings, rows, audit, writeCost, coldStart, bundleImport, previous, background, totalSeconds: (performance.now() - began) / 1000 };
+  const report = { date: new Date(), settings, rows, audit, writeCost, coldStart, bundleImport, firstAnswers, previous, background, totalSeconds: (performance.now() - began) / 1000 };
   writeFileSync(resultsFile, markdown(report));
 
   console.log("");

@@ -7,9 +7,6 @@ import { eventStreamHeaders, serverSentEvents } from "../src/http/server_sent_ev
 import { assertSessionId } from "../src/memory/session_id.js";
 
 export const chat = defineHttpFunction({
-  name: "chat",
-  methods: ["POST"],
-  route: "chat",
   handler: async (request, { context, services, caller }) => {
     const body = await readJsonBody(request, chatRequestSchema, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);

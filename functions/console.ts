@@ -12,9 +12,6 @@ const consoleAssets = (): ConsoleAssets => (assets ??= new ConsoleAssets(default
  * the API calls it makes carry the caller's token. Built by `npm run build` (console/ → dist/console).
  */
 export const consolePage = definePublicHttpFunction({
-  name: "console",
-  methods: ["GET"],
-  route: "console",
   handler: async (request) => {
     const page = await consoleAssets().index();
     if (!page) throw new AppError("not_found", "the console is not built: run npm run build");
@@ -24,9 +21,6 @@ export const consolePage = definePublicHttpFunction({
 
 /** The console's scripts, styles and icon, by their content-hashed names. */
 export const consoleAsset = definePublicHttpFunction({
-  name: "console-asset",
-  methods: ["GET"],
-  route: "console/assets/{asset}",
   handler: async (request) => {
     const asset = await consoleAssets().asset(request.params.asset ?? "");
     if (!asset) throw new AppError("not_found", "no such console asset");

@@ -7,9 +7,6 @@ import { definePublicHttpFunction } from "../src/http/http_function.js";
  * (that is readiness, `GET /api/health`).
  */
 export const healthLive = definePublicHttpFunction({
-  name: "health-live",
-  methods: ["GET"],
-  route: "health/live",
   handler: async (_request, { services }) =>
     jsonResponse(200, { status: "ok", version: services.config.version }, { "cache-control": "no-store" }),
 });

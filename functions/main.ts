@@ -1,16 +1,18 @@
 /**
  * The Azure Functions entry point (package.json "main", bundled to dist/functions/main.js).
- * Configuration is parsed at load, so a bad setting fails the start with one readable message;
- * services are built on the first invocation, once per process.
+ * Configuration is parsed at load, so a bad setting fails the start with one readable message.
+ * Everything else waits for the first invocation: what is registered here comes from
+ * registrations.ts and the plugins' manifest, so loading this file parses no handler, schema,
+ * plugin or service. A function's module is loaded on its first invocation, and the services
+ * (with the plugins) on the first invocation of any function, once per process.
  */
 import azureFunctions, { app } from "@azure/functions";
-import { pluginClasses } from "../plugins/index.js";
 import { loadConfig, requireStorage } from "../src/config/config.js";
-import { createLogger } from "../src/logging/logger.js";
-import { createServices, type Services } from "../src/services.js";
+import { memoize } from "../src/lazy/deferred.js";
+import type { Services } from "../src/services.js";
 import { startConfiguredTelemetry } from "../src/telemetry/configured_telemetry.js";
-import { httpFunctions, queueFunctions } from "./index.js";
 import { mcpToolFunctions } from "./mcp_tools.js";
+import { httpRegistrations, queueRegistrations } from "./registrations.js";
 
 const config = loadConfig(process.env);
 const storage = requireStorage(config);
@@ -18,44 +20,54 @@ const storage = requireStorage(config);
 const telemetry = await startConfiguredTelemetry(config.telemetry, azureFunctions);
 if (config.auth.mode === "none") {
   // Only possible outside Azure (config refuses it where WEBSITE_INSTANCE_ID is set): `func start` on a developer's machine.
+  const { createLogger } = await import("../src/logging/logger.js");
   createLogger(config.logLevel).warn('AUTH_MODE is none: every caller is the one principal "anonymous"; for local development only');
 }
 let services: Services | undefined;
-const getServices = (): Services => (services ??= createServices(config, { plugins: pluginClasses, storage }));
+const getServices = memoize(async (): Promise<Services> => {
+  const [{ createServices }, { pluginClasses }] = await Promise.all([import("../src/services.js"), import("../plugins/index.js")]);
+  return (services = createServices(config, { plugins: pluginClasses, storage }));
+});
 
 // Chat replies are streamed as server-sent events.
 app.setup({ enableHttpStream: true });
 
-for (const fn of httpFunctions) {
+for (const fn of httpRegistrations) {
   app.http(fn.name, {
     methods: [...fn.methods],
     route: fn.route,
     // Callers are authenticated by the app (jwt) or by App Service Authentication (easyauth), so a
     // key is not needed; HTTP_AUTH_LEVEL=function asks for one as well. Health stays anonymous for probes.
     authLevel: fn.access === "public" ? "anonymous" : config.http.authLevel,
-    handler: (request, context) => fn.handler(request, context, getServices()),
+    handler: async (request, context) => {
+      const [loaded, ready] = await Promise.all([fn.load(), getServices()]);
+      return loaded.handler(request, context, ready);
+    },
   });
 }
 
 // The host delivers each message (base64-decoded, parsed when it is JSON); a handler that throws
 // gets it again after host.json's visibilityTimeout, up to maxDequeueCount times, then <queue>-poison.
-for (const fn of queueFunctions) {
+for (const fn of queueRegistrations) {
   app.storageQueue(fn.name, {
     queueName: fn.queueName(config),
     connection: fn.connection,
-    handler: (message, context) => fn.handler(message, context, getServices()),
+    handler: async (message, context) => {
+      const [loaded, ready] = await Promise.all([fn.load(), getServices()]);
+      return loaded.handler(message, context, ready);
+    },
   });
 }
 
 // The plugins as MCP tools, served by the Functions MCP extension at /runtime/webhooks/mcp
 // (host.json extensions.mcp). Its webhook takes no key: each call authenticates its caller from
 // the request headers the extension forwards, as every route does, and runs on the mcp channel.
-for (const fn of mcpToolFunctions(config, pluginClasses)) {
+for (const fn of mcpToolFunctions(config)) {
   app.mcpTool(fn.name, {
     toolName: fn.toolName,
     description: fn.description,
     toolProperties: fn.toolProperties,
-    handler: (toolArguments, context) => fn.handler(toolArguments, context, getServices()),
+    handler: async (toolArguments, context) => fn.handler(toolArguments, context, await getServices()),
   });
 }
 

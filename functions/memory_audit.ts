@@ -6,9 +6,6 @@ import { assertSessionId } from "../src/memory/session_id.js";
 import { sessionRef } from "../src/memory/session_ref.js";
 
 export const memoryAudit = defineHttpFunction({
-  name: "memory-audit",
-  methods: ["GET"],
-  route: "memory/audit/{sessionId}",
   handler: async (request, { services, caller }) => {
     const sessionId = assertSessionId(request.params.sessionId);
     const query = auditPageQuerySchema.safeParse({

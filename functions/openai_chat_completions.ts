@@ -15,9 +15,6 @@ import { openAiErrorResponse } from "../src/openai_compat/openai_error.js";
  * `x-session-id` header names; without one it is stateless, as OpenAI's API is.
  */
 export const openAiChatCompletions = defineHttpFunction({
-  name: "openai-chat-completions",
-  methods: ["POST"],
-  route: "v1/chat/completions",
   errorResponse: openAiErrorResponse,
   handler: async (request, { context, services, caller }) => {
     const body = parseChatCompletionRequest(await readBodyText(request, services.config.http.maxBodyBytes));

@@ -5,9 +5,6 @@ import { openAiErrorResponse } from "../src/openai_compat/openai_error.js";
 
 /** OpenAI's `GET /v1/models`: the model ids `POST /api/v1/chat/completions` answers as. */
 export const openAiModels = defineHttpFunction({
-  name: "openai-models",
-  methods: ["GET"],
-  route: "v1/models",
   errorResponse: openAiErrorResponse,
   handler: async () => jsonResponse(200, modelList()),
 });

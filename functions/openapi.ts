@@ -7,8 +7,5 @@ import { defineHttpFunction } from "../src/http/http_function.js";
  * allowed commands) that the policy keeps from other callers.
  */
 export const openApi = defineHttpFunction({
-  name: "openapi",
-  methods: ["GET"],
-  route: "openapi.json",
   handler: async (_request, { services, caller }) => jsonResponse(200, services.openApi.forCaller(caller)),
 });

@@ -5,9 +5,6 @@ import { defineQueueFunction, deliveryOf } from "../src/runs/queue_function.js";
  * queue through the same runner as the API; the result goes to `plugin-results/<runId>.json`.
  */
 export const pluginRunsQueue = defineQueueFunction({
-  name: "plugin-runs",
-  queueName: (config) => config.runs.queueName,
-  connection: "AzureWebJobsStorage",
   handler: async (message, context, services) => {
     await services.runProcessor.process(message, deliveryOf(context));
   },

@@ -8,9 +8,6 @@ import { assertSessionId } from "../src/memory/session_id.js";
 import { isRunId } from "../src/runs/run_message.js";
 
 export const pluginsExecute = defineHttpFunction({
-  name: "plugins-execute",
-  methods: ["POST"],
-  route: "plugins/execute",
   handler: async (request, { services, caller }) => {
     const body = await readJsonBody(request, executeRequestSchema, services.config.http.maxBodyBytes);
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);

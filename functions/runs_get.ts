@@ -4,9 +4,6 @@ import { defineHttpFunction } from "../src/http/http_function.js";
 import { isRunId } from "../src/runs/run_message.js";
 
 export const runsGet = defineHttpFunction({
-  name: "runs-get",
-  methods: ["GET"],
-  route: "runs/{runId}",
   handler: async (request, { services, caller }) => {
     const runId = request.params.runId;
     if (!isRunId(runId)) {

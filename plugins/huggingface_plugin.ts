@@ -21,6 +21,7 @@ import {
   runWithRetries,
   type BackoffOptions,
 } from "./huggingface/retry_policy.js";
+import * as listing from "./huggingface/listing.js";
 
 /** Which task each parameter applies to; a parameter given for another task is refused. */
 const parameterTasks = {
@@ -138,6 +139,7 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
   readonly timeoutMs: number;
 
   private readonly settings: PluginSettings["huggingFace"];
+  private readonly pluginSettings: PluginSettings;
   private readonly backoff: BackoffOptions;
   private readonly endpoint: string;
 
@@ -151,15 +153,12 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
     this.endpoint = (this.settings.endpoint ?? defaultEndpoint).replace(/\/+$/, "");
     const { timeoutMs, maxRetries } = this.settings;
     this.timeoutMs = Math.min(maxRunTimeoutMs, (maxRetries + 1) * timeoutMs + maxRetries * this.backoff.maxDelayMs);
-    this.description =
-      "Runs a Hugging Face model on a text. Tasks: text-classification (for example sentiment; returns labels with scores, best first), " +
-      "summarization (returns a summary) and text-generation (continues the text). " +
-      `Without a model, uses the configured default, ${this.settings.model}; ` +
-      "for another task, name a model (owner/name) made for it.";
+    this.pluginSettings = environment.settings;
+    this.description = listing.description(environment.settings);
   }
 
   disabledReason(): string | undefined {
-    return this.settings.token ? undefined : "the huggingface plugin is disabled: set HF_TOKEN to a Hugging Face access token";
+    return listing.disabledReason(this.pluginSettings);
   }
 
   async execute(data: HuggingfaceInput, context: PluginContext): Promise<HuggingfaceResult> {

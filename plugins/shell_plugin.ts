@@ -11,6 +11,7 @@ import { assertArgumentsInside } from "./shell/path_confinement.js";
 import { startProcess, type RunningProcess } from "./shell/run_process.js";
 import { inheritedVariables, scrubbedEnvironment } from "./shell/scrubbed_environment.js";
 import { createWorkDir, removeWorkDir } from "./shell/work_dir.js";
+import * as listing from "./shell/listing.js";
 
 const shellInputSchema = z.strictObject({
   command: z
@@ -69,6 +70,7 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
 
   private readonly settings: PluginSettings["shell"];
+  private readonly pluginSettings: PluginSettings;
   private readonly running = new Set<RunningProcess>();
   /** Every execution until it has finished, its working directory removed included. */
   private readonly executions = new Set<Promise<ShellResult>>();
@@ -77,18 +79,10 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   constructor(environment: PluginEnvironment) {
     super();
     this.settings = environment.settings.shell;
+    this.pluginSettings = environment.settings;
     this.timeoutMs = this.settings.timeoutMs;
     const allowed = this.settings.allowedCommands;
-    this.description =
-      (allowed.length === 0
-        ? "Disabled on this server (no commands are allowed). "
-        : `Runs one command on the server and returns its exit code, stdout and stderr. Allowed commands: ${allowed.join(", ")}. `) +
-      "The command line is split into words like a shell would (quotes and backslashes), but no shell runs it: " +
-      "pipes, redirections, ;, &&, globs, comments, $(...) and backticks are rejected, and $VARIABLES are passed literally. " +
-      "It runs in an empty temporary directory that is deleted afterwards, and may only use paths inside it: " +
-      "arguments with absolute paths (/...), ~ or .. that lead outside it are refused with path_not_allowed. " +
-      `It is stopped after ${this.settings.timeoutMs} ms, ` +
-      `and its output is cut at ${this.settings.maxOutputBytes} bytes per stream (the command is then stopped).`;
+    this.description = listing.description(environment.settings);
     const risky = allowed.filter((command) => launchers.has(command));
     if (risky.length > 0) {
       environment.logger.warn("the shell plugin allows commands that can run any other command", { commands: risky });
@@ -100,9 +94,7 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   }
 
   disabledReason(): string | undefined {
-    return this.settings.allowedCommands.length === 0
-      ? "the shell plugin is disabled: set SHELL_PLUGIN_ALLOWED_COMMANDS to the executables it may run"
-      : undefined;
+    return listing.disabledReason(this.pluginSettings);
   }
 
   execute(data: ShellInput, context: PluginContext): Promise<ShellResult> {

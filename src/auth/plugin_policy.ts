@@ -5,6 +5,9 @@ import type { AnyPlugin } from "../plugins/plugin.js";
 import type { Caller } from "./caller.js";
 import { channels, type Channel } from "./channel.js";
 
+/** What the policy reads of a plugin: its names and its own default rule (a plugin, or its entry in plugins/manifest.ts). */
+export type PolicySubject = Pick<AnyPlugin, "name" | "aliases" | "defaultPolicy">;
+
 /** One plugin's rule: the channels it runs on, and the roles of which a caller needs one (undefined: any caller). */
 export interface PolicyRule {
   readonly channels: readonly Channel[];
@@ -24,8 +27,8 @@ export class PluginPolicy {
   private constructor(private readonly rules: ReadonlyMap<string, PolicyRule>) {}
 
   /** Fails with a ConfigError naming each PLUGIN_POLICY key that is no plugin or alias. */
-  static create(plugins: readonly AnyPlugin[], configured: PluginPolicyConfig | undefined, mode: AuthConfig["mode"]): PluginPolicy {
-    const byName = new Map<string, AnyPlugin>();
+  static create(plugins: readonly PolicySubject[], configured: PluginPolicyConfig | undefined, mode: AuthConfig["mode"]): PluginPolicy {
+    const byName = new Map<string, PolicySubject>();
     for (const plugin of plugins) for (const name of [plugin.name, ...(plugin.aliases ?? [])]) byName.set(name, plugin);
     const unknown = Object.keys(configured ?? {}).filter((name) => !byName.has(name));
     if (unknown.length > 0) {
@@ -56,7 +59,7 @@ export class PluginPolicy {
    * names no roles (any caller) or at least one. For what has to be decided before any caller is
    * known, such as the MCP tools registered with the Functions host at start.
    */
-  allowsSomeCaller(plugin: AnyPlugin, channel: Channel): boolean {
+  allowsSomeCaller(plugin: PolicySubject, channel: Channel): boolean {
     const rule = this.ruleOf(plugin);
     return rule.channels.includes(channel) && (rule.roles === undefined || rule.roles.length > 0);
   }
@@ -75,7 +78,7 @@ export class PluginPolicy {
     throw new AppError("plugin_forbidden", `plugin "${plugin.name}" may not be run here: ${why}`, { details: { plugin: plugin.name, channel } });
   }
 
-  private ruleOf(plugin: AnyPlugin): PolicyRule {
+  private ruleOf(plugin: PolicySubject): PolicyRule {
     return this.rules.get(plugin.name) ?? { channels, roles: undefined };
   }
 }

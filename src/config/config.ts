@@ -1,4 +1,9 @@
-import { z } from "zod";
+// zod/mini, not zod: the Functions entry loads and checks the configuration at import, so whatever this
+// module imports every new instance parses and evaluates before it serves anything. zod/mini's
+// functions leave out the parts of zod a schema does not use (the classic API cannot be split),
+// and the same checks run on the same core as the rest of the app's zod schemas.
+import * as z from "zod/mini";
+import english from "zod/v4/locales/en.js";
 import packageJson from "../../package.json" with { type: "json" };
 import { channels, type Channel } from "../auth/channel.js";
 
@@ -12,19 +17,51 @@ const secretSettings = new Set([
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
 ]);
 
-// App Service and local.settings.json commonly carry empty strings for unset values.
-const optionalText = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
+/**
+ * zod's English messages for the issues that carry none of their own. Classic zod installs them
+ * globally when its first schema is built, zod/mini never does; given to each parse here, so the
+ * messages do not depend on whether some other module has loaded classic zod yet.
+ */
+const messages = { error: english().localeError };
+
+// Building a schema costs more at import than checking a value with it (unoptimised code that runs
+// once), and most settings are unset: each setting's schema is built when the setting is first found
+// set (z.lazy), and an unset one takes its default without it. loadConfig hands the schema only the
+// settings that are set (settingsOf), an empty value counting as unset.
+
+/** `fallback` when the setting is unset; otherwise the value must pass the schema `build` returns. */
+function setting<T extends z.core.$ZodType>(fallback: z.core.util.NoUndefined<z.output<T>>, build: () => T) {
+  return z._default(z.lazy(build), fallback);
+}
+
+/** Undefined when the setting is unset; otherwise the value must pass the schema `build` returns. */
+function optionalSetting<T>(build: () => z.ZodMiniType<T>): z.ZodMiniType<T | undefined> {
+  // z.optional would look into the lazy schema (and so build it) to see whether it is optional itself.
+  return z._default(z.lazy(build), undefined as never);
+}
+
+const nonBlankText = () => z.string().check(z.trim(), z.minLength(1));
+const optionalText = optionalSetting(nonBlankText);
+
+/** An optional text setting that, when set, must pass `valid`. */
+function optionalTextWhere(valid: (text: string) => boolean, message: string) {
+  return optionalSetting(() => nonBlankText().check(z.refine(valid, { message })));
+}
 
 const listenAddressPattern = /^[0-9a-fA-F.:]+$|^localhost$/;
 
 /** A comma-separated list; every item must pass `valid`. Unset is the empty list. */
 function commaList(name: string, valid: (item: string) => boolean, rule: string, options: { jsonArray?: boolean } = {}) {
-  return z.preprocess(
-    (v) => (typeof v === "string" ? (options.jsonArray ? jsonArrayItems(v) : undefined) ?? v.split(",").map((item) => item.trim()).filter((item) => item !== "") : []),
-    z.array(z.string()).superRefine((items, ctx) => {
-      const bad = items.filter((item) => !valid(item));
-      if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
-    }),
+  return setting([], () =>
+    z.pipe(
+      z.transform((v: string) => (options.jsonArray ? jsonArrayItems(v) : undefined) ?? v.split(",").map((item) => item.trim()).filter((item) => item !== "")),
+      z.array(z.string()).check(
+        z.superRefine((items, ctx) => {
+          const bad = items.filter((item) => !valid(item));
+          if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${name}: ${rule}; not valid: ${bad.join(", ")}` });
+        }),
+      ),
+    ),
   );
 }
 
@@ -40,176 +77,147 @@ function jsonArrayItems(text: string): string[] | undefined {
 }
 
 /** One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted) and the roles a caller needs (any when omitted). */
-const pluginPolicySchema = z.record(
-  z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names"),
-  z.strictObject({
-    channels: z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` })).optional(),
-    roles: z.array(z.string().min(1).max(200)).optional(),
-  }),
+const pluginPolicySchema = z.lazy(() =>
+  z.record(
+    z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names")),
+    z.strictObject({
+      channels: z.optional(z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` }))),
+      roles: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200)))),
+    }),
+  ),
 );
 
 export type PluginPolicyConfig = Readonly<Record<string, { readonly channels?: readonly Channel[]; readonly roles?: readonly string[] }>>;
 
+/** A whole number between `min` and `max`; `fallback` when unset. */
 function integer(name: string, min: number, max: number, fallback: number) {
-  return z.preprocess(
-    (v) => (v === undefined || v === "" ? fallback : v),
-    z.coerce
-      .number({ error: `${name} must be a whole number` })
-      .int(`${name} must be a whole number`)
-      .min(min, `${name} must be at least ${min}`)
-      .max(max, `${name} must be at most ${max}`),
-  );
+  return setting(fallback, () => wholeNumber(name, min, max));
+}
+
+/** A whole number from `min` to `max`, in a string; each message names the setting. */
+function wholeNumber(name: string, min: number, max: number, minRule = `${name} must be at least ${min}`) {
+  return z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .check(z.int(`${name} must be a whole number`), z.gte(min, minRule), z.lte(max, `${name} must be at most ${max}`));
+}
+
+/** A name of an Azure queue or blob container: 3-63 lowercase letters, digits and single hyphens. */
+function azureLowercaseName(name: string, fallback: string, kind: string) {
+  return setting(fallback, () => z.string().check(z.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, `${name} must be a ${kind} name: 3-63 lowercase letters, digits and single hyphens`)));
+}
+
+/** An Azure table name: 3-63 letters and digits, starting with a letter. */
+function tableName(name: string, fallback: string) {
+  return setting(fallback, () => z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, `${name} must be 3-63 letters and digits, starting with a letter`)));
+}
+
+/** A prefix of the keys a store writes (session memory, result cache, rate limits): at most 64 characters. */
+function keyPrefix(fallback: string) {
+  return setting(fallback, () => z.string().check(z.maxLength(64)));
+}
+
+const defaultSystemPrompt =
+  "You are the assistant of a chat application. Answer briefly and accurately. When a tool can give an exact answer " +
+  "(arithmetic, the session's memory, a command), call it instead of guessing, and base your answer on its result.";
+
+/** PLUGIN_POLICY's JSON, checked against pluginPolicySchema; each problem becomes an issue of the setting. */
+function pluginPolicyFromJson(text: string, ctx: z.core.ParsePayload): PluginPolicyConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    ctx.issues.push({ code: "custom", message: 'PLUGIN_POLICY must be JSON such as {"shell":{"roles":["admin"],"channels":["execute"]}}', input: text });
+    return z.NEVER;
+  }
+  const parsed = pluginPolicySchema.safeParse(json, messages);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.issues.push({ code: "custom", message: `PLUGIN_POLICY ${issue.path.map(String).join(".") || "(top level)"}: ${issue.message}`, input: text });
+    }
+    return z.NEVER;
+  }
+  return parsed.data;
 }
 
 const environmentSchema = z
   .object({
     PORT: integer("PORT", 0, 65535, 7071),
-    HOST: z.preprocess(
-      (v) => (v === "" || v === undefined ? "127.0.0.1" : v),
-      z.string().regex(listenAddressPattern, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"),
-    ),
-    LOG_LEVEL: z.preprocess(
-      (v) => (v === "" || v === undefined ? "info" : v),
-      z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL must be one of debug, info, warn, error" }),
-    ),
+    HOST: setting("127.0.0.1", () => z.string().check(z.regex(listenAddressPattern, "HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"))),
+    LOG_LEVEL: setting("info", () => z.enum(["debug", "info", "warn", "error"], { error: "LOG_LEVEL must be one of debug, info, warn, error" })),
     MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 100 * 1024 * 1024, 1024 * 1024),
-    REDIS_URL: optionalText.refine((v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v), {
-      message: "REDIS_URL must be a redis:// or rediss:// URL",
-    }),
+    REDIS_URL: optionalTextWhere((v) => /^rediss?:\/\/[^\s]+$/.test(v), "REDIS_URL must be a redis:// or rediss:// URL"),
     SESSION_MEMORY_MAX_MESSAGES: integer("SESSION_MEMORY_MAX_MESSAGES", 1, 10_000, 50),
     SESSION_MEMORY_TTL_SECONDS: integer("SESSION_MEMORY_TTL_SECONDS", 1, 365 * 24 * 3600, 7 * 24 * 3600),
-    SESSION_MEMORY_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "mem:" : v), z.string().max(64)),
+    SESSION_MEMORY_KEY_PREFIX: keyPrefix("mem:"),
     STORAGE_CONNECTION_STRING: optionalText,
-    STORAGE_ACCOUNT_NAME: optionalText.refine((v) => v === undefined || /^[a-z0-9]{3,24}$/.test(v), {
-      message: "STORAGE_ACCOUNT_NAME must be 3-24 lowercase letters and digits",
-    }),
-    STORAGE_TABLE_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
-      message: "STORAGE_TABLE_ENDPOINT must be an http(s) URL",
-    }),
-    STORAGE_BLOB_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
-      message: "STORAGE_BLOB_ENDPOINT must be an http(s) URL",
-    }),
-    STORAGE_QUEUE_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
-      message: "STORAGE_QUEUE_ENDPOINT must be an http(s) URL",
-    }),
-    PLUGIN_RUNS_QUEUE: z.preprocess(
-      (v) => (v === "" || v === undefined ? "plugin-runs" : v),
-      z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "PLUGIN_RUNS_QUEUE must be a queue name: 3-63 lowercase letters, digits and single hyphens"),
-    ),
-    PLUGIN_RESULTS_CONTAINER: z.preprocess(
-      (v) => (v === "" || v === undefined ? "plugin-results" : v),
-      z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "PLUGIN_RESULTS_CONTAINER must be a container name: 3-63 lowercase letters, digits and single hyphens"),
-    ),
-    RUNS_TABLE_NAME: z.preprocess(
-      (v) => (v === "" || v === undefined ? "pluginruns" : v),
-      z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "RUNS_TABLE_NAME must be 3-63 letters and digits, starting with a letter"),
-    ),
+    STORAGE_ACCOUNT_NAME: optionalTextWhere((v) => /^[a-z0-9]{3,24}$/.test(v), "STORAGE_ACCOUNT_NAME must be 3-24 lowercase letters and digits"),
+    STORAGE_TABLE_ENDPOINT: optionalTextWhere(isHttpUrl, "STORAGE_TABLE_ENDPOINT must be an http(s) URL"),
+    STORAGE_BLOB_ENDPOINT: optionalTextWhere(isHttpUrl, "STORAGE_BLOB_ENDPOINT must be an http(s) URL"),
+    STORAGE_QUEUE_ENDPOINT: optionalTextWhere(isHttpUrl, "STORAGE_QUEUE_ENDPOINT must be an http(s) URL"),
+    PLUGIN_RUNS_QUEUE: azureLowercaseName("PLUGIN_RUNS_QUEUE", "plugin-runs", "queue"),
+    PLUGIN_RESULTS_CONTAINER: azureLowercaseName("PLUGIN_RESULTS_CONTAINER", "plugin-results", "container"),
+    RUNS_TABLE_NAME: tableName("RUNS_TABLE_NAME", "pluginruns"),
     QUEUE_POLL_INTERVAL_MS: integer("QUEUE_POLL_INTERVAL_MS", 50, 60_000, 1000),
     QUEUE_MAX_DEQUEUE_COUNT: integer("QUEUE_MAX_DEQUEUE_COUNT", 1, 100, 5),
-    REDIS_HOST: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9.-]+$/.test(v), {
-      message: "REDIS_HOST must be a host name such as <name>.<region>.redis.azure.net",
-    }),
+    REDIS_HOST: optionalTextWhere((v) => /^[A-Za-z0-9.-]+$/.test(v), "REDIS_HOST must be a host name such as <name>.<region>.redis.azure.net"),
     // 10000: the TLS port of an Azure Managed Redis database. Azure Cache for Redis (retiring) listens on 6380.
     REDIS_PORT: integer("REDIS_PORT", 1, 65535, 10000),
-    REDIS_TLS: z.preprocess(
-      (v) => (v === "" || v === undefined ? "true" : v),
-      z.enum(["true", "false"], { error: "REDIS_TLS must be true or false" }).transform((v) => v === "true"),
+    REDIS_TLS: setting(true, () =>
+      z.pipe(
+        z.enum(["true", "false"], { error: "REDIS_TLS must be true or false" }),
+        z.transform((v) => v === "true"),
+      ),
     ),
     REDIS_USERNAME: optionalText,
-    AZURE_CLIENT_ID: optionalText.refine((v) => v === undefined || /^[0-9a-f-]{36}$/i.test(v), {
-      message: "AZURE_CLIENT_ID must be the client id (a GUID) of the user-assigned managed identity",
-    }),
-    AUDIT_TABLE_NAME: z.preprocess(
-      (v) => (v === "" || v === undefined ? "auditlog" : v),
-      z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "AUDIT_TABLE_NAME must be 3-63 letters and digits, starting with a letter"),
-    ),
+    AZURE_CLIENT_ID: optionalTextWhere((v) => /^[0-9a-f-]{36}$/i.test(v), "AZURE_CLIENT_ID must be the client id (a GUID) of the user-assigned managed identity"),
+    AUDIT_TABLE_NAME: tableName("AUDIT_TABLE_NAME", "auditlog"),
     PLUGIN_DEFAULT_TIMEOUT_MS: integer("PLUGIN_DEFAULT_TIMEOUT_MS", 10, 10 * 60 * 1000, 5000),
     PLUGIN_MAX_CONCURRENCY: integer("PLUGIN_MAX_CONCURRENCY", 1, 10_000, 16),
     PLUGIN_MAX_QUEUE: integer("PLUGIN_MAX_QUEUE", 0, 100_000, 64),
-    RESULT_CACHE_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "cache:" : v), z.string().max(64)),
-    SHELL_PLUGIN_ALLOWED_COMMANDS: z.preprocess(
-      (v) => (typeof v === "string" ? v.split(",").map((c) => c.trim()).filter((c) => c !== "") : []),
-      z.array(
-        z.string().regex(/^[A-Za-z0-9._+-]+$/, "SHELL_PLUGIN_ALLOWED_COMMANDS must list executable names (no paths), separated by commas"),
+    RESULT_CACHE_KEY_PREFIX: keyPrefix("cache:"),
+    SHELL_PLUGIN_ALLOWED_COMMANDS: setting([], () =>
+      z.pipe(
+        z.transform((v: string) => v.split(",").map((c) => c.trim()).filter((c) => c !== "")),
+        z.array(z.string().check(z.regex(/^[A-Za-z0-9._+-]+$/, "SHELL_PLUGIN_ALLOWED_COMMANDS must list executable names (no paths), separated by commas"))),
       ),
     ),
     SHELL_PLUGIN_TIMEOUT_MS: integer("SHELL_PLUGIN_TIMEOUT_MS", 100, 5 * 60 * 1000, 10_000),
     SHELL_PLUGIN_MAX_OUTPUT_BYTES: integer("SHELL_PLUGIN_MAX_OUTPUT_BYTES", 1024, 10 * 1024 * 1024, 64 * 1024),
     HF_TOKEN: optionalText,
-    HF_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "HF_ENDPOINT must be an http(s) URL" }),
-    HF_MODEL: z.preprocess(
-      (v) => (v === "" || v === undefined ? "distilbert/distilbert-base-uncased-finetuned-sst-2-english" : v),
-      z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/, "HF_MODEL must be a model id such as owner/name"),
+    HF_ENDPOINT: optionalTextWhere(isHttpUrl, "HF_ENDPOINT must be an http(s) URL"),
+    HF_MODEL: setting("distilbert/distilbert-base-uncased-finetuned-sst-2-english", () =>
+      z.string().check(z.regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/, "HF_MODEL must be a model id such as owner/name")),
     ),
     HF_TIMEOUT_MS: integer("HF_TIMEOUT_MS", 100, 5 * 60 * 1000, 20_000),
     HF_MAX_RETRIES: integer("HF_MAX_RETRIES", 0, 10, 3),
-    LLM_PROVIDER: z.preprocess(
-      (v) => (v === "" ? undefined : v),
-      z.enum(["ollama", "azure-openai", "none"], { error: "LLM_PROVIDER must be ollama, azure-openai or none" }).optional(),
-    ),
-    OLLAMA_BASE_URL: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "OLLAMA_BASE_URL must be an http(s) URL" }),
-    OLLAMA_MODEL: z.preprocess((v) => (v === "" || v === undefined ? "llama3.1" : v), z.string().min(1).max(200)),
-    AZURE_OPENAI_ENDPOINT: optionalText.refine((v) => v === undefined || isHttpUrl(v), {
-      message: "AZURE_OPENAI_ENDPOINT must be an http(s) URL such as https://<resource>.openai.azure.com",
-    }),
+    LLM_PROVIDER: optionalSetting(() => z.enum(["ollama", "azure-openai", "none"], { error: "LLM_PROVIDER must be ollama, azure-openai or none" })),
+    OLLAMA_BASE_URL: optionalTextWhere(isHttpUrl, "OLLAMA_BASE_URL must be an http(s) URL"),
+    OLLAMA_MODEL: setting("llama3.1", () => z.string().check(z.minLength(1), z.maxLength(200))),
+    AZURE_OPENAI_ENDPOINT: optionalTextWhere(isHttpUrl, "AZURE_OPENAI_ENDPOINT must be an http(s) URL such as https://<resource>.openai.azure.com"),
     AZURE_OPENAI_DEPLOYMENT: optionalText,
-    AZURE_OPENAI_API_VERSION: z.preprocess((v) => (v === "" || v === undefined ? "2024-10-21" : v), z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "AZURE_OPENAI_API_VERSION must look like 2024-10-21")),
+    AZURE_OPENAI_API_VERSION: setting("2024-10-21", () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "AZURE_OPENAI_API_VERSION must look like 2024-10-21"))),
     AZURE_OPENAI_API_KEY: optionalText,
     LLM_TIMEOUT_MS: integer("LLM_TIMEOUT_MS", 100, 10 * 60 * 1000, 60_000),
     LLM_MAX_RETRIES: integer("LLM_MAX_RETRIES", 0, 10, 2),
-    CHAT_SYSTEM_PROMPT: z.preprocess(
-      (v) => (v === "" || v === undefined ? defaultSystemPrompt : v),
-      z.string().max(20_000, "CHAT_SYSTEM_PROMPT must be at most 20000 characters"),
-    ),
+    CHAT_SYSTEM_PROMPT: setting(defaultSystemPrompt, () => z.string().check(z.maxLength(20_000, "CHAT_SYSTEM_PROMPT must be at most 20000 characters"))),
     CHAT_HISTORY_MAX_MESSAGES: integer("CHAT_HISTORY_MAX_MESSAGES", 0, 1000, 20),
     CHAT_HISTORY_MAX_CHARS: integer("CHAT_HISTORY_MAX_CHARS", 0, 1_000_000, 16_000),
     CHAT_MAX_TOOL_STEPS: integer("CHAT_MAX_TOOL_STEPS", 1, 50, 5),
     // Azure ends an HTTP-triggered function at 230 s; the answer must come before that.
     CHAT_TIMEOUT_MS: integer("CHAT_TIMEOUT_MS", 1000, 225_000, 200_000),
-    AUTH_MODE: z.preprocess(
-      (v) => (v === "" ? undefined : v),
-      z.enum(["none", "jwt", "easyauth"], { error: "AUTH_MODE must be none, jwt or easyauth" }).optional(),
-    ),
+    AUTH_MODE: optionalSetting(() => z.enum(["none", "jwt", "easyauth"], { error: "AUTH_MODE must be none, jwt or easyauth" })),
     AUTH_JWT_ISSUER: commaList("AUTH_JWT_ISSUER", isHttpUrl, "each issuer must be an https URL such as https://login.microsoftonline.com/<tenant>/v2.0"),
     AUTH_JWT_AUDIENCE: commaList("AUTH_JWT_AUDIENCE", (v) => /^\S{1,400}$/.test(v), "each audience must be a client id or an App ID URI without spaces"),
-    AUTH_JWT_JWKS_URI: optionalText.refine((v) => v === undefined || isHttpUrl(v), { message: "AUTH_JWT_JWKS_URI must be an http(s) URL" }),
+    AUTH_JWT_JWKS_URI: optionalTextWhere(isHttpUrl, "AUTH_JWT_JWKS_URI must be an http(s) URL"),
     AUTH_JWT_CLOCK_SKEW_SECONDS: integer("AUTH_JWT_CLOCK_SKEW_SECONDS", 0, 600, 60),
     // Set by App Service when App Service Authentication is on; only then are x-ms-client-principal headers the platform's own.
     WEBSITE_AUTH_ENABLED: optionalText,
     // Set by App Service on every instance: the app runs in Azure.
     WEBSITE_INSTANCE_ID: optionalText,
-    HTTP_AUTH_LEVEL: z.preprocess(
-      (v) => (v === "" || v === undefined ? "anonymous" : v),
-      z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" }),
-    ),
-    PLUGIN_POLICY: optionalText.transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      let json: unknown;
-      try {
-        json = JSON.parse(v);
-      } catch {
-        ctx.addIssue({ code: "custom", message: 'PLUGIN_POLICY must be JSON such as {"shell":{"roles":["admin"],"channels":["execute"]}}' });
-        return z.NEVER;
-      }
-      const parsed = pluginPolicySchema.safeParse(json);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          ctx.addIssue({ code: "custom", message: `PLUGIN_POLICY ${issue.path.map(String).join(".") || "(top level)"}: ${issue.message}` });
-        }
-        return z.NEVER;
-      }
-      return parsed.data;
-    }),
-    RATE_LIMIT_PER_MINUTE: z.preprocess(
-      (v) => (v === "" ? undefined : v),
-      z.coerce
-        .number({ error: "RATE_LIMIT_PER_MINUTE must be a whole number" })
-        .int("RATE_LIMIT_PER_MINUTE must be a whole number")
-        .min(0, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")
-        .max(1_000_000, "RATE_LIMIT_PER_MINUTE must be at most 1000000")
-        .optional(),
-    ),
-    RATE_LIMIT_KEY_PREFIX: z.preprocess((v) => (v === "" || v === undefined ? "rate:" : v), z.string().max(64)),
+    HTTP_AUTH_LEVEL: setting("anonymous", () => z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" })),
+    PLUGIN_POLICY: optionalSetting(() => z.pipe(nonBlankText(), z.transform(pluginPolicyFromJson))),
+    RATE_LIMIT_PER_MINUTE: optionalSetting(() => wholeNumber("RATE_LIMIT_PER_MINUTE", 0, 1_000_000, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")),
+    RATE_LIMIT_KEY_PREFIX: keyPrefix("rate:"),
     // On Azure Functions the platform writes the site's CORS list here as a JSON array; locally it is a comma-separated list.
     CORS_ALLOWED_ORIGINS: commaList("CORS_ALLOWED_ORIGINS", isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }),
     ALLOWED_HOSTS: commaList("ALLOWED_HOSTS", (v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)"),
@@ -217,83 +225,83 @@ const environmentSchema = z
     // Bounded so that a stop always ends: a platform that sends SIGTERM follows with SIGKILL after its own wait.
     SHUTDOWN_GRACE_MS: integer("SHUTDOWN_GRACE_MS", 0, 120_000, 10_000),
     // Set by infra/ (and by the Functions platform when Application Insights is linked): turns telemetry on, in either host.
-    APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.refine((v) => v === undefined || /(^|;)\s*InstrumentationKey=[^;]+/i.test(v), {
-      message: "APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)",
-    }),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: optionalTextWhere(
+      (v) => /(^|;)\s*InstrumentationKey=[^;]+/i.test(v),
+      "APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)",
+    ),
     // `Authorization=AAD` (with `ClientId=<guid>` for a user-assigned identity): the exporter signs in with the managed identity.
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: optionalText.refine((v) => v === undefined || parseAuthenticationString(v) !== undefined, {
-      message: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD, optionally with ClientId=<client id of the managed identity>",
-    }),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: optionalTextWhere(
+      (v) => parseAuthenticationString(v) !== undefined,
+      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD, optionally with ClientId=<client id of the managed identity>",
+    ),
   })
-  .superRefine((env, ctx) => {
-    if (env.REDIS_URL && env.REDIS_HOST) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["REDIS_HOST"],
-        message: "REDIS_HOST (Microsoft Entra authentication) cannot be combined with REDIS_URL: use REDIS_URL locally, REDIS_HOST in Azure",
-      });
-    }
-    if (env.REDIS_HOST && !env.REDIS_USERNAME) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["REDIS_USERNAME"],
-        message: "REDIS_USERNAME (the object id of the managed identity) must be set with REDIS_HOST",
-      });
-    }
-    const provider = env.LLM_PROVIDER;
-    if (provider === "ollama" && !env.OLLAMA_BASE_URL) {
-      ctx.addIssue({ code: "custom", path: ["OLLAMA_BASE_URL"], message: "OLLAMA_BASE_URL must be set when LLM_PROVIDER is ollama" });
-    }
-    if ((provider === "azure-openai" || env.AZURE_OPENAI_ENDPOINT) && provider !== "none" && provider !== "ollama") {
-      for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT"] as const) {
-        if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be set to use Azure OpenAI` });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (env.REDIS_URL && env.REDIS_HOST) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["REDIS_HOST"],
+          message: "REDIS_HOST (Microsoft Entra authentication) cannot be combined with REDIS_URL: use REDIS_URL locally, REDIS_HOST in Azure",
+        });
       }
-    }
-    for (const name of ["STORAGE_BLOB_ENDPOINT", "STORAGE_QUEUE_ENDPOINT"] as const) {
-      if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env[name]) {
-        ctx.addIssue({ code: "custom", path: [name], message: `${name} (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is` });
+      if (env.REDIS_HOST && !env.REDIS_USERNAME) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["REDIS_USERNAME"],
+          message: "REDIS_USERNAME (the object id of the managed identity) must be set with REDIS_HOST",
+        });
       }
-    }
-    const mode = env.AUTH_MODE;
-    if (mode === "none" && env.WEBSITE_INSTANCE_ID) {
-      ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE none is for local development only; in Azure set jwt or easyauth" });
-    }
-    if (mode === undefined && env.WEBSITE_INSTANCE_ID) {
-      ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE must be set in Azure: jwt (the app checks bearer tokens) or easyauth (App Service Authentication)" });
-    }
-    // zod runs this refinement on a HOST that failed its own rule too; that one is reported already.
-    if (mode === undefined && listenAddressPattern.test(env.HOST) && !isLoopback(env.HOST)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["AUTH_MODE"],
-        message: `AUTH_MODE must be set when HOST (${env.HOST}) is not a loopback address: jwt or easyauth, or none to let every caller in as one principal`,
-      });
-    }
-    if (mode === "jwt") {
-      if (env.AUTH_JWT_ISSUER.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_ISSUER"], message: "AUTH_JWT_ISSUER must be set when AUTH_MODE is jwt" });
-      if (env.AUTH_JWT_AUDIENCE.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_AUDIENCE"], message: "AUTH_JWT_AUDIENCE must be set when AUTH_MODE is jwt" });
-    }
-    if (mode === "easyauth" && env.WEBSITE_AUTH_ENABLED?.toLowerCase() !== "true") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["WEBSITE_AUTH_ENABLED"],
-        message:
-          "AUTH_MODE easyauth needs App Service Authentication in front of the app (WEBSITE_AUTH_ENABLED=True, set by the platform): only the platform strips forged x-ms-client-principal headers",
-      });
-    }
-    if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["STORAGE_CONNECTION_STRING"],
-        message:
-          "STORAGE_CONNECTION_STRING cannot be combined with STORAGE_ACCOUNT_NAME or STORAGE_TABLE_ENDPOINT: use the connection string for Azurite, the account for Azure",
-      });
-    }
-  });
-
-const defaultSystemPrompt =
-  "You are the assistant of a chat application. Answer briefly and accurately. When a tool can give an exact answer " +
-  "(arithmetic, the session's memory, a command), call it instead of guessing, and base your answer on its result.";
+      const provider = env.LLM_PROVIDER;
+      if (provider === "ollama" && !env.OLLAMA_BASE_URL) {
+        ctx.addIssue({ code: "custom", path: ["OLLAMA_BASE_URL"], message: "OLLAMA_BASE_URL must be set when LLM_PROVIDER is ollama" });
+      }
+      if ((provider === "azure-openai" || env.AZURE_OPENAI_ENDPOINT) && provider !== "none" && provider !== "ollama") {
+        for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT"] as const) {
+          if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be set to use Azure OpenAI` });
+        }
+      }
+      for (const name of ["STORAGE_BLOB_ENDPOINT", "STORAGE_QUEUE_ENDPOINT"] as const) {
+        if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env[name]) {
+          ctx.addIssue({ code: "custom", path: [name], message: `${name} (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is` });
+        }
+      }
+      const mode = env.AUTH_MODE;
+      if (mode === "none" && env.WEBSITE_INSTANCE_ID) {
+        ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE none is for local development only; in Azure set jwt or easyauth" });
+      }
+      if (mode === undefined && env.WEBSITE_INSTANCE_ID) {
+        ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "AUTH_MODE must be set in Azure: jwt (the app checks bearer tokens) or easyauth (App Service Authentication)" });
+      }
+      // zod runs this refinement on a HOST that failed its own rule too; that one is reported already.
+      if (mode === undefined && listenAddressPattern.test(env.HOST) && !isLoopback(env.HOST)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["AUTH_MODE"],
+          message: `AUTH_MODE must be set when HOST (${env.HOST}) is not a loopback address: jwt or easyauth, or none to let every caller in as one principal`,
+        });
+      }
+      if (mode === "jwt") {
+        if (env.AUTH_JWT_ISSUER.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_ISSUER"], message: "AUTH_JWT_ISSUER must be set when AUTH_MODE is jwt" });
+        if (env.AUTH_JWT_AUDIENCE.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_JWT_AUDIENCE"], message: "AUTH_JWT_AUDIENCE must be set when AUTH_MODE is jwt" });
+      }
+      if (mode === "easyauth" && env.WEBSITE_AUTH_ENABLED?.toLowerCase() !== "true") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["WEBSITE_AUTH_ENABLED"],
+          message:
+            "AUTH_MODE easyauth needs App Service Authentication in front of the app (WEBSITE_AUTH_ENABLED=True, set by the platform): only the platform strips forged x-ms-client-principal headers",
+        });
+      }
+      if (env.STORAGE_CONNECTION_STRING && (env.STORAGE_ACCOUNT_NAME || env.STORAGE_TABLE_ENDPOINT)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["STORAGE_CONNECTION_STRING"],
+          message:
+            "STORAGE_CONNECTION_STRING cannot be combined with STORAGE_ACCOUNT_NAME or STORAGE_TABLE_ENDPOINT: use the connection string for Azurite, the account for Azure",
+        });
+      }
+    }),
+  );
 
 export type LlmConfig =
   | { readonly provider: "none" }
@@ -441,7 +449,7 @@ export class ConfigError extends Error {
 /** Parses the environment once; the only place in the application that reads it. */
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): AppConfig {
   // Parsed once per process: zod's compiled fast path for objects would cost more to generate than it saves here.
-  const parsed = environmentSchema.safeParse(environment, { jitless: true });
+  const parsed = environmentSchema.safeParse(settingsOf(environment), { jitless: true, ...messages });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map(describeIssue));
   }
@@ -590,6 +598,18 @@ function parseAuthenticationString(text: string): { clientId: string | undefined
   if (clientId !== undefined && !/^[0-9a-f-]{36}$/i.test(clientId)) return undefined;
   if ([...pairs.keys()].some((key) => key !== "authorization" && key !== "clientid")) return undefined;
   return { clientId };
+}
+
+const settingNames = Object.keys(environmentSchema.shape);
+
+/** The settings of `environment` that are set. App Service and local.settings.json commonly carry empty strings for unset values: empty is unset. */
+function settingsOf(environment: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of settingNames) {
+    const value = environment[name];
+    if (value !== undefined && value !== "") settings[name] = value;
+  }
+  return settings;
 }
 
 /** A configuration that names the storage to use; the Functions host has no embedded fallback. */

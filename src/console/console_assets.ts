@@ -106,8 +106,9 @@ function isMissing(error: unknown): boolean {
 
 /**
  * Where `npm run build` put the console: dist/console of the package this code runs from, found
- * by walking up from this module (dist/functions/main.js, dist/src/host/start.js, or the source
- * under tests) to the folder holding package.json. The deployment package and the container
+ * by walking up from this module (in the Functions bundle a chunk under dist/chunks/, loaded with
+ * the console functions; dist/src/host/start.js; or the source under tests) to the folder holding
+ * package.json. The deployment package and the container
  * image keep that layout (package.json beside dist/).
  */
 export function defaultConsoleDirectory(from: { readonly moduleUrl?: string; readonly cwd?: string } = { moduleUrl: import.meta.url }): string {

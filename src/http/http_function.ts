@@ -9,16 +9,23 @@ import { requestCaller } from "./request_caller.js";
 import { incomingContext, inSpan } from "../telemetry/tracing.js";
 
 /**
- * One HTTP function as data: the Functions entry (functions/main.ts) registers it with
- * `app.http`, and the local host serves the very same object, so there is one list of routes.
+ * Where an HTTP function is reached and who may call it: all that the Functions host is told at
+ * start, before the function's code is loaded (functions/registrations.ts holds every one).
  */
-export interface HttpFunction {
+export interface HttpRoute {
   readonly name: string;
   readonly methods: readonly HttpMethod[];
   /** Route template below the `api` prefix, as in host.json: `memory/audit/{sessionId}`. */
   readonly route: string;
   /** `caller`: runs as an authenticated caller; `public`: anonymous and shows no caller data (health, static pages). */
   readonly access: "caller" | "public";
+}
+
+/**
+ * One HTTP function with its code: the Functions entry (functions/main.ts) calls it once its
+ * module is loaded, and the local host serves the very same object, so there is one list of routes.
+ */
+export interface HttpFunction extends HttpRoute {
   readonly handler: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<HttpResponseInit>;
   /**
    * How this route answers an error, when not with the standard error body: the OpenAI-compatible
@@ -26,6 +33,15 @@ export interface HttpFunction {
    * requests (413, 408, 403) with it too.
    */
   readonly errorResponse?: ErrorRenderer;
+}
+
+/**
+ * A function's code as its module exports it (defineHttpFunction, definePublicHttpFunction): bound
+ * to its route when the module is loaded, so that the route is written in one place only.
+ */
+export interface HttpHandler<Access extends HttpRoute["access"] = HttpRoute["access"]> {
+  readonly access: Access;
+  bind(route: HttpRoute & { readonly access: Access }): HttpFunction;
 }
 
 /** An error as a response: errorResponse (src/http/api_response.ts), or a route's own shape built on it. */
@@ -44,9 +60,6 @@ export interface PublicScope {
 }
 
 interface Definition<Scope> {
-  readonly name: string;
-  readonly methods: readonly HttpMethod[];
-  readonly route: string;
   readonly handler: (request: HttpRequest, scope: Scope) => Promise<HttpResponseInit>;
   /** Every error of the route, the wrapper's own (401, 403, 429) included, answered in another shape than the standard body. */
   readonly errorResponse?: ErrorRenderer;
@@ -60,34 +73,42 @@ interface Definition<Scope> {
  * the standard error body, or the route's own (`errorResponse`). The CORS response headers are
  * the host's: the local host adds them, the Functions platform adds its own from the site's CORS list.
  */
-export function defineHttpFunction(definition: Definition<CallerScope>): HttpFunction {
-  return guarded(definition, "caller", async (request, context, services) => {
-    const caller = await requestCaller(request.headers, services);
-    if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
-    return { context, services, caller };
-  });
+export function defineHttpFunction(definition: Definition<CallerScope>): HttpHandler<"caller"> {
+  return {
+    access: "caller",
+    bind: (route) =>
+      guarded(route, definition, async (request, context, services) => {
+        const caller = await requestCaller(request.headers, services);
+        if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
+        return { context, services, caller };
+      }),
+  };
 }
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
-export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpFunction {
-  return guarded(definition, "public", async (request, context, services) => {
-    checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
-    return { context, services };
-  });
+export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpHandler<"public"> {
+  return {
+    access: "public",
+    bind: (route) =>
+      guarded(route, definition, async (request, context, services) => {
+        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
+        return { context, services };
+      }),
+  };
 }
 
 function guarded<Scope>(
+  { name, methods, route: template, access }: HttpRoute,
   definition: Definition<Scope>,
-  access: HttpFunction["access"],
   scopeOf: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<Scope>,
 ): HttpFunction {
-  const route = `/api/${definition.route}`;
-  const spanNames = new Map(definition.methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
+  const route = `/api/${template}`;
+  const spanNames = new Map(methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
   const renderError = definition.errorResponse ?? errorResponse;
   return {
-    name: definition.name,
-    methods: definition.methods,
-    route: definition.route,
+    name,
+    methods,
+    route: template,
     access,
     ...(definition.errorResponse ? { errorResponse: definition.errorResponse } : {}),
     handler: (request, context, services) => {
@@ -106,7 +127,7 @@ function guarded<Scope>(
           try {
             response = await definition.handler(request, await scopeOf(request, context, services));
           } catch (error) {
-            response = renderError(error, services.logger.child({ function: definition.name, invocationId: context.invocationId }));
+            response = renderError(error, services.logger.child({ function: name, invocationId: context.invocationId }));
           }
           const status = response.status ?? 200;
           span.setAttribute("http.response.status_code", status);

@@ -1,5 +1,7 @@
 import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
+import type { PluginSettings } from "../plugins/plugin.js";
+import { manifestDescription, type PluginManifestEntry } from "../plugins/plugin_manifest.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 
 /**
@@ -32,11 +34,36 @@ export interface McpToolPropertyDefinition {
 
 /**
  * Every plugin that some caller may run on the mcp channel and that the configuration enables:
- * what the Functions host is told at start, before any caller is known. Each call is still checked
- * against the policy.
+ * what the Functions host is told at start, before any caller is known (mcpToolsAtStart gives the
+ * same from the plugins' manifest). Each call is still checked against the policy.
  */
 export function mcpToolsForSomeCaller(registry: PluginRegistry, policy: PluginPolicy): McpToolDefinition[] {
   return toolsWhere(registry, (plugin) => policy.allowsSomeCaller(plugin, "mcp") && plugin.disabledReason?.() === undefined);
+}
+
+/** One MCP tool as the Functions host is told of it at start. */
+export interface McpToolRegistration {
+  readonly name: string;
+  readonly description: string;
+  readonly toolProperties: readonly McpToolPropertyDefinition[];
+}
+
+/**
+ * mcpToolsForSomeCaller's tools with their flat properties, read from the plugins' manifest
+ * (plugins/manifest.ts) instead of the plugins: the Functions entry registers them at start
+ * without loading any plugin. The tests hold the two to the same answer for every setting that
+ * changes it.
+ */
+export function mcpToolsAtStart(manifest: readonly PluginManifestEntry[], policy: PluginPolicy, settings: PluginSettings): McpToolRegistration[] {
+  return manifest
+    .filter((entry) => policy.allowsSomeCaller(entry, "mcp") && entry.disabledReason?.(settings) === undefined)
+    .map((entry) => ({ name: entry.name, description: manifestDescription(entry, settings), toolProperties: entry.toolProperties }));
+}
+
+/** The tool of the plugin registered under this name, as the registry describes it: what a call of a tool registered at start runs with. */
+export function mcpToolNamed(registry: PluginRegistry, name: string): McpToolDefinition | undefined {
+  const described = registry.describe().find((description) => description.name === name);
+  return described && toolOf(described);
 }
 
 /** The tools this caller may run on the mcp channel, enabled by the configuration: what the local host lists to it. */

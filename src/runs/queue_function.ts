@@ -7,22 +7,38 @@ import type { Services } from "../services.js";
 import type { Delivery } from "./run_processor.js";
 
 /**
- * One Storage queue function as data: the Functions entry (functions/main.ts) registers it with
- * `app.storageQueue`, and the local host's poller (src/host/queue_host.ts) calls the very same
- * handler. A handler that throws leaves the message for another delivery; after maxDequeueCount
- * deliveries the host moves it to `<queue>-poison`.
+ * Where a Storage queue function listens: all that the Functions host is told at start, before the
+ * function's code is loaded (functions/registrations.ts holds every one).
  */
-export interface QueueFunction {
+export interface QueueTrigger {
   readonly name: string;
   /** From the configuration, so that the trigger listens where the app enqueues. */
   readonly queueName: (config: AppConfig) => string;
   /** The app setting (or prefix of identity-based settings, `AzureWebJobsStorage__queueServiceUri`) of the trigger's storage. */
   readonly connection: string;
+}
+
+/**
+ * One Storage queue function with its code: the Functions entry (functions/main.ts) calls it once
+ * its module is loaded, and the local host's poller (src/host/queue_host.ts) calls the very same
+ * handler. A handler that throws leaves the message for another delivery; after maxDequeueCount
+ * deliveries the host moves it to `<queue>-poison`.
+ */
+export interface QueueFunction extends QueueTrigger {
   readonly handler: (message: unknown, context: InvocationContext, services: Services) => Promise<void>;
 }
 
+/** A queue function's code as its module exports it: bound to its trigger when the module is loaded. */
+export interface QueueHandler {
+  bind(trigger: QueueTrigger): QueueFunction;
+}
+
 /** Wraps the handler so that a failure is logged with the delivery it belongs to, then rethrown for the host to retry. */
-export function defineQueueFunction(definition: QueueFunction): QueueFunction {
+export function defineQueueFunction(definition: Pick<QueueFunction, "handler">): QueueHandler {
+  return { bind: (trigger) => traced({ ...trigger, ...definition }) };
+}
+
+function traced(definition: QueueFunction): QueueFunction {
   return {
     ...definition,
     // A CONSUMER span per delivery (a request in Application Insights), under the Functions host's trace when there is one.

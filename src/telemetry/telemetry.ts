@@ -1,15 +1,20 @@
 import type { TokenCredential } from "@azure/identity";
-import { AzureMonitorLogExporter, AzureMonitorTraceExporter, RateLimitedSampler, type AzureMonitorExporterOptions } from "@azure/monitor-opentelemetry-exporter";
+import type { AzureMonitorExporterOptions } from "@azure/monitor-opentelemetry-exporter";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { logs } from "@opentelemetry/api-logs";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+// The context manager from its own file: the package is CommonJS only, so its index would bring the
+// older AsyncHooksContextManager (unused) into the telemetry every cold start reads.
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks/build/src/AsyncLocalStorageContextManager.js";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { azureAppServiceDetector, azureFunctionsDetector } from "@opentelemetry/resource-detector-azure";
 import { defaultResource, detectResources, envDetector, type Resource } from "@opentelemetry/resources";
-import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BatchLogRecordProcessor, LoggerProvider, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "../config/config.js";
 import { memoize } from "../lazy/deferred.js";
+import { connectionStringProblem } from "./connection_string.js";
+import { exporterOnFirstExport } from "./exporter_on_first_export.js";
+import { RateLimitedSampler } from "./rate_limited_sampler.js";
 
 /** The process's telemetry: started once from the configuration, flushed and stopped at shutdown. */
 export interface Telemetry {
@@ -38,7 +43,8 @@ let started: Telemetry | undefined;
 /**
  * Starts OpenTelemetry with the Azure Monitor exporters, once per process (it registers the global
  * tracer and logger providers; a second start would replace them). Later calls return the first
- * one's handle. Without a connection string it starts nothing.
+ * one's handle. Without a connection string it starts nothing; with one that Azure Monitor's
+ * exporter would refuse, it throws, so that the start fails.
  *
  * Only what the app uses is set up: a tracer provider (the app makes its own spans,
  * src/telemetry/tracing.ts) and a logger provider (src/logging/logger.ts, and `context.log`
@@ -47,23 +53,28 @@ let started: Telemetry | undefined;
  * (@azure/monitor-opentelemetry) would also load the whole OpenTelemetry Node SDK, metrics with
  * live metrics, a dozen instrumentations that patch nothing in the bundle, and ask the Azure VM
  * metadata service for a resource at every start; that made up most of a cold start with
- * telemetry (bench/README.md, "Cold start").
+ * telemetry (bench/README.md, "Cold start"). The exporters themselves are loaded on their first
+ * export (`exporterOnFirstExport`), seconds after the first span or log record.
  */
 export function startTelemetry(config: TelemetryConfig | undefined, options: TelemetryOptions = {}): Telemetry {
   if (!config) return disabled;
   if (started) return started;
+  const problem = connectionStringProblem(config.connectionString);
+  if (problem) throw new Error(problem);
   const exporterOptions = azureMonitorExporterOptions(config, options);
   const resource = telemetryResource();
+  const traceExporter = exporterOnFirstExport<ReadableSpan>(async () => new (await azureMonitorExporters()).AzureMonitorTraceExporter(exporterOptions));
+  const logExporter = exporterOnFirstExport<ReadableLogRecord>(async () => new (await azureMonitorExporters()).AzureMonitorLogExporter(exporterOptions));
   const tracerProvider = new BasicTracerProvider({
     resource,
     sampler: traceSampler(options),
     // The distro's batching for traces; the in-memory processors of tests come first, as there.
     spanProcessors: [
       ...(options.spanProcessors ?? []),
-      new BatchSpanProcessor(new AzureMonitorTraceExporter(exporterOptions), { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
+      new BatchSpanProcessor(traceExporter, { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
     ],
   });
-  const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor(new AzureMonitorLogExporter(exporterOptions))] });
+  const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor(logExporter)] });
   // Providers registered by anything earlier would stay in front of these.
   trace.disable();
   logs.disable();
@@ -88,6 +99,14 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
   };
   return started;
 }
+
+/**
+ * @azure/monitor-opentelemetry-exporter's exporters, a chunk of their own in the bundle with what
+ * they import (Azure's HTTP pipeline, the metrics SDK for their usage statistics): read by the
+ * first export instead of at start (bench/README.md, "Cold start"). The sampler, which every span
+ * needs at once, is imported statically (rate_limited_sampler.ts).
+ */
+const azureMonitorExporters = () => import("./azure_monitor_exporters.js");
 
 export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pick<TelemetryOptions, "credential">): AzureMonitorExporterOptions {
   const credential =

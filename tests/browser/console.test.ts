@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectPageErrors, launchChromium, screenshot, seriousAccessibilityViolations, writeArtefact } from "../support/browser.js";
 import { startBuiltHost, type BuiltHost } from "../support/built_host.js";
-import { LlmStandIn, reply } from "../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against `npm start`
@@ -10,7 +10,7 @@ import { LlmStandIn, reply } from "../support/llm_stand_in.js";
  * the cases run in order on one page, as a person would use it.
  */
 let host: BuiltHost;
-let llm: LlmStandIn;
+const llm = useLlmStandIn();
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -18,7 +18,6 @@ let pageErrors: string[];
 const timeout = 10_000;
 
 beforeAll(async () => {
-  llm = await LlmStandIn.start();
   // The model is the stand-in on loopback (Ollama's API), so that free text streams and calls tools.
   [host, browser] = await Promise.all([startBuiltHost({ OLLAMA_BASE_URL: llm.url }), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -30,7 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await host?.stop();
-  await llm?.close();
 });
 
 const consoleUrl = () => `${host.url}/api/console`;
@@ -203,8 +201,8 @@ describe("the console against npm start", () => {
   it("starts a new session, and opens another one by its id", async () => {
     const first = await page.getByLabel("Session", { exact: true }).inputValue();
     await page.getByRole("button", { name: "New session", exact: true }).click();
-    const second = await page.getByLabel("Session", { exact: true }).inputValue();
-    expect(second).not.toBe(first);
+    // The field takes the new id once the console has rendered it, a moment after the click.
+    await expect.poll(() => page.getByLabel("Session", { exact: true }).inputValue()).not.toBe(first);
     await region("Timeline").getByText("Nothing recorded in this session yet.").waitFor();
     await page.getByLabel("Session", { exact: true }).fill(first);
     await page.getByRole("button", { name: "Open", exact: true }).click();

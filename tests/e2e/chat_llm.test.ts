@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { localCaller } from "../../src/auth/caller.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
-import { LlmStandIn, reply } from "../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 import { healthReportTtlMs } from "../../src/health/health_check.js";
 
-let llm: LlmStandIn;
+const llm = useLlmStandIn();
 const hosts: Record<"ollama" | "azure", { services: Services; host: LocalHost }> = {} as never;
 
 beforeAll(async () => {
-  llm = await LlmStandIn.start();
   const settings = {
     ollama: { OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" },
     azure: { AZURE_OPENAI_ENDPOINT: llm.url, AZURE_OPENAI_DEPLOYMENT: "gpt-4o-mini", AZURE_OPENAI_API_KEY: "local-key-123", LLM_MAX_RETRIES: "0" },
@@ -23,14 +22,11 @@ beforeAll(async () => {
   }
 });
 
-beforeEach(() => llm.reset());
-
 afterAll(async () => {
   for (const { host, services } of Object.values(hosts)) {
     await host.close();
     await services.close();
   }
-  await llm.close();
 });
 
 async function post(provider: "ollama" | "azure", body: unknown, headers: Record<string, string> = {}) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
-import { LlmStandIn, reply } from "../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 import { processesWith, sleepMarker, waitFor } from "../support/processes.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 
@@ -16,10 +16,9 @@ import { integrationConfig, integrationServices } from "../support/test_services
 
 let services: Services;
 let host: LocalHost;
-let llm: LlmStandIn;
+const llm = useLlmStandIn();
 
 beforeAll(async () => {
-  llm = await LlmStandIn.start();
   services = integrationServices({
     config: integrationConfig({
       SHELL_PLUGIN_ALLOWED_COMMANDS: "sleep",
@@ -34,7 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await host.close();
   await services.close();
-  await llm.close();
 });
 
 /** Sends the POST, waits until the work has started, then disconnects 200 ms later; resolves with the time it disconnected. */
@@ -75,7 +73,6 @@ describe("a client that disconnects", () => {
   });
 
   it("stops its model call: POST /api/chat of free text, the model's answer 10 s away, left after 200 ms, drops the model request within a second", async () => {
-    llm.reset();
     llm.script(reply.delay(10_000));
     const leftAt = await postAndLeave("/api/chat", { message: "tell me a long story" }, () => llm.chatRequests.length > 0);
     await waitFor(() => llm.chatRequests[0]!.aborted, 1000);

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { localCaller } from "../../src/auth/caller.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
@@ -7,7 +7,7 @@ import { chatCompletionChunkSchema, chatCompletionSchema, openAiErrorBodySchema,
 import { sessionRef } from "../../src/memory/session_ref.js";
 import type { Services } from "../../src/services.js";
 import { callApi } from "../support/api_client.js";
-import { LlmStandIn, reply } from "../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 import { TestIssuer } from "../support/test_issuer.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 
@@ -20,7 +20,7 @@ import { integrationConfig, integrationServices } from "../support/test_services
  */
 type Served = { services: Services; host: LocalHost };
 const audience = "api://codex-openai-e2e";
-let llm: LlmStandIn;
+const llm = useLlmStandIn();
 let issuer: TestIssuer;
 /** Ollama's OpenAI-compatible API played by the stand-in. */
 let withModel: Served;
@@ -37,7 +37,6 @@ async function serve(settings: Record<string, string>): Promise<Served> {
 }
 
 beforeAll(async () => {
-  llm = await LlmStandIn.start();
   issuer = await TestIssuer.start();
   withModel = await serve({ OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" });
   withoutModel = await serve({ MAX_BODY_BYTES: "4096" });
@@ -45,14 +44,11 @@ beforeAll(async () => {
   limited = await serve({ RATE_LIMIT_PER_MINUTE: "1" });
 });
 
-beforeEach(() => llm.reset());
-
 afterAll(async () => {
   for (const served of [withModel, withoutModel, jwt, limited]) {
     await served?.host.close();
     await served?.services.close();
   }
-  await llm?.close();
   await issuer?.stop();
 });
 

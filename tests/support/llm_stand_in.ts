@@ -22,16 +22,18 @@
  * have their own script (`scriptPing`) and otherwise answer 200. Every request is recorded, with
  * the refusal when there was one.
  *
- *   const llm = await LlmStandIn.start();
- *   llm.script(
- *     reply.toolCall("calculator", { expression: "6*7" }),
- *     (request) => reply.text(`the tool said ${request.toolResults[0]?.content}`),
- *   );
- *   // ... run the chat against llm.url ...
- *   expect(llm.chatRequests[1]?.toolResults[0]?.content).toContain("42");
- *   await llm.close();
+ *   const llm = useLlmStandIn(); // at the top of a test file: one stand-in for its tests
+ *   it("...", async () => {
+ *     llm.script(
+ *       reply.toolCall("calculator", { expression: "6*7" }),
+ *       (request) => reply.text(`the tool said ${request.toolResults[0]?.content}`),
+ *     );
+ *     // ... run the chat against llm.url ...
+ *     expect(llm.chatRequests[1]?.toolResults[0]?.content).toContain("42");
+ *   });
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
 import { chatRequestRefusal, type OpenAiErrorBody } from "./openai_request_rules.js";
 
@@ -448,6 +450,36 @@ export class LlmStandIn {
       this.timers.add(timer);
     });
   }
+}
+
+/**
+ * The stand-in of the test file that calls this at its top level, before its own hooks: started
+ * before the file's beforeAll hooks (so that they can point the app at `url`), reset before each
+ * test (no script, fallback or recorded request carries over from the test before) and closed after
+ * the file's afterAll hooks (vitest runs those last registered first), once the hosts that call it
+ * are down.
+ *
+ * The stand-in exists only once the first beforeAll has run, after the file's top level, so what
+ * this returns forwards to it; used before then, it throws.
+ */
+export function useLlmStandIn(): LlmStandIn {
+  let started: LlmStandIn | undefined;
+  beforeAll(async () => {
+    started = await LlmStandIn.start();
+  });
+  beforeEach(() => {
+    started?.reset();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy(Object.create(LlmStandIn.prototype) as LlmStandIn, {
+    get(_target, property) {
+      if (!started) throw new Error("the LLM stand-in is used before it started: use it in hooks and tests, not at a test file's top level");
+      const value: unknown = Reflect.get(started, property, started);
+      return typeof value === "function" ? value.bind(started) : value;
+    },
+  });
 }
 
 interface Answer {

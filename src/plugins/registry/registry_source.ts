@@ -13,6 +13,8 @@ export interface PluginModule {
 }
 
 export const registryFileName = "index.ts";
+/** The plugins' manifest, generated beside the registry (manifest_source.ts). */
+export const manifestFileName = "manifest.ts";
 const pluginFilePattern = /^([a-z][a-z0-9]*(?:_[a-z0-9]+)*)_plugin\.ts$/;
 
 export class RegistryError extends Error {
@@ -40,7 +42,7 @@ export function scanPluginFolder(folder: string): PluginModule[] {
   const modules: PluginModule[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     // Subfolders hold a plugin's helper modules; only top-level files are plugins.
-    if (!entry.isFile() || entry.name === registryFileName) continue;
+    if (!entry.isFile() || entry.name === registryFileName || entry.name === manifestFileName) continue;
     const module = pluginModuleOf(entry.name);
     if (!module) {
       problems.push(`plugins/${entry.name}: a plugin file is named <name>_plugin.ts in lowercase snake_case (for example calculator_plugin.ts); helper modules belong in a subfolder`);

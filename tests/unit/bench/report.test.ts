@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { LoadResult } from "../../../bench/load.js";
 import type { ImportSummary } from "../../../bench/bundle_import.js";
 import { dataComment, readPreviousResults } from "../../../bench/previous.js";
-import { auditedTargets, boundOf, compareRows, importTarget, perTurn, ratios, target, turnCostText, type ImportRow, type Row } from "../../../bench/report.js";
+import { auditedTargets, boundOf, compareRows, firstAnswerLines, importTarget, perTurn, ratios, target, turnCostText, type ImportRow, type Row } from "../../../bench/report.js";
 import { diffRedis, redisRoundTrips, type TurnCost } from "../../../bench/turn_cost.js";
 import { median, percentile, ratio } from "../../../bench/stats.js";
 
@@ -115,6 +115,13 @@ describe("bench: the cold-start import row and the previous results", () => {
     expect(importTarget({ id: "plain", label: "app", summary: summary(151, 120, 52) }, minimal).text).toMatch(/^MISS: .*wall 1\.51× \(needs ≤ 1\.50×: not met\)/);
     expect(importTarget({ id: "plain", label: "app", summary: summary(150, 121, 52) }, minimal).pass).toBe(false);
     expect(importTarget({ id: "plain", label: "app", summary: summary(150, 120, 53) }, minimal).pass).toBe(false);
+  });
+
+  it("reports each first answer against the minimal app's, CPU and wall from the process's start", () => {
+    const row = (label: string, firstAnswerCpuMs: number, firstAnswerWallMs: number) => ({ label, status: 200, importCpuMs: 1, firstAnswerCpuMs, firstAnswerWallMs, invocationWallMs: 1, peakRssMb: 40 });
+    const lines = firstAnswerLines({ runs: 9, rows: [row("minimal", 40, 50), row("echo", 120, 100)] });
+    expect(lines.find((l) => l.startsWith("| minimal |"))).toMatch(/\| 1 \| 1 \|$/);
+    expect(lines.find((l) => l.startsWith("| echo |"))).toMatch(/\| 120 \| 100 \| 1 \| 40 \| 3\.00× \| 2\.00× \|$/);
   });
 
   it("reads the previous figures from the table of an older results.md, and from the data a newer one carries", () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { pluginClasses } from "../../../plugins/index.js";
 import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { loadConfig } from "../../../src/config/config.js";
@@ -8,24 +8,17 @@ import { createServices, type Services } from "../../../src/services.js";
 import { Conversation } from "../../../src/chat/conversation.js";
 import type { ChatModel, LlmRequest, LlmResponse } from "../../../src/llm/chat_model.js";
 import { failureOf } from "../../support/failure_of.js";
-import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../../support/llm_stand_in.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
 /** A session of the local caller, the one caller of AUTH_MODE=none. */
 const local = (sessionId: string) => sessionRef(localCaller, sessionId);
 
-let llm: LlmStandIn;
+const llm = useLlmStandIn();
 let services: Services | undefined;
 
-beforeAll(async () => {
-  llm = await LlmStandIn.start();
-});
-beforeEach(() => llm.reset());
 afterEach(async () => {
   await services?.close();
-});
-afterAll(async () => {
-  await llm.close();
 });
 
 /** The app's own services and model client (configured for Ollama), talking to the stand-in model. */

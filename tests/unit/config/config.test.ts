@@ -119,6 +119,11 @@ describe("loadConfig rejects bad settings", () => {
     }
   });
 
+  it("words the rules that carry no message of their own as zod does, in English", () => {
+    expect(configErrorOf({ SESSION_MEMORY_KEY_PREFIX: "x".repeat(65) }).problems).toEqual(["SESSION_MEMORY_KEY_PREFIX: Too big: expected string to have <=64 characters"]);
+    expect(configErrorOf({ PLUGIN_POLICY: '{"shell":{"roles":[1]}}' }).problems).toEqual(["PLUGIN_POLICY shell.roles.0: Invalid input: expected string, received number"]);
+  });
+
   it("never echoes a malformed REDIS_URL value", () => {
     const error = configErrorOf({ REDIS_URL: "http://user:s3cret@host" });
     expect(error.message).toContain("REDIS_URL");

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
@@ -24,7 +24,6 @@ const heavy = [
   "@azure/monitor-opentelemetry-exporter",
   "@opentelemetry/sdk-trace-base",
   "@opentelemetry/sdk-logs",
-  "@azure/functions-opentelemetry-instrumentation",
   "ioredis",
   "rate-limiter-flexible",
   "azurite",
@@ -102,6 +101,40 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
     ]) {
       expect(sources, module).not.toContain(module);
     }
+  });
+
+  /**
+   * What registering the functions needs is @azure/functions, the configuration, the registration
+   * table (functions/registrations.ts) and the plugins' manifest: no function's handler module, no
+   * plugin, not the services, and not zod's classic API (about 290 KB that cannot be tree-shaken),
+   * which the handlers' and plugins' schemas use. Each of those loads on a first invocation.
+   */
+  const entrySources = () => loadedAtStart.flatMap((output) => Object.keys(metafile.outputs[output]!.inputs));
+  const handlerModules = readdirSync(join(root, "functions"))
+    .filter((file) => file.endsWith(".ts") && !["main.ts", "registrations.ts", "mcp_tools.ts", "index.ts"].includes(file))
+    .map((file) => `functions/${file}`);
+  const pluginModules = readdirSync(join(root, "plugins"))
+    .filter((file) => file.endsWith("_plugin.ts"))
+    .map((file) => `plugins/${file}`);
+
+  it("registers every function without loading any handler, plugin or service: those are in chunks loaded on demand", () => {
+    const sources = entrySources();
+    expect(handlerModules.length).toBeGreaterThan(10);
+    expect(pluginModules.length).toBeGreaterThan(5);
+    for (const module of [...handlerModules, ...pluginModules, "plugins/index.ts", "src/services.ts", "src/http/http_function.ts", "src/mcp/azure_mcp_tool.ts"]) {
+      expect(sources, module).not.toContain(module);
+      expect(Object.keys(metafile.inputs), `${module} is in the build`).toContain(module);
+    }
+    expect(sources).toContain("functions/registrations.ts");
+    expect(sources).toContain("plugins/manifest.ts");
+  });
+
+  it("loads none of zod's classic API at start, and of zod only the configuration's own tree-shaken copy (esbuild.config.mjs)", () => {
+    const zodAtStart = entrySources().filter((source) => packageOf(source) === "zod");
+    expect(zodAtStart.filter((source) => source.includes("node_modules/zod/v4/classic/"))).toEqual([]);
+    expect(zodAtStart.filter((source) => !source.startsWith("config-zod:"))).toEqual([]);
+    // The check sees zod where it is: classic zod is in the build, in the chunks loaded on demand.
+    expect(Object.keys(metafile.inputs).some((input) => input.includes("node_modules/zod/v4/classic/"))).toBe(true);
   });
 
   it("still has every bundled heavy client, in chunks loaded on demand (so the check above sees them when they move)", () => {

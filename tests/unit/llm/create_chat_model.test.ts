@@ -1,22 +1,12 @@
 import type { TokenCredential } from "@azure/identity";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
 import { createChatModel } from "../../../src/llm/create_chat_model.js";
 import { OpenAiCompatibleChatModel } from "../../../src/llm/openai_compatible_chat_model.js";
 import { silentLogger } from "../../../src/logging/logger.js";
-import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../../support/llm_stand_in.js";
 
-let llm: LlmStandIn;
-
-beforeAll(async () => {
-  llm = await LlmStandIn.start();
-});
-afterAll(async () => {
-  await llm.close();
-});
-beforeEach(() => {
-  llm.reset();
-});
+const llm = useLlmStandIn();
 
 const limits = { timeoutMs: 2000, maxRetries: 0 };
 const unusedCredential = (): TokenCredential => {

@@ -1,5 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AppError } from "../../../src/errors/app_error.js";
 import type { LlmRequest, LlmStreamEvent } from "../../../src/llm/chat_model.js";
 import { safeUpstreamMessage } from "../../../src/llm/llm_failure.js";
@@ -12,7 +12,7 @@ import {
 } from "../../../src/llm/openai_compatible_chat_model.js";
 import { failureOf } from "../../support/failure_of.js";
 import { freePort } from "../../support/free_port.js";
-import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../../support/llm_stand_in.js";
 
 const apiKey = "sk-secret-0123456789";
 const tools = [
@@ -24,17 +24,7 @@ const tools = [
 ];
 const ask = (content: string, extra: Partial<LlmRequest> = {}): LlmRequest => ({ messages: [{ role: "user", content }], tools: [], ...extra });
 
-let llm: LlmStandIn;
-
-beforeAll(async () => {
-  llm = await LlmStandIn.start();
-});
-afterAll(async () => {
-  await llm.close();
-});
-beforeEach(() => {
-  llm.reset();
-});
+const llm = useLlmStandIn();
 
 function config(overrides: Partial<AzureOpenAiLlmConfig> = {}): AzureOpenAiLlmConfig {
   return {

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { OpenAiCompatibleChatModel } from "../../../src/llm/openai_compatible_chat_model.js";
 import { failureOf } from "../../support/failure_of.js";
-import { LlmStandIn, reply } from "../../support/llm_stand_in.js";
+import { reply, useLlmStandIn } from "../../support/llm_stand_in.js";
 
 /** The stand-in must refuse what OpenAI refuses: a lenient one hid a schema Azure OpenAI refuses on every message. */
 
-let llm: LlmStandIn;
-beforeAll(async () => {
-  llm = await LlmStandIn.start();
-});
-afterAll(async () => {
-  await llm.close();
-});
-beforeEach(() => llm.reset());
+const llm = useLlmStandIn();
 
 const routes = {
   azure: { path: "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", headers: { "api-key": "k" } },
