@@ -15,6 +15,7 @@ import { memoize } from "../lazy/deferred.js";
 import { connectionStringProblem } from "./connection_string.js";
 import { exporterOnFirstExport } from "./exporter_on_first_export.js";
 import { RateLimitedSampler } from "./rate_limited_sampler.js";
+import { recordSpans } from "./tracing.js";
 
 /** The process's telemetry: started once from the configuration, flushed and stopped at shutdown. */
 export interface Telemetry {
@@ -84,6 +85,7 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(tracerProvider);
   logs.setGlobalLoggerProvider(loggerProvider);
+  recordSpans(true);
   let stopping: Promise<void> | undefined;
   started = {
     enabled: true,
@@ -94,6 +96,7 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
         // An unreachable ingestion endpoint must not hold the process past its own shutdown budget.
         new Promise<void>((resolve) => setTimeout(resolve, shutdownBudgetMs).unref()),
       ]).then(() => {
+        recordSpans(false);
         started = undefined;
       })),
   };

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import { AppError } from "../errors/app_error.js";
 
 /**
@@ -9,9 +9,21 @@ import { AppError } from "../errors/app_error.js";
  * The tracer comes from @opentelemetry/api's global provider because that is where
  * startTelemetry registers its provider (src/telemetry/telemetry.ts); it is looked up per span,
  * since telemetry starts after modules are loaded and a tracer taken earlier would stay a no-op.
- * Without telemetry every span is the API's non-recording span: no work, no export.
+ * Without telemetry no span is made at all (spansRecorded): the API's no-op tracer would still
+ * allocate a span and a context per call, on every request, to record nothing.
  */
 export const tracerName = "codexcontinue-functions";
+
+/** Whether startTelemetry has registered a provider that records spans. */
+let spansRecorded = false;
+
+/** Called by startTelemetry when its provider is registered (true) and when it has shut down (false). */
+export function recordSpans(on: boolean): void {
+  spansRecorded = on;
+}
+
+/** What `work` gets as its span while nothing records: attributes and status set on it go nowhere. */
+const unrecordedSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export function tracer(): Tracer {
   return trace.getTracer(tracerName);
@@ -26,11 +38,19 @@ export function outcomeOf(error: unknown): string {
  * Runs `work` in a new active span and ends it when `work` settles. A throw marks the span as an
  * error with the error's code only: an exception's message may carry what the caller sent.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   name: string,
   options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!spansRecorded) {
+    try {
+      return work(unrecordedSpan);
+    } catch (error) {
+      // As with a span: a throw before the first await still arrives as a rejection.
+      return Promise.reject(error);
+    }
+  }
   const parent = options.parent ?? context.active();
   return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent, async (span) => {
     try {
