@@ -22,6 +22,8 @@ export interface PreviousImport {
 export interface PreviousResults {
   /** When that run was made, as its file says. */
   readonly date: string | undefined;
+  /** The commit whose code that run measured, where its file says (files written before it did, do not). */
+  readonly code: string | undefined;
   /** Load rows by label (e.g. "(a) execute echo"). */
   readonly rows: ReadonlyMap<string, PreviousRow>;
   /** Median spawn → first 200 of the local host with storage configured. */
@@ -33,6 +35,7 @@ export interface PreviousResults {
 /** The JSON a results file carries for the next run. */
 export interface BenchData {
   readonly date: string;
+  readonly code?: string;
   readonly rows: Record<string, PreviousRow>;
   readonly hostFirstAnswerMs?: number;
   readonly imports?: Record<string, PreviousImport>;
@@ -60,6 +63,7 @@ export function readPreviousResults(text: string | undefined): PreviousResults |
       const data = JSON.parse(comment[1]!) as BenchData;
       return {
         date: data.date,
+        code: data.code,
         rows: new Map(Object.entries(data.rows)),
         hostFirstAnswerMs: data.hostFirstAnswerMs,
         imports: new Map(Object.entries(data.imports ?? {})),
@@ -69,6 +73,7 @@ export function readPreviousResults(text: string | undefined): PreviousResults |
     }
   }
   const date = /on (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(text)?.[1];
+  const code = /measuring the code at commit `([^`]+)`/.exec(text)?.[1];
   const rows = new Map<string, PreviousRow>();
   const load = text.split("\n## Load")[1]?.split("\n## ")[0] ?? "";
   for (const line of load.split("\n")) {
@@ -86,5 +91,5 @@ export function readPreviousResults(text: string | undefined): PreviousResults |
   }
   const hostFirstAnswerMs = number(/With STORAGE_CONNECTION_STRING set[^:]*: min \d+ ms, median (\d+) ms/.exec(text)?.[1]);
   if (rows.size === 0 && hostFirstAnswerMs === undefined) return undefined;
-  return { date, rows, hostFirstAnswerMs, imports: new Map() };
+  return { date, code, rows, hostFirstAnswerMs, imports: new Map() };
 }

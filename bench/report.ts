@@ -67,6 +67,8 @@ export const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
 
 export interface Report {
   readonly date: Date;
+  /** The commit measured (`git rev-parse --short HEAD`), "with uncommitted changes" when the working tree differs from it. */
+  readonly code: string;
   readonly settings: LoadSettings;
   readonly rows: readonly Row[];
   readonly audit: AuditCheck;
@@ -400,7 +402,7 @@ function comparisonLines(report: Report): string[] {
     return lines;
   }
   lines.push(
-    `The previous results (run of ${previous.date ?? "unknown date"}), read from the bench/results.md this run replaced. Host rows are compared as a share of their own run's adapter floor, so that a faster or slower machine does not count as a change of the app; bare node:http and the floor themselves as req/s. A row more than ${pct(slowerThreshold)} below its previous figure is flagged **SLOWER**.`,
+    `The previous results (run of ${previous.date ?? "unknown date"}, ${previous.code ? `measuring the code at commit \`${previous.code}\`` : "its commit not recorded"}), read from the bench/results.md this run replaced. Host rows are compared as a share of their own run's adapter floor, so that a faster or slower machine does not count as a change of the app; bare node:http and the floor themselves as req/s. A row more than ${pct(slowerThreshold)} below its previous figure is flagged **SLOWER**.`,
     "",
   );
   lines.push("| row | before | now | change | | server CPU per request, before → now |");
@@ -447,6 +449,7 @@ export function benchData(report: Report): BenchData {
   for (const row of report.bundleImport?.rows ?? []) if (minimal && row.id !== "minimal") imports[row.id] = importRatios(row, minimal);
   return {
     date: report.date.toISOString(),
+    code: report.code,
     rows: Object.fromEntries(
       report.rows.map((r) => {
         const cpu = cpuPerRequestUs(r.result);
@@ -464,7 +467,7 @@ export function markdown(report: Report): string {
   const t = target(rows);
   const lines: string[] = [];
   lines.push("# Benchmark results", "");
-  lines.push(`Written by \`npm run bench\` (bench/run.ts) on ${report.date.toISOString()}; the whole run took ${report.totalSeconds.toFixed(0)} s. Every run overwrites this file.`, "");
+  lines.push(`Written by \`npm run bench\` (bench/run.ts) on ${report.date.toISOString()}, measuring the code at commit \`${report.code}\`; the whole run took ${report.totalSeconds.toFixed(0)} s. Every run overwrites this file.`, "");
   lines.push("## Machine", "");
   lines.push(`- CPU: ${m.cpu}, ${m.cores} logical cores`);
   lines.push(`- Memory: ${m.memoryGiB.toFixed(1)} GiB`);

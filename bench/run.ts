@@ -6,6 +6,7 @@
  * BENCH_DURATION and BENCH_WARMUP (seconds) shorten the run while working on the harness; the
  * settings used are written into the results.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -51,6 +52,21 @@ const settings: LoadSettings = {
   warmupSeconds: secondsFromEnvironment("BENCH_WARMUP", 2),
   pipelining: 1,
 };
+/**
+ * The commit whose code this run measures, so that a later run's comparison can say what it was
+ * compared with. results.md itself is left out of "uncommitted changes": a baseline's results are
+ * put there on purpose before a run (bench/README.md, "Against the previous results").
+ */
+function measuredCode(): string {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const changed = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results.md"], { encoding: "utf8" }).trim();
+    return changed === "" ? commit : `${commit} with uncommitted changes`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
 const coldStartRuns = 5;
 /** Imports of each bundle in the cold-start row (issue 13 asks for at least 7). */
 const importRuns = 9;
@@ -250,7 +266,7 @@ async function main(): Promise<number> {
   for (const row of firstAnswers.rows) log(`first answer of ${row.label}: CPU ${row.firstAnswerCpuMs.toFixed(0)} ms, wall ${row.firstAnswerWallMs.toFixed(0)} ms (status ${row.status})`);
   for (const s of imported) log(`import of ${s.name}: wall ${s.wallMs.toFixed(0)} ms, CPU ${s.cpuMs.toFixed(0)} ms, peak RSS ${s.peakRssMb.toFixed(0)} MB (medians of ${importRuns})`);
 
-  const report = { date: new Date(), settings, rows, audit, writeCost, coldStart, bundleImport, firstAnswers, previous, background, totalSeconds: (performance.now() - began) / 1000 };
+  const report = { date: new Date(), code: measuredCode(), settings, rows, audit, writeCost, coldStart, bundleImport, firstAnswers, previous, background, totalSeconds: (performance.now() - began) / 1000 };
   writeFileSync(resultsFile, markdown(report));
 
   console.log("");

@@ -141,10 +141,13 @@ describe("bench: the cold-start import row and the previous results", () => {
     ].join("\n");
     const previous = readPreviousResults(older)!;
     expect(previous.date).toBe("2026-11-30T17:02:05.619Z");
+    expect(previous.code).toBeUndefined();
+    expect(readPreviousResults(older.replace("on 2026-11-30T17:02:05.619Z;", "on 2026-11-30T17:02:05.619Z, measuring the code at commit `abc1234`;"))!.code).toBe("abc1234");
     expect(previous.rows.get("echo")).toEqual({ requestsPerSecond: 6_000, p99Ms: 28.56, serverCpuUs: 421 });
     expect(previous.hostFirstAnswerMs).toBe(902);
-    const newer = readPreviousResults(`# Benchmark results\n${dataComment({ date: "d", rows: { echo: { requestsPerSecond: 7, p99Ms: 1 } }, imports: { plain: { wall: 2, cpu: 2, rss: 1.2 } } })}\n`)!;
+    const newer = readPreviousResults(`# Benchmark results\n${dataComment({ date: "d", code: "def5678", rows: { echo: { requestsPerSecond: 7, p99Ms: 1 } }, imports: { plain: { wall: 2, cpu: 2, rss: 1.2 } } })}\n`)!;
     expect(newer.rows.get("echo")).toEqual({ requestsPerSecond: 7, p99Ms: 1 });
+    expect(newer.code).toBe("def5678");
     expect(newer.imports.get("plain")).toEqual({ wall: 2, cpu: 2, rss: 1.2 });
     expect(readPreviousResults(undefined)).toBeUndefined();
     expect(readPreviousResults("nothing to read")).toBeUndefined();
