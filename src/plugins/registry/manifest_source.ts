@@ -8,7 +8,7 @@ import { flatToolProperties } from "../../mcp/mcp_tools.js";
 import type { PluginClass } from "../plugin.js";
 import type { PluginListing, PluginManifestEntry } from "../plugin_manifest.js";
 import { PluginRegistry } from "../plugin_registry.js";
-import { RegistryError } from "./registry_source.js";
+import { camelName, RegistryError } from "./registry_source.js";
 
 /**
  * Generates plugins/manifest.ts (src/plugins/plugin_manifest.ts says what it is for) from the
@@ -55,7 +55,7 @@ export async function readManifestSources(folder: string, pluginClasses: readonl
 }
 
 export function renderManifest(sources: readonly ManifestSource[]): string {
-  const listingName = (name: string) => `${name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Listing`;
+  const listingName = (name: string) => `${camelName(name)}Listing`;
   const json = (value: unknown) => JSON.stringify(value, null, 2).replace(/\n/g, "\n    ");
   const entry = (source: ManifestSource) => {
     const lines = [`    name: ${JSON.stringify(source.name)},`, `    aliases: ${JSON.stringify(source.aliases)},`];

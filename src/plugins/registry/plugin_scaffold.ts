@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pluginModuleOf, registryFileName, renderRegistry, scanPluginFolder } from "./registry_source.js";
+import { camelName, pluginModuleOf, registryFileName, renderRegistry, scanPluginFolder } from "./registry_source.js";
 
 export interface ScaffoldResult {
   readonly pluginFile: string;
@@ -35,18 +35,18 @@ function pluginTemplate(name: string, className: string): string {
   return `import { z } from "zod";
 import { BasePlugin, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
 
-const ${camel(name)}Input = z.strictObject({
+const ${camelName(name)}Input = z.strictObject({
   text: z.string().trim().min(1).max(1000).describe("What the ${name} plugin works on."),
 });
 
-type ${className}Input = z.infer<typeof ${camel(name)}Input>;
+type ${className}Input = z.infer<typeof ${camelName(name)}Input>;
 
 /** TODO: say what this plugin does and why a chat would call it. */
 export class ${className} extends BasePlugin<${className}Input, string> {
   readonly name = "${name}";
   // Shown in GET /api/plugins and to the LLM: say what it does, what it needs, what it returns.
   readonly description = "TODO: describe the ${name} plugin.";
-  readonly inputSchema = ${camel(name)}Input;
+  readonly inputSchema = ${camelName(name)}Input;
   // Interactive plugins should answer within five seconds.
   readonly timeoutMs = 5000;
 
@@ -93,8 +93,4 @@ describe("${className}", () => {
   });
 });
 `;
-}
-
-function camel(name: string): string {
-  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }

@@ -24,6 +24,11 @@ export class RegistryError extends Error {
   }
 }
 
+/** A plugin's name as a JavaScript identifier: `web_search` → `webSearch` (the scaffold's schema, the manifest's listing imports). */
+export function camelName(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
 /** `calculator_plugin.ts` → plugin `calculator`, class `CalculatorPlugin`; `web_search_plugin.ts` → `WebSearchPlugin`. */
 export function pluginModuleOf(file: string): PluginModule | undefined {
   const match = pluginFilePattern.exec(file);
