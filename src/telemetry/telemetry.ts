@@ -12,6 +12,7 @@ import { BatchLogRecordProcessor, LoggerProvider, type ReadableLogRecord } from 
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "../config/config.js";
 import { memoize } from "../lazy/deferred.js";
+import { telemetryDisabled } from "./configured_telemetry.js";
 import { connectionStringProblem } from "./connection_string.js";
 import { exporterOnFirstExport } from "./exporter_on_first_export.js";
 import { RateLimitedSampler } from "./rate_limited_sampler.js";
@@ -34,7 +35,6 @@ export interface TelemetryOptions {
   readonly sampleEverything?: boolean;
 }
 
-const disabled: Telemetry = { enabled: false, shutdown: async () => {} };
 const shutdownBudgetMs = 5000;
 /** Azure Monitor's default rate limit (the @azure/monitor-opentelemetry distro's `tracesPerSecond`). */
 const tracesPerSecond = 5;
@@ -58,7 +58,7 @@ let started: Telemetry | undefined;
  * export (`exporterOnFirstExport`), seconds after the first span or log record.
  */
 export function startTelemetry(config: TelemetryConfig | undefined, options: TelemetryOptions = {}): Telemetry {
-  if (!config) return disabled;
+  if (!config) return telemetryDisabled;
   if (started) return started;
   const problem = connectionStringProblem(config.connectionString);
   if (problem) throw new Error(problem);
