@@ -6,7 +6,7 @@
  * plugin or service. A function's module is loaded on its first invocation, and the services
  * (with the plugins) on the first invocation of any function, once per process.
  */
-import azureFunctions, { app } from "@azure/functions";
+import azureFunctions, { app, type InvocationContext } from "@azure/functions";
 import { loadConfig, requireStorage } from "../src/config/config.js";
 import { memoize } from "../src/lazy/deferred.js";
 import type { Services } from "../src/services.js";
@@ -29,6 +29,20 @@ const getServices = memoize(async (): Promise<Services> => {
   return (services = createServices(config, { plugins: pluginClasses, storage }));
 });
 
+/**
+ * A function's handler as the host calls it: its code and the services are loaded together on the
+ * first invocation, and later invocations call straight through to the handler bound to them.
+ */
+function onceLoaded<Input, Output>(
+  load: () => Promise<{ handler: (input: Input, context: InvocationContext, services: Services) => Promise<Output> }>,
+): (input: Input, context: InvocationContext) => Promise<Output> {
+  const bound = memoize(async () => {
+    const [fn, ready] = await Promise.all([load(), getServices()]);
+    return (input: Input, context: InvocationContext) => fn.handler(input, context, ready);
+  });
+  return async (input, context) => (await bound())(input, context);
+}
+
 // Chat replies are streamed as server-sent events.
 app.setup({ enableHttpStream: true });
 
@@ -39,10 +53,7 @@ for (const fn of httpRegistrations) {
     // Callers are authenticated by the app (jwt) or by App Service Authentication (easyauth), so a
     // key is not needed; HTTP_AUTH_LEVEL=function asks for one as well. Health stays anonymous for probes.
     authLevel: fn.access === "public" ? "anonymous" : config.http.authLevel,
-    handler: async (request, context) => {
-      const [loaded, ready] = await Promise.all([fn.load(), getServices()]);
-      return loaded.handler(request, context, ready);
-    },
+    handler: onceLoaded(fn.load),
   });
 }
 
@@ -52,10 +63,7 @@ for (const fn of queueRegistrations) {
   app.storageQueue(fn.name, {
     queueName: fn.queueName(config),
     connection: fn.connection,
-    handler: async (message, context) => {
-      const [loaded, ready] = await Promise.all([fn.load(), getServices()]);
-      return loaded.handler(message, context, ready);
-    },
+    handler: onceLoaded(fn.load),
   });
 }
 
@@ -67,7 +75,7 @@ for (const fn of mcpToolFunctions(config)) {
     toolName: fn.toolName,
     description: fn.description,
     toolProperties: fn.toolProperties,
-    handler: async (toolArguments, context) => fn.handler(toolArguments, context, await getServices()),
+    handler: onceLoaded(async () => fn),
   });
 }
 
