@@ -1,9 +1,6 @@
 import type * as AzureFunctions from "@azure/functions";
 import type { TelemetryConfig } from "../config/config.js";
-import type { Telemetry } from "./telemetry.js";
-
-/** Without APPLICATIONINSIGHTS_CONNECTION_STRING: nothing started, spans are no-ops. */
-export const telemetryDisabled: Telemetry = { enabled: false, shutdown: async () => {} };
+import { telemetryDisabled, type Telemetry } from "./telemetry_handle.js";
 
 /**
  * Starts telemetry when it is configured. The OpenTelemetry trace and log SDKs

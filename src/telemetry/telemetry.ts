@@ -12,19 +12,11 @@ import { BatchLogRecordProcessor, LoggerProvider, type ReadableLogRecord } from 
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "../config/config.js";
 import { memoize } from "../lazy/deferred.js";
-import { telemetryDisabled } from "./configured_telemetry.js";
 import { connectionStringProblem } from "./connection_string.js";
 import { exporterOnFirstExport } from "./exporter_on_first_export.js";
 import { RateLimitedSampler } from "./rate_limited_sampler.js";
+import { telemetryDisabled, type Telemetry } from "./telemetry_handle.js";
 import { recordSpans } from "./tracing.js";
-
-/** The process's telemetry: started once from the configuration, flushed and stopped at shutdown. */
-export interface Telemetry {
-  /** False when APPLICATIONINSIGHTS_CONNECTION_STRING is not set: nothing was started and spans are no-ops. */
-  readonly enabled: boolean;
-  /** Exports what is buffered; bounded in time, never throws. */
-  shutdown(): Promise<void>;
-}
 
 export interface TelemetryOptions {
   /** More span processors beside Azure Monitor's; tests add one with an in-memory exporter. */

@@ -9,7 +9,8 @@ import { startLocalHost, type LocalHost } from "../../../src/host/local_host.js"
 import type { ChatModel } from "../../../src/llm/chat_model.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { createServices, type Services } from "../../../src/services.js";
-import { startTelemetry, type Telemetry } from "../../../src/telemetry/telemetry.js";
+import { startTelemetry } from "../../../src/telemetry/telemetry.js";
+import type { Telemetry } from "../../../src/telemetry/telemetry_handle.js";
 import { startIngestionStandIn, type Envelope } from "../../support/ingestion_stand_in.js";
 import { integrationConfig } from "../../support/test_services.js";
 
