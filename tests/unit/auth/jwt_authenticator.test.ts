@@ -103,5 +103,6 @@ describe("JwtAuthenticator", () => {
     const auth = authenticator({ jwksUri: `${issuer.url}/missing/keys` });
     const error = await refusal(auth, bearer(await issuer.token("a", audience)));
     expect(error.code).toBe("auth_unavailable");
+    expect(error.headers).toEqual({ "retry-after": "30" });
   });
 });
