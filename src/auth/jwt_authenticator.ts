@@ -2,8 +2,9 @@ import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
 import type { AuthConfig } from "../config/config.js";
 import { AppError } from "../errors/app_error.js";
 import { unauthorized, type Authenticator, type RequestHeaders } from "./authenticator.js";
-import { createCaller, type Caller } from "./caller.js";
+import type { Caller } from "./caller.js";
 import { IssuerKeySet, type IssuerKeySetOptions } from "./issuer_key_set.js";
+import { userCaller } from "./user_identity.js";
 
 /** Only asymmetric signatures: a shared-secret (HS*) or unsigned (`none`) token is refused before any key is looked at. */
 const asymmetricAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -31,8 +32,8 @@ type JwtConfig = Extract<AuthConfig, { mode: "jwt" }>;
  * OpenID issuer's): the signature against the issuer's published keys (AUTH_JWT_JWKS_URI, or the
  * `jwks_uri` of the issuer's OpenID configuration; held and fetched as issuer_key_set.ts says),
  * `iss` and `aud` against the configured lists, `exp`/`nbf` with a small clock skew. The principal
- * is `oid` (Entra's object id, the same in v1 and v2 tokens), else `sub`; roles are the `roles`
- * claim (Entra app roles).
+ * is `oid` (Entra's object id) keyed by its tenant, else `sub` keyed by its issuer
+ * (user_identity.ts); roles are the `roles` claim (Entra app roles).
  */
 export class JwtAuthenticator implements Authenticator {
   readonly mode = "jwt" as const;
@@ -78,10 +79,10 @@ export class JwtAuthenticator implements Authenticator {
     } catch (error) {
       throw failureOf(error);
     }
-    const principalId = stringClaim(payload.oid) ?? stringClaim(payload.sub);
-    if (!principalId) throw unauthorized("the token names no subject (oid or sub)");
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === "string") : [];
-    return createCaller("user", principalId, roles);
+    const caller = userCaller({ oid: stringClaim(payload.oid), tid: stringClaim(payload.tid), sub: stringClaim(payload.sub), iss: payload.iss }, roles);
+    if (!caller) throw unauthorized("the token names no subject (oid or sub)");
+    return caller;
   }
 
   private keySetFor(issuer: string): IssuerKeySet {
