@@ -6,14 +6,15 @@ import { createHash } from "node:crypto";
  * or plugin can reach another caller's data.
  */
 export interface Caller {
-  /** The token's `oid` (else `sub`), the App Service principal's object id, or a fixed local name. */
+  /** A signed-in user's object id (else subject; see user_identity.ts), or a fixed local or system name. */
   readonly principalId: string;
   /** Entra app roles (the token's `roles` claim). */
   readonly roles: readonly string[];
   /**
-   * Storage-safe and fixed-length: a hash of where the principal comes from and its id. It fits a
-   * Redis key and a Table PartitionKey whatever characters an issuer puts in `sub`, and a local
-   * or system principal can never share a key with a signed-in user of the same name.
+   * Storage-safe and fixed-length: a hash of where the principal comes from and its id (for a
+   * signed-in user, also the claim and its tenant or issuer). It fits a Redis key and a Table
+   * PartitionKey whatever characters an issuer puts in `sub`, and a local or system principal can
+   * never share a key with a signed-in user of the same name.
    */
   readonly principalKey: string;
 }
@@ -27,6 +28,7 @@ export const localPrincipalId = "anonymous";
 /** Runs from queue messages that no caller submitted belong to this principal in the cloud modes. */
 export const queuePrincipalId = "queue";
 
+/** Signed-in users are made by userCaller (user_identity.ts), which keys them by claim and issuer. */
 export function createCaller(realm: PrincipalRealm, principalId: string, roles: readonly string[] = []): Caller {
   return { principalId, roles: [...new Set(roles)], principalKey: principalKeyOf(realm, principalId) };
 }

@@ -1,17 +1,28 @@
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
 import type { AuthConfig } from "../config/config.js";
 import { AppError } from "../errors/app_error.js";
 import { unauthorized, type Authenticator, type RequestHeaders } from "./authenticator.js";
-import { createCaller, type Caller } from "./caller.js";
+import type { Caller } from "./caller.js";
+import { IssuerKeySet, type IssuerKeySetOptions } from "./issuer_key_set.js";
+import { userCaller } from "./user_identity.js";
 
 /** Only asymmetric signatures: a shared-secret (HS*) or unsigned (`none`) token is refused before any key is looked at. */
 const asymmetricAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
+/** Limits of the key fetches; the defaults are for production, tests shorten them. */
 export interface JwtAuthenticatorOptions {
-  /** How long after a key-set fetch an unknown `kid` may fetch it again (jose's cooldown); 30 s unless a test says otherwise. */
+  /** How long after a successful key-set fetch an unknown `kid` is refused without fetching again; 30 s. */
   readonly keyRefreshCooldownMs?: number;
-  /** Time limit of one fetch of an OpenID configuration or a key set. */
+  /** Time limit of one fetch of an OpenID configuration or a key set; 5 s. */
   readonly fetchTimeoutMs?: number;
+  /** The wait after a failed fetch before the next; 30 s, doubling with each further failure. */
+  readonly fetchRetryDelayMs?: number;
+  /** The longest wait between fetches while they fail; 5 min. */
+  readonly fetchRetryMaxDelayMs?: number;
+  /** Keys held longer are fetched again beside the requests that use them; 10 min. */
+  readonly keyMaxAgeMs?: number;
+  /** The clock of the cooldown, the back-off and the key age. */
+  readonly now?: () => number;
 }
 
 type JwtConfig = Extract<AuthConfig, { mode: "jwt" }>;
@@ -19,24 +30,28 @@ type JwtConfig = Extract<AuthConfig, { mode: "jwt" }>;
 /**
  * Bearer tokens checked in the app, the way Microsoft Entra ID access tokens are checked (and any
  * OpenID issuer's): the signature against the issuer's published keys (AUTH_JWT_JWKS_URI, or the
- * `jwks_uri` of the issuer's OpenID configuration; jose caches them and fetches again for an
- * unknown `kid`), `iss` and `aud` against the configured lists, `exp`/`nbf` with a small clock skew.
- * The principal is `oid` (Entra's object id, the same in v1 and v2 tokens), else `sub`; roles
- * are the `roles` claim (Entra app roles).
+ * `jwks_uri` of the issuer's OpenID configuration; held and fetched as issuer_key_set.ts says),
+ * `iss` and `aud` against the configured lists, `exp`/`nbf` with a small clock skew. The principal
+ * is `oid` (Entra's object id) keyed by its tenant, else `sub` keyed by its issuer
+ * (user_identity.ts); roles are the `roles` claim (Entra app roles).
  */
 export class JwtAuthenticator implements Authenticator {
   readonly mode = "jwt" as const;
-  /** One key set per issuer (or one for AUTH_JWT_JWKS_URI), made on first use; a failed discovery is forgotten. */
-  private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
-  private readonly cooldownMs: number;
-  private readonly fetchTimeoutMs: number;
+  /** One key set per configured issuer (or one for AUTH_JWT_JWKS_URI), made on first use. */
+  private readonly keySets = new Map<string, IssuerKeySet>();
+  private readonly keySetOptions: IssuerKeySetOptions;
 
   constructor(
     private readonly config: JwtConfig,
     options: JwtAuthenticatorOptions = {},
   ) {
-    this.cooldownMs = options.keyRefreshCooldownMs ?? 30_000;
-    this.fetchTimeoutMs = options.fetchTimeoutMs ?? 5000;
+    this.keySetOptions = {
+      fetchTimeoutMs: options.fetchTimeoutMs ?? 5000,
+      refreshCooldownMs: options.keyRefreshCooldownMs ?? 30_000,
+      maxAgeMs: options.keyMaxAgeMs ?? 600_000,
+      retryDelays: { firstDelayMs: options.fetchRetryDelayMs ?? 30_000, maxDelayMs: options.fetchRetryMaxDelayMs ?? 300_000 },
+      now: options.now ?? Date.now,
+    };
   }
 
   async authenticate(headers: RequestHeaders): Promise<Caller> {
@@ -52,10 +67,9 @@ export class JwtAuthenticator implements Authenticator {
     if (typeof issuer !== "string" || !this.config.issuers.includes(issuer)) {
       throw unauthorized("the token's issuer is not accepted (AUTH_JWT_ISSUER)");
     }
-    const keys = await this.keySetFor(issuer);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, this.keySetFor(issuer).getKey, {
         issuer: [...this.config.issuers],
         audience: [...this.config.audiences],
         algorithms: asymmetricAlgorithms,
@@ -65,38 +79,20 @@ export class JwtAuthenticator implements Authenticator {
     } catch (error) {
       throw failureOf(error);
     }
-    const principalId = stringClaim(payload.oid) ?? stringClaim(payload.sub);
-    if (!principalId) throw unauthorized("the token names no subject (oid or sub)");
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === "string") : [];
-    return createCaller("user", principalId, roles);
+    const caller = userCaller({ oid: stringClaim(payload.oid), tid: stringClaim(payload.tid), sub: stringClaim(payload.sub), iss: payload.iss }, roles);
+    if (!caller) throw unauthorized("the token names no subject (oid or sub)");
+    return caller;
   }
 
-  private keySetFor(issuer: string): Promise<JWTVerifyGetKey> {
+  private keySetFor(issuer: string): IssuerKeySet {
     const id = this.config.jwksUri ?? issuer;
     let keys = this.keySets.get(id);
     if (!keys) {
-      keys = (async () => {
-        const uri = this.config.jwksUri ?? (await this.discoverKeySetUri(issuer));
-        return createRemoteJWKSet(new URL(uri), { cooldownDuration: this.cooldownMs, timeoutDuration: this.fetchTimeoutMs });
-      })();
-      keys.catch(() => this.keySets.delete(id));
+      keys = new IssuerKeySet(this.config.jwksUri ? { jwksUri: this.config.jwksUri } : { issuer }, this.keySetOptions);
       this.keySets.set(id, keys);
     }
     return keys;
-  }
-
-  /** The issuer's OpenID configuration names its key set (`jwks_uri`). */
-  private async discoverKeySetUri(issuer: string): Promise<string> {
-    const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.fetchTimeoutMs), headers: { accept: "application/json" } });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const document = (await response.json()) as { jwks_uri?: unknown };
-      if (typeof document.jwks_uri !== "string" || !/^https?:\/\//.test(document.jwks_uri)) throw new Error("no jwks_uri in the document");
-      return document.jwks_uri;
-    } catch (error) {
-      throw new AppError("auth_unavailable", "the token issuer's signing keys could not be fetched; try again shortly", { cause: error });
-    }
   }
 }
 
@@ -111,8 +107,9 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** What went wrong with a token, said without echoing it; a key set that cannot be fetched is the server's problem. */
-function failureOf(error: unknown): AppError {
+/** What went wrong with a token, said without echoing it; keys that could not be fetched (an AppError) are the server's problem. */
+function failureOf(error: unknown): unknown {
+  if (error instanceof AppError) return error;
   if (error instanceof errors.JWTExpired) return unauthorized("the token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === "aud") return unauthorized("the token's audience is not accepted (AUTH_JWT_AUDIENCE)");
@@ -123,15 +120,6 @@ function failureOf(error: unknown): AppError {
   if (error instanceof errors.JOSEAlgNotAllowed) return unauthorized("the token's signing algorithm is not accepted (asymmetric signatures only)");
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized("the token's signature is not valid");
   if (error instanceof errors.JWKSNoMatchingKey) return unauthorized("the token was signed with a key the issuer does not publish");
-  // A key set that did not arrive: a timeout, a bad document, a status other than 200 (jose's plain
-  // JOSEError), or a network error (not a JOSEError at all).
-  if (
-    error instanceof errors.JWKSTimeout ||
-    error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError) ||
-    error.constructor === errors.JOSEError
-  ) {
-    return new AppError("auth_unavailable", "the token issuer's signing keys could not be fetched; try again shortly", { cause: error });
-  }
-  return unauthorized("the token is not valid");
+  // Anything else jose says is about the token; an error of another kind is the app's own, for the 500 handler.
+  return error instanceof errors.JOSEError ? unauthorized("the token is not valid") : error;
 }

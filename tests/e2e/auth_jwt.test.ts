@@ -22,7 +22,7 @@ beforeAll(async () => {
   issuer = await TestIssuer.start();
   const config = integrationConfig({
     AUTH_MODE: "jwt",
-    AUTH_JWT_ISSUER: `https://sts.windows.net/tenant/,${issuer.issuer}`,
+    AUTH_JWT_ISSUER: `${issuer.v1Issuer},${issuer.issuer}`,
     AUTH_JWT_AUDIENCE: `00000000-0000-0000-0000-00000000c0de,${audience}`,
     SHELL_PLUGIN_ALLOWED_COMMANDS: "echo",
     PLUGIN_POLICY: '{"shell":{"roles":["admin"],"channels":["execute"]}}',
@@ -117,6 +117,29 @@ describe("one principal never reaches another's data", () => {
     expect(JSON.stringify(aliceAudit.body)).not.toContain("memory clear");
     const bobTypes = (await as("bob").get(`/api/memory/audit/${sessionId}`)).body.entries.map((e: any) => e.type);
     expect(bobTypes).toEqual(["plugin_run", "user_message", "plugin_run", "reply", "user_message", "memory_cleared", "plugin_run", "reply"]);
+  });
+
+  it("keys a principal by its claim and issuer: a token with no oid whose sub is alice's oid reaches nothing of hers", async () => {
+    const sessionId = `sub-as-oid-${Date.now()}`;
+    expect((await as("alice").post("/api/chat", { message: "/run memory note alice-secret", sessionId })).status).toBe(200);
+    const impostor = await issuer.token("unused", audience, { claims: { oid: undefined, sub: "alice-oid" } });
+
+    const audit = await call("GET", `/api/memory/audit/${sessionId}`, { token: impostor });
+    expect(audit.status).toBe(200);
+    expect(audit.body).toEqual({ sessionId, entries: [], nextCursor: null });
+    const search = await call("POST", "/api/plugins/execute", { token: impostor, body: { plugin: "memory", data: { action: "search", query: "alice-secret" }, sessionId } });
+    expect(search.body.result).toEqual({ query: "alice-secret", matches: [] });
+    expect((await as("alice").get(`/api/memory/audit/${sessionId}`)).body.entries).toHaveLength(3);
+  });
+
+  it("gives one user's v1 and v2 tokens (one tid and oid, two issuers) one principal: the same sessions", async () => {
+    const sessionId = `v1-v2-${Date.now()}`;
+    expect((await as("alice").post("/api/chat", { message: "/run memory note from-v2", sessionId })).status).toBe(200);
+    const v1 = await issuer.token("alice-oid", "00000000-0000-0000-0000-00000000c0de", { issuer: issuer.v1Issuer });
+
+    const audit = await call("GET", `/api/memory/audit/${sessionId}`, { token: v1 });
+    expect(audit.status).toBe(200);
+    expect(audit.body.entries.map((e: any) => e.type)).toEqual(["user_message", "plugin_run", "reply"]);
   });
 
   it("keeps runs apart: another's run id answers as an unknown one, and each may use the same id", async () => {

@@ -21,14 +21,19 @@ export interface TokenOptions {
 
 /**
  * An OpenID issuer on loopback, shaped like Microsoft Entra ID's: an OpenID configuration at
- * `<issuer>/.well-known/openid-configuration` whose `jwks_uri` lists RS256 public keys by `kid`,
- * and access tokens signed with them (`iss`, `aud`, `exp`, `nbf`, `iat`, `oid`, `sub`, `roles`).
- * Keys can be rotated, and fetches are counted, so that key caching can be seen.
+ * `<issuer>/.well-known/openid-configuration` (for the v2 issuer and the v1 one) whose `jwks_uri`
+ * lists RS256 public keys by `kid`, and access tokens signed with them (`iss`, `aud`, `exp`, `nbf`,
+ * `iat`, `oid`, `sub`, `tid`, `roles`). Keys can be rotated, both documents can be made to answer
+ * 500, and fetches (failed ones too) are counted, so that key caching and back-off can be seen.
  */
 export class TestIssuer {
   private keys: SigningKey[] = [];
   keySetFetches = 0;
   discoveryFetches = 0;
+  /** While true, the key set (or the OpenID configurations) answer 500. */
+  readonly failing = { keySet: false, discovery: false };
+  /** Spaces after the key set's JSON: a larger response with the same keys. */
+  keySetPadding = 0;
 
   private constructor(
     private readonly server: Server,
@@ -40,6 +45,11 @@ export class TestIssuer {
     return `${this.url}/tenant/v2.0`;
   }
 
+  /** The v1 issuer of the same tenant (Entra's `https://sts.windows.net/<tenant>/`): same keys, same `tid`. */
+  get v1Issuer(): string {
+    return `${this.url}/tenant/`;
+  }
+
   get jwksUri(): string {
     return `${this.url}/tenant/discovery/v2.0/keys`;
   }
@@ -48,14 +58,21 @@ export class TestIssuer {
     let issuer: TestIssuer | undefined;
     const { server, url } = await startLoopbackServer(async (req, res) => {
       const path = new URL(req.url ?? "/", "http://x").pathname;
-      if (path === "/tenant/v2.0/.well-known/openid-configuration") {
+      const openIdConfigurations: Record<string, string> = {
+        "/tenant/v2.0/.well-known/openid-configuration": issuer!.issuer,
+        "/tenant/.well-known/openid-configuration": issuer!.v1Issuer,
+      };
+      const discovered = openIdConfigurations[path];
+      if (discovered) {
         issuer!.discoveryFetches++;
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: issuer!.issuer, jwks_uri: issuer!.jwksUri, id_token_signing_alg_values_supported: ["RS256"] }));
+        if (issuer!.failing.discovery) return void res.writeHead(500).end();
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: discovered, jwks_uri: issuer!.jwksUri, id_token_signing_alg_values_supported: ["RS256"] }));
         return;
       }
       if (path === "/tenant/discovery/v2.0/keys") {
         issuer!.keySetFetches++;
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: issuer!.keys.map((k) => k.publicJwk) }));
+        if (issuer!.failing.keySet) return void res.writeHead(500).end();
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: issuer!.keys.map((k) => k.publicJwk) }) + " ".repeat(issuer!.keySetPadding));
         return;
       }
       res.writeHead(404).end();
@@ -63,6 +80,11 @@ export class TestIssuer {
     issuer = new TestIssuer(server, url);
     await issuer.rotate();
     return issuer;
+  }
+
+  /** The `kid` of the key tokens are signed with now. */
+  get currentKid(): string {
+    return this.keys.at(-1)!.kid;
   }
 
   /** Publishes a new signing key, used from now on; the old ones stay published unless `dropOld`. */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { principalKeyOf } from "../../../src/auth/caller.js";
+import { userCaller } from "../../../src/auth/user_identity.js";
 import { EasyAuthAuthenticator } from "../../../src/auth/easyauth_authenticator.js";
 import { loadConfig } from "../../../src/config/config.js";
 import { failureOf } from "../../support/failure_of.js";
 
 const objectId = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+const tenantId = "http://schemas.microsoft.com/identity/claims/tenantid";
+const nameIdentifier = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
 const encode = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64");
 
 /** The header App Service Authentication adds for an Entra ID caller. */
@@ -19,6 +21,8 @@ describe("EasyAuthAuthenticator", () => {
     const headers = new Headers({
       "x-ms-client-principal": clientPrincipal([
         { typ: objectId, val: "11111111-2222-3333-4444-555555555555" },
+        { typ: tenantId, val: "tenant-1" },
+        { typ: "iss", val: "https://sts.windows.net/tenant-1/" },
         { typ: "roles", val: "admin" },
         { typ: "roles", val: "reader" },
         { typ: "name", val: "Alice" },
@@ -28,8 +32,21 @@ describe("EasyAuthAuthenticator", () => {
     expect(await auth.authenticate(headers)).toEqual({
       principalId: "11111111-2222-3333-4444-555555555555",
       roles: ["admin", "reader"],
-      principalKey: principalKeyOf("user", "11111111-2222-3333-4444-555555555555"),
+      principalKey: userCaller({ oid: "11111111-2222-3333-4444-555555555555", tid: "tenant-1" }, [])!.principalKey,
     });
+  });
+
+  it("keys the principal as AUTH_MODE=jwt does: object id by tenant, subject by issuer, never one for the other", async () => {
+    const keyOf = async (claims: { typ: string; val: string }[], headers: Record<string, string> = {}) =>
+      (await auth.authenticate(new Headers({ "x-ms-client-principal": clientPrincipal(claims), ...headers }))).principalKey;
+    const oid = "11111111-2222-3333-4444-555555555555";
+    const alice = await keyOf([{ typ: objectId, val: oid }, { typ: "tid", val: "tenant-1" }]);
+    expect(alice).toBe(userCaller({ oid, tid: "tenant-1", iss: "https://login.microsoftonline.com/tenant-1/v2.0" }, [])!.principalKey);
+    expect(await keyOf([{ typ: objectId, val: oid }, { typ: tenantId, val: "tenant-2" }])).not.toBe(alice);
+    expect(await keyOf([{ typ: nameIdentifier, val: oid }, { typ: "tid", val: "tenant-1" }])).not.toBe(alice);
+    expect(await keyOf([{ typ: "roles", val: "reader" }], { "x-ms-client-principal-id": oid })).not.toBe(alice);
+    const subject = (iss: string) => keyOf([{ typ: nameIdentifier, val: "12345" }, { typ: "iss", val: iss }]);
+    expect(await subject("https://accounts.google.com")).not.toBe(await subject("https://other.example"));
   });
 
   it("takes roles under the principal's own role_typ, and falls back to x-ms-client-principal-id for the id", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JwtAuthenticator } from "../../../src/auth/jwt_authenticator.js";
-import { principalKeyOf } from "../../../src/auth/caller.js";
+import { userCaller } from "../../../src/auth/user_identity.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import { failureOf } from "../../support/failure_of.js";
 import { symmetricToken, TestIssuer, unsignedToken } from "../../support/test_issuer.js";
@@ -39,7 +39,19 @@ async function refusal(auth: JwtAuthenticator, headers: Headers): Promise<AppErr
 describe("JwtAuthenticator", () => {
   it("accepts a token signed by the issuer's published key: the principal is oid, roles from the roles claim", async () => {
     const caller = await authenticator().authenticate(bearer(await issuer.token("alice", audience, { claims: { roles: ["admin", 7] } })));
-    expect(caller).toEqual({ principalId: "alice", roles: ["admin"], principalKey: principalKeyOf("user", "alice") });
+    expect(caller).toEqual({ principalId: "alice", roles: ["admin"], principalKey: userCaller({ oid: "alice", tid: "tenant" }, [])!.principalKey });
+  });
+
+  it("keys the principal by its claim and issuer: a sub never shares a key with an oid, a user's v1 and v2 tokens share one", async () => {
+    const auth = authenticator({ issuers: [issuer.v1Issuer, issuer.issuer] });
+    const alice = await auth.authenticate(bearer(await issuer.token("alice", audience)));
+    const subAlice = await auth.authenticate(bearer(await issuer.token("x", audience, { claims: { oid: undefined, sub: "alice" } })));
+    const v1Alice = await auth.authenticate(bearer(await issuer.token("alice", audience, { issuer: issuer.v1Issuer, claims: { sub: "v1-pairwise" } })));
+    const otherTenant = await auth.authenticate(bearer(await issuer.token("alice", audience, { claims: { tid: "another-tenant" } })));
+    expect(subAlice.principalId).toBe("alice");
+    expect(subAlice.principalKey).not.toBe(alice.principalKey);
+    expect(v1Alice.principalKey).toBe(alice.principalKey);
+    expect(otherTenant.principalKey).not.toBe(alice.principalKey);
   });
 
   it("uses sub when the token has no oid", async () => {
@@ -103,5 +115,6 @@ describe("JwtAuthenticator", () => {
     const auth = authenticator({ jwksUri: `${issuer.url}/missing/keys` });
     const error = await refusal(auth, bearer(await issuer.token("a", audience)));
     expect(error.code).toBe("auth_unavailable");
+    expect(error.headers).toEqual({ "retry-after": "30" });
   });
 });
