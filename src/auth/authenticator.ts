@@ -1,5 +1,4 @@
 import type { AuthConfig } from "../config/config.js";
-import { AppError } from "../errors/app_error.js";
 import type { Caller } from "./caller.js";
 import { localCaller } from "./caller.js";
 import { EasyAuthAuthenticator } from "./easyauth_authenticator.js";
@@ -25,14 +24,4 @@ export function createAuthenticator(config: AuthConfig, options: JwtAuthenticato
     case "easyauth":
       return new EasyAuthAuthenticator();
   }
-}
-
-/**
- * 401 with the challenge RFC 6750 asks for. `invalid` adds error="invalid_token" (credentials were
- * sent but are not good); nothing of the token itself is ever echoed.
- */
-export function unauthorized(message: string, invalid = true): AppError {
-  return new AppError("unauthorized", message, {
-    headers: { "www-authenticate": invalid ? 'Bearer error="invalid_token"' : "Bearer" },
-  });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { unauthorized, type Authenticator, type RequestHeaders } from "./authenticator.js";
+import type { Authenticator, RequestHeaders } from "./authenticator.js";
+import { unauthorized } from "./unauthorized.js";
 import type { Caller } from "./caller.js";
 import { userCaller } from "./user_identity.js";
 

@@ -1,7 +1,8 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
 import type { AuthConfig } from "../config/config.js";
 import { AppError } from "../errors/app_error.js";
-import { unauthorized, type Authenticator, type RequestHeaders } from "./authenticator.js";
+import type { Authenticator, RequestHeaders } from "./authenticator.js";
+import { unauthorized } from "./unauthorized.js";
 import type { Caller } from "./caller.js";
 import { IssuerKeySet, type IssuerKeySetOptions } from "./issuer_key_set.js";
 import { userCaller } from "./user_identity.js";

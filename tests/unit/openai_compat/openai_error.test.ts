@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unauthorized } from "../../../src/auth/authenticator.js";
+import { unauthorized } from "../../../src/auth/unauthorized.js";
 import { AppError } from "../../../src/errors/app_error.js";
 import { openAiErrorBodySchema } from "../../../src/http/api_schemas.js";
 import { createLogger, silentLogger } from "../../../src/logging/logger.js";
