@@ -20,6 +20,7 @@ export const httpRegistrations: readonly LazyHttpFunction[] = [
     { name: "openai-chat-completions", methods: ["POST"], route: "v1/chat/completions", access: "caller" },
     async () => (await import("./openai_chat_completions.js")).openAiChatCompletions,
   ),
+  lazyHttpFunction({ name: "openai-responses", methods: ["POST"], route: "v1/responses", access: "caller" }, async () => (await import("./openai_responses.js")).openAiResponses),
   lazyHttpFunction({ name: "console", methods: ["GET"], route: "console", access: "public" }, async () => (await import("./console.js")).consolePage),
   lazyHttpFunction({ name: "console-asset", methods: ["GET"], route: "console/assets/{asset}", access: "public" }, async () => (await import("./console.js")).consoleAsset),
 ];

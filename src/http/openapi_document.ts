@@ -36,6 +36,7 @@ import {
   runViewSchema,
   sessionIdPathSchema,
 } from "./api_schemas.js";
+import { responseObjectSchema, responseStreamEventSchema, responsesRequestSchema } from "./responses_api_schemas.js";
 
 /** An OpenAPI 3.1 document, as JSON. */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
@@ -250,6 +251,30 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             errorBody: openAiErrorBodySchema,
           }),
         },
+        "/v1/responses": {
+          post: operation({
+            operationId: "openAiResponses",
+            summary:
+              "OpenAI-compatible Responses API, stateless: `input` is the turn (as message items, the last one, the user's, is; the items before it are the history). Errors are in OpenAI's shape",
+            requestParams: { header: chatCompletionHeadersSchema },
+            requestBody: { required: true, content: json(responsesRequestSchema) },
+            responses: {
+              "200": {
+                description:
+                  "A `response` whose `output` is the assistant's message; with `stream: true`, server-sent events named by their `type`, " +
+                  "each with `sequence_number`: `response.created`, `response.in_progress`, `response.output_item.added`, " +
+                  "`response.content_part.added`, `response.output_text.delta`…, `response.output_text.done`, `response.content_part.done`, " +
+                  "`response.output_item.done`, `response.completed`; or `response.failed` with the error's code when the answer fails after it started.",
+                content: {
+                  ...json(responseObjectSchema),
+                  "text/event-stream": { schema: { type: "string", description: "Server-sent events (see above); each data is a ResponseStreamEvent." } },
+                },
+              },
+            },
+            errors: [...postErrors, ...pluginRunErrors, "not_found"],
+            errorBody: openAiErrorBodySchema,
+          }),
+        },
         // Outside the `api` prefix: where the Functions MCP extension serves MCP, and so the local host too.
         [mcpEndpointPath]: {
           servers: [{ url: "/" }],
@@ -307,6 +332,9 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           ChatCompletionRequest: chatCompletionRequestSchema,
           ChatCompletion: chatCompletionSchema,
           ChatCompletionChunk: chatCompletionChunkSchema,
+          ResponsesRequest: responsesRequestSchema,
+          Response: responseObjectSchema,
+          ResponseStreamEvent: responseStreamEventSchema,
           ...pluginSchemas,
         },
       },

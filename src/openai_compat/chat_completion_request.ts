@@ -8,30 +8,14 @@ import type { z } from "zod";
 import { chatCompletionRequestSchema } from "../http/api_schemas.js";
 import type { LlmMessage } from "../llm/chat_model.js";
 import { OpenAiRequestError } from "./openai_error.js";
+import { parseOpenAiRequestBody } from "./openai_request_body.js";
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 type RequestMessage = ChatCompletionRequest["messages"][number];
 
 /** Parses a request body's text; a body that is not JSON, or not of the shape, is refused with 400 and the field it is about. */
 export function parseChatCompletionRequest(text: string): ChatCompletionRequest {
-  if (text.trim() === "") throw new OpenAiRequestError("invalid_request", "The request body is empty; a JSON object is required.", null);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new OpenAiRequestError("invalid_request", "The request body is not valid JSON.", null);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new OpenAiRequestError("invalid_request", "The request body must be a JSON object.", null);
-  }
-  const parsed = chatCompletionRequestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = paramOf(issue.path);
-    if (param === undefined) throw new OpenAiRequestError("invalid_request", `Invalid request body: ${issue.message}.`, null);
-    throw new OpenAiRequestError("invalid_request", `Invalid '${param}': ${issue.message}.`, param);
-  }
-  return parsed.data;
+  return parseOpenAiRequestBody(text, chatCompletionRequestSchema);
 }
 
 /** The turn a request asks for: the text of its last message, the user's, and the messages before it as the model's history. */
@@ -111,10 +95,4 @@ function textOf(message: RequestMessage, index: number): string {
       return text;
     })
     .join("\n");
-}
-
-/** A zod issue's path as OpenAI names a field, `messages[0].content`; undefined for the body itself. */
-export function paramOf(path: readonly PropertyKey[]): string | undefined {
-  if (path.length === 0) return undefined;
-  return path.reduce<string>((name, key) => (typeof key === "number" ? `${name}[${key}]` : name === "" ? String(key) : `${name}.${String(key)}`), "");
 }

@@ -79,6 +79,13 @@ describe("a client that disconnects", () => {
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });
 
+  it("stops the model call of a streamed Responses request: POST /api/v1/responses, left before the first text, drops the model request within a second", async () => {
+    llm.script(reply.delay(10_000));
+    const leftAt = await postAndLeave("/api/v1/responses", { model: "codexcontinue", input: "tell me a long story", stream: true }, () => llm.chatRequests.length > 0);
+    await waitFor(() => llm.chatRequests[0]!.aborted, 1000);
+    expect(Date.now() - leftAt).toBeLessThan(1000);
+  });
+
   it("does not stop a run whose client stays: the same sleep, answered in full", async () => {
     const response = await fetch(`${host.url}/api/plugins/execute`, {
       method: "POST",

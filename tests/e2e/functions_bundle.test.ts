@@ -21,6 +21,10 @@ const completion = await byName("openai-chat-completions")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/v1/chat/completions", body: { string: JSON.stringify({ model: "codexcontinue", messages: [{ role: "user", content: "/run calculator 2+3*4" }] }) } }),
   new InvocationContext({ functionName: "openai-chat-completions" }),
 );
+const responses = await byName("openai-responses")(
+  new HttpRequest({ method: "POST", url: "http://localhost/api/v1/responses", body: { string: JSON.stringify({ model: "codexcontinue", input: "/run calculator 2+3*4" }) } }),
+  new InvocationContext({ functionName: "openai-responses" }),
+);
 // A page of another site posting text/plain (no preflight): refused before anything runs, in the Functions host too.
 const foreign = await byName("chat")(
   new HttpRequest({ method: "POST", url: "http://localhost/api/chat", headers: { origin: "http://evil.example", host: "localhost", "content-type": "text/plain" }, body: { string: JSON.stringify({ message: "/run echo hi" }) } }),
@@ -47,6 +51,7 @@ console.log(JSON.stringify({
   consolePage: { status: page.status, contentType: pageHeaders.get("content-type"), csp: pageHeaders.get("content-security-policy"), html: Buffer.from(page.body ?? []).toString("utf8") },
   response: { status: response.status ?? 200, body: response.jsonBody },
   completion: { status: completion.status ?? 200, body: completion.jsonBody },
+  responses: { status: responses.status ?? 200, body: responses.jsonBody },
   foreign: { status: foreign.status, body: foreign.jsonBody },
   queued: queued ?? null,
   run: { status: run.status ?? 200, body: run.jsonBody, runId },
@@ -73,7 +78,7 @@ describe("the Functions bundle (package.json main)", () => {
     const result = runNode(driver(functionsBundle), { STORAGE_CONNECTION_STRING: inject("storageConnectionString") });
     expect(result.stderr).not.toMatch(/test mode/);
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, completion, queued, run, foreign, hooks, consolePage } = driverReport(result);
+    const { summary, response, completion, responses, queued, run, foreign, hooks, consolePage } = driverReport(result);
     expect(consolePage).toMatchObject({ status: 200, contentType: "text/html; charset=utf-8", csp: expect.stringContaining("default-src 'self'") });
     expect(consolePage.html).toMatch(/<script type="module" crossorigin src="\/api\/console\/assets\/index-[\w-]+\.js"><\/script>/);
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
@@ -91,12 +96,14 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "openapi", type: "httpTrigger", route: "openapi.json", methods: ["GET"], authLevel: "anonymous" },
       { name: "openai-models", type: "httpTrigger", route: "v1/models", methods: ["GET"], authLevel: "anonymous" },
       { name: "openai-chat-completions", type: "httpTrigger", route: "v1/chat/completions", methods: ["POST"], authLevel: "anonymous" },
+      { name: "openai-responses", type: "httpTrigger", route: "v1/responses", methods: ["POST"], authLevel: "anonymous" },
       { name: "console", type: "httpTrigger", route: "console", methods: ["GET"], authLevel: "anonymous" },
       { name: "console-asset", type: "httpTrigger", route: "console/assets/{asset}", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
     expect(completion).toMatchObject({ status: 200, body: { object: "chat.completion", choices: [{ message: { content: "14" } }] } });
+    expect(responses).toMatchObject({ status: 200, body: { object: "response", status: "completed", output: [{ content: [{ type: "output_text", text: "14" }] }] } });
     // The queue handler returns nothing when the run is done; the run is then readable over HTTP.
     expect(queued).toBeNull();
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
@@ -112,7 +119,7 @@ describe("the Functions bundle (package.json main)", () => {
       HTTP_AUTH_LEVEL: "function",
     });
     expect(result.status, result.stderr).toBe(0);
-    const { summary, response, completion, run } = driverReport(result);
+    const { summary, response, completion, responses, run } = driverReport(result);
     const levels = Object.fromEntries(summary.filter((s: any) => s.type === "httpTrigger").map((s: any) => [s.name, s.authLevel]));
     expect(levels).toEqual({
       health: "anonymous",
@@ -125,11 +132,13 @@ describe("the Functions bundle (package.json main)", () => {
       openapi: "function",
       "openai-models": "function",
       "openai-chat-completions": "function",
+      "openai-responses": "function",
       console: "anonymous",
       "console-asset": "anonymous",
     });
     expect(response).toMatchObject({ status: 401, body: { status: "error", error: { code: "unauthorized" } } });
     expect(completion).toMatchObject({ status: 401, body: { error: { type: "authentication_error", code: "unauthorized", param: null } } });
+    expect(responses).toMatchObject({ status: 401, body: { error: { type: "authentication_error", code: "unauthorized", param: null } } });
     expect(run.status).toBe(401);
   });
 

@@ -1,15 +1,11 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpFunctions } from "../../functions/index.js";
+import { describe, expect, it } from "vitest";
 import { localCaller } from "../../src/auth/caller.js";
-import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import { chatCompletionChunkSchema, chatCompletionSchema, openAiErrorBodySchema, openAiModelListSchema } from "../../src/http/api_schemas.js";
 import { sessionRef } from "../../src/memory/session_ref.js";
-import type { Services } from "../../src/services.js";
 import { callApi } from "../support/api_client.js";
 import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
-import { TestIssuer } from "../support/test_issuer.js";
-import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { openAiClient, sdkError, useOpenAiCompatHosts } from "../support/openai_compat_hosts.js";
 
 /**
  * The OpenAI-compatible face (`/api/v1`) over real HTTP, spoken to by the official `openai` SDK as
@@ -18,44 +14,8 @@ import { integrationConfig, integrationServices } from "../support/test_services
  * tests/support/llm_stand_in.ts, as strict as OpenAI), streamed and not, and the errors as the
  * SDK raises them. Each host listens on a free port of its own (port 0).
  */
-type Served = { services: Services; host: LocalHost };
-const audience = "api://codex-openai-e2e";
 const llm = useLlmStandIn();
-let issuer: TestIssuer;
-/** Ollama's OpenAI-compatible API played by the stand-in. */
-let withModel: Served;
-/** No language model: `/run` only. A small body limit for the 413 case. */
-let withoutModel: Served;
-/** AUTH_MODE=jwt against a token issuer on loopback. */
-let jwt: Served;
-/** One POST a minute. */
-let limited: Served;
-
-async function serve(settings: Record<string, string>): Promise<Served> {
-  const services = integrationServices({ config: integrationConfig(settings) });
-  return { services, host: await startLocalHost({ functions: httpFunctions, services, port: 0 }) };
-}
-
-beforeAll(async () => {
-  issuer = await TestIssuer.start();
-  withModel = await serve({ OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" });
-  withoutModel = await serve({ MAX_BODY_BYTES: "4096" });
-  jwt = await serve({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: issuer.issuer, AUTH_JWT_AUDIENCE: audience });
-  limited = await serve({ RATE_LIMIT_PER_MINUTE: "1" });
-});
-
-afterAll(async () => {
-  for (const served of [withModel, withoutModel, jwt, limited]) {
-    await served?.host.close();
-    await served?.services.close();
-  }
-  await issuer?.stop();
-});
-
-/** The SDK pointed at a host, as a user would configure it: `baseURL` http://127.0.0.1:<port>/api/v1. */
-function openai(served: Served, options: ConstructorParameters<typeof OpenAI>[0] = {}): OpenAI {
-  return new OpenAI({ baseURL: `${served.host.url}/api/v1`, apiKey: "any-key-will-do", ...options });
-}
+const hosts = useOpenAiCompatHosts(llm, "api://codex-openai-e2e");
 
 /** The content of every chunk of a stream, joined, and the chunks themselves. */
 async function collect(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
@@ -64,32 +24,21 @@ async function collect(stream: AsyncIterable<OpenAI.Chat.Completions.ChatComplet
   return { chunks, text: chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? "").join("") };
 }
 
-/** What the SDK threw, for its class, status and fields. */
-async function sdkError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error("the call succeeded");
-}
-
 const runCalculator = { model: "codexcontinue", messages: [{ role: "user" as const, content: "/run calculator 2+3*4" }] };
 
 describe("GET /api/v1/models", () => {
   it("lists codexcontinue in OpenAI's list shape", async () => {
-    const page = await openai(withoutModel).models.list();
+    const page = await openAiClient(hosts.withoutModel).models.list();
     expect(page.data.map((model) => model.id)).toContain("codexcontinue");
     expect(page.data[0]).toMatchObject({ object: "model", created: expect.any(Number), owned_by: expect.any(String) });
-    const raw = await callApi(withoutModel.host.url, "GET", "/api/v1/models");
+    const raw = await callApi(hosts.withoutModel.host.url, "GET", "/api/v1/models");
     expect(openAiModelListSchema.parse(raw.body)).toEqual(raw.body);
   });
 });
 
 describe("POST /api/v1/chat/completions with /run", () => {
   it("answers /run calculator 2+3*4 with 14 as a chat.completion", async () => {
-    const completion = await openai(withoutModel).chat.completions.create(runCalculator);
+    const completion = await openAiClient(hosts.withoutModel).chat.completions.create(runCalculator);
     expect(completion.choices[0]?.message.content).toBe("14");
     expect(completion).toMatchObject({ object: "chat.completion", model: "codexcontinue", choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant" } }] });
     expect(completion.id).toMatch(/^chatcmpl-/);
@@ -98,7 +47,7 @@ describe("POST /api/v1/chat/completions with /run", () => {
   });
 
   it("streams the same as chat.completion.chunk events: the role, the text, then finish_reason stop", async () => {
-    const { chunks, text } = await collect(await openai(withoutModel).chat.completions.create({ ...runCalculator, stream: true }));
+    const { chunks, text } = await collect(await openAiClient(hosts.withoutModel).chat.completions.create({ ...runCalculator, stream: true }));
     expect(text).toBe("14");
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
     expect(chunks.at(-1)?.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
@@ -107,7 +56,7 @@ describe("POST /api/v1/chat/completions with /run", () => {
   });
 
   it("ends the event stream with data: [DONE] and names no event (as OpenAI streams)", async () => {
-    const raw = await callApi(withoutModel.host.url, "POST", "/api/v1/chat/completions", { body: { ...runCalculator, stream: true } });
+    const raw = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", { body: { ...runCalculator, stream: true } });
     expect(raw.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(raw.text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(raw.text).not.toMatch(/^event:/m);
@@ -119,7 +68,7 @@ describe("POST /api/v1/chat/completions with a language model", () => {
 
   it("answers 'What is 17*23? Use the calculator.' with 391 from a calculator call run on the server", async () => {
     llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) => reply.text(`17 × 23 = ${request.toolResults[0]?.content}`));
-    const completion = await openai(withModel).chat.completions.create(question);
+    const completion = await openAiClient(hosts.withModel).chat.completions.create(question);
     expect(completion.choices[0]?.message.content).toBe("17 × 23 = 391");
     expect(completion.choices[0]?.message.tool_calls).toBeUndefined();
     expect(llm.chatRequests).toHaveLength(2);
@@ -131,7 +80,7 @@ describe("POST /api/v1/chat/completions with a language model", () => {
     llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) =>
       reply.text(`17 × 23 = ${request.toolResults[0]?.content}`, { chunks: ["17 × 23", " = ", String(request.toolResults[0]?.content)] }),
     );
-    const { chunks, text } = await collect(await openai(withModel).chat.completions.create({ ...question, stream: true }));
+    const { chunks, text } = await collect(await openAiClient(hosts.withModel).chat.completions.create({ ...question, stream: true }));
     expect(text).toBe("17 × 23 = 391");
     expect(chunks.map((chunk) => chunk.choices[0]?.delta?.content).filter((content) => content)).toEqual(["17 × 23", " = ", "391"]);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
@@ -139,7 +88,7 @@ describe("POST /api/v1/chat/completions with a language model", () => {
 
   it("gives the model the earlier messages of the request as the history, after its own system prompt", async () => {
     llm.script(reply.text("Blue, you said."));
-    const completion = await openai(withModel).chat.completions.create({
+    const completion = await openAiClient(hosts.withModel).chat.completions.create({
       model: "codexcontinue",
       messages: [
         { role: "system", content: "Answer in three words." },
@@ -164,15 +113,15 @@ describe("POST /api/v1/chat/completions with a language model", () => {
 
   it("records the turn in the session x-session-id names: its audit log and memory, with the request's history given to the model rather than the memory's", async () => {
     const sessionId = `openai-${Date.now()}`;
-    const client = openai(withModel, { defaultHeaders: { "x-session-id": sessionId } });
+    const client = openAiClient(hosts.withModel, { defaultHeaders: { "x-session-id": sessionId } });
     llm.script(reply.toolCall("calculator", { expression: "17*23" }), (request) => reply.text(`It is ${request.toolResults[0]?.content}.`));
     await client.chat.completions.create(question);
-    const audit = await callApi(withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
+    const audit = await callApi(hosts.withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
     expect(audit.body.entries.map((entry: any) => entry.type)).toEqual(["user_message", "tool_call", "plugin_run", "reply"]);
     expect(audit.body.entries[0]).toMatchObject({ content: "What is 17*23? Use the calculator." });
     expect(audit.body.entries[2]).toMatchObject({ plugin: "calculator", result: 391, outcome: "success" });
     expect(audit.body.entries[3]).toMatchObject({ content: "It is 391.", source: "llm", outcome: "success" });
-    const memory = await withModel.services.memory.recent(sessionRef(localCaller, sessionId));
+    const memory = await hosts.withModel.services.memory.recent(sessionRef(localCaller, sessionId));
     expect(memory.map((message) => [message.role, message.content])).toEqual([
       ["user", "What is 17*23? Use the calculator."],
       ["assistant", "It is 391."],
@@ -189,15 +138,15 @@ describe("POST /api/v1/chat/completions with a language model", () => {
       "It is 391.",
       "What did I ask?",
     ]);
-    const after = await callApi(withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
+    const after = await callApi(hosts.withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
     expect(after.body.entries.map((entry: any) => entry.type)).toEqual(["user_message", "tool_call", "plugin_run", "reply", "user_message", "reply"]);
   });
 
   it("records a /run turn in the session's audit log too", async () => {
     const sessionId = `openai-run-${Date.now()}`;
-    const completion = await openai(withModel).chat.completions.create(runCalculator, { headers: { "x-session-id": sessionId } });
+    const completion = await openAiClient(hosts.withModel).chat.completions.create(runCalculator, { headers: { "x-session-id": sessionId } });
     expect(completion.choices[0]?.message.content).toBe("14");
-    const audit = await callApi(withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
+    const audit = await callApi(hosts.withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
     expect(audit.body.entries.map((entry: any) => [entry.type, entry.outcome])).toEqual([
       ["user_message", undefined],
       ["plugin_run", "success"],
@@ -212,27 +161,27 @@ describe("errors, as the SDK raises them", () => {
 
   it("raises the SDK's 503 for free text when no language model is configured, streamed or not (the client set to maxRetries: 0)", async () => {
     const ask = { model: "codexcontinue", messages: [{ role: "user" as const, content: "hello there" }] };
-    const plain = await sdkError(openai(withoutModel, once).chat.completions.create(ask));
+    const plain = await sdkError(openAiClient(hosts.withoutModel, once).chat.completions.create(ask));
     expect(plain).toBeInstanceOf(OpenAI.InternalServerError);
     expect(plain).toMatchObject({ status: 503, code: "llm_unavailable", type: "server_error" });
-    const streamed = await sdkError(openai(withoutModel, once).chat.completions.create({ ...ask, stream: true }));
+    const streamed = await sdkError(openAiClient(hosts.withoutModel, once).chat.completions.create({ ...ask, stream: true }));
     expect(streamed).toMatchObject({ status: 503, code: "llm_unavailable" });
   });
 
   it("raises NotFoundError 404 model_not_found for a model it does not serve", async () => {
-    const error = await sdkError(openai(withoutModel).chat.completions.create({ ...runCalculator, model: "gpt-4o" }));
+    const error = await sdkError(openAiClient(hosts.withoutModel).chat.completions.create({ ...runCalculator, model: "gpt-4o" }));
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error).toMatchObject({ status: 404, code: "model_not_found", param: "model", type: "invalid_request_error" });
   });
 
   it("raises BadRequestError 400 for a body OpenAI would refuse, naming the field", async () => {
     const lastNotUser = await sdkError(
-      openai(withoutModel).chat.completions.create({ model: "codexcontinue", messages: [{ role: "assistant", content: "hi" }] }),
+      openAiClient(hosts.withoutModel).chat.completions.create({ model: "codexcontinue", messages: [{ role: "assistant", content: "hi" }] }),
     );
     expect(lastNotUser).toBeInstanceOf(OpenAI.BadRequestError);
     expect(lastNotUser).toMatchObject({ status: 400, code: "invalid_request", param: "messages[0].role", type: "invalid_request_error" });
     const image = await sdkError(
-      openai(withoutModel).chat.completions.create({
+      openAiClient(hosts.withoutModel).chat.completions.create({
         model: "codexcontinue",
         messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }],
       }),
@@ -249,24 +198,24 @@ describe("errors, as the SDK raises them", () => {
     ["a temperature that is not a number", { ...runCalculator, temperature: "hot" }, "temperature"],
     ["a bad x-session-id", runCalculator, null, { "x-session-id": "not a session id" }],
   ] as [string, unknown, string | null, Record<string, string>?][])("answers 400 in OpenAI's error shape for %s", async (_name, body, param, headers = {}) => {
-    const answer = await callApi(withoutModel.host.url, "POST", "/api/v1/chat/completions", { body, headers });
+    const answer = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", { body, headers });
     expect(answer.status).toBe(400);
     expect(openAiErrorBodySchema.parse(answer.body)).toEqual(answer.body);
     expect(answer.body.error).toMatchObject({ type: "invalid_request_error", param, message: expect.any(String) });
   });
 
   it("answers the wrapper's and the host's refusals in OpenAI's shape too: 413, 403 origin, 429 with Retry-After", async () => {
-    const tooLarge = await callApi(withoutModel.host.url, "POST", "/api/v1/chat/completions", {
+    const tooLarge = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", {
       body: { model: "codexcontinue", messages: [{ role: "user", content: "x".repeat(5000) }] },
     });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "payload_too_large" } });
 
-    const foreign = await callApi(withoutModel.host.url, "POST", "/api/v1/chat/completions", { body: runCalculator, headers: { origin: "http://evil.example" } });
+    const foreign = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", { body: runCalculator, headers: { origin: "http://evil.example" } });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error).toMatchObject({ type: "permission_error", code: "origin_not_allowed" });
 
-    const client = openai(limited, once);
+    const client = openAiClient(hosts.limited, once);
     expect((await client.chat.completions.create(runCalculator)).choices[0]?.message.content).toBe("14");
     const limitedError = await sdkError(client.chat.completions.create(runCalculator));
     expect(limitedError).toBeInstanceOf(OpenAI.RateLimitError);
@@ -275,32 +224,32 @@ describe("errors, as the SDK raises them", () => {
   });
 
   it("leaves the other routes' errors in the project's own shape", async () => {
-    const answer = await callApi(withoutModel.host.url, "POST", "/api/chat", { body: { message: "" } });
+    const answer = await callApi(hosts.withoutModel.host.url, "POST", "/api/chat", { body: { message: "" } });
     expect(answer.body).toMatchObject({ status: "error", error: { code: "invalid_request" } });
   });
 });
 
 describe("AUTH_MODE=jwt: the SDK's apiKey is the caller's bearer token", () => {
   it("raises AuthenticationError 401 without a token and with one that is not valid", async () => {
-    const missing = await sdkError(openai(jwt, { defaultHeaders: { Authorization: null } }).chat.completions.create(runCalculator));
+    const missing = await sdkError(openAiClient(hosts.jwt, { defaultHeaders: { Authorization: null } }).chat.completions.create(runCalculator));
     expect(missing).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(missing).toMatchObject({ status: 401, code: "unauthorized", type: "authentication_error" });
     expect(missing.headers?.get("www-authenticate")).toMatch(/^Bearer/);
-    const bad = await sdkError(openai(jwt, { apiKey: "not-a-token" }).models.list());
+    const bad = await sdkError(openAiClient(hosts.jwt, { apiKey: "not-a-token" }).models.list());
     expect(bad).toBeInstanceOf(OpenAI.AuthenticationError);
-    const foreign = await sdkError(openai(jwt, { apiKey: await issuer.token("alice-oid", "api://another-app") }).chat.completions.create(runCalculator));
+    const foreign = await sdkError(openAiClient(hosts.jwt, { apiKey: await hosts.issuer.token("alice-oid", "api://another-app") }).chat.completions.create(runCalculator));
     expect(foreign.status).toBe(401);
   });
 
   it("answers a caller with a valid token, and records its session under its own principal", async () => {
-    const token = await issuer.token("alice-oid", audience);
+    const token = await hosts.issuer.token("alice-oid", hosts.audience);
     const sessionId = `openai-jwt-${Date.now()}`;
-    const client = openai(jwt, { apiKey: token, defaultHeaders: { "x-session-id": sessionId } });
+    const client = openAiClient(hosts.jwt, { apiKey: token, defaultHeaders: { "x-session-id": sessionId } });
     expect((await client.models.list()).data.map((model) => model.id)).toContain("codexcontinue");
     expect((await client.chat.completions.create(runCalculator)).choices[0]?.message.content).toBe("14");
-    const own = await callApi(jwt.host.url, "GET", `/api/memory/audit/${sessionId}`, { token });
+    const own = await callApi(hosts.jwt.host.url, "GET", `/api/memory/audit/${sessionId}`, { token });
     expect(own.body.entries.map((entry: any) => entry.type)).toEqual(["user_message", "plugin_run", "reply"]);
-    const other = await callApi(jwt.host.url, "GET", `/api/memory/audit/${sessionId}`, { token: await issuer.token("bob-oid", audience) });
+    const other = await callApi(hosts.jwt.host.url, "GET", `/api/memory/audit/${sessionId}`, { token: await hosts.issuer.token("bob-oid", hosts.audience) });
     expect(other.body.entries).toEqual([]);
   });
 });

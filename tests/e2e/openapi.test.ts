@@ -17,6 +17,7 @@ import {
   queuedRunSchema,
   runViewSchema,
 } from "../../src/http/api_schemas.js";
+import { responseObjectSchema } from "../../src/http/responses_api_schemas.js";
 import type { Services } from "../../src/services.js";
 import { openApiProblems, schemaAt } from "../support/openapi.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
@@ -137,6 +138,26 @@ describe("the answers of the API are the documented ones", () => {
     expect(audit.status).toBe(200);
     expect(audit.body.nextCursor).toEqual(expect.any(String));
     expectDocumented("get", "/memory/audit/{sessionId}", audit, auditPageSchema);
+  });
+
+  it("the Responses API: a response, its event stream, and its errors in OpenAI's shape", async () => {
+    const answered = await call("POST", "/api/v1/responses", { model: "codexcontinue", input: "/run echo hi" });
+    expect(answered.status).toBe(200);
+    expectDocumented("post", "/v1/responses", answered, responseObjectSchema);
+    expect(Object.keys(document.paths["/v1/responses"].post.responses["200"].content)).toContain("text/event-stream");
+    expect(document.components.schemas.ResponseStreamEvent.oneOf ?? document.components.schemas.ResponseStreamEvent.anyOf).toHaveLength(10);
+    for (const [body, status, code] of [
+      [{ model: "codexcontinue", input: "hi", previous_response_id: "resp_1" }, 400, "invalid_request"],
+      [{ model: "gpt-4o", input: "hi" }, 404, "model_not_found"],
+      [{ model: "codexcontinue", input: "hello" }, 503, "llm_unavailable"],
+      [{ model: "codexcontinue", input: "x".repeat(5000) }, 413, "payload_too_large"],
+    ] as const) {
+      const answer = await call("POST", "/api/v1/responses", body);
+      expect(answer.status).toBe(status);
+      expect(answer.body.error.code).toBe(code);
+      expectDocumented("post", "/v1/responses", answer, openAiErrorBodySchema);
+      expect(document.paths["/v1/responses"].post.responses[String(status)].description).toContain(`\`${code}\``);
+    }
   });
 
   it.each([

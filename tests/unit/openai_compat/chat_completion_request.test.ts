@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseChatCompletionRequest, paramOf, turnOf } from "../../../src/openai_compat/chat_completion_request.js";
+import { parseChatCompletionRequest, turnOf } from "../../../src/openai_compat/chat_completion_request.js";
+import { paramOf } from "../../../src/openai_compat/openai_request_body.js";
 import { assertKnownModel, modelList, openAiModelId } from "../../../src/openai_compat/models.js";
 import { OpenAiRequestError } from "../../../src/openai_compat/openai_error.js";
 import { appErrorOf } from "../../support/failure_of.js";
