@@ -30,6 +30,8 @@ export const errorCodes = {
   invalid_request: row(400),
   invalid_input: row(400, { pluginsMayRaise: true }),
   invalid_session_id: row(400),
+  /** Local host: an HTTP/1.1 request without Host, with more than one Host line, or with a malformed one (RFC 9112 §3.2). */
+  invalid_host_header: row(400),
   /** No credentials, or credentials that could not be verified. */
   unauthorized: row(401),
   plugin_disabled: row(403, { pluginsMayRaise: true }),
