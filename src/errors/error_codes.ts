@@ -60,7 +60,8 @@ export const errorCodes = {
   upstream_unavailable: row(502, { retryable: true, pluginsMayRaise: true }),
   llm_step_limit: row(502, { pluginsMayRaise: true }),
   llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),
-  memory_unavailable: row(503, { retryable: true, endsConversation: true }),
+  /** Session memory (Redis) cannot be reached; a plugin's own memory calls (the memory plugin's) fail with it too. */
+  memory_unavailable: row(503, { retryable: true, pluginsMayRaise: true, endsConversation: true }),
   /** The token issuer's signing keys could not be fetched: the caller's token was not judged. */
   auth_unavailable: row(503, { retryable: true }),
   storage_unavailable: row(503, { retryable: true, endsConversation: true }),
