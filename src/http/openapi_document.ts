@@ -102,7 +102,7 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             summary: "Whether Redis, storage and the language model are reachable (probed at most about once a second)",
             security: [],
             responses: {
-              "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not).", content: json(healthReportSchema) },
+              "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not, or storage has lost something the next write creates again).", content: json(healthReportSchema) },
               "503": { description: "Redis or storage is down.", content: json(healthReportSchema) },
               ...errorResponses(["origin_not_allowed", "internal_error"]),
             },
