@@ -103,6 +103,10 @@ export class MemoryPlugin extends BasePlugin<MemoryInput, MemoryResult> {
         return { query: data.query, matches: matches.slice(-data.limit) };
       }
       case "note":
+        // A note is remembered with its turn, once the turn is in the audit log, and a failed memory
+        // write then is only logged (memory is the turn's cache); a note lives nowhere else, so it is
+        // taken only while memory answers: unreachable, this read fails with memory_unavailable.
+        await memory.recent(1);
         await memory.append({ role: "note", content: data.text });
         return { stored: true, note: data.text };
       case "clear": {

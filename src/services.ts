@@ -12,11 +12,12 @@ import type { StorageClients } from "./azure/storage_clients.js";
 import { ChatService } from "./chat/chat_service.js";
 import { Conversation } from "./chat/conversation.js";
 import { AppError } from "./errors/app_error.js";
+import { storageNotConfigured } from "./azure/storage_not_configured.js";
 import type { ChatModel } from "./llm/chat_model.js";
 import { deferred, memoize } from "./lazy/deferred.js";
 import { createLazyChatModel } from "./llm/lazy_chat_model.js";
 import type { AppConfig, StorageConfig } from "./config/config.js";
-import { HealthCheck } from "./health/health_check.js";
+import { HealthCheck, type StorageProbe } from "./health/health_check.js";
 import { OpenApiDocuments } from "./http/openapi_document.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
@@ -141,7 +142,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     registry,
     runner,
     chat: new ChatService(memory.store, audit, runner, conversation, chatLimits, logger.child({ component: "chat" })),
-    health: new HealthCheck(config.version, memory.store, audit, model, logger),
+    health: new HealthCheck(config.version, memory.store, storageProbe(config, storageClients), model, logger),
     runs,
     openApi: new OpenApiDocuments(registry, policy, config.version),
     runProcessor,
@@ -177,7 +178,24 @@ function tableAuditLog(storage: StorageConfig, tableName: string, credential: ()
       const [{ TableAuditLog }, { createTableClients }] = await Promise.all([import("./audit/table_audit_log.js"), import("./azure/table_clients.js")]);
       return new TableAuditLog(createTableClients(storage, credential).table(tableName));
     },
-    { append: true, appendTurn: true, list: true, ping: true },
+    { append: true, appendTurn: true, list: true },
+  );
+}
+
+/** Health's view of the tables, queue and container the app writes, their SDKs imported on the first health check. */
+function storageProbe(config: AppConfig, clients: (() => Promise<StorageClients>) | undefined): StorageProbe {
+  if (!clients) return { missing: () => Promise.reject(storageNotConfigured()) };
+  return deferred<StorageProbe>(
+    async () => {
+      const [{ createStorageProbe }, storage] = await Promise.all([import("./azure/storage_probe.js"), clients()]);
+      return createStorageProbe(storage, {
+        auditTable: config.audit.tableName,
+        runsTable: config.runs.tableName,
+        runsQueue: config.runs.queueName,
+        resultsContainer: config.runs.resultsContainer,
+      });
+    },
+    { missing: true },
   );
 }
 

@@ -35,7 +35,7 @@ const server = createServer((req, res) => {
 });
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  assertHostAllowed(req.headers.host, req.httpVersion, hostPolicy);
+  assertHostAllowed(req.headersDistinct.host, req.httpVersion, hostPolicy);
   const origin = checkOrigin(req.headers.origin, req.headers.host, originPolicy);
   const cors = origin.kind === "allowed" ? origin.headers : undefined;
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);

@@ -41,5 +41,4 @@ export interface AuditLog {
   appendTurn(session: SessionRef, events: readonly AuditEvent[]): Promise<AuditEntry[]>;
   /** Oldest first; `cursor` is the opaque `nextCursor` of the previous page. */
   list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage>;
-  ping(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
-import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
+import { shorten, storageCall } from "../azure/storage_call.js";
+import { isMissingResource, StorageResource } from "../azure/storage_resource.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
 import { AppError } from "../errors/app_error.js";
 import type { AuditEntry, AuditEvent, AuditLog, AuditPage } from "./audit_event.js";
@@ -10,9 +11,6 @@ import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key
 const maxFieldChars = 30_000;
 // Table Storage's limit on the entities of one entity-group transaction.
 export const maxTransactionEntities = 100;
-
-// Session partitions are `<principalKey>:<sessionId>`; this one has no colon, so it is never a session's.
-const probePartition = "health-probe";
 
 // A type alias, not an interface: the Tables SDK's transaction actions want an index-signature-compatible entity.
 type AuditEntity = {
@@ -33,11 +31,11 @@ type AuditEntity = {
 
 /**
  * The audit log in Azure Table Storage: PartitionKey = `<principalKey>:<sessionId>` (a session is
- * its caller's own), RowKey = time-ordered unique key.
+ * its caller's own), RowKey = time-ordered unique key. Its table is created on first use, and again
+ * by a write that finds it missing; a missing table reads as an empty log.
  */
 export class TableAuditLog implements AuditLog {
-  // Created once per process; a failure is not remembered, so the next call tries again.
-  private readonly ensureTable = once(() => this.table.createTable());
+  private readonly resource = new StorageResource("table", () => this.table.createTable());
 
   constructor(
     private readonly table: TableClient,
@@ -47,10 +45,11 @@ export class TableAuditLog implements AuditLog {
   async append(session: SessionRef, event: AuditEvent): Promise<AuditEntry> {
     const rowKey = this.nextRowKey();
     const entity = toEntity(sessionStorageKey(session), rowKey, event);
-    await storageCall("audit log could not be written", this.dependency("createEntity"), async () => {
-      await this.ensureTable();
-      await this.table.createEntity(entity);
-    });
+    await storageCall("audit log could not be written", this.dependency("createEntity"), () =>
+      this.resource.write(async () => {
+        await this.table.createEntity(entity);
+      }),
+    );
     return toEntry(entity, session.sessionId);
   }
 
@@ -59,14 +58,15 @@ export class TableAuditLog implements AuditLog {
     const partition = sessionStorageKey(session);
     // Keys are taken in the turn's order before anything is sent, so the timeline reads as the turn happened.
     const entities = events.map((event) => toEntity(partition, this.nextRowKey(), event));
-    await storageCall("audit log could not be written", this.dependency("submitTransaction"), async () => {
-      await this.ensureTable();
-      // An entity-group transaction holds at most 100 entities of one partition; a longer turn goes in order, chunk by chunk.
-      for (let start = 0; start < entities.length; start += maxTransactionEntities) {
-        const chunk = entities.slice(start, start + maxTransactionEntities);
-        await this.table.submitTransaction(chunk.map((entity) => ["create", entity] as const));
-      }
-    });
+    await storageCall("audit log could not be written", this.dependency("submitTransaction"), () =>
+      this.resource.write(async () => {
+        // An entity-group transaction holds at most 100 entities of one partition; a longer turn goes in order, chunk by chunk.
+        for (let start = 0; start < entities.length; start += maxTransactionEntities) {
+          const chunk = entities.slice(start, start + maxTransactionEntities);
+          await this.table.submitTransaction(chunk.map((entity) => ["create", entity] as const));
+        }
+      }),
+    );
     return entities.map((entity) => toEntry(entity, session.sessionId));
   }
 
@@ -81,11 +81,16 @@ export class TableAuditLog implements AuditLog {
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];
     await storageCall("audit log could not be read", this.dependency("listEntities"), async () => {
-      await this.ensureTable();
-      const pages = this.table.listEntities<AuditEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: wanted });
-      for await (const batch of pages) {
-        found.push(...batch);
-        if (found.length >= wanted) break;
+      await this.resource.ready();
+      try {
+        const pages = this.table.listEntities<AuditEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: wanted });
+        for await (const batch of pages) {
+          found.push(...batch);
+          if (found.length >= wanted) break;
+        }
+      } catch (error) {
+        // Its table gone (the account emptied behind the app), the log is empty until the next write creates it again.
+        if (!isMissingResource(error)) throw error;
       }
     });
     const entries = found.slice(0, page.limit).map((entity) => toEntry(entity, session.sessionId));
@@ -96,26 +101,6 @@ export class TableAuditLog implements AuditLog {
   private dependency(operation: string): StorageDependency {
     return { service: "table", operation, resource: this.table.tableName, endpoint: this.table.url };
   }
-
-  /**
-   * A real read every time (one page of at most one entity of a partition no session uses), so the
-   * health check sees storage go down: the table's creation is remembered, a read is not.
-   */
-  async ping(): Promise<void> {
-    await storageCall("table storage is unavailable", this.dependency("listEntities"), async () => {
-      await this.ensureTable();
-      try {
-        const pages = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${probePartition}`, select: ["RowKey"] } });
-        for await (const _page of pages.byPage({ maxPageSize: 1 })) break;
-      } catch (error) {
-        // The service answered, but the table is gone (an emulator restarted in memory, a deleted
-        // table): storage is up, and creating the table again lets the next append succeed too.
-        if (statusOf(error) !== 404) throw error;
-        await this.table.createTable();
-      }
-    });
-  }
-
 }
 
 export function encodeCursor(rowKey: string): string {

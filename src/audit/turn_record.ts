@@ -50,13 +50,19 @@ export class TurnRecord {
    * and nothing is written to memory. Memory comes after it, so memory never holds a turn the log
    * lacks (the other order would need a compensating removal that can itself fail). Memory is the
    * model's recent context, a cache: a failed write is tried once more, then logged, and the turn
-   * still stands; the next turn sees that much less history.
+   * still stands; the next turn sees that much less history. A turn that failed because memory
+   * could not be reached is not written to memory at all: each attempt would wait out the Redis
+   * client's reconnects again, and the failure's answer would come that much later.
    */
   async commit(stores: TurnStores): Promise<void> {
     this.assertOpen();
     this.committed = true;
     await stores.audit.appendTurn(this.session, this.events);
     if (this.messages.length === 0) return;
+    if (this.events.some((event) => event.outcome === "memory_unavailable")) {
+      stores.logger.warn("session memory missed a recorded turn", { sessionId: this.session.sessionId, error: "memory was unavailable during the turn" });
+      return;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         await stores.memory.append(this.session, ...this.messages);

@@ -1,6 +1,5 @@
 import { AppError } from "../errors/app_error.js";
 import { storageSpan, type StorageDependency } from "../telemetry/tracing.js";
-import { memoize } from "../lazy/deferred.js";
 
 /**
  * One call to Table, Blob or Queue storage: traced as a dependency (`Table createEntity`, a
@@ -22,13 +21,6 @@ export function storageCall<T>(message: string, dependency: StorageDependency, o
 export function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === "number" ? status : undefined;
-}
-
-/** Runs `create` once per process; a failure is not remembered, so the next call tries again. */
-export function once(create: () => Promise<unknown>): () => Promise<void> {
-  return memoize(async () => {
-    await create();
-  });
 }
 
 /** Cuts text to a length a table property or a log line can hold, marking the cut. */

@@ -30,6 +30,8 @@ export const errorCodes = {
   invalid_request: row(400),
   invalid_input: row(400, { pluginsMayRaise: true }),
   invalid_session_id: row(400),
+  /** Local host: an HTTP/1.1 request without Host, with more than one Host line, or with a malformed one (RFC 9112 §3.2). */
+  invalid_host_header: row(400),
   /** No credentials, or credentials that could not be verified. */
   unauthorized: row(401),
   plugin_disabled: row(403, { pluginsMayRaise: true }),
@@ -58,7 +60,8 @@ export const errorCodes = {
   upstream_unavailable: row(502, { retryable: true, pluginsMayRaise: true }),
   llm_step_limit: row(502, { pluginsMayRaise: true }),
   llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),
-  memory_unavailable: row(503, { retryable: true, endsConversation: true }),
+  /** Session memory (Redis) cannot be reached; a plugin's own memory calls (the memory plugin's) fail with it too. */
+  memory_unavailable: row(503, { retryable: true, pluginsMayRaise: true, endsConversation: true }),
   /** The token issuer's signing keys could not be fetched: the caller's token was not judged. */
   auth_unavailable: row(503, { retryable: true }),
   storage_unavailable: row(503, { retryable: true, endsConversation: true }),

@@ -1,5 +1,4 @@
 import { TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
-import type { AuditLog } from "../audit/audit_event.js";
 import { describeThrown } from "../errors/app_error.js";
 import type { ChatModel } from "../llm/chat_model.js";
 import type { Logger } from "../logging/logger.js";
@@ -7,15 +6,33 @@ import type { SessionMemory } from "../memory/session_memory.js";
 
 export type CheckStatus = "ok" | "down" | "not_configured";
 
+/**
+ * Storage as health sees it. "degraded": reachable, but a table, queue or container the app writes
+ * has gone missing (`missing` names each); the next write creates it again, so the app still serves.
+ */
+export interface StorageCheck {
+  readonly status: "ok" | "degraded" | "down";
+  readonly missing?: readonly string[];
+}
+
 export interface HealthReport {
-  /** "degraded": the required dependencies are up, the configured LLM is not (chat /run still works). */
+  /**
+   * "degraded": the required dependencies are up, but the configured LLM is not (chat /run still
+   * works) or storage has lost something the next write creates again. Answered 200; "unhealthy" 503.
+   */
   readonly status: "ok" | "degraded" | "unhealthy";
   readonly version: string;
   readonly checks: {
     readonly redis: { status: CheckStatus; kind: string };
-    readonly storage: { status: CheckStatus };
+    readonly storage: StorageCheck;
     readonly llm: { status: CheckStatus; provider?: string; model?: string };
   };
+}
+
+/** What health asks of storage (src/azure/storage_probe.ts); it throws when storage cannot be reached. */
+export interface StorageProbe {
+  /** The tables, queue and container the app writes that have gone missing (`table auditlog`). */
+  missing(): Promise<readonly string[]>;
 }
 
 const checkTimeoutMs = 3000;
@@ -32,7 +49,7 @@ export class HealthCheck {
   constructor(
     private readonly version: string,
     private readonly memory: SessionMemory,
-    private readonly audit: AuditLog,
+    private readonly storage: StorageProbe,
     private readonly model: ChatModel | undefined,
     private readonly logger: Logger,
     private readonly reportTtlMs: number = healthReportTtlMs,
@@ -60,19 +77,20 @@ export class HealthCheck {
 
   private async probeAll(): Promise<HealthReport> {
     const model = this.model;
-    const [redis, storage, llm] = await Promise.all([
+    const [redis, missing, llm] = await Promise.all([
       this.probe("redis", () => this.memory.ping()),
-      this.probe("storage", () => this.audit.ping()),
-      model ? this.probe("llm", (signal) => model.ping(signal)) : Promise.resolve<CheckStatus>("not_configured"),
+      this.probe("storage", () => this.storage.missing()),
+      model ? this.probe("llm", (signal) => model.ping(signal)) : undefined,
     ]);
-    const healthy = redis === "ok" && storage === "ok";
+    const storage: StorageCheck = missing === "down" ? { status: "down" } : missing.length > 0 ? { status: "degraded", missing } : { status: "ok" };
+    const healthy = redis !== "down" && storage.status !== "down";
     return {
-      status: !healthy ? "unhealthy" : llm === "down" ? "degraded" : "ok",
+      status: !healthy ? "unhealthy" : llm === "down" || storage.status === "degraded" ? "degraded" : "ok",
       version: this.version,
       checks: {
-        redis: { status: redis, kind: this.memory.kind },
-        storage: { status: storage },
-        llm: model ? { status: llm, provider: model.provider, model: model.model } : { status: llm },
+        redis: { status: upOrDown(redis), kind: this.memory.kind },
+        storage,
+        llm: model ? { status: upOrDown(llm), provider: model.provider, model: model.model } : { status: "not_configured" },
       },
     };
   }
@@ -80,14 +98,18 @@ export class HealthCheck {
   // Aggressive: a probe that hangs is answered "down" at the deadline; one that can stop (the LLM's) gets the signal.
   private readonly deadline = timeout(checkTimeoutMs, TimeoutStrategy.Aggressive);
 
-  private async probe(name: string, ping: (signal: AbortSignal) => Promise<void>): Promise<CheckStatus> {
+  /** What the probe found, or "down" when it failed or did not answer in time. */
+  private async probe<T>(name: string, ping: (signal: AbortSignal) => Promise<T>): Promise<T | "down"> {
     try {
-      await this.deadline.execute(({ signal }) => ping(signal));
-      return "ok";
+      return await this.deadline.execute(({ signal }) => ping(signal));
     } catch (error) {
       const reason = error instanceof TaskCancelledError ? `no answer within ${checkTimeoutMs} ms` : describeThrown(error);
       this.logger.warn("health check failed", { check: name, error: reason });
       return "down";
     }
   }
+}
+
+function upOrDown(probed: unknown): CheckStatus {
+  return probed === "down" ? "down" : "ok";
 }

@@ -27,24 +27,34 @@ export function hostNameOf(hostHeader: string): string | undefined {
   return name === "" ? undefined : name;
 }
 
-/**
- * Whether a request's Host header is one the host answers to. A missing Host is refused on
- * HTTP/1.1 (which requires it); HTTP/1.0 requests may lack it and are not a browser's.
- */
-export function isHostAllowed(hostHeader: string | undefined, httpVersion: string, options: HostHeaderPolicyOptions): boolean {
-  if (hostHeader === undefined || hostHeader.trim() === "") return httpVersion === "1.0" && hostHeader === undefined;
-  const name = hostNameOf(hostHeader);
-  if (name === undefined) return false;
+/** Whether a host name (as hostNameOf reads it) is one the host answers to. */
+export function isHostNameAllowed(name: string, options: HostHeaderPolicyOptions): boolean {
   if (isLoopback(name)) return true;
   const listen = options.host.toLowerCase().replace(/^\[|\]$/g, "");
   if (!wildcardAddresses.has(listen) && name === listen) return true;
   return options.allowedHosts.includes(name);
 }
 
-/** Throws `host_not_allowed` unless the Host header is allowed. */
-export function assertHostAllowed(hostHeader: string | undefined, httpVersion: string, options: HostHeaderPolicyOptions): void {
-  if (isHostAllowed(hostHeader, httpVersion, options)) return;
-  const shown = hostHeader === undefined ? "(none)" : JSON.stringify(hostHeader.length > 200 ? `${hostHeader.slice(0, 200)}…` : hostHeader);
+/**
+ * Throws unless a request's Host header lines (`req.headersDistinct.host`: every line, where
+ * `req.headers.host` keeps only the first) name a host this host answers to. As RFC 9112 §3.2
+ * asks, 400 `invalid_host_header` for an HTTP/1.1 request without Host, for more than one Host line
+ * and for a value that is not a host with an optional port (HTTP/1.0 requests may lack it); 403
+ * `host_not_allowed` for a well-formed name it does not answer to.
+ */
+export function assertHostAllowed(hostLines: readonly string[] | undefined, httpVersion: string, options: HostHeaderPolicyOptions): void {
+  if (hostLines === undefined || hostLines.length === 0) {
+    if (httpVersion === "1.0") return;
+    throw new AppError("invalid_host_header", "an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)");
+  }
+  if (hostLines.length > 1) {
+    throw new AppError("invalid_host_header", `a request must carry exactly one Host header; this one carries ${hostLines.length} (RFC 9112 §3.2)`);
+  }
+  const hostHeader = hostLines[0]!;
+  const shown = JSON.stringify(hostHeader.length > 200 ? `${hostHeader.slice(0, 200)}…` : hostHeader);
+  const name = hostNameOf(hostHeader);
+  if (name === undefined) throw new AppError("invalid_host_header", `the Host header ${shown} is not a host name with an optional port`);
+  if (isHostNameAllowed(name, options)) return;
   throw new AppError(
     "host_not_allowed",
     `this host does not answer to the Host ${shown}; it answers to loopback names, HOST and the names listed in ALLOWED_HOSTS`,

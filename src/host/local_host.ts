@@ -94,6 +94,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       requestTimeout: requestTimeoutMs + requestTimeoutBackstopMs,
       // How often Node looks for requests past those limits (its default, 30 s, would let them run on).
       connectionsCheckingInterval: connectionsCheckingIntervalMs,
+      // A missing Host is refused below, with every other Host problem, in the app's error body rather than Node's bare 400.
+      requireHostHeader: false,
     },
     (req, res) => {
       const departure = track(req, res);
@@ -212,7 +214,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     let cors: Readonly<Record<string, string>> | undefined;
     try {
       // Before anything else, for every route (unknown ones too): a DNS-rebound name, then a page of another origin.
-      assertHostAllowed(req.headers.host, req.httpVersion, hostPolicy);
+      assertHostAllowed(req.headersDistinct.host, req.httpVersion, hostPolicy);
       const origin = checkOrigin(req.headers.origin, req.headers.host, originPolicy);
       if (origin.kind === "allowed") cors = origin.headers;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import azureFunctions from "@azure/functions";
 import type { QueueClient, ReceivedMessageItem } from "@azure/storage-queue";
-import { once } from "../azure/storage_call.js";
+import { StorageResource } from "../azure/storage_resource.js";
 import { describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { QueueFunction } from "../runs/queue_function.js";
@@ -79,7 +79,8 @@ class QueuePoller {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private readonly ensurePoisonQueue = once(() => this.poison.createIfNotExists());
+  // Created on the first message it takes, and again if it went missing.
+  private readonly poisonQueue = new StorageResource("queue", () => this.poison.createIfNotExists());
 
   constructor(
     private readonly fn: QueueFunction,
@@ -195,8 +196,7 @@ class QueuePoller {
 
   /** Copies the message, as it is, to `<queue>-poison` and deletes it here. */
   private async toPoison(message: ReceivedMessageItem, popReceipt: string, reason: string): Promise<void> {
-    await this.ensurePoisonQueue();
-    await this.poison.sendMessage(message.messageText);
+    await this.poisonQueue.write(() => this.poison.sendMessage(message.messageText));
     await this.queue.deleteMessage(message.messageId, popReceipt);
     this.logger.warn("message moved to the poison queue", {
       messageId: message.messageId,

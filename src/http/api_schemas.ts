@@ -101,11 +101,19 @@ const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
 /** `GET /api/health`. */
 export const healthReportSchema = z.object({
-  status: z.enum(["ok", "degraded", "unhealthy"]).meta({ description: "`degraded`: Redis and storage are up, the configured language model is not." }),
+  status: z
+    .enum(["ok", "degraded", "unhealthy"])
+    .meta({ description: "`degraded`: Redis and storage are up, but the configured language model is not, or storage has lost something the app writes (`checks.storage.missing`)." }),
   version: z.string(),
   checks: z.object({
     redis: z.object({ status: checkStatus, kind: z.string() }),
-    storage: z.object({ status: checkStatus }),
+    storage: z.object({
+      status: z.enum(["ok", "degraded", "down"]),
+      missing: z
+        .array(z.string())
+        .optional()
+        .meta({ description: "With `degraded`: each table, queue or container the app writes that has gone missing since it was seen (`table pluginruns`); the next write creates it again." }),
+    }),
     llm: z.object({ status: checkStatus, provider: z.string().optional(), model: z.string().optional() }),
   }),
 });

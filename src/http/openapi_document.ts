@@ -90,8 +90,8 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           "A catalogue of plugins for chat applications, and the runs of them. Every error body is " +
           '`{"status":"error","error":{"code","message","details?"}}` with a stable `code`, but on the OpenAI-compatible `/v1` routes, ' +
           'which answer in OpenAI\'s shape, `{"error":{"message","type","param","code"}}`, with the same `code`. Any route may also answer ' +
-          "404 `not_found` (unknown route), 405 `method_not_allowed` (with `Allow`) and, on the local host, 408 `request_timeout` " +
-          "and 403 `host_not_allowed`.",
+          "404 `not_found` (unknown route), 405 `method_not_allowed` (with `Allow`) and, on the local host, 408 `request_timeout`, " +
+          "400 `invalid_host_header` and 403 `host_not_allowed`.",
       },
       servers: [{ url: "/api" }],
       // Every route runs as a caller, but health, liveness and the web console (below, `security: []`).
@@ -103,7 +103,7 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             summary: "Whether Redis, storage and the language model are reachable (probed at most about once a second)",
             security: [],
             responses: {
-              "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not).", content: json(healthReportSchema) },
+              "200": { description: "Redis and storage are up (`status` `degraded` when the configured model is not, or storage has lost something the next write creates again).", content: json(healthReportSchema) },
               "503": { description: "Redis or storage is down.", content: json(healthReportSchema) },
               ...errorResponses(["origin_not_allowed", "internal_error"]),
             },

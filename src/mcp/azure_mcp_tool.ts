@@ -40,8 +40,9 @@ export type McpToolServices = Pick<Services, "config" | "authenticator" | "runne
  *
  * The caller is authenticated from those headers by the same authenticator as every route (a
  * bearer token in jwt mode; App Service Authentication's headers in easyauth mode) after the same
- * Origin check, and the call runs through the runner on the mcp channel. Every failure, refusals
- * included, comes back as an `isError` result; the function never throws.
+ * Origin check, counted against the caller's rate limit, and the call runs through the runner on
+ * the mcp channel. Every failure, refusals included (`rate_limited` over the limit), comes back as
+ * an `isError` result; the function never throws.
  */
 export async function handleMcpToolTrigger(
   tool: McpToolDefinition,
@@ -53,8 +54,10 @@ export async function handleMcpToolTrigger(
   const invocation = readInvocation(toolArguments, context);
   try {
     const caller = await requestCaller(invocation.headers, services);
+    // The extension answers listings itself; each call that reaches the app counts once, as a POST does.
+    await services.rateLimiter.consume(caller);
     const result = await callMcpTool(
-      { runner: services.runner, rateLimiter: services.rateLimiter, logger },
+      { runner: services.runner, logger },
       {
         caller,
         tool: tool.name,

@@ -59,8 +59,9 @@ export async function mcpSdkLoaded(): Promise<boolean> {
  * The local host's MCP server at /runtime/webhooks/mcp: the official SDK's McpServer over its
  * Streamable HTTP transport, stateless (a server and a transport per request, JSON responses).
  *
- * The caller is authenticated as on every route, before the SDK sees the request (401 with a
- * Bearer challenge in jwt mode), and is offered only the tools it may run on the mcp channel; the
+ * The caller is authenticated as on every route, and the request counted against its rate limit,
+ * before the SDK sees the request (401 with a Bearer challenge in jwt mode; 429 with Retry-After
+ * over the limit), and is offered only the tools it may run on the mcp channel; the
  * SDK refuses any other name as an unknown tool. Each tool advertises its plugin's own JSON Schema
  * but takes whatever object it is sent: the runner validates it with the plugin's zod schema, so
  * that invalid input is answered, and recorded, as on every channel (an `isError` result with the
@@ -91,6 +92,8 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
       let caller: Caller;
       try {
         caller = await requestCaller(headers, services);
+        // Every MCP request counts once, whatever it asks (a listing as much as a call), as a POST route does.
+        await services.rateLimiter.consume(caller);
       } catch (error) {
         return writeResponse(res, errorResponse(error, logger), hostHeaders);
       }
@@ -103,7 +106,7 @@ export function createLocalMcpServer(services: Services): LocalMcpServer {
       const { McpServer, StreamableHTTPServerTransport } = await loadSdk();
       const server = new McpServer({ name: mcpServerName, version: services.config.version }, { instructions: mcpServerInstructions });
       const sessionId = headers.get(sessionIdHeader) ?? undefined;
-      const deps = { runner: services.runner, rateLimiter: services.rateLimiter, logger };
+      const deps = { runner: services.runner, logger };
       for (const tool of mcpToolsFor(caller, services.registry, services.policy)) {
         server.registerTool(tool.name, { description: tool.description, inputSchema: inputCarrier(tool) }, async (args, extra) =>
           callMcpTool(deps, { caller, tool: tool.name, arguments: args, sessionId, signal: AbortSignal.any([signal, extra.signal]) }),

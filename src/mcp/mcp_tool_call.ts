@@ -1,5 +1,4 @@
 import type { Caller } from "../auth/caller.js";
-import type { RateLimiter } from "../auth/rate_limiter.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
@@ -17,12 +16,11 @@ export interface McpToolResult {
 
 export interface McpToolCallDependencies {
   readonly runner: PluginRunner;
-  readonly rateLimiter: RateLimiter;
   readonly logger: Logger;
 }
 
 export interface McpToolCall {
-  /** Already authenticated by the host, as on every route. */
+  /** Already authenticated, and counted against its rate limit, by the host, as on every route. */
   readonly caller: Caller;
   readonly tool: string;
   readonly arguments: unknown;
@@ -35,14 +33,13 @@ export interface McpToolCall {
 const maxDetailChars = 2000;
 
 /**
- * One tool call, in either host: counted against the caller's rate limit like any POST, then run
- * through the same runner as every channel (policy on the mcp channel, validation, timeout,
- * bulkhead, audit). Never throws: whatever fails comes back as an `isError` result whose text
- * starts with the stable error code, `error (<code>): <message>`, which a model can act on.
+ * One tool call, in either host: run through the same runner as every channel (policy on the mcp
+ * channel, validation, timeout, bulkhead, audit). Never throws: whatever fails comes back as an
+ * `isError` result whose text starts with the stable error code, `error (<code>): <message>`,
+ * which a model can act on.
  */
 export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCall): Promise<McpToolResult> {
   try {
-    await deps.rateLimiter.consume(call.caller);
     // A blank header names no session: an MCP client configuration that leaves the value empty.
     const sessionId = sessionIdFromHeader(call.sessionId?.trim() || undefined);
     const run = await deps.runner.execute({

@@ -1,6 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ResultStore, RunResultDocument } from "./run_record.js";
-import { once, statusOf, storageCall } from "../azure/storage_call.js";
+import { statusOf, storageCall } from "../azure/storage_call.js";
+import { StorageResource } from "../azure/storage_resource.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
 
 /** One folder per principal, so that two callers' runs with the same id never share a blob. */
@@ -8,12 +9,15 @@ export function resultBlobName(owner: string, runId: string): string {
   return `${owner}/${runId}.json`;
 }
 
-/** Results of asynchronous and queue-triggered runs: one JSON blob per run, `<container>/<owner>/<runId>.json`. */
+/**
+ * Results of asynchronous and queue-triggered runs: one JSON blob per run,
+ * `<container>/<owner>/<runId>.json`, in a container created again if it went missing.
+ */
 export class BlobResultStore implements ResultStore {
-  private readonly ensureContainer: () => Promise<void>;
+  private readonly resource: StorageResource;
 
   constructor(private readonly container: ContainerClient) {
-    this.ensureContainer = once(() => this.container.createIfNotExists());
+    this.resource = new StorageResource("container", () => this.container.createIfNotExists());
   }
 
   private dependency(operation: string): StorageDependency {
@@ -22,14 +26,15 @@ export class BlobResultStore implements ResultStore {
 
   write(owner: string, document: RunResultDocument): Promise<string> {
     const name = resultBlobName(owner, document.runId);
-    return storageCall("the result could not be stored", this.dependency("upload"), async () => {
-      await this.ensureContainer();
-      const body = JSON.stringify(document);
-      await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body, "utf8"), {
-        blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8" },
-      });
-      return name;
-    });
+    const body = JSON.stringify(document);
+    return storageCall("the result could not be stored", this.dependency("upload"), () =>
+      this.resource.write(async () => {
+        await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body, "utf8"), {
+          blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8" },
+        });
+        return name;
+      }),
+    );
   }
 
   read(owner: string, runId: string): Promise<RunResultDocument | undefined> {

@@ -1,6 +1,7 @@
 import type { TableClient } from "@azure/data-tables";
 import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
-import { once, shorten, statusOf, storageCall } from "../azure/storage_call.js";
+import { shorten, statusOf, storageCall } from "../azure/storage_call.js";
+import { isBeingDeleted, StorageResource } from "../azure/storage_resource.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
 
 /** Every run is the one row of its own partition: PartitionKey = `<owner>:<runId>`, RowKey = "run". */
@@ -33,13 +34,15 @@ interface RunEntity {
 /**
  * The runs table. A run is claimed with conditional writes, so that two deliveries of the same
  * run cannot both run it: `create` fails with 409 when the row exists, `replace` sends the ETag
- * that was read (`If-Match`) and fails with 412 when another writer got there first.
+ * that was read (`If-Match`) and fails with 412 when another writer got there first. A run is
+ * created in a table created again if it went missing (StorageResource); a run read or replaced
+ * in a missing table is not there.
  */
 export class TableRunStore implements RunStore {
-  private readonly ensureTable: () => Promise<void>;
+  private readonly resource: StorageResource;
 
   constructor(private readonly table: TableClient) {
-    this.ensureTable = once(() => this.table.createTable());
+    this.resource = new StorageResource("table", () => this.table.createTable());
   }
 
   private dependency(operation: string): StorageDependency {
@@ -48,7 +51,7 @@ export class TableRunStore implements RunStore {
 
   get(owner: string, runId: string): Promise<StoredRun | undefined> {
     return storageCall("the runs table could not be read", this.dependency("getEntity"), async () => {
-      await this.ensureTable();
+      await this.resource.ready();
       try {
         const entity = await this.table.getEntity<RunEntity>(partitionKeyOf(owner, runId), rowKey);
         return { record: toRecord(entity), etag: entity.etag };
@@ -60,22 +63,23 @@ export class TableRunStore implements RunStore {
   }
 
   create(record: RunRecord): Promise<StoredRun | "exists"> {
-    return storageCall("the runs table could not be written", this.dependency("createEntity"), async () => {
-      await this.ensureTable();
-      const entity = toEntity(record);
-      try {
-        const response = await this.table.createEntity(entity);
-        return { record: toRecord(entity), etag: etagOf(response) };
-      } catch (error) {
-        if (statusOf(error) === 409) return "exists";
-        throw error;
-      }
-    });
+    const entity = toEntity(record);
+    return storageCall("the runs table could not be written", this.dependency("createEntity"), () =>
+      this.resource.write(async () => {
+        try {
+          const response = await this.table.createEntity(entity);
+          return { record: toRecord(entity), etag: etagOf(response) };
+        } catch (error) {
+          if (statusOf(error) === 409 && !isBeingDeleted(error)) return "exists";
+          throw error;
+        }
+      }),
+    );
   }
 
   replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict"> {
     return storageCall("the runs table could not be written", this.dependency("updateEntity"), async () => {
-      await this.ensureTable();
+      await this.resource.ready();
       const entity = toEntity(record);
       try {
         const response = await this.table.updateEntity(entity, "Replace", { etag });

@@ -1,4 +1,4 @@
-import { AppError } from "../errors/app_error.js";
+import { storageNotConfigured as unconfigured } from "../azure/storage_not_configured.js";
 import type { ResultStore, RunQueue, RunResultDocument, RunStore, StoredRun } from "./run_record.js";
 
 /** Stands where no storage is configured (the CLI): asynchronous runs say why they cannot work. */
@@ -24,8 +24,4 @@ export class UnconfiguredRunStorage implements RunStore, ResultStore, RunQueue {
   send(): Promise<void> {
     return Promise.reject(unconfigured());
   }
-}
-
-function unconfigured(): AppError {
-  return new AppError("storage_unavailable", "no storage is configured: set STORAGE_CONNECTION_STRING or STORAGE_ACCOUNT_NAME");
 }

@@ -172,6 +172,46 @@ describe("Host", () => {
       expect(answer.status, name).toBe(200);
     }
   });
+
+  /** One request written as it is (fetch and node:http send exactly one Host), answered and closed. */
+  async function rawRequest(lines: string[], content = ""): Promise<{ status: number; body: any }> {
+    const result = await rawExchange((socket) => socket.write(`${[...lines, "Connection: close"].join("\r\n")}\r\n\r\n${content}`));
+    const [head = "", body = ""] = result.text.split("\r\n\r\n");
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]), body: json };
+  }
+
+  it("refuses two Host headers with 400 invalid_host_header (RFC 9112 §3.2), whichever comes first, and runs nothing", async () => {
+    const session = sessionId("two-hosts");
+    const body = JSON.stringify({ message: "/run memory note x", sessionId: session });
+    for (const hosts of [[`127.0.0.1:${host.port}`, "evil.example"], ["evil.example", `127.0.0.1:${host.port}`], [`127.0.0.1:${host.port}`, `127.0.0.1:${host.port}`]]) {
+      const answer = await rawRequest(
+        ["POST /api/chat HTTP/1.1", ...hosts.map((name) => `Host: ${name}`), "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`],
+        body,
+      );
+      expect(answer.status, hosts.join(" + ")).toBe(400);
+      expect(answer.body).toMatchObject({ status: "error", error: { code: "invalid_host_header", message: expect.stringContaining("Host") } });
+    }
+    expect(await auditOf(session)).toEqual([]);
+    // One Host, the same request: served.
+    const one = await rawRequest(["GET /api/plugins HTTP/1.1", `Host: 127.0.0.1:${host.port}`]);
+    expect(one.status).toBe(200);
+  });
+
+  it("refuses an HTTP/1.1 request without Host, or with an empty or malformed one, with 400 invalid_host_header in the error body", async () => {
+    for (const lines of [["GET /api/plugins HTTP/1.1"], ["GET /api/plugins HTTP/1.1", "Host: "], ["GET /api/plugins HTTP/1.1", "Host: local host"]]) {
+      const answer = await rawRequest(lines);
+      expect(answer.status, lines.join(" | ")).toBe(400);
+      expect(answer.body, lines.join(" | ")).toMatchObject({ status: "error", error: { code: "invalid_host_header" } });
+    }
+    // HTTP/1.0 may go without Host.
+    expect((await rawRequest(["GET /api/plugins HTTP/1.0"])).status).toBe(200);
+  });
 });
 
 /** A raw connection: what the client reads until the host closes it, and when; with readAfterMs, it reads nothing before then. */

@@ -5,19 +5,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunctions } from "../../functions/index.js";
 import { pluginClasses } from "../../plugins/index.js";
 import { localCaller } from "../../src/auth/caller.js";
-import { azuriteConnectionString } from "../../src/azure/connection_string.js";
 import { loadConfig } from "../../src/config/config.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import { silentLogger } from "../../src/logging/logger.js";
 import { sessionRef } from "../../src/memory/session_ref.js";
 import { createServices, type Services } from "../../src/services.js";
-import { startAzuriteTable, type AzuriteTableProcess } from "../support/azurite_table_process.js";
+import { freeAzuritePorts, startAzurite, type AzuriteProcess } from "../support/azurite_process.js";
+import type { AzuritePorts } from "../../src/azure/connection_string.js";
 import { freePort } from "../support/free_port.js";
 import { startRedisServer, type RedisServer } from "../support/redis_server.js";
 
 /**
- * The local host in this process against a private redis-server and a private Azurite table
- * service (processes of their own on loopback ports), under a bounded load of chat `/run echo`
+ * The local host in this process against a private redis-server and a private Azurite
+ * (processes of their own on loopback ports), under a bounded load of chat `/run echo`
  * turns while each dependency is paused (SIGSTOP/SIGCONT) and killed and restarted. What a client
  * was told must agree with the audit log, the audit log must hold each turn whole with one
  * outcome, memory must never hold what the log lacks, and health must follow every outage.
@@ -30,10 +30,10 @@ const loadLeadMs = 600;
 const loadTailMs = 1000;
 
 let redisPort: number;
-let tablePort: number;
+let azuritePorts: AzuritePorts;
 let azuriteDir: string;
 let redis: RedisServer | undefined;
-let azurite: AzuriteTableProcess | undefined;
+let azurite: AzuriteProcess | undefined;
 let services: Services | undefined;
 let host: LocalHost | undefined;
 
@@ -54,14 +54,13 @@ const turns: Turn[] = [];
 let nextTurn = 0;
 
 beforeAll(async () => {
-  [redisPort, tablePort] = [await freePort(), await freePort()];
+  [redisPort, azuritePorts] = [await freePort(), await freeAzuritePorts()];
   // A location, not --inMemoryPersistence: a restarted Azurite keeps the log, so acknowledged turns can be checked after it.
   azuriteDir = mkdtempSync(join(tmpdir(), "fault-azurite-"));
-  [redis, azurite] = await Promise.all([startRedisServer(redisPort), startAzuriteTable(tablePort, { location: azuriteDir })]);
+  [redis, azurite] = await Promise.all([startRedisServer(redisPort), startAzurite(azuritePorts, { location: azuriteDir })]);
   const config = loadConfig({
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    // Chat turns use only the table service; the blob and queue endpoints are never called.
-    STORAGE_CONNECTION_STRING: azuriteConnectionString("127.0.0.1", { blob: tablePort, queue: tablePort, table: tablePort }),
+    STORAGE_CONNECTION_STRING: azurite!.connectionString,
     // Room for every turn of the run, so that memory is never trimmed and the last phase's turns can all be found in it.
     SESSION_MEMORY_MAX_MESSAGES: "10000",
     LOG_LEVEL: "error",
@@ -213,7 +212,7 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
         azurite = undefined;
       },
       async () => {
-        azurite = await startAzuriteTable(tablePort, { location: azuriteDir });
+        azurite = await startAzurite(azuritePorts, { location: azuriteDir });
       },
     );
   }, 40_000);

@@ -40,8 +40,6 @@ export class RecordingAuditLog implements AuditLog {
     return { entries: this.of(session).slice(0, page.limit), nextCursor: null };
   }
 
-  async ping(): Promise<void> {}
-
   /** The entries of one caller's session: the same session id under another principal is another session. */
   of(session: SessionRef): AuditEntry[] {
     const key = sessionStorageKey(session);

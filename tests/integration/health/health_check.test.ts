@@ -2,31 +2,31 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { httpFunctions } from "../../../functions/index.js";
 import { pluginClasses } from "../../../plugins/index.js";
-import { azuriteConnectionString } from "../../../src/azure/connection_string.js";
+import type { AzuritePorts } from "../../../src/azure/connection_string.js";
 import { loadConfig } from "../../../src/config/config.js";
-import { healthReportTtlMs, type HealthReport } from "../../../src/health/health_check.js";
+import { createStorageProbe } from "../../../src/azure/storage_probe.js";
+import { HealthCheck, healthReportTtlMs, type HealthReport } from "../../../src/health/health_check.js";
 import { startLocalHost, type LocalHost } from "../../../src/host/local_host.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { createServices, type Services } from "../../../src/services.js";
-import { startAzuriteTable, type AzuriteTableProcess } from "../../support/azurite_table_process.js";
+import { freeAzuritePorts, startAzurite, type AzuriteProcess } from "../../support/azurite_process.js";
 import { freePort } from "../../support/free_port.js";
 import { startRedisServer, type RedisServer } from "../../support/redis_server.js";
 
-// A private redis-server and Azurite table service, stopped and started again on the same ports.
+// A private redis-server and Azurite, stopped and started again on the same ports.
 let redisPort: number;
-let tablePort: number;
+let azuritePorts: AzuritePorts;
 let redis: RedisServer | undefined;
-let azurite: AzuriteTableProcess | undefined;
+let azurite: AzuriteProcess | undefined;
 let services: Services;
 let host: LocalHost;
 
 beforeAll(async () => {
-  [redisPort, tablePort] = [await freePort(), await freePort()];
-  [redis, azurite] = await Promise.all([startRedisServer(redisPort), startAzuriteTable(tablePort)]);
+  [redisPort, azuritePorts] = [await freePort(), await freeAzuritePorts()];
+  [redis, azurite] = await Promise.all([startRedisServer(redisPort), startAzurite(azuritePorts)]);
   const config = loadConfig({
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    // Health reads only the table service; the blob and queue ports are never called.
-    STORAGE_CONNECTION_STRING: azuriteConnectionString("127.0.0.1", { blob: tablePort, queue: tablePort, table: tablePort }),
+    STORAGE_CONNECTION_STRING: azurite!.connectionString,
     LOG_LEVEL: "error",
   });
   services = createServices(config, { plugins: pluginClasses, storage: config.storage, logger: silentLogger });
@@ -83,21 +83,28 @@ async function pingsServed(): Promise<number> {
 describe("GET /api/health's check against real dependencies", () => {
   it("makes one probe of each dependency per TTL however often it is asked, concurrent callers sharing it", async () => {
     await until((report) => report.status === "ok");
-    await afterTtl();
-    const storagePings = vi.spyOn(services.audit, "ping");
+    // The services' own probe of storage, counted: a health check of the same parts.
+    const { config } = services;
+    const probe = createStorageProbe(await services.storageClients!(), {
+      auditTable: config.audit.tableName,
+      runsTable: config.runs.tableName,
+      runsQueue: config.runs.queueName,
+      resultsContainer: config.runs.resultsContainer,
+    });
+    const storageProbes = vi.spyOn(probe, "missing");
+    const health = new HealthCheck(config.version, services.memory, probe, undefined, silentLogger);
     const redisBefore = await pingsServed();
-    const first = await Promise.all(Array.from({ length: 20 }, () => services.health.check()));
-    for (let i = 0; i < 20; i++) await services.health.check();
+    const first = await Promise.all(Array.from({ length: 20 }, () => health.check()));
+    for (let i = 0; i < 20; i++) await health.check();
     expect(new Set(first).size).toBe(1);
     expect(first[0]!.status).toBe("ok");
-    expect(storagePings).toHaveBeenCalledTimes(1);
+    expect(storageProbes).toHaveBeenCalledTimes(1);
     expect((await pingsServed()) - redisBefore).toBe(1);
 
     await afterTtl();
-    await services.health.check();
-    expect(storagePings).toHaveBeenCalledTimes(2);
+    await health.check();
+    expect(storageProbes).toHaveBeenCalledTimes(2);
     expect((await pingsServed()) - redisBefore).toBe(2);
-    storagePings.mockRestore();
   });
 
   it("reports storage down (unhealthy) while Azurite is stopped, and ok again once it is back", async () => {
@@ -107,7 +114,7 @@ describe("GET /api/health's check against real dependencies", () => {
     const down = await until((report) => report.status === "unhealthy");
     expect(down.checks).toMatchObject({ storage: { status: "down" }, redis: { status: "ok" } });
     await expectOutageOverHttp("storage");
-    azurite = await startAzuriteTable(tablePort);
+    azurite = await startAzurite(azuritePorts);
     const back = await until((report) => report.status === "ok");
     expect(back.checks.storage.status).toBe("ok");
     expect((await get("/api/health")).status).toBe(200);

@@ -67,6 +67,21 @@ describe("TurnRecord", () => {
     expect(lines.filter((l) => l.level === "warn" && l.line.includes("session memory missed a recorded turn"))).toHaveLength(1);
   });
 
+  it("does not wait on memory again for a turn that failed because memory was unavailable: not written, logged", async () => {
+    const audit = new RecordingAuditLog();
+    const memory = new FailingMemory({ maxMessages: 10, ttlSeconds: 60 });
+    const { lines, logger } = logged();
+    const turn = new TurnRecord(session);
+    turn.record({ type: "user_message", content: "/run memory list" });
+    turn.remember(message("/run memory list"));
+    turn.record({ type: "plugin_run", plugin: "memory", outcome: "memory_unavailable" });
+    turn.record({ type: "reply", outcome: "memory_unavailable", errorMessage: "session memory is unavailable" });
+    await turn.commit({ audit, memory, logger });
+    expect(audit.turns.map((entries) => entries.map((e) => e.type))).toEqual([["user_message", "plugin_run", "reply"]]);
+    expect(memory.appends).toBe(0);
+    expect(lines.filter((l) => l.level === "warn" && l.line.includes("session memory missed a recorded turn"))).toHaveLength(1);
+  });
+
   it("takes nothing more once committed", async () => {
     const turn = new TurnRecord(session);
     await turn.commit({ audit: new RecordingAuditLog(), memory: new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 }), logger: logged().logger });

@@ -27,7 +27,6 @@ class MemoryAuditLog implements AuditLog {
   async list(session: SessionRef): Promise<AuditPage> {
     return { entries: this.entries.filter((_e, i) => this.sessions[i] === sessionStorageKey(session)), nextCursor: null };
   }
-  async ping(): Promise<void> {}
 }
 
 interface Captured {

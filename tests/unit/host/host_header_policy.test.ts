@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors/app_error.js";
-import { assertHostAllowed, hostNameOf, isHostAllowed } from "../../../src/host/host_header_policy.js";
+import { assertHostAllowed, hostNameOf, isHostNameAllowed, type HostHeaderPolicyOptions } from "../../../src/host/host_header_policy.js";
 
 const loopbackOnly = { host: "127.0.0.1", allowedHosts: [] };
 
@@ -21,52 +21,66 @@ describe("hostNameOf", () => {
   });
 });
 
-describe("isHostAllowed", () => {
-  it("answers loopback names on any port", () => {
-    for (const host of ["localhost:7071", "127.0.0.1:7071", "127.0.0.2", "[::1]:7071", "app.localhost:7071"]) {
-      expect(isHostAllowed(host, "1.1", loopbackOnly), host).toBe(true);
+/** The code assertHostAllowed throws for these Host lines, or "allowed". */
+function verdict(lines: readonly string[] | undefined, httpVersion = "1.1", options: HostHeaderPolicyOptions = loopbackOnly): string {
+  try {
+    assertHostAllowed(lines, httpVersion, options);
+    return "allowed";
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return (error as AppError).code;
+  }
+}
+
+describe("isHostNameAllowed", () => {
+  it("answers loopback names", () => {
+    for (const name of ["localhost", "127.0.0.1", "127.0.0.2", "::1", "app.localhost"]) {
+      expect(isHostNameAllowed(name, loopbackOnly), name).toBe(true);
     }
   });
 
-  it("refuses other names: a DNS-rebound domain, another address, a malformed value", () => {
-    for (const host of ["evil.example", "evil.example:7071", "localhost.evil.example", "10.0.0.5:7071", "evil@localhost", ""]) {
-      expect(isHostAllowed(host, "1.1", loopbackOnly), host).toBe(false);
+  it("refuses other names: a DNS-rebound domain, another address", () => {
+    for (const name of ["evil.example", "localhost.evil.example", "10.0.0.5"]) {
+      expect(isHostNameAllowed(name, loopbackOnly), name).toBe(false);
     }
   });
 
   it("answers the configured HOST, unless it is a wildcard address", () => {
-    expect(isHostAllowed("10.0.0.5:7071", "1.1", { host: "10.0.0.5", allowedHosts: [] })).toBe(true);
-    expect(isHostAllowed("[fe80::1]:7071", "1.1", { host: "fe80::1", allowedHosts: [] })).toBe(true);
-    expect(isHostAllowed("0.0.0.0:7071", "1.1", { host: "0.0.0.0", allowedHosts: [] })).toBe(false);
-    expect(isHostAllowed("[::]:7071", "1.1", { host: "::", allowedHosts: [] })).toBe(false);
+    expect(isHostNameAllowed("10.0.0.5", { host: "10.0.0.5", allowedHosts: [] })).toBe(true);
+    expect(isHostNameAllowed("fe80::1", { host: "fe80::1", allowedHosts: [] })).toBe(true);
+    expect(isHostNameAllowed("0.0.0.0", { host: "0.0.0.0", allowedHosts: [] })).toBe(false);
+    expect(isHostNameAllowed("::", { host: "::", allowedHosts: [] })).toBe(false);
   });
 
-  it("answers the names in ALLOWED_HOSTS, case-insensitively and on any port", () => {
+  it("answers the names in ALLOWED_HOSTS", () => {
     const options = { host: "0.0.0.0", allowedHosts: ["api.example.com"] };
-    expect(isHostAllowed("API.example.com:8443", "1.1", options)).toBe(true);
-    expect(isHostAllowed("api.example.com", "1.1", options)).toBe(true);
-    expect(isHostAllowed("other.example.com", "1.1", options)).toBe(false);
-  });
-
-  it("refuses a missing Host on HTTP/1.1, lets an HTTP/1.0 request without one through", () => {
-    expect(isHostAllowed(undefined, "1.1", loopbackOnly)).toBe(false);
-    expect(isHostAllowed(undefined, "1.0", loopbackOnly)).toBe(true);
-    expect(isHostAllowed("", "1.0", loopbackOnly)).toBe(false);
+    expect(isHostNameAllowed("api.example.com", options)).toBe(true);
+    expect(isHostNameAllowed("other.example.com", options)).toBe(false);
   });
 });
 
 describe("assertHostAllowed", () => {
-  it("throws host_not_allowed naming the Host and ALLOWED_HOSTS", () => {
-    let error: unknown;
-    try {
-      assertHostAllowed("evil.example:7071", "1.1", loopbackOnly);
-    } catch (thrown) {
-      error = thrown;
-    }
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).code).toBe("host_not_allowed");
-    expect((error as AppError).message).toContain("evil.example:7071");
-    expect((error as AppError).message).toContain("ALLOWED_HOSTS");
-    expect(() => assertHostAllowed("localhost:7071", "1.1", loopbackOnly)).not.toThrow();
+  it("lets one allowed Host through, on any port and in any case", () => {
+    for (const host of ["localhost:7071", "127.0.0.1:7071", "[::1]:7071", "LOCALHOST"]) expect(verdict([host]), host).toBe("allowed");
+    expect(verdict(["API.example.com:8443"], "1.1", { host: "0.0.0.0", allowedHosts: ["api.example.com"] })).toBe("allowed");
+  });
+
+  it("throws host_not_allowed naming the Host and ALLOWED_HOSTS for a well-formed name it does not answer to", () => {
+    expect(verdict(["evil.example:7071"])).toBe("host_not_allowed");
+    expect(() => assertHostAllowed(["evil.example:7071"], "1.1", loopbackOnly)).toThrow(/evil\.example:7071.*ALLOWED_HOSTS/);
+  });
+
+  it("throws invalid_host_header (RFC 9112 §3.2) for more than one Host line, whatever they name", () => {
+    expect(verdict(["localhost:7071", "evil.example"])).toBe("invalid_host_header");
+    expect(verdict(["localhost:7071", "localhost:7071"])).toBe("invalid_host_header");
+    expect(verdict(["localhost", "localhost"], "1.0")).toBe("invalid_host_header");
+  });
+
+  it("throws invalid_host_header for a missing Host on HTTP/1.1 and for an empty or malformed value; HTTP/1.0 may go without", () => {
+    expect(verdict(undefined)).toBe("invalid_host_header");
+    expect(verdict([])).toBe("invalid_host_header");
+    for (const value of ["", "evil@localhost", "a b", "localhost:123456"]) expect(verdict([value]), value).toBe("invalid_host_header");
+    expect(verdict(undefined, "1.0")).toBe("allowed");
+    expect(verdict([""], "1.0")).toBe("invalid_host_header");
   });
 });

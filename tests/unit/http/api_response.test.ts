@@ -14,6 +14,7 @@ const expectedStatus: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_input: 400,
   invalid_session_id: 400,
+  invalid_host_header: 400,
   unauthorized: 401,
   plugin_disabled: 403,
   plugin_forbidden: 403,

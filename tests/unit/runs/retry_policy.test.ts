@@ -36,6 +36,7 @@ const permanent: ErrorCode[] = [
   "path_not_allowed",
   "origin_not_allowed",
   "host_not_allowed",
+  "invalid_host_header",
   "request_timeout",
 ];
 
