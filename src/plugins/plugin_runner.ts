@@ -89,14 +89,26 @@ export class PluginRunner {
     private readonly limits: RunnerLimits,
   ) {}
 
-  resolve(nameOrAlias: string): AnyPlugin {
+  /**
+   * The plugin of this name or alias, or 404 plugin_not_found listing the plugins this caller may
+   * run on this channel (what GET /api/plugins lists for it there): never one it may not run.
+   */
+  resolve(nameOrAlias: string, caller: Caller, channel: RunChannel): AnyPlugin {
     const plugin = this.deps.registry.resolve(nameOrAlias);
     if (!plugin) {
       throw new AppError("plugin_not_found", `no plugin is named "${nameOrAlias}"`, {
-        details: { plugin: nameOrAlias, available: this.deps.registry.list().map((p) => p.name) },
+        details: { plugin: nameOrAlias, available: this.available(caller, channel) },
       });
     }
     return plugin;
+  }
+
+  private available(caller: Caller, channel: RunChannel): string[] {
+    if (channel === "operator") return this.deps.registry.list().map((p) => p.name);
+    return this.deps.registry
+      .describeFor(caller, this.deps.policy)
+      .filter((described) => described.channels.includes(channel))
+      .map((described) => described.name);
   }
 
   /**
@@ -106,7 +118,7 @@ export class PluginRunner {
    * way before they are queued.
    */
   admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">): { plugin: AnyPlugin; input: unknown } {
-    const plugin = this.resolve(request.plugin);
+    const plugin = this.resolve(request.plugin, request.caller, request.channel);
     if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
     const disabled = plugin.disabledReason?.();
     if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });

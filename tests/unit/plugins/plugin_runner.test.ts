@@ -85,10 +85,22 @@ describe("PluginRunner", () => {
     expect(result.runId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("answers plugin_not_found, listing what exists", async () => {
-    const error = await failureOf(runnerWith([new ScriptedPlugin("a", async () => 1)]).run({ ...local, plugin: "b", data: {} }));
-    expect(error.code).toBe("plugin_not_found");
-    expect(error.details).toMatchObject({ plugin: "b", available: ["a"] });
+  it("answers plugin_not_found, listing only the plugins this caller may run on this channel (the operator: all)", async () => {
+    const plugins = ["open", "admins", "chat_only"].map((name) => new ScriptedPlugin(name, async () => 1));
+    const policy = { admins: { roles: ["admin"] }, chat_only: { channels: ["chat" as const] } };
+    const runner = runnerWith(plugins, { policy, authMode: "jwt" });
+    const availableTo = async (caller: ReturnType<typeof createCaller>, channel: "execute" | "chat" | "operator") => {
+      const error = await failureOf(runner.run({ caller, channel, plugin: "missing", data: {} }));
+      expect(error).toMatchObject({ code: "plugin_not_found", details: { plugin: "missing" } });
+      return (error.details as { available: string[] }).available;
+    };
+    const alice = createCaller("user", "alice");
+    const admin = createCaller("user", "root", ["admin"]);
+    expect(await availableTo(alice, "execute")).toEqual(["open"]);
+    expect(await availableTo(alice, "chat")).toEqual(["open", "chat_only"]);
+    expect(await availableTo(admin, "execute")).toEqual(["open", "admins"]);
+    expect(await availableTo(alice, "operator")).toEqual(["open", "admins", "chat_only"]);
+    expect(() => runner.resolve("missing", alice, "execute")).toThrow(expect.objectContaining({ details: { plugin: "missing", available: ["open"] } }));
   });
 
   it("rejects input that does not match the plugin's schema before execute runs", async () => {
