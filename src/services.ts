@@ -94,9 +94,9 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
   const agent: AgentRunner = {
-    run: async (instruction, { caller, sessionId, signal, turn }) => {
+    run: async (instruction, { caller, sessionId, signal, turn, lineage }) => {
       if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
-      return conversation.answer({ history: [], message: instruction, caller, sessionId, excludeTools: ["agent"], signal, turn });
+      return conversation.answer({ history: [], message: instruction, caller, sessionId, signal, turn, lineage });
     },
   };
   const plugins = options.plugins.map(

@@ -13,7 +13,7 @@ import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 import { sessionRef, type SessionRef } from "../memory/session_ref.js";
-import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
+import type { AnyPlugin, PluginContext, RunLineage, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
 import { RunPolicy } from "./run_policy.js";
@@ -38,6 +38,8 @@ export interface RunRequest {
    * the run into it and the turn writes it. Without it, an `execute` with a session is a turn of its own.
    */
   readonly turn?: TurnRecord | undefined;
+  /** The runs this one is started from, when a run starts it (the PluginContext.lineage of that run); none when a caller does. */
+  readonly lineage?: RunLineage | undefined;
 }
 
 export interface RunResult {
@@ -227,7 +229,7 @@ export class PluginRunner {
     let result: unknown;
     try {
       const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
-      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, request, memory, run, logger)), request.signal);
+      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), request.signal);
     } catch (error) {
       throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
     }
@@ -362,9 +364,11 @@ class RunContext implements PluginContext {
   readonly channel: RunChannel;
   readonly sessionId: string | undefined;
   readonly turn: TurnRecord | undefined;
+  readonly lineage: RunLineage;
 
   constructor(
     readonly runId: string,
+    plugin: string,
     request: RunRequest,
     readonly memory: SessionMemoryView | undefined,
     private readonly run: { readonly signal: AbortSignal },
@@ -374,6 +378,7 @@ class RunContext implements PluginContext {
     this.channel = request.channel;
     this.sessionId = request.sessionId;
     this.turn = request.turn;
+    this.lineage = [...(request.lineage ?? []), plugin];
   }
 
   /** Made when the plugin first reads it (src/plugins/run_policy.ts). */
