@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpFunctions } from "../../functions/index.js";
-import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
-import type { Services } from "../../src/services.js";
-import { callApi, type ApiAnswer } from "../support/api_client.js";
+import type { ApiAnswer } from "../support/api_client.js";
+import { startJwtHost, type JwtHost } from "../support/jwt_host.js";
 import { reply, useLlmStandIn, type RecordedLlmRequest } from "../support/llm_stand_in.js";
-import { TestIssuer } from "../support/test_issuer.js";
-import { integrationConfig, integrationServices } from "../support/test_services.js";
 
 /**
  * A model that asks for the `agent` plugin at the start of every conversation (each agent run
@@ -13,49 +9,30 @@ import { integrationConfig, integrationServices } from "../support/test_services
  * once with a few model calls, and another principal's agent runs are not held up meanwhile.
  */
 const llm = useLlmStandIn();
-const audience = "api://codex-agent";
 const maxToolSteps = 3;
-let issuer: TestIssuer;
-const hosts: Record<"byDefault" | "agentOnLlm", { services: Services; host: LocalHost }> = {} as never;
-const tokens = { alice: "", bob: "" };
+type Who = "alice" | "bob";
+const hosts: Record<"byDefault" | "agentOnLlm", JwtHost<Who>> = {} as never;
 
 beforeAll(async () => {
-  issuer = await TestIssuer.start();
-  const common = {
-    AUTH_MODE: "jwt",
-    AUTH_JWT_ISSUER: issuer.issuer,
-    AUTH_JWT_AUDIENCE: audience,
-    OLLAMA_BASE_URL: llm.url,
-    LLM_MAX_RETRIES: "0",
-    CHAT_MAX_TOOL_STEPS: String(maxToolSteps),
-  };
-  const policies = {
-    byDefault: {},
-    // The operator's choice: the agent on every channel, the model's tool calls included.
-    agentOnLlm: { PLUGIN_POLICY: '{"agent":{"channels":["execute","chat","llm","queue","mcp"]}}' },
-  };
-  for (const name of ["byDefault", "agentOnLlm"] as const) {
-    const services = integrationServices({ config: integrationConfig({ ...common, ...policies[name] }) });
-    hosts[name] = { services, host: await startLocalHost({ functions: httpFunctions, services, port: 0 }) };
-  }
-  tokens.alice = await issuer.token("alice-oid", audience);
-  tokens.bob = await issuer.token("bob-oid", audience);
+  const model = { OLLAMA_BASE_URL: llm.url, LLM_MAX_RETRIES: "0", CHAT_MAX_TOOL_STEPS: String(maxToolSteps) };
+  hosts.byDefault = await startJwtHost({ alice: [], bob: [] }, model);
+  // The operator's choice: the agent on every channel, the model's tool calls included.
+  hosts.agentOnLlm = await startJwtHost({ alice: [], bob: [] }, { ...model, PLUGIN_POLICY: '{"agent":{"channels":["execute","chat","llm","queue","mcp"]}}' });
+  // Warm: the issuer's keys fetched, the audit table created; what the tests time is the turn.
+  for (const app of Object.values(hosts)) for (const who of ["alice", "bob"] as const) await app.call(who, "POST", "/api/chat", { body: { message: "/run echo warm" } });
 });
 
 afterAll(async () => {
-  for (const { host, services } of Object.values(hosts)) {
-    await host?.close();
-    await services?.close();
-  }
-  await issuer?.stop();
+  for (const app of Object.values(hosts)) await app?.close();
 });
 
 /** A chat message, given up after 10 s (the recursion this guards against held a turn for two minutes). */
-function chat(host: keyof typeof hosts, who: keyof typeof tokens, message: string): Promise<ApiAnswer & { ms: number }> {
+function chat(host: keyof typeof hosts, who: Who, message: string): Promise<ApiAnswer & { ms: number }> {
   const started = performance.now();
-  return callApi(hosts[host].host.url, "POST", "/api/chat", { token: tokens[who], body: { message }, signal: AbortSignal.timeout(10_000) }).then(
-    (answer) => ({ ...answer, ms: performance.now() - started }),
-  );
+  return hosts[host].call(who, "POST", "/api/chat", { body: { message }, signal: AbortSignal.timeout(10_000) }).then((answer) => ({
+    ...answer,
+    ms: performance.now() - started,
+  }));
 }
 
 /** Calls `agent` whenever its conversation is not answering a tool result; answers the tool result in words. */
@@ -94,7 +71,7 @@ describe("a model that keeps asking for the agent", () => {
     expect(alice.body.error.code).toBe("llm_step_limit");
     expect(alice.ms).toBeLessThan(3000);
     expect(llm.chatRequests).toHaveLength(maxToolSteps + 1);
-    const audit = await callApi(hosts.byDefault.host.url, "GET", `/api/memory/audit/${alice.body.error.details.sessionId}`, { token: tokens.alice });
+    const audit = await hosts.byDefault.call("alice", "GET", `/api/memory/audit/${alice.body.error.details.sessionId}`);
     const entries: { type: string; plugin?: string; outcome?: string }[] = audit.body.entries;
     expect(entries.filter((e) => e.type === "plugin_run")).toEqual([]);
     expect(entries.filter((e) => e.type === "tool_call").map((e) => e.outcome)).toEqual(Array(maxToolSteps).fill("plugin_not_found"));
@@ -112,7 +89,7 @@ describe("a model that keeps asking for the agent", () => {
     // Alice: her turn (offered the agent), the agent's conversation (not offered it), its answer to the refusal, her turn's answer. Bob: two.
     expect(llm.chatRequests).toHaveLength(6);
     expect(llm.chatRequests.filter(offeredAgent)).toHaveLength(2);
-    const audit = await callApi(hosts.agentOnLlm.host.url, "GET", `/api/memory/audit/${alice.body.sessionId}`, { token: tokens.alice });
+    const audit = await hosts.agentOnLlm.call("alice", "GET", `/api/memory/audit/${alice.body.sessionId}`);
     const runs = audit.body.entries.filter((e: { type: string }) => e.type === "plugin_run");
     expect(runs).toMatchObject([{ plugin: "agent", outcome: "success" }]);
   });
