@@ -106,7 +106,12 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   const policy = PluginPolicy.create(plugins, config.pluginPolicy, config.auth.mode);
   const runner = new PluginRunner(
     { registry, policy, memory: memory.store, audit, cache: memory.cache, logger },
-    { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
+    {
+      defaultTimeoutMs: config.plugins.defaultTimeoutMs,
+      maxConcurrency: config.plugins.maxConcurrency,
+      maxConcurrencyPerPrincipal: config.plugins.maxConcurrencyPerPrincipal,
+      maxQueue: config.plugins.maxQueue,
+    },
   );
   conversation = model ? new Conversation(model, registry, policy, runner, audit, config.chat) : undefined;
   const runProcessor = new RunProcessor(

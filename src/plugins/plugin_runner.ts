@@ -16,7 +16,7 @@ import { sessionRef, type SessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, RunLineage, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
-import { RunPolicy } from "./run_policy.js";
+import { RunPolicy, type RunPolicyLimits } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
 import type { Attributes, Span } from "@opentelemetry/api";
 
@@ -65,7 +65,9 @@ export interface RunnerLimits {
   readonly defaultTimeoutMs: number;
   /** Runs of one plugin at the same time. */
   readonly maxConcurrency: number;
-  /** Runs of one plugin waiting for a slot; one more is answered plugin_busy. */
+  /** Of those, runs of one principal at the same time; its others wait for its share. All of maxConcurrency when omitted. */
+  readonly maxConcurrencyPerPrincipal?: number;
+  /** Runs of one plugin waiting for a slot, and of one principal waiting for its share; one more is answered plugin_busy. */
   readonly maxQueue: number;
 }
 
@@ -78,18 +80,24 @@ export interface RunnerLimits {
  * Runs plugins so that none of them can break the process: input is validated against the
  * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
  * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
- * plugin cannot take every request, and every failure becomes an AppError with a stable code.
+ * plugin cannot take every request, one principal has only a share of it, and every failure
+ * becomes an AppError with a stable code.
  */
 export class PluginRunner {
   private readonly initialized = new Map<string, Promise<void>>();
   /** Plugins whose initialisation has succeeded. */
   private readonly ready = new Set<string>();
   private readonly policies = new Map<string, RunPolicy>();
+  /** Every plugin's slots, its queue and a principal's share of them. */
+  private readonly slots: Omit<RunPolicyLimits, "timeoutMs">;
 
   constructor(
     private readonly deps: RunnerDependencies,
     private readonly limits: RunnerLimits,
-  ) {}
+  ) {
+    const { maxConcurrency, maxQueue } = limits;
+    this.slots = { maxConcurrency, maxConcurrencyPerPrincipal: limits.maxConcurrencyPerPrincipal ?? maxConcurrency, maxQueue };
+  }
 
   /**
    * The plugin of this name or alias, or 404 plugin_not_found listing the plugins this caller may
@@ -229,7 +237,8 @@ export class PluginRunner {
     let result: unknown;
     try {
       const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
-      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), request.signal);
+      const policyRun = { principal: request.caller.principalKey, callerSignal: request.signal };
+      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), policyRun);
     } catch (error) {
       throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
     }
@@ -261,9 +270,9 @@ export class PluginRunner {
   private policyFor(plugin: AnyPlugin): RunPolicy {
     let policy = this.policies.get(plugin.name);
     if (!policy) {
-      // The timeout is outside the bulkhead, so time spent waiting for a slot counts too; at the deadline
+      // The timeout is outside the bulkheads, so time spent waiting for a slot counts too; at the deadline
       // the caller is answered even if the plugin ignores its abort signal (src/plugins/run_policy.ts).
-      policy = new RunPolicy(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, this.limits.maxConcurrency, this.limits.maxQueue);
+      policy = new RunPolicy({ timeoutMs: plugin.timeoutMs ?? this.limits.defaultTimeoutMs, ...this.slots });
       this.policies.set(plugin.name, policy);
     }
     return policy;
@@ -297,10 +306,8 @@ export class PluginRunner {
     const { timeoutMs, runId } = context;
     const logger = context.logger();
     if (error instanceof BulkheadRejectedError) {
-      logger.warn("plugin busy", { maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue });
-      return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, {
-        details: { plugin: plugin.name, maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue },
-      });
+      logger.warn("plugin busy", { ...this.slots });
+      return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, { details: { plugin: plugin.name, ...this.slots } });
     }
     if (error instanceof TaskCancelledError && !context.callerSignal?.aborted) {
       logger.warn("plugin timed out", { timeoutMs });
@@ -355,9 +362,9 @@ export class PluginRunner {
 }
 
 /**
- * What a plugin's `execute` gets. Its signal and logger are made when the plugin first reads them
- * (most runs read neither): getters of the class, rather than of an object literal, which would
- * make two more functions per run.
+ * What a plugin's `execute` gets. Its logger is made when the plugin first reads it (most runs
+ * log nothing): getters of the class, rather than of an object literal, which would make two
+ * more functions per run.
  */
 class RunContext implements PluginContext {
   readonly caller: Caller;
@@ -381,7 +388,6 @@ class RunContext implements PluginContext {
     this.lineage = [...(request.lineage ?? []), plugin];
   }
 
-  /** Made when the plugin first reads it (src/plugins/run_policy.ts). */
   get signal(): AbortSignal {
     return this.run.signal;
   }

@@ -45,6 +45,7 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
 interface RunnerOptions {
   defaultTimeoutMs?: number;
   maxConcurrency?: number;
+  maxConcurrencyPerPrincipal?: number;
   maxQueue?: number;
   cache?: ResultCache;
   audit?: RecordingAuditLog;
@@ -59,6 +60,7 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
   const {
     defaultTimeoutMs = 1000,
     maxConcurrency = 16,
+    maxConcurrencyPerPrincipal,
     maxQueue = 64,
     cache = new InProcessResultCache(),
     audit = new RecordingAuditLog(),
@@ -68,7 +70,7 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
   } = typeof options === "number" ? { defaultTimeoutMs: options } : options;
   return new PluginRunner(
     { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger },
-    { defaultTimeoutMs, maxConcurrency, maxQueue },
+    { defaultTimeoutMs, maxConcurrency, maxConcurrencyPerPrincipal, maxQueue },
   );
 }
 
@@ -278,6 +280,25 @@ describe("PluginRunner", () => {
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates[0]!();
     await expect(again).resolves.toMatchObject({ result: 5 });
+  });
+
+  it("gives each principal a share of a plugin's slots: one's runs past it wait, another's start, and plugin_busy names the share", async () => {
+    const gates: (() => void)[] = [];
+    const slow = new ScriptedPlugin("slow", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
+    const runner = runnerWith([slow], { maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1, authMode: "jwt" });
+    const alice = { caller: createCaller("user", "alice"), channel: "execute" } as const;
+    const bob = { caller: createCaller("user", "bob"), channel: "execute" } as const;
+    const alices = [1, 2].map((n) => runner.run({ ...alice, plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.run({ ...alice, plugin: "slow", data: { n: 3 } }));
+    expect(busy).toMatchObject({ code: "plugin_busy", details: { plugin: "slow", maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    const bobs = runner.run({ ...bob, plugin: "slow", data: { n: 10 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    gates.splice(0).forEach((open) => open());
+    await expect(bobs).resolves.toMatchObject({ result: 10 });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    gates.splice(0).forEach((open) => open());
+    expect((await Promise.all(alices)).map((r) => r.result)).toEqual([1, 2]);
   });
 
   it("counts the wait for a slot against the timeout", async () => {
