@@ -71,6 +71,9 @@ export interface RunnerLimits {
   readonly maxQueue: number;
 }
 
+/** How deep runs may be nested (a run started by a run started by ...): one nested deeper is refused with run_nesting_limit. */
+export const maxRunNesting = 3;
+
 /**
  * Runs and records plugins. `execute` is a run as the API, chat, the queue and the CLI see it:
  * a run that belongs to a session is recorded (a plugin_run entry, successful or not, after any
@@ -80,7 +83,8 @@ export interface RunnerLimits {
  * Runs plugins so that none of them can break the process: input is validated against the
  * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
  * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
- * plugin cannot take every request, one principal has only a share of it, and every failure
+ * plugin cannot take every request, one principal has only a share of it, runs started by runs
+ * are bounded in depth and never wait for a slot their own ancestors hold, and every failure
  * becomes an AppError with a stable code.
  */
 export class PluginRunner {
@@ -123,15 +127,20 @@ export class PluginRunner {
 
   /**
    * Everything a run must pass before it may start, in this order: the plugin exists, the policy
-   * lets this caller run it on this channel, its configuration enables it, and the input is valid
-   * (a string is first read as text, as `/run` reads it). Asynchronous runs are admitted the same
-   * way before they are queued.
+   * lets this caller run it on this channel, its configuration enables it, it is not nested too
+   * deep, and the input is valid (a string is first read as text, as `/run` reads it).
+   * Asynchronous runs are admitted the same way before they are queued.
    */
-  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">): { plugin: AnyPlugin; input: unknown } {
+  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data" | "lineage">): { plugin: AnyPlugin; input: unknown } {
     const plugin = this.resolve(request.plugin, request.caller, request.channel);
     if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
     const disabled = plugin.disabledReason?.();
     if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });
+    if ((request.lineage?.length ?? 0) > maxRunNesting) {
+      throw new AppError("run_nesting_limit", `plugin "${plugin.name}" was not run: runs started by runs may be nested at most ${maxRunNesting} deep`, {
+        details: { plugin: plugin.name, maxRunNesting },
+      });
+    }
     const data = typeof request.data === "string" ? inputFromText(plugin, request.data) : request.data;
     return { plugin, input: this.validate(plugin, data) };
   }
@@ -237,7 +246,7 @@ export class PluginRunner {
     let result: unknown;
     try {
       const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
-      const policyRun = { principal: request.caller.principalKey, callerSignal: request.signal };
+      const policyRun = { principal: request.caller.principalKey, nested: request.lineage?.includes(plugin.name), callerSignal: request.signal };
       result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), policyRun);
     } catch (error) {
       throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });

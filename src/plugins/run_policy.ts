@@ -11,9 +11,11 @@ export interface RunPolicyLimits {
   readonly maxQueue: number;
 }
 
-/** One run as the policy sees it: whose it is, and what cancels it. */
+/** One run as the policy sees it: whose it is, whether a run of the same plugin holds a slot for it already, what cancels it. */
 export interface PolicyRun {
   readonly principal: string;
+  /** Nested in a run of the same plugin: it runs inside that run's slot and takes none of its own. */
+  readonly nested?: boolean | undefined;
   readonly callerSignal?: CallerSignal | undefined;
 }
 
@@ -32,6 +34,8 @@ export interface PolicyRun {
  * - One principal has at most `maxConcurrencyPerPrincipal` of the slots; its other runs wait, up
  *   to `maxQueue` of them, in a queue of its own, so that one principal cannot take every slot
  *   and another's run still starts. A principal's share is kept only while it has runs in flight.
+ * - A nested run (`nested`) takes no slot: it runs inside the slot of the run of the same plugin it
+ *   is nested in, so that it never waits for a slot its own ancestors hold.
  */
 export class RunPolicy {
   private readonly deadline: TimeoutPolicy;
@@ -58,6 +62,7 @@ export class RunPolicy {
     // Gone before it started: nothing runs.
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
     const signal = callerSignal === undefined || callerSignal instanceof AbortSignal ? callerSignal : callerSignal.signal;
+    if (run.nested) return this.deadline.execute(fn, signal);
     return this.deadline.execute(({ signal: runSignal }) => this.inShare(run.principal, () => this.slots.execute(fn, runSignal), runSignal), signal);
   }
 

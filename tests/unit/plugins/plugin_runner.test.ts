@@ -10,7 +10,7 @@ import { InProcessSessionMemory } from "../../../src/memory/in_process_session_m
 import { sessionRef } from "../../../src/memory/session_ref.js";
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
-import { PluginRunner } from "../../../src/plugins/plugin_runner.js";
+import { maxRunNesting, PluginRunner } from "../../../src/plugins/plugin_runner.js";
 import { InProcessResultCache, type ResultCache } from "../../../src/cache/result_cache.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
@@ -508,5 +508,59 @@ describe("PluginRunner.admit", () => {
     expect((await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
     await expect(cloud.run({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
     expect((await failureOf(cloud.run({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+  });
+});
+
+describe("PluginRunner: runs started by runs", () => {
+  /**
+   * A plugin that runs itself (or `next`) again with its context's lineage, `n` times more, as the
+   * agent's conversation does: the lineages it saw, and the code of the nested run that failed.
+   */
+  function nesting(runner: () => PluginRunner, name: string, next = name) {
+    return new ScriptedPlugin(name, async ({ n }, context) => {
+      if (n === 0) return [context.lineage];
+      try {
+        const inner = await runner().run({ caller: context.caller, channel: "llm", plugin: next, data: { n: n - 1 }, lineage: context.lineage, signal: context.signal });
+        return [context.lineage, ...(inner.result as unknown[])];
+      } catch (error) {
+        return [context.lineage, (error as AppError).code];
+      }
+    });
+  }
+
+  it("hands each run its lineage, and runs a plugin nested in a run of itself inside that run's slot", async () => {
+    let runner!: PluginRunner;
+    // One slot, no queue: a nested run that took a slot of its own would be refused plugin_busy.
+    runner = runnerWith([nesting(() => runner, "outer")], { maxConcurrency: 1, maxQueue: 0 });
+    const run = await runner.run({ ...local, plugin: "outer", data: { n: 2 } });
+    expect(run.result).toEqual([["outer"], ["outer", "outer"], ["outer", "outer", "outer"]]);
+  });
+
+  it("gives a nested run of another plugin a slot of that plugin's own", async () => {
+    let runner!: PluginRunner;
+    const gates: (() => void)[] = [];
+    const inner = new ScriptedPlugin("inner", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
+    runner = runnerWith([nesting(() => runner, "outer", "inner"), inner], { maxConcurrency: 1, maxQueue: 0 });
+    const held = runner.run({ ...local, plugin: "inner", data: { n: 1 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    expect((await runner.run({ ...local, plugin: "outer", data: { n: 1 } })).result).toEqual([["outer"], "plugin_busy"]);
+    gates[0]!();
+    await held;
+  });
+
+  it(`refuses a run nested more than ${maxRunNesting} deep with run_nesting_limit, before it starts`, async () => {
+    let runner!: PluginRunner;
+    let starts = 0;
+    const deep = nesting(() => runner, "deep");
+    const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
+    runner = runnerWith([counted]);
+    const run = await runner.run({ ...local, plugin: "deep", data: { n: 10 } });
+    const lineages = Array.from({ length: maxRunNesting + 1 }, (_, i) => Array(i + 1).fill("deep"));
+    expect(run.result).toEqual([...lineages, "run_nesting_limit"]);
+    expect(starts).toBe(maxRunNesting + 1);
+    const error = await failureOf(runner.run({ ...local, plugin: "deep", data: { n: 0 }, lineage: Array(maxRunNesting + 1).fill("deep") }));
+    expect(error).toMatchObject({ code: "run_nesting_limit", details: { plugin: "deep", maxRunNesting } });
+    expect(starts).toBe(maxRunNesting + 1);
+    await expect(runner.run({ ...local, plugin: "deep", data: { n: maxRunNesting } })).resolves.toMatchObject({ result: lineages });
   });
 });

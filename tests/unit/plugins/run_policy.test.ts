@@ -45,6 +45,9 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     const policy = policyOf(1000, 1, 0);
     let ran = false;
     await expect(policy.execute(async () => ((ran = true), "x"), { ...alice, callerSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(TaskCancelledError);
+    await expect(policy.execute(async () => ((ran = true), "x"), { ...alice, nested: true, callerSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      TaskCancelledError,
+    );
     expect(ran).toBe(false);
     const caller = new AbortController();
     let signal: AbortSignal | undefined;
@@ -195,5 +198,26 @@ describe("RunPolicy: a principal's share", () => {
     slow.done("late");
     await turn();
     expect(policy.principalsInFlight).toBe(0);
+  });
+});
+
+describe("RunPolicy: a nested run", () => {
+  it("runs inside the slot of the run it is nested in, so it never waits for a slot its own ancestors hold", async () => {
+    const policy = policyOf(500, 1, 1);
+    const outer = policy.execute(async () => {
+      // The only slot is this run's: a run that took a slot of its own would wait for it until the deadline.
+      const inner = await policy.execute(async () => "inner", { ...alice, nested: true });
+      return `outer(${inner})`;
+    }, alice);
+    await expect(outer).resolves.toBe("outer(inner)");
+  });
+
+  it("still has its own deadline and its caller's cancellation", async () => {
+    const policy = policyOf(30, 1, 0);
+    await expect(policy.execute(never, { ...alice, nested: true })).rejects.toBeInstanceOf(TaskCancelledError);
+    const caller = new AbortController();
+    const running = policy.execute(never, { ...alice, nested: true, callerSignal: caller.signal });
+    caller.abort();
+    await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
   });
 });
