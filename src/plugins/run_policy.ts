@@ -33,7 +33,8 @@ export interface PolicyRun {
  *   its turn comes.
  * - One principal has at most `maxConcurrencyPerPrincipal` of the slots; its other runs wait, up
  *   to `maxQueue` of them, in a queue of its own, so that one principal cannot take every slot
- *   and another's run still starts. A principal's share is kept only while it has runs in flight.
+ *   and another's run still starts. A principal's share is kept only while it has runs in flight;
+ *   a share of every slot (one caller, AUTH_MODE=none) is none at all.
  * - A nested run (`nested`) takes no slot: it runs inside the slot of the run of the same plugin it
  *   is nested in, so that it never waits for a slot its own ancestors hold.
  */
@@ -63,7 +64,10 @@ export class RunPolicy {
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
     const signal = callerSignal === undefined || callerSignal instanceof AbortSignal ? callerSignal : callerSignal.signal;
     if (run.nested) return this.deadline.execute(fn, signal);
-    return this.deadline.execute(({ signal: runSignal }) => this.inShare(run.principal, () => this.slots.execute(fn, runSignal), runSignal), signal);
+    return this.deadline.execute(({ signal: runSignal }) => {
+      const inSlots = () => this.slots.execute(fn, runSignal);
+      return this.limits.maxConcurrencyPerPrincipal < this.limits.maxConcurrency ? this.inShare(run.principal, inSlots, runSignal) : inSlots();
+    }, signal);
   }
 
   private async inShare<T>(principal: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {

@@ -198,6 +198,11 @@ describe("RunPolicy: a principal's share", () => {
     slow.done("late");
     await turn();
     expect(policy.principalsInFlight).toBe(0);
+    // A share of every slot is none: nothing is kept per principal.
+    const unshared = policyOf(1000, 2, 0);
+    const running = unshared.execute(() => slow.promise, alice);
+    expect(unshared.principalsInFlight).toBe(0);
+    await running;
   });
 });
 
