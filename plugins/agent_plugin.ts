@@ -10,7 +10,9 @@ type AgentResult = { reply: string; toolCalls: number };
 
 /**
  * Runs one instruction through the language model and the tool loop, so that `/run agent ...`
- * and event-triggered runs can use the model. It is never offered to the model as a tool itself.
+ * and event-triggered runs can use the model. It is never offered to a model as a tool: its
+ * default policy leaves out the llm channel, and where PLUGIN_POLICY adds it, the conversation the
+ * agent runs does not offer it again (nor any plugin of the runs it is nested in).
  */
 export class AgentPlugin extends BasePlugin<AgentInput, AgentResult> {
   readonly name = "agent";
@@ -19,13 +21,14 @@ export class AgentPlugin extends BasePlugin<AgentInput, AgentResult> {
   readonly inputSchema = agentInput;
   // Several model turns and tool runs; still well inside the 230 s an HTTP-triggered function may take.
   readonly timeoutMs = 120_000;
+  readonly defaultPolicy = { channels: ["execute", "chat", "queue", "mcp"] } as const;
 
   constructor(private readonly environment: PluginEnvironment) {
     super();
   }
 
   async execute(data: AgentInput, context: PluginContext): Promise<AgentResult> {
-    return this.environment.agent.run(data.instruction, { caller: context.caller, sessionId: context.sessionId, signal: context.signal, turn: context.turn });
+    return this.environment.agent.run(data.instruction, context);
   }
 
   inputFromText(text: string): AgentInput {

@@ -8,6 +8,7 @@ export const pluginManifest: readonly PluginManifestEntry[] = [
   {
     name: "agent",
     aliases: [],
+    defaultPolicy: {"channels":["execute","chat","queue","mcp"]},
     description: "Carries out an instruction with the language model, which may call the other tools (calculator, memory, ...) to do it, and returns its answer.",
     toolProperties: [
       {

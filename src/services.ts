@@ -95,9 +95,9 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   // The agent plugin needs the conversation, which needs the plugins: bound once both exist.
   let conversation: Conversation | undefined;
   const agent: AgentRunner = {
-    run: async (instruction, { caller, sessionId, signal, turn }) => {
+    run: async (instruction, { caller, sessionId, signal, turn, lineage }) => {
       if (!conversation) throw new AppError("llm_unavailable", "no language model is configured");
-      return conversation.answer({ history: [], message: instruction, caller, sessionId, excludeTools: ["agent"], signal, turn });
+      return conversation.answer({ history: [], message: instruction, caller, sessionId, signal, turn, lineage });
     },
   };
   const plugins = options.plugins.map(
@@ -107,7 +107,12 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   const policy = PluginPolicy.create(plugins, config.pluginPolicy, config.auth.mode);
   const runner = new PluginRunner(
     { registry, policy, memory: memory.store, audit, cache: memory.cache, logger },
-    { defaultTimeoutMs: config.plugins.defaultTimeoutMs, maxConcurrency: config.plugins.maxConcurrency, maxQueue: config.plugins.maxQueue },
+    {
+      defaultTimeoutMs: config.plugins.defaultTimeoutMs,
+      maxConcurrency: config.plugins.maxConcurrency,
+      maxConcurrencyPerPrincipal: config.plugins.maxConcurrencyPerPrincipal,
+      maxQueue: config.plugins.maxQueue,
+    },
   );
   conversation = model ? new Conversation(model, registry, policy, runner, audit, config.chat) : undefined;
   const runProcessor = new RunProcessor(

@@ -135,7 +135,7 @@ export class ChatService {
     inputText: string,
     signal: AbortSignal | undefined,
   ): Promise<ChatReply> {
-    const plugin = this.runner.resolve(pluginName);
+    const plugin = this.runner.resolve(pluginName, caller, "chat");
     // The runner reads the text as the plugin's input once the policy and the plugin's configuration allow the run.
     const run = await this.runner.execute({ caller, channel: "chat", plugin: plugin.name, data: inputText, sessionId: turn?.session.sessionId, signal, turn });
     const reply = replyText(plugin, run.result);

@@ -6,6 +6,7 @@ import { AppError } from "../errors/app_error.js";
 import { errorCodes } from "../errors/error_codes.js";
 import type { ChatModel, LlmMessage, LlmResponse, LlmTool, LlmToolCall } from "../llm/chat_model.js";
 import { sessionRef } from "../memory/session_ref.js";
+import type { RunLineage } from "../plugins/plugin.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
 import type { ChatEvent } from "./chat_events.js";
@@ -22,8 +23,11 @@ export interface ConversationInput {
   /** Whose conversation it is: the tools offered are the ones this caller may run on the llm channel. */
   readonly caller: Caller;
   readonly sessionId: string | undefined;
-  /** Tools that must not be offered (the agent does not offer itself). */
-  readonly excludeTools?: readonly string[];
+  /**
+   * The runs the conversation is part of (the agent's run and those it is nested in): their
+   * plugins are not offered, and the runs the conversation starts are nested in them.
+   */
+  readonly lineage?: RunLineage | undefined;
   readonly stream: boolean;
   readonly signal?: AbortSignal | undefined;
   /** The turn the conversation is part of: its tool calls and runs are recorded into it and written with it. */
@@ -42,8 +46,9 @@ const maxToolResultChars = 8000;
  * The LLM and tool loop ("tool-based dispatch"): every plugin is offered as a tool with its JSON
  * Schema; each call runs through the same execution path as /run (validation, timeout, limits,
  * audit), its result goes back to the model, and the loop repeats up to the step limit. A call
- * to an unknown tool or with invalid arguments is answered to the model as a tool error, so it
- * can correct itself. Each call is recorded in the turn's audit record, so the timeline shows
+ * of a tool that was not offered (unknown, refused by the policy, disabled, or a plugin of the
+ * runs the conversation is part of) runs nothing; it and a call with invalid arguments are
+ * answered to the model as tool errors, so it can correct itself. Each call is recorded in the turn's audit record, so the timeline shows
  * why the answer is what it is.
  */
 export class Conversation {
@@ -66,7 +71,7 @@ export class Conversation {
   }
 
   async *run(input: ConversationInput): AsyncGenerator<ChatEvent, ConversationOutcome> {
-    const tools = this.tools(input.caller, input.excludeTools ?? []);
+    const tools = this.tools(input.caller, input.lineage ?? []);
     const messages: LlmMessage[] = [
       ...(this.limits.systemPrompt ? [{ role: "system" as const, content: this.limits.systemPrompt }] : []),
       ...input.history,
@@ -101,8 +106,11 @@ export class Conversation {
     throw new AppError("llm_unavailable", "the language model ended its answer without finishing it");
   }
 
-  /** The plugins this caller may run on the llm channel and that are enabled; a refused or disabled one is never offered. */
-  private tools(caller: Caller, excluded: readonly string[]): LlmTool[] {
+  /**
+   * The plugins this caller may run on the llm channel and that are enabled, but none of the runs
+   * the conversation is part of (so that a model cannot make a run start itself again).
+   */
+  private tools(caller: Caller, excluded: RunLineage): LlmTool[] {
     return this.registry
       .describe()
       .filter((described) => {
@@ -121,9 +129,9 @@ export class Conversation {
   private async callTool(
     call: LlmToolCall,
     offered: readonly LlmTool[],
-    input: Pick<ConversationInput, "caller" | "sessionId" | "signal" | "turn">,
+    input: Pick<ConversationInput, "caller" | "sessionId" | "signal" | "turn" | "lineage">,
   ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string } }> {
-    const { caller, sessionId, signal, turn } = input;
+    const { caller, sessionId, signal, turn, lineage } = input;
     // Into the turn's record; only a conversation outside any turn (none today) would write its entries one by one.
     const record = async (event: AuditEvent) => {
       if (turn) turn.record(event);
@@ -134,15 +142,14 @@ export class Conversation {
       return { content: `error (${code}): ${message}`, event: { outcome: code, error: message } };
     };
     if (call.argumentsError !== undefined) return refuse("invalid_input", `the arguments are not valid JSON: ${call.argumentsError}`);
-    if (!this.registry.resolve(call.name)) {
-      // Only the tools this caller was offered: the model learns nothing of the others.
-      const available = offered.map((tool) => tool.name).join(", ");
+    if (!offered.some((tool) => tool.name === call.name)) {
+      // Whatever the policy would allow, only what was offered runs; and the model learns nothing of the other plugins.
+      const available = offered.map((tool) => tool.name).join(", ") || "none";
       return refuse("plugin_not_found", `there is no tool named "${call.name}"; the tools are: ${available}`);
     }
     await record({ type: "tool_call", plugin: call.name, input: call.arguments });
     try {
-      // A tool the model was not offered (refused by the policy, or disabled) is refused here, as a tool error.
-      const run = await this.runner.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal, turn });
+      const run = await this.runner.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal, turn, lineage });
       return { content: cut(JSON.stringify(run.result)), event: { outcome: "success", result: run.result } };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

@@ -42,7 +42,7 @@ export async function runCli(args: readonly string[], services: Services, output
       return 0;
     }
     if (command === "run" && plugin !== undefined) {
-      const resolved = services.runner.resolve(plugin);
+      const resolved = services.runner.resolve(plugin, localCaller, "operator");
       const data = rest.join(" ").trim();
       // The machine's own operator: the local principal's sessions, outside the caller policy.
       const run = await services.runner.execute({

@@ -173,6 +173,8 @@ const environmentSchema = z
     AUDIT_TABLE_NAME: tableName("AUDIT_TABLE_NAME", "auditlog"),
     PLUGIN_DEFAULT_TIMEOUT_MS: integer("PLUGIN_DEFAULT_TIMEOUT_MS", 10, 10 * 60 * 1000, 5000),
     PLUGIN_MAX_CONCURRENCY: integer("PLUGIN_MAX_CONCURRENCY", 1, 10_000, 16),
+    // Unset: derived from PLUGIN_MAX_CONCURRENCY and AUTH_MODE (pluginShareOf).
+    PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL: optionalSetting(() => wholeNumber("PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL", 1, 10_000)),
     PLUGIN_MAX_QUEUE: integer("PLUGIN_MAX_QUEUE", 0, 100_000, 64),
     RESULT_CACHE_KEY_PREFIX: keyPrefix("cache:"),
     SHELL_PLUGIN_ALLOWED_COMMANDS: setting([], () =>
@@ -264,6 +266,14 @@ const environmentSchema = z
         if (env.STORAGE_TABLE_ENDPOINT && !env.STORAGE_ACCOUNT_NAME && !env[name]) {
           ctx.addIssue({ code: "custom", path: [name], message: `${name} (or STORAGE_ACCOUNT_NAME) must be set when STORAGE_TABLE_ENDPOINT is` });
         }
+      }
+      const share = env.PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL;
+      if (share !== undefined && share > env.PLUGIN_MAX_CONCURRENCY) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL"],
+          message: `PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL must be at most PLUGIN_MAX_CONCURRENCY (${env.PLUGIN_MAX_CONCURRENCY})`,
+        });
       }
       const mode = env.AUTH_MODE;
       if (mode === "none" && env.WEBSITE_INSTANCE_ID) {
@@ -409,6 +419,8 @@ export interface AppConfig {
     readonly defaultTimeoutMs: number;
     /** Runs of one plugin at a time, and how many more may wait; past that, plugin_busy. */
     readonly maxConcurrency: number;
+    /** Of a plugin's runs at a time, how many one principal may have; its others wait (up to maxQueue). */
+    readonly maxConcurrencyPerPrincipal: number;
     readonly maxQueue: number;
     readonly cacheKeyPrefix: string;
     readonly settings: PluginSettings;
@@ -506,6 +518,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     plugins: {
       defaultTimeoutMs: env.PLUGIN_DEFAULT_TIMEOUT_MS,
       maxConcurrency: env.PLUGIN_MAX_CONCURRENCY,
+      maxConcurrencyPerPrincipal: pluginShareOf(env),
       maxQueue: env.PLUGIN_MAX_QUEUE,
       cacheKeyPrefix: env.RESULT_CACHE_KEY_PREFIX,
       settings: {
@@ -524,6 +537,16 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       },
     },
   };
+}
+
+/**
+ * A principal's share of a plugin's concurrency: PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL when set;
+ * otherwise half of PLUGIN_MAX_CONCURRENCY (rounded up), so that one principal leaves the other
+ * half to the rest, and all of it with AUTH_MODE=none, whose one local caller is every principal.
+ */
+function pluginShareOf(env: z.infer<typeof environmentSchema>): number {
+  if (env.PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL !== undefined) return env.PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL;
+  return (env.AUTH_MODE ?? "none") === "none" ? env.PLUGIN_MAX_CONCURRENCY : Math.ceil(env.PLUGIN_MAX_CONCURRENCY / 2);
 }
 
 function authFrom(env: z.infer<typeof environmentSchema>): AuthConfig {

@@ -57,6 +57,8 @@ export const errorCodes = {
   rate_limited: row(429, { retryable: true }),
   internal_error: row(500, { retryable: true }),
   plugin_failed: row(500, { pluginsMayRaise: true }),
+  /** A run started by a run (the agent's tool calls) nested deeper than the runner allows; answered to a model as a tool error. */
+  run_nesting_limit: row(508),
   upstream_unavailable: row(502, { retryable: true, pluginsMayRaise: true }),
   llm_step_limit: row(502, { pluginsMayRaise: true }),
   llm_unavailable: row(503, { retryable: true, pluginsMayRaise: true }),

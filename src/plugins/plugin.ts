@@ -43,12 +43,24 @@ export interface PluginContext {
   readonly memory: SessionMemoryView | undefined;
   /** The record of the turn the run is part of: hand it on to the agent runner, so that its tool calls join the turn. */
   readonly turn?: TurnRecord | undefined;
+  /**
+   * The plugins of the runs this one is nested in, outermost first, then this run's own: what a run
+   * started by this one is nested in. Hand it on with the context (the agent runner does): a nested
+   * run of a plugin already in it runs inside that run's slot, and one nested too deep is refused.
+   */
+  readonly lineage: RunLineage;
 }
 
-/** Runs one instruction through the same LLM and tool loop as chat. */
+/** Plugin names of nested runs, outermost first (see PluginContext.lineage). */
+export type RunLineage = readonly string[];
+
+/**
+ * Runs one instruction through the same LLM and tool loop as chat, as part of the run whose context
+ * it is given: the caller's, in its session and turn, its tool runs nested in that run's lineage.
+ */
 export interface AgentRunner {
   /** Fails with llm_unavailable when no language model is configured or it cannot be reached. */
-  run(instruction: string, options: { caller: Caller; sessionId: string | undefined; signal: AbortSignal; turn?: TurnRecord | undefined }): Promise<{ reply: string; toolCalls: number }>;
+  run(instruction: string, context: Pick<PluginContext, "caller" | "sessionId" | "signal" | "turn" | "lineage">): Promise<{ reply: string; toolCalls: number }>;
 }
 
 /** Settings handed to plugin constructors; plugins never read the environment themselves. */

@@ -13,10 +13,10 @@ import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 import { sessionRef, type SessionRef } from "../memory/session_ref.js";
-import type { AnyPlugin, PluginContext, SessionMemoryView } from "./plugin.js";
+import type { AnyPlugin, PluginContext, RunLineage, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
-import { RunPolicy } from "./run_policy.js";
+import { RunPolicy, type RunPolicyLimits } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
 import type { Attributes, Span } from "@opentelemetry/api";
 
@@ -38,6 +38,8 @@ export interface RunRequest {
    * the run into it and the turn writes it. Without it, an `execute` with a session is a turn of its own.
    */
   readonly turn?: TurnRecord | undefined;
+  /** The runs this one is started from, when a run starts it (the PluginContext.lineage of that run); none when a caller does. */
+  readonly lineage?: RunLineage | undefined;
 }
 
 export interface RunResult {
@@ -63,9 +65,14 @@ export interface RunnerLimits {
   readonly defaultTimeoutMs: number;
   /** Runs of one plugin at the same time. */
   readonly maxConcurrency: number;
-  /** Runs of one plugin waiting for a slot; one more is answered plugin_busy. */
+  /** Of those, runs of one principal at the same time; its others wait for its share. All of maxConcurrency when omitted. */
+  readonly maxConcurrencyPerPrincipal?: number;
+  /** Runs of one plugin waiting for a slot, and of one principal waiting for its share; one more is answered plugin_busy. */
   readonly maxQueue: number;
 }
+
+/** How deep runs may be nested (a run started by a run started by ...): one nested deeper is refused with run_nesting_limit. */
+export const maxRunNesting = 3;
 
 /**
  * Runs and records plugins. `execute` is a run as the API, chat, the queue and the CLI see it:
@@ -76,40 +83,64 @@ export interface RunnerLimits {
  * Runs plugins so that none of them can break the process: input is validated against the
  * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
  * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
- * plugin cannot take every request, and every failure becomes an AppError with a stable code.
+ * plugin cannot take every request, one principal has only a share of it, runs started by runs
+ * are bounded in depth and never wait for a slot their own ancestors hold, and every failure
+ * becomes an AppError with a stable code.
  */
 export class PluginRunner {
   private readonly initialized = new Map<string, Promise<void>>();
   /** Plugins whose initialisation has succeeded. */
   private readonly ready = new Set<string>();
   private readonly policies = new Map<string, RunPolicy>();
+  /** Every plugin's slots, its queue and a principal's share of them. */
+  private readonly slots: Omit<RunPolicyLimits, "timeoutMs">;
 
   constructor(
     private readonly deps: RunnerDependencies,
     private readonly limits: RunnerLimits,
-  ) {}
+  ) {
+    const { maxConcurrency, maxQueue } = limits;
+    this.slots = { maxConcurrency, maxConcurrencyPerPrincipal: limits.maxConcurrencyPerPrincipal ?? maxConcurrency, maxQueue };
+  }
 
-  resolve(nameOrAlias: string): AnyPlugin {
+  /**
+   * The plugin of this name or alias, or 404 plugin_not_found listing the plugins this caller may
+   * run on this channel (what GET /api/plugins lists for it there): never one it may not run.
+   */
+  resolve(nameOrAlias: string, caller: Caller, channel: RunChannel): AnyPlugin {
     const plugin = this.deps.registry.resolve(nameOrAlias);
     if (!plugin) {
       throw new AppError("plugin_not_found", `no plugin is named "${nameOrAlias}"`, {
-        details: { plugin: nameOrAlias, available: this.deps.registry.list().map((p) => p.name) },
+        details: { plugin: nameOrAlias, available: this.available(caller, channel) },
       });
     }
     return plugin;
   }
 
+  private available(caller: Caller, channel: RunChannel): string[] {
+    if (channel === "operator") return this.deps.registry.list().map((p) => p.name);
+    return this.deps.registry
+      .describeFor(caller, this.deps.policy)
+      .filter((described) => described.channels.includes(channel))
+      .map((described) => described.name);
+  }
+
   /**
    * Everything a run must pass before it may start, in this order: the plugin exists, the policy
-   * lets this caller run it on this channel, its configuration enables it, and the input is valid
-   * (a string is first read as text, as `/run` reads it). Asynchronous runs are admitted the same
-   * way before they are queued.
+   * lets this caller run it on this channel, its configuration enables it, it is not nested too
+   * deep, and the input is valid (a string is first read as text, as `/run` reads it).
+   * Asynchronous runs are admitted the same way before they are queued.
    */
-  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data">): { plugin: AnyPlugin; input: unknown } {
-    const plugin = this.resolve(request.plugin);
+  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data" | "lineage">): { plugin: AnyPlugin; input: unknown } {
+    const plugin = this.resolve(request.plugin, request.caller, request.channel);
     if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
     const disabled = plugin.disabledReason?.();
     if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });
+    if ((request.lineage?.length ?? 0) > maxRunNesting) {
+      throw new AppError("run_nesting_limit", `plugin "${plugin.name}" was not run: runs started by runs may be nested at most ${maxRunNesting} deep`, {
+        details: { plugin: plugin.name, maxRunNesting },
+      });
+    }
     const data = typeof request.data === "string" ? inputFromText(plugin, request.data) : request.data;
     return { plugin, input: this.validate(plugin, data) };
   }
@@ -215,7 +246,8 @@ export class PluginRunner {
     let result: unknown;
     try {
       const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
-      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, request, memory, run, logger)), request.signal);
+      const policyRun = { principal: request.caller.principalKey, nested: request.lineage?.includes(plugin.name), callerSignal: request.signal };
+      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), policyRun);
     } catch (error) {
       throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
     }
@@ -247,9 +279,9 @@ export class PluginRunner {
   private policyFor(plugin: AnyPlugin): RunPolicy {
     let policy = this.policies.get(plugin.name);
     if (!policy) {
-      // The timeout is outside the bulkhead, so time spent waiting for a slot counts too; at the deadline
+      // The timeout is outside the bulkheads, so time spent waiting for a slot counts too; at the deadline
       // the caller is answered even if the plugin ignores its abort signal (src/plugins/run_policy.ts).
-      policy = new RunPolicy(plugin.timeoutMs ?? this.limits.defaultTimeoutMs, this.limits.maxConcurrency, this.limits.maxQueue);
+      policy = new RunPolicy({ timeoutMs: plugin.timeoutMs ?? this.limits.defaultTimeoutMs, ...this.slots });
       this.policies.set(plugin.name, policy);
     }
     return policy;
@@ -283,10 +315,8 @@ export class PluginRunner {
     const { timeoutMs, runId } = context;
     const logger = context.logger();
     if (error instanceof BulkheadRejectedError) {
-      logger.warn("plugin busy", { maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue });
-      return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, {
-        details: { plugin: plugin.name, maxConcurrency: this.limits.maxConcurrency, maxQueue: this.limits.maxQueue },
-      });
+      logger.warn("plugin busy", { ...this.slots });
+      return new AppError("plugin_busy", `plugin "${plugin.name}" is busy; try again shortly`, { details: { plugin: plugin.name, ...this.slots } });
     }
     if (error instanceof TaskCancelledError && !context.callerSignal?.aborted) {
       logger.warn("plugin timed out", { timeoutMs });
@@ -341,18 +371,20 @@ export class PluginRunner {
 }
 
 /**
- * What a plugin's `execute` gets. Its signal and logger are made when the plugin first reads them
- * (most runs read neither): getters of the class, rather than of an object literal, which would
- * make two more functions per run.
+ * What a plugin's `execute` gets. Its logger is made when the plugin first reads it (most runs
+ * log nothing): getters of the class, rather than of an object literal, which would make two
+ * more functions per run.
  */
 class RunContext implements PluginContext {
   readonly caller: Caller;
   readonly channel: RunChannel;
   readonly sessionId: string | undefined;
   readonly turn: TurnRecord | undefined;
+  readonly lineage: RunLineage;
 
   constructor(
     readonly runId: string,
+    plugin: string,
     request: RunRequest,
     readonly memory: SessionMemoryView | undefined,
     private readonly run: { readonly signal: AbortSignal },
@@ -362,9 +394,9 @@ class RunContext implements PluginContext {
     this.channel = request.channel;
     this.sessionId = request.sessionId;
     this.turn = request.turn;
+    this.lineage = [...(request.lineage ?? []), plugin];
   }
 
-  /** Made when the plugin first reads it (src/plugins/run_policy.ts). */
   get signal(): AbortSignal {
     return this.run.signal;
   }

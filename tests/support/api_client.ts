@@ -12,6 +12,8 @@ export interface ApiCallOptions {
   readonly headers?: Record<string, string>;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** Gives the request up when it aborts (the fetch then rejects). */
+  readonly signal?: AbortSignal;
 }
 
 /** One request to a host the test started, over real HTTP, with `content-type: application/json` unless the test says otherwise. */
@@ -23,6 +25,7 @@ export async function callApi(baseUrl: string, method: string, path: string, opt
     method,
     headers,
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    signal: options.signal,
   });
   const text = await response.text();
   const json = response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : undefined;

@@ -14,6 +14,7 @@ export function pluginContext(overrides: Partial<PluginContext> = {}): PluginCon
     signal: new AbortController().signal,
     logger: silentLogger,
     memory: undefined,
+    lineage: ["test"],
     ...overrides,
   };
 }

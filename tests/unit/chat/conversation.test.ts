@@ -76,10 +76,10 @@ describe("chat with a language model", () => {
     llm.script(reply.text("ok"));
     const { services } = build();
     await services.chat.handle({ caller: localCaller, message: "hi" });
-    // Not offered: shell (its default policy leaves out the llm channel; also disabled without an allow-list) and
-    // huggingface (disabled without HF_TOKEN).
-    const offered = services.registry.describe().map((p) => p.name).filter((name) => name !== "shell" && name !== "huggingface");
-    expect(offered).toEqual(["agent", "calculator", "echo", "memory"]);
+    // Not offered: agent and shell (their default policies leave out the llm channel; shell is also disabled
+    // without an allow-list) and huggingface (disabled without HF_TOKEN).
+    const offered = services.registry.describe().map((p) => p.name).filter((name) => !["agent", "shell", "huggingface"].includes(name));
+    expect(offered).toEqual(["calculator", "echo", "memory"]);
     expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(offered.sort());
     const tools = llm.chatRequests[0]!.body?.tools ?? [];
     expect(tools.find((t) => t.function.name === "calculator")?.function.parameters).toMatchObject({ type: "object", required: ["expression"] });
@@ -89,15 +89,39 @@ describe("chat with a language model", () => {
     llm.script(reply.text("ok"));
     const { services } = build({ HF_TOKEN: "hf_test_token", SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
     await services.chat.handle({ caller: localCaller, message: "hi" });
-    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(["agent", "calculator", "echo", "huggingface", "memory"]);
+    expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(["calculator", "echo", "huggingface", "memory"]);
   });
 
-  it("refuses a call of a tool it did not offer as a tool error, without running it", async () => {
-    llm.script(reply.toolCall("shell", { command: "echo hi" }), (request) => reply.text(`told: ${request.toolResults[0]?.content}`));
+  it.each([
+    ["shell", { command: "echo hi" }],
+    ["agent", { instruction: "do it again" }],
+  ] as const)("refuses a call of %s, which it did not offer, as an unknown tool, without running it", async (tool, args) => {
+    llm.script(reply.toolCall(tool, args), (request) => reply.text(`told: ${request.toolResults[0]?.content}`));
     const { services, audit } = build({ SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
-    const answer = await services.chat.handle({ caller: localCaller, message: "run echo hi", sessionId: "s10" });
-    expect(answer.reply).toMatch(/^told: error \(plugin_forbidden\): .*llm channel/);
-    expect(audit.of(local("s10")).filter((e) => e.type === "plugin_run").map((e) => [e.plugin, e.outcome])).toEqual([["shell", "plugin_forbidden"]]);
+    const answer = await services.chat.handle({ caller: localCaller, message: "go", sessionId: "s10" });
+    expect(answer.reply).toBe(`told: error (plugin_not_found): there is no tool named "${tool}"; the tools are: calculator, echo, memory`);
+    expect(audit.of(local("s10")).filter((e) => e.type === "plugin_run")).toEqual([]);
+    expect(audit.of(local("s10")).filter((e) => e.type === "tool_call")).toMatchObject([{ plugin: tool, outcome: "plugin_not_found" }]);
+  });
+
+  it("refuses a call of a tool it did not offer even when the policy would let it run: an alias, or the agent inside the agent", async () => {
+    llm.script(
+      reply.toolCall("test", { text: "by alias" }),
+      reply.toolCall("agent", { instruction: "nested" }),
+      reply.toolCall("agent", { instruction: "nested again" }),
+      (request) => reply.text(`inner told: ${request.toolResults.at(-1)?.content}`),
+      (request) => reply.text(`outer told: ${request.toolResults.at(-1)?.content}`),
+    );
+    // The operator's choice: the agent on every channel, llm included. Offered to the chat's model, then.
+    const { services, audit } = build({ PLUGIN_POLICY: '{"agent":{"channels":["execute","chat","llm","queue","mcp"]}}' });
+    const answer = await services.chat.handle({ caller: localCaller, message: "go", sessionId: "s11" });
+    expect(llm.chatRequests[0]!.toolNames).toContain("agent");
+    // The agent's own conversation does not offer it again, and its model's call of it runs nothing.
+    expect(llm.chatRequests[2]!.toolNames).toEqual(["calculator", "echo", "memory"]);
+    expect(llm.chatRequests[3]!.toolResults.at(-1)?.content).toMatch(/^error \(plugin_not_found\): there is no tool named "agent"/);
+    expect(answer.reply).toBe('outer told: {"reply":"inner told: error (plugin_not_found): there is no tool named \\"agent\\"; the tools are: calculator, echo, memory","toolCalls":1}');
+    expect(llm.chatRequests[1]!.toolResults[0]?.content).toMatch(/^error \(plugin_not_found\): there is no tool named "test"/);
+    expect(audit.of(local("s11")).filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["agent"]);
   });
 
   it("runs a tool call through the runner and gives the model its result: 17*23 is 391", async () => {
@@ -134,7 +158,7 @@ describe("chat with a language model", () => {
     const told = llm.chatRequests.slice(1).map((r) => r.messages.at(-1)?.content);
     expect(told[0]).toMatch(/^error \(invalid_input\).*expression/);
     // Only the tools this caller was offered: not the shell plugin (never on llm) nor a disabled one.
-    expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: agent, calculator, echo, memory$/);
+    expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: calculator, echo, memory$/);
     expect(told[2]).toMatch(/^error \(invalid_input\): the arguments are not valid JSON/);
     expect(told[3]).toBe("2");
     const outcomes = audit.of(local("s5")).filter((e) => e.type === "tool_call").map((e) => e.outcome ?? "ran");

@@ -244,6 +244,19 @@ describe("loadConfig language model", () => {
     }
   });
 
+  it("gives a principal half of a plugin's concurrency by default where callers are many, all of it with AUTH_MODE=none", () => {
+    const jwt = { AUTH_MODE: "jwt", AUTH_JWT_ISSUER: "https://login.example/t/v2.0", AUTH_JWT_AUDIENCE: "api://x" };
+    expect(loadConfig(jwt).plugins).toMatchObject({ maxConcurrency: 16, maxConcurrencyPerPrincipal: 8 });
+    expect(loadConfig({ ...jwt, PLUGIN_MAX_CONCURRENCY: "5" }).plugins.maxConcurrencyPerPrincipal).toBe(3);
+    expect(loadConfig({ ...jwt, PLUGIN_MAX_CONCURRENCY: "1" }).plugins.maxConcurrencyPerPrincipal).toBe(1);
+    expect(loadConfig({ PLUGIN_MAX_CONCURRENCY: "6" }).plugins.maxConcurrencyPerPrincipal).toBe(6);
+    expect(loadConfig({ ...jwt, PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL: "2" }).plugins.maxConcurrencyPerPrincipal).toBe(2);
+    expect(configErrorOf({ PLUGIN_MAX_CONCURRENCY: "4", PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL: "5" }).problems).toEqual([
+      "PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL must be at most PLUGIN_MAX_CONCURRENCY (4)",
+    ]);
+    expect(configErrorOf({ PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL: "0" }).problems[0]).toContain("PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL must be at least 1");
+  });
+
   it("bounds the chat deadline below Azure's 230 s", () => {
     expect(loadConfig({}).chat.timeoutMs).toBe(200_000);
     expect(() => loadConfig({ CHAT_TIMEOUT_MS: "300000" })).toThrow(/CHAT_TIMEOUT_MS must be at most 225000/);

@@ -36,6 +36,7 @@ const expectedStatus: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   internal_error: 500,
   plugin_failed: 500,
+  run_nesting_limit: 508,
   llm_unavailable: 503,
   memory_unavailable: 503,
   auth_unavailable: 503,

@@ -10,7 +10,7 @@ import { InProcessSessionMemory } from "../../../src/memory/in_process_session_m
 import { sessionRef } from "../../../src/memory/session_ref.js";
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
-import { PluginRunner } from "../../../src/plugins/plugin_runner.js";
+import { maxRunNesting, PluginRunner } from "../../../src/plugins/plugin_runner.js";
 import { InProcessResultCache, type ResultCache } from "../../../src/cache/result_cache.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 
@@ -45,6 +45,7 @@ class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
 interface RunnerOptions {
   defaultTimeoutMs?: number;
   maxConcurrency?: number;
+  maxConcurrencyPerPrincipal?: number;
   maxQueue?: number;
   cache?: ResultCache;
   audit?: RecordingAuditLog;
@@ -59,6 +60,7 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
   const {
     defaultTimeoutMs = 1000,
     maxConcurrency = 16,
+    maxConcurrencyPerPrincipal,
     maxQueue = 64,
     cache = new InProcessResultCache(),
     audit = new RecordingAuditLog(),
@@ -68,7 +70,7 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
   } = typeof options === "number" ? { defaultTimeoutMs: options } : options;
   return new PluginRunner(
     { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger },
-    { defaultTimeoutMs, maxConcurrency, maxQueue },
+    { defaultTimeoutMs, maxConcurrency, maxConcurrencyPerPrincipal, maxQueue },
   );
 }
 
@@ -85,10 +87,22 @@ describe("PluginRunner", () => {
     expect(result.runId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("answers plugin_not_found, listing what exists", async () => {
-    const error = await failureOf(runnerWith([new ScriptedPlugin("a", async () => 1)]).run({ ...local, plugin: "b", data: {} }));
-    expect(error.code).toBe("plugin_not_found");
-    expect(error.details).toMatchObject({ plugin: "b", available: ["a"] });
+  it("answers plugin_not_found, listing only the plugins this caller may run on this channel (the operator: all)", async () => {
+    const plugins = ["open", "admins", "chat_only"].map((name) => new ScriptedPlugin(name, async () => 1));
+    const policy = { admins: { roles: ["admin"] }, chat_only: { channels: ["chat" as const] } };
+    const runner = runnerWith(plugins, { policy, authMode: "jwt" });
+    const availableTo = async (caller: ReturnType<typeof createCaller>, channel: "execute" | "chat" | "operator") => {
+      const error = await failureOf(runner.run({ caller, channel, plugin: "missing", data: {} }));
+      expect(error).toMatchObject({ code: "plugin_not_found", details: { plugin: "missing" } });
+      return (error.details as { available: string[] }).available;
+    };
+    const alice = createCaller("user", "alice");
+    const admin = createCaller("user", "root", ["admin"]);
+    expect(await availableTo(alice, "execute")).toEqual(["open"]);
+    expect(await availableTo(alice, "chat")).toEqual(["open", "chat_only"]);
+    expect(await availableTo(admin, "execute")).toEqual(["open", "admins"]);
+    expect(await availableTo(alice, "operator")).toEqual(["open", "admins", "chat_only"]);
+    expect(() => runner.resolve("missing", alice, "execute")).toThrow(expect.objectContaining({ details: { plugin: "missing", available: ["open"] } }));
   });
 
   it("rejects input that does not match the plugin's schema before execute runs", async () => {
@@ -266,6 +280,25 @@ describe("PluginRunner", () => {
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates[0]!();
     await expect(again).resolves.toMatchObject({ result: 5 });
+  });
+
+  it("gives each principal a share of a plugin's slots: one's runs past it wait, another's start, and plugin_busy names the share", async () => {
+    const gates: (() => void)[] = [];
+    const slow = new ScriptedPlugin("slow", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
+    const runner = runnerWith([slow], { maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1, authMode: "jwt" });
+    const alice = { caller: createCaller("user", "alice"), channel: "execute" } as const;
+    const bob = { caller: createCaller("user", "bob"), channel: "execute" } as const;
+    const alices = [1, 2].map((n) => runner.run({ ...alice, plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.run({ ...alice, plugin: "slow", data: { n: 3 } }));
+    expect(busy).toMatchObject({ code: "plugin_busy", details: { plugin: "slow", maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    const bobs = runner.run({ ...bob, plugin: "slow", data: { n: 10 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    gates.splice(0).forEach((open) => open());
+    await expect(bobs).resolves.toMatchObject({ result: 10 });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    gates.splice(0).forEach((open) => open());
+    expect((await Promise.all(alices)).map((r) => r.result)).toEqual([1, 2]);
   });
 
   it("counts the wait for a slot against the timeout", async () => {
@@ -475,5 +508,59 @@ describe("PluginRunner.admit", () => {
     expect((await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
     await expect(cloud.run({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
     expect((await failureOf(cloud.run({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+  });
+});
+
+describe("PluginRunner: runs started by runs", () => {
+  /**
+   * A plugin that runs itself (or `next`) again with its context's lineage, `n` times more, as the
+   * agent's conversation does: the lineages it saw, and the code of the nested run that failed.
+   */
+  function nesting(runner: () => PluginRunner, name: string, next = name) {
+    return new ScriptedPlugin(name, async ({ n }, context) => {
+      if (n === 0) return [context.lineage];
+      try {
+        const inner = await runner().run({ caller: context.caller, channel: "llm", plugin: next, data: { n: n - 1 }, lineage: context.lineage, signal: context.signal });
+        return [context.lineage, ...(inner.result as unknown[])];
+      } catch (error) {
+        return [context.lineage, (error as AppError).code];
+      }
+    });
+  }
+
+  it("hands each run its lineage, and runs a plugin nested in a run of itself inside that run's slot", async () => {
+    let runner!: PluginRunner;
+    // One slot, no queue: a nested run that took a slot of its own would be refused plugin_busy.
+    runner = runnerWith([nesting(() => runner, "outer")], { maxConcurrency: 1, maxQueue: 0 });
+    const run = await runner.run({ ...local, plugin: "outer", data: { n: 2 } });
+    expect(run.result).toEqual([["outer"], ["outer", "outer"], ["outer", "outer", "outer"]]);
+  });
+
+  it("gives a nested run of another plugin a slot of that plugin's own", async () => {
+    let runner!: PluginRunner;
+    const gates: (() => void)[] = [];
+    const inner = new ScriptedPlugin("inner", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
+    runner = runnerWith([nesting(() => runner, "outer", "inner"), inner], { maxConcurrency: 1, maxQueue: 0 });
+    const held = runner.run({ ...local, plugin: "inner", data: { n: 1 } });
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    expect((await runner.run({ ...local, plugin: "outer", data: { n: 1 } })).result).toEqual([["outer"], "plugin_busy"]);
+    gates[0]!();
+    await held;
+  });
+
+  it(`refuses a run nested more than ${maxRunNesting} deep with run_nesting_limit, before it starts`, async () => {
+    let runner!: PluginRunner;
+    let starts = 0;
+    const deep = nesting(() => runner, "deep");
+    const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
+    runner = runnerWith([counted]);
+    const run = await runner.run({ ...local, plugin: "deep", data: { n: 10 } });
+    const lineages = Array.from({ length: maxRunNesting + 1 }, (_, i) => Array(i + 1).fill("deep"));
+    expect(run.result).toEqual([...lineages, "run_nesting_limit"]);
+    expect(starts).toBe(maxRunNesting + 1);
+    const error = await failureOf(runner.run({ ...local, plugin: "deep", data: { n: 0 }, lineage: Array(maxRunNesting + 1).fill("deep") }));
+    expect(error).toMatchObject({ code: "run_nesting_limit", details: { plugin: "deep", maxRunNesting } });
+    expect(starts).toBe(maxRunNesting + 1);
+    await expect(runner.run({ ...local, plugin: "deep", data: { n: maxRunNesting } })).resolves.toMatchObject({ result: lineages });
   });
 });

@@ -25,6 +25,7 @@ const permanent: ErrorCode[] = [
   "command_not_allowed",
   "plugin_failed",
   "llm_step_limit",
+  "run_nesting_limit",
   "payload_too_large",
   "not_found",
   "run_not_found",
