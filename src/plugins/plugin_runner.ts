@@ -109,12 +109,14 @@ export class PluginRunner {
    */
   resolve(nameOrAlias: string, caller: Caller, channel: RunChannel): AnyPlugin {
     const plugin = this.deps.registry.resolve(nameOrAlias);
-    if (!plugin) {
-      throw new AppError("plugin_not_found", `no plugin is named "${nameOrAlias}"`, {
-        details: { plugin: nameOrAlias, available: this.available(caller, channel) },
-      });
-    }
+    if (!plugin) throw this.notFound(nameOrAlias, caller, channel);
     return plugin;
+  }
+
+  private notFound(nameOrAlias: string, caller: Caller, channel: RunChannel): AppError {
+    return new AppError("plugin_not_found", `no plugin is named "${nameOrAlias}"`, {
+      details: { plugin: nameOrAlias, available: this.available(caller, channel) },
+    });
   }
 
   private available(caller: Caller, channel: RunChannel): string[] {
@@ -126,14 +128,18 @@ export class PluginRunner {
   }
 
   /**
-   * Everything a run must pass before it may start, in this order: the plugin exists, the policy
-   * lets this caller run it on this channel, its configuration enables it, it is not nested too
+   * Everything a run must pass before it may start, in this order: the plugin exists and this
+   * caller may see it (else plugin_not_found), the policy lets this caller run it on this channel, its configuration enables it, it is not nested too
    * deep, and the input is valid (a string is first read as text, as `/run` reads it).
    * Asynchronous runs are admitted the same way before they are queued.
    */
   admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data" | "lineage">): { plugin: AnyPlugin; input: unknown } {
     const plugin = this.resolve(request.plugin, request.caller, request.channel);
-    if (request.channel !== "operator") this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
+    if (request.channel !== "operator") {
+      // A plugin this caller may run on no channel is one it cannot see (GET /api/plugins): it is answered as an unknown name, so that its existence is not confirmed.
+      if (this.deps.policy.channelsFor(request.caller, plugin).length === 0) throw this.notFound(request.plugin, request.caller, request.channel);
+      this.deps.policy.assertAllowed(request.caller, plugin, request.channel);
+    }
     const disabled = plugin.disabledReason?.();
     if (disabled !== undefined) throw new AppError("plugin_disabled", disabled, { details: { plugin: plugin.name } });
     if ((request.lineage?.length ?? 0) > maxRunNesting) {

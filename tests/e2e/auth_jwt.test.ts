@@ -176,10 +176,13 @@ describe("one principal never reaches another's data", () => {
 });
 
 describe("the plugin policy", () => {
-  it('gives {"shell":{"roles":["admin"],"channels":["execute"]}}: 403 without admin, 200 to an admin on execute, 403 to the admin in chat', async () => {
+  it('gives {"shell":{"roles":["admin"],"channels":["execute"]}}: unknown to a caller without admin, 200 to an admin on execute, 403 to the admin in chat', async () => {
+    // Alice may run shell nowhere: she is answered exactly as for a name that does not exist, so its existence is not confirmed.
     const refused = await as("alice").post("/api/plugins/execute", { plugin: "shell", data: { command: "echo hello" } });
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.code).toBe("plugin_forbidden");
+    const unknown = await as("alice").post("/api/plugins/execute", { plugin: "shelx", data: { command: "echo hello" } });
+    expect(refused.status).toBe(404);
+    expect(refused.body).toEqual(JSON.parse(JSON.stringify(unknown.body).replaceAll("shelx", "shell")));
+    expect(refused.body.error.details.available).not.toContain("shell");
     const allowed = await as("admin").post("/api/plugins/execute", { plugin: "shell", data: { command: "echo hello" } });
     expect(allowed.status).toBe(200);
     expect(allowed.body.result.stdout).toBe("hello\n");
@@ -187,15 +190,15 @@ describe("the plugin policy", () => {
     expect(chat.status).toBe(403);
     expect(chat.body.error.code).toBe("plugin_forbidden");
     const byAlias = await as("alice").post("/api/plugins/execute", { plugin: "openinterpreter", data: { command: "echo hello" } });
-    expect(byAlias.body.error.code).toBe("plugin_forbidden");
+    expect(byAlias.body.error).toMatchObject({ code: "plugin_not_found", details: { plugin: "openinterpreter" } });
   });
 
   it("refuses before reading the input, and records the refusal in the caller's session", async () => {
     const sessionId = `refused-${Date.now()}`;
     const refused = await as("alice").post("/api/plugins/execute", { plugin: "shell", data: { nonsense: true }, sessionId });
-    expect(refused.body.error.code).toBe("plugin_forbidden");
+    expect(refused.body.error.code).toBe("plugin_not_found");
     const audit = await as("alice").get(`/api/memory/audit/${sessionId}`);
-    expect(audit.body.entries).toMatchObject([{ type: "plugin_run", plugin: "shell", outcome: "plugin_forbidden" }]);
+    expect(audit.body.entries).toMatchObject([{ type: "plugin_run", plugin: "shell", outcome: "plugin_not_found" }]);
   });
 
   it("lists only what the caller may run, each with its channels", async () => {

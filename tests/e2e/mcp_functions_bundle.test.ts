@@ -143,7 +143,7 @@ describe("the Functions bundle's MCP tools", () => {
       result: { isError: true, content: [{ type: "text", text: expect.stringMatching(/^error \(invalid_input\): /) }], structuredContent: { error: { code: "invalid_input" } } },
     });
     expect(calls.noToken.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^error \(unauthorized\): /) }] });
-    expect(calls.forbidden.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^error \(plugin_forbidden\): /) }] });
+    expect(calls.forbidden.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^error \(plugin_not_found\): /) }] });
     expect(calls.foreignPage.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^error \(origin_not_allowed\): /) }] });
     // Both calls of the session, in its audit log under the caller's principal, read back as every route reads it.
     expect(calls.audit.entries).toMatchObject([

@@ -127,7 +127,7 @@ describe("the Azure MCP tool handler", () => {
   it.each([
     ["no token", "calculator", { expression: "1+1" }, { Host: "app.azurewebsites.net" }, "unauthorized"],
     ["a page of another origin", "calculator", { expression: "1+1" }, { ...bearer("alice-token"), Origin: "http://evil.example" }, "origin_not_allowed"],
-    ["a plugin the policy keeps from the caller", "echo", { text: "hi" }, bearer("alice-token"), "plugin_forbidden"],
+    ["a plugin the policy keeps from the caller (as unknown to it)", "echo", { text: "hi" }, bearer("alice-token"), "plugin_not_found"],
     ["input the plugin's schema refuses", "stats", { values: [], round: "maybe" }, bearer("alice-token"), "invalid_input"],
     ["the plugin's own error", "calculator", { expression: "1/0" }, bearer("alice-token"), "invalid_input"],
     ["a plugin that throws", "broken", {}, bearer("alice-token"), "plugin_failed"],

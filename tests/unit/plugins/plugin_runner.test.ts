@@ -490,7 +490,11 @@ describe("PluginRunner.admit", () => {
     const plugin = new Guarded("guarded", async ({ n }) => n);
     const runner = runnerWith([plugin], { policy: { guarded: { channels: ["queue"], roles: ["admin"] } } });
     await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } })).resolves.toMatchObject({ result: 3 });
-    expect((await failureOf(runner.run({ ...local, plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_forbidden");
+    // A caller the policy lets run it on no channel cannot see it: answered as an unknown name.
+    expect(await failureOf(runner.run({ ...local, plugin: "guarded", data: { n: 3 } }))).toMatchObject({
+      code: "plugin_not_found",
+      details: { plugin: "guarded", available: [] },
+    });
     plugin.disabled = "off";
     expect((await failureOf(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_disabled");
   });
@@ -505,7 +509,14 @@ describe("PluginRunner.admit", () => {
     expect((await failureOf(open.run({ caller: localCaller, channel: "queue", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
 
     const cloud = runnerWith([new AdminsOnly("root_only", async ({ n }) => n)], { authMode: "jwt" });
-    expect((await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+    // Alice may run it nowhere, so it is not hers to see: the same answer as a name that does not exist.
+    const unseen = await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }));
+    const unknown = await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_onlx", data: { n: 1 } }));
+    expect(unseen.code).toBe("plugin_not_found");
+    expect({ message: unseen.message, details: unseen.details }).toEqual({
+      message: unknown.message.replace("root_onlx", "root_only"),
+      details: { ...(unknown.details as object), plugin: "root_only" },
+    });
     await expect(cloud.run({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
     expect((await failureOf(cloud.run({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
   });
