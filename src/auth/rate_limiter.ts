@@ -4,7 +4,7 @@ import { AppError, describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { Caller } from "./caller.js";
 
-/** Requests per principal per minute, on every POST route; throws 429 rate_limited with Retry-After past the limit. */
+/** Requests per principal per minute, on every POST route and every MCP request; throws 429 rate_limited with Retry-After past the limit. */
 export interface RateLimiter {
   consume(caller: Caller): Promise<void>;
 }
