@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { dynamicImports, packageOf, packagesIn, staticClosure } from "../../../bench/import_graph.js";
+import { dynamicImports, packageOf, packagesIn, staticClosure } from "../../bench/import_graph.js";
 
-const root = join(import.meta.dirname, "..", "..", "..");
+const root = join(import.meta.dirname, "..", "..");
 /** Written by every build (esbuild.config.mjs); the global setup builds before the tests run. */
 const metafile = JSON.parse(readFileSync(join(root, "dist", "metafile.json"), "utf8")) as Metafile;
 const entry = "dist/functions/main.js";
