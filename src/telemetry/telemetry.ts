@@ -67,7 +67,7 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
       new BatchSpanProcessor(traceExporter, { maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048 }),
     ],
   });
-  const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor(logExporter)] });
+  const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: logExporter })] });
   // Providers registered by anything earlier would stay in front of these.
   trace.disable();
   logs.disable();

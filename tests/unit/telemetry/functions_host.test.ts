@@ -33,7 +33,7 @@ beforeAll(() => {
   // What telemetry registers at start (src/telemetry/telemetry.ts); this file runs in a process of its own.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor(records)] }));
+  logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: records })] }));
   host = programmingModel();
   instrumentFunctionsHost({ app: host.app });
 });
