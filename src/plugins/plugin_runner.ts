@@ -209,7 +209,7 @@ export class PluginRunner {
   /**
    * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`
    * or the error code), whether the cache answered, and the duration: the span Application Insights
-   * queries for slow or failing plugins (README, "Telemetry").
+   * queries for slow or failing plugins (docs/telemetry.md).
    */
   run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();

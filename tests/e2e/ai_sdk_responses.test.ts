@@ -25,7 +25,7 @@ afterAll(async () => {
   await services?.close();
 });
 
-/** As the README configures it: the base URL, any key with AUTH_MODE=none, and no stored responses. */
+/** As docs/clients.md configures it: the base URL, any key with AUTH_MODE=none, and no stored responses. */
 const provider = () => createOpenAI({ baseURL: `${host.url}/api/v1`, apiKey: "local" });
 const notStored = { openai: { store: false } };
 

@@ -330,7 +330,7 @@ describe("infra: CORS on Flex Consumption", () => {
     expect(appSettings().has("CORS_ALLOWED_ORIGINS")).toBe(false);
   });
 
-  // Known conflict (see infra/README.md, "CORS"): the Functions host on Flex Consumption owns the
+  // Known conflict (see docs/deployment.md, "CORS"): the Functions host on Flex Consumption owns the
   // environment variable CORS_ALLOWED_ORIGINS and fills it with siteConfig.cors.allowedOrigins as a
   // JSON array; the app reads the same name as a comma-separated list and refuses the JSON form.
   // This test passes while that is so; when src/config/config.ts accepts the JSON form it starts
