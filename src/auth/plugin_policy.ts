@@ -5,7 +5,7 @@ import type { AnyPlugin } from "../plugins/plugin.js";
 import type { Caller } from "./caller.js";
 import { channels, type Channel } from "./channel.js";
 
-/** What the policy reads of a plugin: its names and its own default rule (a plugin, or its entry in plugins/manifest.ts). */
+/** What the policy reads of a plugin: its names and its own default rule. */
 export type PolicySubject = Pick<AnyPlugin, "name" | "aliases" | "defaultPolicy">;
 
 /** One plugin's rule: the channels it runs on, and the roles of which a caller needs one (undefined: any caller). */

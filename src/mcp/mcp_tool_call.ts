@@ -1,12 +1,12 @@
 import type { Caller } from "../auth/caller.js";
-import type { RateLimiter } from "../auth/rate_limiter.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
+import type { CallerSignal } from "../http/request_signal.js";
 import { sessionIdFromHeader } from "../memory/session_id.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 
-/** MCP's CallToolResult as both hosts send it: text content, `structuredContent` for a JSON object, `isError` for a failure. */
+/** MCP's CallToolResult as the endpoint sends it: text content, `structuredContent` for a JSON object, `isError` for a failure. */
 export interface McpToolResult {
   readonly content: { readonly type: "text"; readonly text: string }[];
   readonly structuredContent?: Record<string, unknown>;
@@ -17,32 +17,30 @@ export interface McpToolResult {
 
 export interface McpToolCallDependencies {
   readonly runner: PluginRunner;
-  readonly rateLimiter: RateLimiter;
   readonly logger: Logger;
 }
 
 export interface McpToolCall {
-  /** Already authenticated by the host, as on every route. */
+  /** Already authenticated, and its request counted against its rate limit, as on every route. */
   readonly caller: Caller;
   readonly tool: string;
   readonly arguments: unknown;
   /** The `x-session-id` header as sent, if it was: the call is then recorded in that session's audit log. */
   readonly sessionId: string | undefined;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CallerSignal | undefined;
 }
 
 /** Details longer than this are cut in the text a model reads (as in a chat's tool errors). */
 const maxDetailChars = 2000;
 
 /**
- * One tool call, in either host: counted against the caller's rate limit like any POST, then run
- * through the same runner as every channel (policy on the mcp channel, validation, timeout,
- * bulkhead, audit). Never throws: whatever fails comes back as an `isError` result whose text
- * starts with the stable error code, `error (<code>): <message>`, which a model can act on.
+ * One tool call, run through the same runner as every channel (policy on the mcp channel,
+ * validation, timeout, bulkhead, audit). Never throws: whatever fails comes back as an `isError`
+ * result whose text starts with the stable error code, `error (<code>): <message>`, which a model
+ * can act on.
  */
 export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCall): Promise<McpToolResult> {
   try {
-    await deps.rateLimiter.consume(call.caller);
     // A blank header names no session: an MCP client configuration that leaves the value empty.
     const sessionId = sessionIdFromHeader(call.sessionId?.trim() || undefined);
     const run = await deps.runner.execute({
