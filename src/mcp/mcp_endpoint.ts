@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { CallerScope } from "../http/http_function.js";
-import { requestCallerSignal, requestSignal } from "../http/request_signal.js";
+import { requestCallerSignal } from "../http/request_signal.js";
 import { memoize } from "../lazy/deferred.js";
 import { sessionIdHeader } from "../memory/session_id.js";
 import type { Services } from "../services.js";
-import { toFetchRequest, toHttpResponse } from "./fetch_exchange.js";
+import { toFetchExchange, toHttpResponse } from "./fetch_exchange.js";
 import type { McpEndpoint } from "./mcp_server.js";
 
 /**
@@ -35,12 +35,10 @@ function endpointOf(services: Services): Promise<McpEndpoint> {
  * DELETE of the 2025 protocol's sessions) itself.
  */
 export async function serveMcp(request: HttpRequest, { services, caller }: CallerScope): Promise<HttpResponseInit> {
-  const [endpoint, fetchRequest] = await Promise.all([
-    endpointOf(services),
-    toFetchRequest(request, services.config.http.maxBodyBytes, requestSignal(request)),
-  ]);
+  const [endpoint, exchange] = await Promise.all([endpointOf(services), toFetchExchange(request, services.config.http.maxBodyBytes)]);
   const sessionId = request.headers.get(sessionIdHeader) ?? undefined;
-  return toHttpResponse(await endpoint.fetch(fetchRequest, { caller, sessionId, signal: requestCallerSignal(request) }));
+  // A client that leaves stops the run made for it; the SDK's answer then goes nowhere.
+  return toHttpResponse(await endpoint.fetch(exchange, { caller, sessionId, signal: requestCallerSignal(request) }));
 }
 
 /** Whether an MCP request has loaded the SDK in this process; for the tests of its lazy loading. */

@@ -8,6 +8,7 @@ import { createMcpHandler, McpServer, type AuthInfo, type StandardSchemaWithJSON
 import type { Caller } from "../auth/caller.js";
 import type { CallerSignal } from "../http/request_signal.js";
 import type { Services } from "../services.js";
+import type { FetchExchange } from "./fetch_exchange.js";
 import { callMcpTool } from "./mcp_tool_call.js";
 import { mcpServerInstructions, mcpServerName, toolsListCacheHint } from "./mcp_server_info.js";
 import { McpToolCatalogue, type McpToolDefinition } from "./mcp_tools.js";
@@ -22,7 +23,7 @@ export interface McpCall {
 }
 
 export interface McpEndpoint {
-  fetch(request: Request, call: McpCall): Promise<Response>;
+  fetch(exchange: FetchExchange, call: McpCall): Promise<Response>;
 }
 
 export type McpServices = Pick<Services, "config" | "registry" | "policy" | "runner" | "logger">;
@@ -40,7 +41,7 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
 
   const handler = createMcpHandler(
     ({ authInfo }) => {
-      const call = authInfo?.extra?.call as McpCall;
+      const { call, toolCalled } = authInfo?.extra as { call: McpCall; toolCalled: string | undefined };
       const server = new McpServer(
         { name: mcpServerName, version: services.config.version },
         {
@@ -52,7 +53,8 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
           cacheHints: { "tools/list": toolsListCacheHint },
         },
       );
-      for (const tool of catalogue.toolsFor(call.caller, services.policy)) {
+      // A tools/call needs only the tool it names (the SDK answers any other name as unknown); every other request, all of the caller's.
+      for (const tool of catalogue.toolsFor(call.caller, services.policy, toolCalled)) {
         const { input, output } = schemasOf(tool);
         server.registerTool(
           tool.name,
@@ -70,13 +72,21 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
   );
 
   return {
-    fetch: (request, call) => handler.fetch(request, { authInfo: authInfoOf(call) }),
+    fetch: ({ request, parsedBody }, call) =>
+      handler.fetch(request, { authInfo: authInfoOf(call, toolCalledIn(parsedBody)), ...(parsedBody === undefined ? {} : { parsedBody }) }),
   };
 }
 
 /** The request's caller handed through the SDK to the server factory: its documented way in. No token is passed on. */
-function authInfoOf(call: McpCall): AuthInfo {
-  return { token: "", clientId: call.caller.principalId, scopes: [], extra: { call } };
+function authInfoOf(call: McpCall, toolCalled: string | undefined): AuthInfo {
+  return { token: "", clientId: call.caller.principalId, scopes: [], extra: { call, toolCalled } };
+}
+
+/** The tool a JSON-RPC tools/call names; undefined for any other message (a batch, a notification, another method). */
+function toolCalledIn(message: unknown): string | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+  return method === "tools/call" && typeof params?.name === "string" ? params.name : undefined;
 }
 
 interface ToolSchemas {

@@ -47,9 +47,11 @@ export class McpToolCatalogue {
     });
   }
 
-  /** The tools this caller may run on the mcp channel and the configuration enables, in the registry's order. */
-  toolsFor(caller: Caller, policy: PluginPolicy): McpToolDefinition[] {
-    return this.tools.filter((tool) => policy.allows(caller, tool.plugin, "mcp") && tool.plugin.disabledReason?.() === undefined);
+  /** The tools this caller may run on the mcp channel and the configuration enables, in the registry's order; only the one `named`, if given. */
+  toolsFor(caller: Caller, policy: PluginPolicy, named?: string): McpToolDefinition[] {
+    return this.tools.filter(
+      (tool) => (named === undefined || tool.name === named) && policy.allows(caller, tool.plugin, "mcp") && tool.plugin.disabledReason?.() === undefined,
+    );
   }
 }
 

@@ -54,7 +54,9 @@ async function direct(functionName, method, path, headers, body) {
     new HttpRequest({ method, url: "https://app.azurewebsites.net" + path, headers, body: body === undefined ? undefined : { string: body } }),
     new InvocationContext({ functionName }),
   );
-  return { status: response.status, text: response.body === undefined ? "" : await new Response(response.body).text() };
+  // As the library sends it: a jsonBody as JSON, a body as it is.
+  const text = response.jsonBody !== undefined ? JSON.stringify(response.jsonBody) : response.body === undefined ? "" : await new Response(response.body).text();
+  return { status: response.status, text };
 }
 
 const calls = {};
