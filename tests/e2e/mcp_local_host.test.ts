@@ -155,6 +155,15 @@ describe("the MCP endpoint over plain HTTP", () => {
     }
   });
 
+  it("lets the SDK answer a body that is no JSON with a JSON-RPC parse error, and a body over MAX_BODY_BYTES is refused 413 before it", async () => {
+    const malformed = await callApi(host.url, "POST", "/api/mcp", { body: "{not json", headers: { accept: "application/json, text/event-stream" } });
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.text)).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 }, id: null });
+    const huge = await callApi(host.url, "POST", "/api/mcp", { body: "x".repeat(services.config.http.maxBodyBytes + 1), headers: { accept: "application/json, text/event-stream" } });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ error: { code: "payload_too_large" } });
+  });
+
   it("caches tools/list for the caller alone: a 2026-07-28 answer carries ttlMs and cacheScope private", async () => {
     const { headers, body } = modernRequest(1, "tools/list");
     const answer = await callApi(host.url, "POST", "/api/mcp", { headers, body });
