@@ -54,16 +54,6 @@ export class PluginPolicy {
     return hasRole(caller, rule.roles) ? rule.channels : [];
   }
 
-  /**
-   * Whether some caller may run the plugin on the channel: the channel is the rule's, and the rule
-   * names no roles (any caller) or at least one. For what has to be decided before any caller is
-   * known, such as the MCP tools registered with the Functions host at start.
-   */
-  allowsSomeCaller(plugin: PolicySubject, channel: Channel): boolean {
-    const rule = this.ruleOf(plugin);
-    return rule.channels.includes(channel) && (rule.roles === undefined || rule.roles.length > 0);
-  }
-
   allows(caller: Caller, plugin: AnyPlugin, channel: Channel): boolean {
     return this.channelsFor(caller, plugin).includes(channel);
   }
