@@ -98,8 +98,7 @@ export const bundleOptions = {
   logLevel: "warning",
   plugins: [zodEnglishOnly, openTelemetryEsModules, configOwnZod],
   // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
-  // The MCP SDK too is loaded from node_modules, by the local host's first MCP request (a dynamic import); no bundle contains it.
-  external: ["@azure/functions-core", "azurite", "@modelcontextprotocol/sdk"],
+  external: ["@azure/functions-core", "azurite"],
   // Bundled CommonJS dependencies call require(); an ES module bundle (each of its chunks) has to provide it.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 };

@@ -19,6 +19,8 @@ export interface LoadTarget {
   /** Full URL: http://127.0.0.1:port/path */
   readonly url: string;
   readonly body?: string;
+  /** Request headers besides content-type (MCP's protocol headers). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** A different body per connection (e.g. one session id each); `phase` tells warm-up from the measured run. */
   readonly bodyForConnection?: (index: number, phase: "warmup" | "measured") => string;
   /** Called with every response body of the measured run (status, body text). */
@@ -56,7 +58,7 @@ async function runOnce(
     duration: durationSeconds,
     pipelining: settings.pipelining,
     method: target.method,
-    headers: target.body || target.bodyForConnection ? { "content-type": "application/json" } : {},
+    headers: { ...(target.body || target.bodyForConnection ? { "content-type": "application/json" } : {}), ...target.headers },
     ...(target.body ? { body: target.body } : {}),
   };
   if (target.bodyForConnection) {

@@ -4,7 +4,7 @@
  * went, per import; with `--telemetry`, with the cold-start row's telemetry settings as well (as
  * Azure always has them).
  *
- * `npx tsx bench/profile.ts [echo|calculator|session|list|floor] [seconds]`: runs one server under
+ * `npx tsx bench/profile.ts [echo|mcp|calculator|session|list|floor] [seconds]`: runs one server under
  * the benchmark's load with `node --cpu-prof`, then prints where its CPU time went during the
  * measured run (the warm-up and the start are left out), in µs per answered request — by source
  * (original file or npm package, through the source map of whichever bundle file or chunk ran it)
@@ -18,13 +18,14 @@ import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 import { spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadTarget } from "./load.js";
+import { mcpEchoCall } from "./mcp_call.js";
 import { cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
 import { buildServers, serverScript } from "./servers/build.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const profileDir = `${benchDir}.build/profiles`;
-const rows = ["echo", "calculator", "session", "list", "floor", "import"] as const;
+const rows = ["echo", "mcp", "calculator", "session", "list", "floor", "import"] as const;
 type Which = (typeof rows)[number];
 
 interface ProfileNode {
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     server = spawnHost("local host", { port, storageConnectionString: connectionString, nodeFlags: profileFlags });
     await waitFor200(server, `http://127.0.0.1:${port}/api/plugins`, 10, 30_000);
-    url = which === "list" ? `http://127.0.0.1:${port}/api/plugins` : `http://127.0.0.1:${port}/api/plugins/execute`;
+    url = `http://127.0.0.1:${port}${which === "list" ? "/api/plugins" : which === "mcp" ? "/api/mcp" : "/api/plugins/execute"}`;
   }
 
   const tag = randomBytes(3).toString("hex");
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
   const target: LoadTarget =
     which === "list"
       ? { method: "GET", url, ...hooks }
+      : which === "mcp"
+        ? { method: "POST", url, ...mcpEchoCall, ...hooks }
       : which === "session"
         ? { method: "POST", url, bodyForConnection: (i) => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `profile-${tag}-${i}` }), ...hooks }
         : which === "calculator"

@@ -136,6 +136,24 @@ export function target(rows: readonly Row[]): Target {
   return { pass, text: `${pass ? "PASS" : "MISS"}: echo without a session: ${parts.join("; ")}` };
 }
 
+/** Issue 19: an MCP tools/call of echo (a 2026-07-28 request) at ≥ 50% of the execute echo row's req/s in the same run. */
+export const mcpTargetShare = 0.5;
+
+export function mcpTarget(rows: readonly Row[]): Target | undefined {
+  const mcp = rowById(rows, "mcp");
+  const echo = rowById(rows, "echo");
+  if (!mcp) return undefined;
+  if (!echo) return { pass: false, text: "MISS: MCP tools/call echo: the echo row is missing" };
+  const ofEcho = mcp.result.requestsPerSecond / echo.result.requestsPerSecond;
+  const clean = mcp.result.non2xx === 0 && mcp.result.errors === 0;
+  const pass = ofEcho >= mcpTargetShare && clean;
+  const failures = clean ? "" : `; ${mcp.result.non2xx} non-2xx and ${mcp.result.errors} errors`;
+  return {
+    pass,
+    text: `${pass ? "PASS" : "MISS"}: ${mcp.label}: ${fmtRps(mcp.result.requestsPerSecond)} req/s = ${pct(ofEcho)} of (a) execute echo's ${fmtRps(echo.result.requestsPerSecond)} (needs ≥ ${pct(mcpTargetShare)})${failures}`,
+  };
+}
+
 /** Issue 10: an audited row at ≥ 40% of the unaudited echo row's req/s in the same run. */
 export const auditedTargetShare = 0.4;
 
@@ -504,6 +522,8 @@ export function markdown(report: Report): string {
   }
   lines.push("");
   lines.push(`**Target** (echo without a session at ≥ 80% of the adapter floor's req/s, p99 < 10 ms at ${settings.connections} connections): **${t.text}**`, "");
+  const mcp = mcpTarget(rows);
+  if (mcp) lines.push(`**Target** (an MCP tools/call of echo at ≥ 50% of (a) execute echo's req/s): **${mcp.text}**`, "");
   const audited = rows.filter((r) => r.turnCost !== undefined);
   if (audited.length > 0) {
     lines.push("## Audited turns: store requests per turn and share of the echo row", "");

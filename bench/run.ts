@@ -16,10 +16,12 @@ import { azureLikeEnvironment, buildMinimalApp, functionsBundle, functionsBundle
 import { measureFirstAnswers } from "./first_invocation.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
+import { mcpEchoCall } from "./mcp_call.js";
 import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { readPreviousResults } from "./previous.js";
 import {
   auditedTargets,
+  mcpTarget,
   compareRows,
   consoleTable,
   disturbedAbove,
@@ -166,6 +168,8 @@ async function main(): Promise<number> {
 
   const execute = `${base}/api/plugins/execute`;
   await measure("echo", "(a) execute echo", "POST /api/plugins/execute echo", "host", { method: "POST", url: execute, body: echoBody }, host);
+  // The same run of echo as an MCP client asks for it: a 2026-07-28 tools/call, answered as one JSON body.
+  await measure("mcp", "(a′) MCP tools/call echo", "POST /api/mcp tools/call echo (2026-07-28)", "host", { method: "POST", url: `${base}/api/mcp`, ...mcpEchoCall }, host);
   await measure("calculator", "(b) execute calculator", "POST /api/plugins/execute calculator 2+3*4", "host", { method: "POST", url: execute, body: calculatorBody }, host);
   await measure("list", "(c) list plugins", "GET /api/plugins", "host", { method: "GET", url: `${base}/api/plugins` }, host);
 
@@ -274,6 +278,8 @@ async function main(): Promise<number> {
   console.log("");
   const t = target(rows);
   console.log(`TARGET ${t.text}`);
+  const mcp = mcpTarget(rows);
+  if (mcp) console.log(`TARGET ${mcp.text}`);
   for (const audited of auditedTargets(rows)) console.log(`TARGET ${audited.text}`);
   for (const imports of importTargetsOf(bundleImport)) console.log(`TARGET ${imports.text}`);
   for (const c of compareRows(rows, previous).filter((r) => r.slower)) console.log(`SLOWER than the previous results: ${c.label}`);
@@ -302,6 +308,9 @@ async function sanityCheck(base: string): Promise<void> {
   const calculator = await post(calculatorBody);
   if (echo.status !== 200 || echo.body.result !== "hello") throw new Error(`echo answered ${echo.status} ${JSON.stringify(echo.body)}`);
   if (calculator.status !== 200 || calculator.body.result !== 14) throw new Error(`calculator answered ${calculator.status} ${JSON.stringify(calculator.body)}`);
+  const mcp = await fetch(`${base}/api/mcp`, { method: "POST", headers: { "content-type": "application/json", ...mcpEchoCall.headers }, body: mcpEchoCall.body });
+  const mcpText = await mcp.text();
+  if (mcp.status !== 200 || !mcpText.includes('"content":[{"type":"text","text":"hello"}]')) throw new Error(`MCP tools/call echo answered ${mcp.status} ${mcpText}`);
   if ((await getStatus(`${base}/api/plugins`)) !== 200) throw new Error("GET /api/plugins did not answer 200");
 }
 

@@ -2,8 +2,7 @@
  * The Azure Functions entry point (package.json "main", bundled to dist/functions/main.js).
  * Configuration is parsed at load, so a bad setting fails the start with one readable message.
  * Everything else waits for the first invocation: what is registered here comes from
- * registrations.ts and the plugins' manifest, so loading this file parses no handler, schema,
- * plugin or service. A function's module is loaded on its first invocation, and the services
+ * registrations.ts, so loading this file parses no handler, schema, plugin or service. A function's module is loaded on its first invocation, and the services
  * (with the plugins) on the first invocation of any function, once per process.
  */
 import azureFunctions, { app, type InvocationContext } from "@azure/functions";
@@ -11,7 +10,6 @@ import { loadConfig, requireStorage } from "../src/config/config.js";
 import { memoize } from "../src/lazy/deferred.js";
 import type { Services } from "../src/services.js";
 import { startConfiguredTelemetry } from "../src/telemetry/configured_telemetry.js";
-import { mcpToolFunctions } from "./mcp_tools.js";
 import { httpRegistrations, queueRegistrations } from "./registrations.js";
 
 const config = loadConfig(process.env);
@@ -43,7 +41,7 @@ function onceLoaded<Input, Output>(
   return async (input, context) => (await bound())(input, context);
 }
 
-// Chat replies are streamed as server-sent events.
+// Chat replies and MCP answers are streamed as server-sent events.
 app.setup({ enableHttpStream: true });
 
 for (const fn of httpRegistrations) {
@@ -64,18 +62,6 @@ for (const fn of queueRegistrations) {
     queueName: fn.queueName(config),
     connection: fn.connection,
     handler: onceLoaded(fn.load),
-  });
-}
-
-// The plugins as MCP tools, served by the Functions MCP extension at /runtime/webhooks/mcp
-// (host.json extensions.mcp). Its webhook takes no key: each call authenticates its caller from
-// the request headers the extension forwards, as every route does, and runs on the mcp channel.
-for (const fn of mcpToolFunctions(config)) {
-  app.mcpTool(fn.name, {
-    toolName: fn.toolName,
-    description: fn.description,
-    toolProperties: fn.toolProperties,
-    handler: onceLoaded(async () => fn),
   });
 }
 

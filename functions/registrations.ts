@@ -1,4 +1,5 @@
 import { lazyHttpFunction, lazyQueueFunction, type LazyHttpFunction, type LazyQueueFunction } from "../src/lazy/lazy_function.js";
+import { mcpResourceMetadataRoute, mcpRoute } from "../src/mcp/mcp_routes.js";
 
 /**
  * Every function of the app: its name, methods, route and access (or queue trigger), written here
@@ -21,6 +22,12 @@ export const httpRegistrations: readonly LazyHttpFunction[] = [
     async () => (await import("./openai_chat_completions.js")).openAiChatCompletions,
   ),
   lazyHttpFunction({ name: "openai-responses", methods: ["POST"], route: "v1/responses", access: "caller" }, async () => (await import("./openai_responses.js")).openAiResponses),
+  // GET and DELETE too, so that the MCP SDK, not the host, answers what it does not serve (405).
+  lazyHttpFunction({ name: "mcp", methods: ["POST", "GET", "DELETE"], route: mcpRoute, access: "caller" }, async () => (await import("./mcp.js")).mcp),
+  lazyHttpFunction(
+    { name: "mcp-resource-metadata", methods: ["GET"], route: mcpResourceMetadataRoute, access: "public" },
+    async () => (await import("./mcp_resource_metadata.js")).mcpResourceMetadata,
+  ),
   lazyHttpFunction({ name: "console", methods: ["GET"], route: "console", access: "public" }, async () => (await import("./console.js")).consolePage),
   lazyHttpFunction({ name: "console-asset", methods: ["GET"], route: "console/assets/{asset}", access: "public" }, async () => (await import("./console.js")).consoleAsset),
 ];

@@ -6,7 +6,12 @@ const agentInput = z.strictObject({
 });
 
 type AgentInput = z.infer<typeof agentInput>;
-type AgentResult = { reply: string; toolCalls: number };
+const agentResult = z.strictObject({
+  reply: z.string().describe("The model's answer."),
+  toolCalls: z.number().int().min(0).describe("How many tool calls the model made for it."),
+});
+
+type AgentResult = z.infer<typeof agentResult>;
 
 /**
  * Runs one instruction through the language model and the tool loop, so that `/run agent ...`
@@ -16,9 +21,13 @@ type AgentResult = { reply: string; toolCalls: number };
  */
 export class AgentPlugin extends BasePlugin<AgentInput, AgentResult> {
   readonly name = "agent";
+  readonly title = "Agent";
   readonly description =
     "Carries out an instruction with the language model, which may call the other tools (calculator, memory, ...) to do it, and returns its answer.";
+  // Its tools may write the session's memory; the model is another system. Never destructive: shell is never offered to a model.
+  readonly annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
   readonly inputSchema = agentInput;
+  readonly outputSchema = agentResult;
   // Several model turns and tool runs; still well inside the 230 s an HTTP-triggered function may take.
   readonly timeoutMs = 120_000;
   readonly defaultPolicy = { channels: ["execute", "chat", "queue", "mcp"] } as const;

@@ -15,6 +15,7 @@ export type CalculatorInput = z.infer<typeof calculatorInputSchema>;
 
 export class CalculatorPlugin extends BasePlugin<CalculatorInput, number> {
   readonly name = "calculator";
+  readonly title = "Calculator";
   readonly description =
     "Evaluates an arithmetic expression exactly as written and returns the number. " +
     "Operators: + - * / % (remainder) ^ (power, right-associative, binds tighter than unary minus, so -2^2 = -4), " +
@@ -22,6 +23,7 @@ export class CalculatorPlugin extends BasePlugin<CalculatorInput, number> {
     "Functions: sqrt, abs, min, max (one or more comma-separated arguments), round (half away from zero), " +
     "log (natural), sin and cos (radians). Constants: pi, e. " +
     "Division by zero, overflow and results that are not real numbers are reported as errors.";
+  readonly annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
   readonly inputSchema = calculatorInputSchema;
   // The result depends on the expression alone.
   readonly cacheTtlSeconds = 3600;

@@ -10,8 +10,10 @@ type EchoInput = z.infer<typeof echoInput>;
 /** Sends its input back: the smallest end-to-end check that the plugin path works. */
 export class EchoPlugin extends BasePlugin<EchoInput, string> {
   readonly name = "echo";
+  readonly title = "Echo";
   readonly description = "Returns the given text unchanged. Useful to test that plugins run.";
   readonly aliases = ["test"] as const;
+  readonly annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
   readonly inputSchema = echoInput;
 
   constructor(_environment: PluginEnvironment) {

@@ -11,7 +11,6 @@ import {
   defaultEndpoint,
   huggingFaceTasks,
   type HuggingFaceTask,
-  type LabelScore,
   type TaskOutput,
 } from "./huggingface/tasks.js";
 import {
@@ -21,7 +20,6 @@ import {
   runWithRetries,
   type BackoffOptions,
 } from "./huggingface/retry_policy.js";
-import * as listing from "./huggingface/listing.js";
 
 /** Which task each parameter applies to; a parameter given for another task is refused. */
 const parameterTasks = {
@@ -106,10 +104,18 @@ const huggingfaceInputSchema = z
 
 export type HuggingfaceInput = z.infer<typeof huggingfaceInputSchema>;
 
-export type HuggingfaceResult =
-  | { readonly task: "text-classification"; readonly model: string; readonly labels: LabelScore[] }
-  | { readonly task: "summarization"; readonly model: string; readonly summary: string }
-  | { readonly task: "text-generation"; readonly model: string; readonly generatedText: string };
+/** One result shape per task, each naming the model that produced it. */
+const huggingfaceResultSchema = z.discriminatedUnion("task", [
+  z.strictObject({
+    task: z.literal("text-classification"),
+    model: z.string(),
+    labels: z.array(z.strictObject({ label: z.string(), score: z.number() })).describe("Labels with their scores, best first."),
+  }),
+  z.strictObject({ task: z.literal("summarization"), model: z.string(), summary: z.string() }),
+  z.strictObject({ task: z.literal("text-generation"), model: z.string(), generatedText: z.string() }),
+]);
+
+export type HuggingfaceResult = z.infer<typeof huggingfaceResultSchema>;
 
 /** Only tests change these, to keep waits short; production uses the defaults. */
 export interface HuggingfaceTuning {
@@ -130,8 +136,12 @@ const maxRunTimeoutMs = 10 * 60 * 1000;
  */
 export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceResult> {
   readonly name = "huggingface";
+  readonly title = "Hugging Face model";
   readonly description: string;
+  // It changes nothing here, but sends the text to Hugging Face.
+  readonly annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
   readonly inputSchema = huggingfaceInputSchema;
+  readonly outputSchema = huggingfaceResultSchema;
   /**
    * Room for every attempt to time out and every wait to reach its cap; otherwise the runner's
    * default run timeout (5 s) would cut short the retries HF_TIMEOUT_MS and HF_MAX_RETRIES allow.
@@ -139,7 +149,6 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
   readonly timeoutMs: number;
 
   private readonly settings: PluginSettings["huggingFace"];
-  private readonly pluginSettings: PluginSettings;
   private readonly backoff: BackoffOptions;
   private readonly endpoint: string;
 
@@ -153,12 +162,15 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
     this.endpoint = (this.settings.endpoint ?? defaultEndpoint).replace(/\/+$/, "");
     const { timeoutMs, maxRetries } = this.settings;
     this.timeoutMs = Math.min(maxRunTimeoutMs, (maxRetries + 1) * timeoutMs + maxRetries * this.backoff.maxDelayMs);
-    this.pluginSettings = environment.settings;
-    this.description = listing.description(environment.settings);
+    this.description =
+      "Runs a Hugging Face model on a text. Tasks: text-classification (for example sentiment; returns labels with scores, best first), " +
+      "summarization (returns a summary) and text-generation (continues the text). " +
+      `Without a model, uses the configured default, ${this.settings.model}; ` +
+      "for another task, name a model (owner/name) made for it.";
   }
 
   disabledReason(): string | undefined {
-    return listing.disabledReason(this.pluginSettings);
+    return this.settings.token ? undefined : "the huggingface plugin is disabled: set HF_TOKEN to a Hugging Face access token";
   }
 
   async execute(data: HuggingfaceInput, context: PluginContext): Promise<HuggingfaceResult> {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, BasePlugin, type MemoryMessage, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
+import { AppError, BasePlugin, memoryMessageSchema, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
 
 const defaultLimit = 20;
 
@@ -69,20 +69,29 @@ type MemoryCommand =
   | { action: "clear" };
 
 type MemoryInput = MemoryCommand;
-type MemoryResult =
-  | { messages: MemoryMessage[] }
-  | { query: string; matches: MemoryMessage[] }
-  | { stored: true; note: string }
-  | { cleared: true; count: number };
+
+/** One result shape per action. */
+const memoryResult = z.union([
+  z.strictObject({ messages: z.array(memoryMessageSchema).describe("list and read: the newest messages, oldest first.") }),
+  z.strictObject({ query: z.string(), matches: z.array(memoryMessageSchema).describe("search: the messages containing the query, oldest first.") }),
+  z.strictObject({ stored: z.literal(true), note: z.string().describe("note: what was remembered.") }),
+  z.strictObject({ cleared: z.literal(true), count: z.number().int().min(0).describe("clear: how many messages were forgotten.") }),
+]);
+
+type MemoryResult = z.infer<typeof memoryResult>;
 
 /** Lists, searches, annotates or clears the current session's memory. Clearing is audited; the audit log is never touched. */
 export class MemoryPlugin extends BasePlugin<MemoryInput, MemoryResult> {
   readonly name = "memory";
+  readonly title = "Session memory";
   readonly description =
     'Works on the memory of the current chat session: {"action":"list","limit":20} lists the newest messages, ' +
     '{"action":"search","query":"..."} finds messages containing the text, {"action":"note","text":"..."} remembers a note, ' +
     '{"action":"clear"} forgets the messages (the audit log keeps them). Needs a session.';
+  // A note adds to the memory and clear empties it, but the audit log keeps every message: nothing is lost for good.
+  readonly annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
   readonly inputSchema = memoryInput;
+  readonly outputSchema = memoryResult;
 
   constructor(_environment: PluginEnvironment) {
     super();

@@ -11,7 +11,6 @@ import { assertArgumentsInside } from "./shell/path_confinement.js";
 import { startProcess, type RunningProcess } from "./shell/run_process.js";
 import { inheritedVariables, scrubbedEnvironment } from "./shell/scrubbed_environment.js";
 import { createWorkDir, removeWorkDir } from "./shell/work_dir.js";
-import * as listing from "./shell/listing.js";
 
 const shellInputSchema = z.strictObject({
   command: z
@@ -28,18 +27,17 @@ const shellInputSchema = z.strictObject({
 
 export type ShellInput = z.infer<typeof shellInputSchema>;
 
-export interface ShellResult {
-  /** The command line as given. */
-  readonly command: string;
-  /** Null when the command was ended by a signal (for example when its output went past the limit). */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** True when stdout or stderr went past the output limit: the output is cut there and the command was stopped. */
-  readonly truncated: boolean;
-  readonly durationMs: number;
-}
+const shellResultSchema = z.strictObject({
+  command: z.string().describe("The command line as given."),
+  exitCode: z.number().int().nullable().describe("Null when the command was ended by a signal (for example when its output went past the limit)."),
+  signal: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean().describe("True when stdout or stderr went past the output limit: the output is cut there and the command was stopped."),
+  durationMs: z.number().min(0),
+});
+
+export type ShellResult = z.infer<typeof shellResultSchema>;
 
 /**
  * Programs that run other programs (or code): allowing one of them allows every command, and
@@ -58,9 +56,13 @@ const launchers = new Set([
  */
 export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   readonly name = "shell";
+  readonly title = "Shell command";
   readonly aliases = ["openinterpreter"] as const;
   readonly description: string;
+  // A command may delete or overwrite what it reaches, and reach whatever its executable reaches.
+  readonly annotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
   readonly inputSchema = shellInputSchema;
+  readonly outputSchema = shellResultSchema;
   /** The runner's timeout for this plugin; the plugin stops the command itself at the same limit. */
   readonly timeoutMs: number;
   /**
@@ -70,7 +72,6 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
 
   private readonly settings: PluginSettings["shell"];
-  private readonly pluginSettings: PluginSettings;
   private readonly running = new Set<RunningProcess>();
   /** Every execution until it has finished, its working directory removed included. */
   private readonly executions = new Set<Promise<ShellResult>>();
@@ -79,10 +80,18 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   constructor(environment: PluginEnvironment) {
     super();
     this.settings = environment.settings.shell;
-    this.pluginSettings = environment.settings;
     this.timeoutMs = this.settings.timeoutMs;
     const allowed = this.settings.allowedCommands;
-    this.description = listing.description(environment.settings);
+    this.description =
+      (allowed.length === 0
+        ? "Disabled on this server (no commands are allowed). "
+        : `Runs one command on the server and returns its exit code, stdout and stderr. Allowed commands: ${allowed.join(", ")}. `) +
+      "The command line is split into words like a shell would (quotes and backslashes), but no shell runs it: " +
+      "pipes, redirections, ;, &&, globs, comments, $(...) and backticks are rejected, and $VARIABLES are passed literally. " +
+      "It runs in an empty temporary directory that is deleted afterwards, and may only use paths inside it: " +
+      "arguments with absolute paths (/...), ~ or .. that lead outside it are refused with path_not_allowed. " +
+      `It is stopped after ${this.settings.timeoutMs} ms, ` +
+      `and its output is cut at ${this.settings.maxOutputBytes} bytes per stream (the command is then stopped).`;
     const risky = allowed.filter((command) => launchers.has(command));
     if (risky.length > 0) {
       environment.logger.warn("the shell plugin allows commands that can run any other command", { commands: risky });
@@ -94,7 +103,9 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
   }
 
   disabledReason(): string | undefined {
-    return listing.disabledReason(this.pluginSettings);
+    return this.settings.allowedCommands.length === 0
+      ? "the shell plugin is disabled: set SHELL_PLUGIN_ALLOWED_COMMANDS to the executables it may run"
+      : undefined;
   }
 
   execute(data: ShellInput, context: PluginContext): Promise<ShellResult> {

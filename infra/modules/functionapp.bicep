@@ -131,6 +131,10 @@ var jwtAudiences = [
   authAppIdUri
 ]
 
+// The delegated scope an MCP client asks Entra for (the app registration's user_impersonation,
+// README "Deploy to Azure"): named in the MCP endpoint's OAuth metadata, the app's or App Service's.
+var mcpScope = '${authAppIdUri}/user_impersonation'
+
 // easyauth mode trusts x-ms-client-principal, which only App Service Authentication makes safe.
 var appServiceAuthEnabled = enableAppServiceAuth || authMode == 'easyauth'
 
@@ -169,6 +173,7 @@ var appSettings = {
   AUTH_MODE: authMode
   AUTH_JWT_ISSUER: join(jwtIssuers, ',')
   AUTH_JWT_AUDIENCE: join(jwtAudiences, ',')
+  AUTH_JWT_SCOPES: mcpScope
   HTTP_AUTH_LEVEL: httpAuthLevel
   // Not CORS_ALLOWED_ORIGINS: on Flex Consumption that variable belongs to the platform, which
   // writes siteConfig.cors.allowedOrigins into it as a JSON array for the Functions host (see
@@ -178,6 +183,13 @@ var appSettings = {
 var openAiAppSettings = deployOpenAi ? {
   AZURE_OPENAI_ENDPOINT: openAiEndpoint
   AZURE_OPENAI_DEPLOYMENT: openAiDeploymentName
+} : {}
+
+// With App Service Authentication in front, the platform answers an unauthenticated MCP client 401
+// itself: this (preview, Flex Consumption included) has it name its Protected Resource Metadata
+// (RFC 9728) in that 401 and serve it at /.well-known/oauth-protected-resource, with this scope.
+var appServiceAuthAppSettings = appServiceAuthEnabled ? {
+  WEBSITE_AUTH_PRM_DEFAULT_WITH_SCOPES: mcpScope
 } : {}
 
 // Unset rather than empty when there is none: the app's defaults apply.
@@ -247,7 +259,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource configAppSettings 'config' = {
     name: 'appsettings'
-    properties: union(appSettings, openAiAppSettings, pluginPolicyAppSettings)
+    properties: union(appSettings, openAiAppSettings, pluginPolicyAppSettings, appServiceAuthAppSettings)
   }
 }
 

@@ -5,7 +5,7 @@ import type { AnyPlugin } from "../plugins/plugin.js";
 import type { Caller } from "./caller.js";
 import { channels, type Channel } from "./channel.js";
 
-/** What the policy reads of a plugin: its names and its own default rule (a plugin, or its entry in plugins/manifest.ts). */
+/** What the policy reads of a plugin: its names and its own default rule. */
 export type PolicySubject = Pick<AnyPlugin, "name" | "aliases" | "defaultPolicy">;
 
 /** One plugin's rule: the channels it runs on, and the roles of which a caller needs one (undefined: any caller). */
@@ -52,16 +52,6 @@ export class PluginPolicy {
   channelsFor(caller: Caller, plugin: AnyPlugin): readonly Channel[] {
     const rule = this.ruleOf(plugin);
     return hasRole(caller, rule.roles) ? rule.channels : [];
-  }
-
-  /**
-   * Whether some caller may run the plugin on the channel: the channel is the rule's, and the rule
-   * names no roles (any caller) or at least one. For what has to be decided before any caller is
-   * known, such as the MCP tools registered with the Functions host at start.
-   */
-  allowsSomeCaller(plugin: PolicySubject, channel: Channel): boolean {
-    const rule = this.ruleOf(plugin);
-    return rule.channels.includes(channel) && (rule.roles === undefined || rule.roles.length > 0);
   }
 
   allows(caller: Caller, plugin: AnyPlugin, channel: Channel): boolean {

@@ -212,10 +212,16 @@ const environmentSchema = z
     AUTH_JWT_AUDIENCE: commaList("AUTH_JWT_AUDIENCE", (v) => /^\S{1,400}$/.test(v), "each audience must be a client id or an App ID URI without spaces"),
     AUTH_JWT_JWKS_URI: optionalTextWhere(isHttpUrl, "AUTH_JWT_JWKS_URI must be an http(s) URL"),
     AUTH_JWT_CLOCK_SKEW_SECONDS: integer("AUTH_JWT_CLOCK_SKEW_SECONDS", 0, 600, 60),
+    // What MCP clients ask the issuer for (Entra: api://<client id>/user_impersonation): scopes_supported of the MCP endpoint's metadata.
+    AUTH_JWT_SCOPES: commaList("AUTH_JWT_SCOPES", (v) => /^[\x21\x23-\x5B\x5D-\x7E]{1,400}$/.test(v), "each scope must be a scope name without spaces or quotes, such as api://<client id>/user_impersonation"),
+    // The address clients use (scheme://host[:port]): the MCP endpoint's resource identifier, never taken from a request's Host.
+    PUBLIC_BASE_URL: optionalTextWhere(isOrigin, "PUBLIC_BASE_URL must be scheme://host[:port] with no path, such as https://api.example.com"),
     // Set by App Service when App Service Authentication is on; only then are x-ms-client-principal headers the platform's own.
     WEBSITE_AUTH_ENABLED: optionalText,
     // Set by App Service on every instance: the app runs in Azure.
     WEBSITE_INSTANCE_ID: optionalText,
+    // Set by App Service: the app's default host name (<app>.azurewebsites.net), the public address unless PUBLIC_BASE_URL says otherwise.
+    WEBSITE_HOSTNAME: optionalTextWhere((v) => /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(v), "WEBSITE_HOSTNAME must be a host name"),
     HTTP_AUTH_LEVEL: setting("anonymous", () => z.enum(["anonymous", "function"], { error: "HTTP_AUTH_LEVEL must be anonymous or function" })),
     PLUGIN_POLICY: optionalSetting(() => z.pipe(nonBlankText(), z.transform(pluginPolicyFromJson))),
     RATE_LIMIT_PER_MINUTE: optionalSetting(() => wholeNumber("RATE_LIMIT_PER_MINUTE", 0, 1_000_000, "RATE_LIMIT_PER_MINUTE must be at least 0 (0 turns it off)")),
@@ -350,6 +356,8 @@ export type AuthConfig =
       /** Unset: each issuer's own, from its OpenID configuration. */
       readonly jwksUri: string | undefined;
       readonly clockSkewSeconds: number;
+      /** The scopes clients request for a token of this API (AUTH_JWT_SCOPES), advertised to MCP clients; none when absent. */
+      readonly scopes?: readonly string[];
     }
   /** App Service Authentication in front; the caller comes from x-ms-client-principal. */
   | { readonly mode: "easyauth" };
@@ -372,6 +380,12 @@ export interface AppConfig {
     readonly allowedHosts: readonly string[];
     /** authLevel of the HTTP registrations in the Functions host; `function` asks for a function key too. */
     readonly authLevel: "anonymous" | "function";
+    /**
+     * The app's address as its clients use it (`scheme://host[:port]`): what the MCP endpoint's
+     * OAuth metadata names it by. PUBLIC_BASE_URL; else https://WEBSITE_HOSTNAME in Azure; else the
+     * local host's own address, http://HOST:PORT.
+     */
+    readonly publicBaseUrl: string;
   };
   /** Who calls: resolved once per request, before any handler work. */
   readonly auth: AuthConfig;
@@ -478,6 +492,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
       allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       authLevel: env.HTTP_AUTH_LEVEL,
+      publicBaseUrl: publicBaseUrlFrom(env),
     },
     auth: authFrom(env),
     pluginPolicy: env.PLUGIN_POLICY,
@@ -558,9 +573,18 @@ function authFrom(env: z.infer<typeof environmentSchema>): AuthConfig {
       audiences: env.AUTH_JWT_AUDIENCE,
       jwksUri: env.AUTH_JWT_JWKS_URI,
       clockSkewSeconds: env.AUTH_JWT_CLOCK_SKEW_SECONDS,
+      scopes: env.AUTH_JWT_SCOPES,
     };
   }
   return { mode };
+}
+
+function publicBaseUrlFrom(env: z.infer<typeof environmentSchema>): string {
+  if (env.PUBLIC_BASE_URL) return new URL(env.PUBLIC_BASE_URL).origin;
+  // Azure Functions Core Tools sets WEBSITE_HOSTNAME too (localhost:<port>, plain HTTP): only an instance in Azure is https.
+  if (env.WEBSITE_INSTANCE_ID && env.WEBSITE_HOSTNAME) return `https://${env.WEBSITE_HOSTNAME.toLowerCase()}`;
+  const host = ["0.0.0.0", "::"].includes(env.HOST) ? "127.0.0.1" : env.HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${env.PORT}`;
 }
 
 /** An explicit LLM_PROVIDER wins; otherwise Azure OpenAI when its endpoint is set, then Ollama, then none. */

@@ -8,8 +8,6 @@ import type { ErrorRenderer, HttpFunction } from "../http/http_function.js";
 import { setBufferedBody } from "../http/request_body.js";
 import { ClientDeparture, setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
-import { createLocalMcpServer } from "../mcp/local_mcp_server.js";
-import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
 import { readBody, toHttpRequest } from "./http_request_adapter.js";
@@ -65,14 +63,11 @@ interface ConnectionState {
 /**
  * Serves the app's HTTP functions without Azure Functions Core Tools: each node:http request is
  * turned into an @azure/functions HttpRequest and handed to the same handler the Functions host
- * would call, under the same `api` route prefix. The plugins are an MCP server at
- * /runtime/webhooks/mcp as well, the path the Functions MCP extension serves (src/mcp/local_mcp_server.ts).
+ * would call, under the same `api` route prefix.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const { services } = options;
   const routes = new RouteTable(options.functions);
-  // The MCP endpoint, outside the `api` prefix as in the Functions host; its SDK loads on the first request.
-  const mcp = createLocalMcpServer(services);
   const logger = services.logger.child({ component: "local-host" });
   const { maxBodyBytes, requestTimeoutMs, corsAllowedOrigins, allowedHosts } = services.config.http;
   const hostPolicy = { host: services.config.host, allowedHosts };
@@ -222,29 +217,18 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (method === "OPTIONS") return preflight(req, res, url);
-    // The routes are all below the `api` prefix and the MCP endpoint is not: it is looked for only where no route is.
-    let found: RouteLookup | undefined = routes.lookup(method, url.pathname);
-    if (found.kind === "not_found" && isMcpEndpoint(url.pathname)) {
-      found = undefined;
-      if (method !== "POST") {
-        // Stateless: no stream of server messages to GET, no session to DELETE (clients take 405 as "not offered").
-        drain(req);
-        const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
-        return writeResponse(res, { ...response, headers: { allow: mcpMethods.join(", ") } }, cors);
-      }
-    }
-    if (found?.kind === "not_found") {
+    const found: RouteLookup = routes.lookup(method, url.pathname);
+    if (found.kind === "not_found") {
       drain(req);
       return writeResponse(res, errorResponse(new AppError("not_found", `no route for ${method} ${url.pathname}`), logger), cors);
     }
-    if (found?.kind === "method_not_allowed") {
+    if (found.kind === "method_not_allowed") {
       drain(req);
       const response = errorResponse(new AppError("method_not_allowed", `${method} is not allowed on ${url.pathname}`), logger);
       return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
-    // The function the request is for; none for the MCP endpoint, which answers errors in the standard body.
-    const match = found?.match;
-    const renderError = match?.fn.errorResponse ?? errorResponse;
+    const { match } = found;
+    const renderError = match.fn.errorResponse ?? errorResponse;
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
@@ -257,7 +241,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       });
       return answerAndClose(req, res, renderError(timedOut, logger), cors);
     }
-    if (!match) return mcp.handle({ req, res, body, signal: clientGone.signal, headers: cors });
     const { fn, params } = match;
     const request = toHttpRequest(req, { method, url, params, body });
     setRequestSignal(request, clientGone);
@@ -287,23 +270,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   function preflight(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     drain(req);
     const origin = req.headers.origin;
-    let methods: readonly string[];
-    let allowedHeaders: Record<string, string> = {};
-    if (isMcpEndpoint(url.pathname)) {
-      methods = mcpMethods;
-      // A browser client (the MCP Inspector's direct connection) also sends MCP's own headers and the session's.
-      allowedHeaders = { "access-control-allow-headers": mcpAllowedHeaders };
-    } else {
-      const found = routes.lookup("OPTIONS", url.pathname);
-      if (found.kind === "not_found") {
-        return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
-      }
-      methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
+    const found = routes.lookup("OPTIONS", url.pathname);
+    if (found.kind === "not_found") {
+      return writeResponse(res, errorResponse(new AppError("not_found", `no route for OPTIONS ${url.pathname}`), logger));
     }
+    const methods = found.kind === "match" ? found.match.fn.methods : found.allowed;
     const headers =
       origin === undefined
         ? { allow: [...new Set([...methods, "OPTIONS"])].join(", ") }
-        : { ...preflightHeaders(new URL(origin).origin, methods), ...allowedHeaders };
+        : preflightHeaders(new URL(origin).origin, methods, req.headers["access-control-request-headers"]);
     return writeResponse(res, { status: 204, headers });
   }
 
@@ -362,15 +337,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: (closeOptions) => close(closeOptions?.graceMs ?? services.config.http.shutdownGraceMs),
   };
-}
-
-const mcpMethods = ["POST"] as const;
-
-const mcpAllowedHeaders = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-session-id";
-
-/** The MCP endpoint's path, matched as the Functions host matches routes: case-insensitive, a trailing slash ignored. */
-function isMcpEndpoint(pathname: string): boolean {
-  return pathname.replace(/\/+$/, "").toLowerCase() === mcpEndpointPath;
 }
 
 function drain(req: IncomingMessage): void {

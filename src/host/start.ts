@@ -12,7 +12,6 @@ import { createServices } from "../services.js";
 import { startConfiguredTelemetry } from "../telemetry/configured_telemetry.js";
 import type { EmbeddedAzurite } from "./embedded_azurite.js";
 import { findExecutable } from "./find_executable.js";
-import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import { startLocalHost } from "./local_host.js";
 import { startQueueHost } from "./queue_host.js";
 
@@ -61,7 +60,6 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   const host = await startLocalHost({ functions: httpFunctions, services, port: config.port, hostname: config.host });
   logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
   for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
-  logger.info(`  MCP (Streamable HTTP) ${host.url}${mcpEndpointPath}`);
   for (const fn of queueFunctions) {
     logger.info(`  queue ${fn.queueName(config)} → ${fn.name} (polled every ${config.runs.pollIntervalMs} ms; poison queue ${fn.queueName(config)}-poison after ${config.runs.maxDequeueCount} deliveries)`);
   }

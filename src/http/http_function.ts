@@ -1,6 +1,8 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Caller } from "../auth/caller.js";
+import type { AppConfig } from "../config/config.js";
+import { AppError } from "../errors/app_error.js";
 import type { Services } from "../services.js";
 import type { Logger } from "../logging/logger.js";
 import { errorResponse, type ApiResponse } from "./api_response.js";
@@ -65,24 +67,54 @@ interface Definition<Scope> {
   readonly errorResponse?: ErrorRenderer;
 }
 
+interface CallerDefinition extends Definition<CallerScope> {
+  /** Every request counts against the caller's rate limit, not only a POST (the MCP endpoint's GET and DELETE too). */
+  readonly rateLimitsEveryRequest?: boolean;
+  /**
+   * Parameters added to the Bearer challenge of the route's 401 (`resource_metadata="..."`, RFC
+   * 9728), given the configuration; none when it answers undefined.
+   */
+  readonly challengeParameters?: (config: AppConfig) => string | undefined;
+}
+
 /**
  * A function that runs as a caller. Before any handler work, in either host: a browser page of a
  * foreign origin is refused (403 origin_not_allowed: a cross-site form or text/plain POST must not
  * run anything, whatever cookies it carries), the caller is authenticated (401 unauthorized), and
- * a POST counts against the caller's rate limit (429 rate_limited). Every thrown error becomes
+ * a POST (with rateLimitsEveryRequest, any request) counts against the caller's rate limit (429
+ * rate_limited). Every thrown error becomes
  * the standard error body, or the route's own (`errorResponse`). The CORS response headers are
  * the host's: the local host adds them, the Functions platform adds its own from the site's CORS list.
  */
-export function defineHttpFunction(definition: Definition<CallerScope>): HttpHandler<"caller"> {
+export function defineHttpFunction(definition: CallerDefinition): HttpHandler<"caller"> {
+  const { rateLimitsEveryRequest = false, challengeParameters } = definition;
   return {
     access: "caller",
     bind: (route) =>
       guarded(route, definition, async (request, context, services) => {
-        const caller = await requestCaller(request.headers, services);
-        if (request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
+        let caller: Caller;
+        try {
+          caller = await requestCaller(request.headers, services);
+        } catch (error) {
+          throw challengeParameters ? withChallengeParameters(error, challengeParameters(services.config)) : error;
+        }
+        if (rateLimitsEveryRequest || request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
         return { context, services, caller };
       }),
   };
+}
+
+/** A 401's Bearer challenge with `parameters` first (`Bearer resource_metadata="...", error="invalid_token"`); any other error as it is. */
+function withChallengeParameters(error: unknown, parameters: string | undefined): unknown {
+  const challenge = error instanceof AppError ? error.headers?.["www-authenticate"] : undefined;
+  if (parameters === undefined || challenge === undefined || !/^Bearer\b/.test(challenge)) return error;
+  const rest = challenge.slice("Bearer".length).trim();
+  const appError = error as AppError;
+  return new AppError(appError.code, appError.message, {
+    details: appError.details,
+    cause: appError.cause,
+    headers: { ...appError.headers, "www-authenticate": `Bearer ${parameters}${rest === "" ? "" : `, ${rest}`}` },
+  });
 }
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */

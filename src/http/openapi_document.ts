@@ -10,7 +10,6 @@ import type { Caller } from "../auth/caller.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { sessionIdHeader } from "../memory/session_id.js";
-import { mcpEndpointPath } from "../mcp/mcp_server_info.js";
 import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 import {
@@ -275,35 +274,58 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             errorBody: openAiErrorBodySchema,
           }),
         },
-        // Outside the `api` prefix: where the Functions MCP extension serves MCP, and so the local host too.
-        [mcpEndpointPath]: {
-          servers: [{ url: "/" }],
-          post: operation({
-            operationId: "mcp",
-            summary: "MCP (Model Context Protocol) over Streamable HTTP: the plugins the caller may run on the mcp channel, as tools",
-            description:
-              "A JSON-RPC 2.0 message of MCP (`initialize`, `tools/list`, `tools/call`, ...), as an MCP client sends it; use one " +
-              "(README, \"Use it from your tools\"). A tool call that fails answers a result with `isError: true` whose text " +
-              "starts with the error code, `error (<code>): <message>`, not a JSON-RPC error; each tool call counts against the " +
-              "caller's rate limit, and one over it is such a result (`rate_limited`). On the local host the server is " +
-              "stateless (`GET` and `DELETE` answer 405) and lists only the tools the caller may run; in Azure the Functions " +
-              "MCP extension answers the protocol itself and lists every tool some caller may run. Besides the errors below, " +
-              "MCP's own: 400 with a JSON-RPC error body for a body that is not JSON (-32700) or not an MCP message, and 406 " +
-              "when `Accept` does not name both `application/json` and `text/event-stream`.",
-            requestParams: { header: mcpHeadersSchema },
-            requestBody: { required: true, content: { "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 request or notification of MCP." } } } },
+        "/mcp": (() => {
+          const mcpAnswers = {
+            "200": {
+              description: "The JSON-RPC response: `application/json`, or `text/event-stream` when the SDK streams it.",
+              content: {
+                "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 response of MCP." } },
+                "text/event-stream": { schema: { type: "string", description: "Server-sent events carrying JSON-RPC messages." } },
+              },
+            },
+            "202": { description: "A notification or response was accepted (nothing to answer)." },
+          } as const;
+          const mcpDescription =
+            "MCP (Model Context Protocol) over Streamable HTTP, served by the official SDK: the 2026-07-28 revision (stateless; " +
+            "`server/discover`, the protocol version in each request's `_meta`) and, for 2025-era clients, its stateless fallback " +
+            "(`initialize`, `tools/list`, `tools/call`). Use an MCP client (docs/mcp-clients.md). The tools are the plugins " +
+            "the caller may run on the mcp channel. A tool call that fails answers a result with `isError: true` whose text starts " +
+            "with the error code, `error (<code>): <message>`, not a JSON-RPC error. Every request counts against the caller's rate " +
+            "limit. In `jwt` mode a 401 names the endpoint's OAuth metadata (`WWW-Authenticate: Bearer resource_metadata=\"...\"`). " +
+            "Besides the errors below, MCP's own: 400 with a JSON-RPC error body for a message that is not MCP, 404 for a method the " +
+            "revision removed, 405 for the 2025 revision's `GET` stream and `DELETE` of a session (the server keeps none), 406 when " +
+            "`Accept` does not name what the answer may be.";
+          const mcpOperation = (operationId: string, summary: string, withBody: boolean) =>
+            operation({
+              operationId,
+              summary,
+              description: mcpDescription,
+              requestParams: { header: mcpHeadersSchema },
+              ...(withBody
+                ? { requestBody: { required: true, content: { "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 request or notification of MCP." } } } } }
+                : {}),
+              responses: mcpAnswers,
+              errors: [...callerErrors, "rate_limited", "payload_too_large"],
+            });
+          return {
+            post: mcpOperation("mcp", "MCP: a JSON-RPC message of the protocol (the plugins the caller may run, as tools)", true),
+            get: mcpOperation("mcpGet", "MCP: the 2025 revision's stream of server messages, not served (405)", false),
+            delete: mcpOperation("mcpDelete", "MCP: the 2025 revision's end of a session, not served (405)", false),
+          };
+        })(),
+        "/.well-known/oauth-protected-resource/mcp": {
+          get: {
+            operationId: "mcpResourceMetadata",
+            summary: "The MCP endpoint's OAuth 2.0 Protected Resource Metadata (RFC 9728), named by its 401s in `jwt` mode",
+            security: [],
             responses: {
               "200": {
-                description: "The JSON-RPC response (the local host answers `application/json`; the extension may stream `text/event-stream`).",
-                content: {
-                  "application/json": { schema: { type: "object", description: "A JSON-RPC 2.0 response of MCP." } },
-                  "text/event-stream": { schema: { type: "string", description: "Server-sent events carrying JSON-RPC messages." } },
-                },
+                description: "`resource` (the MCP endpoint's URL, from `PUBLIC_BASE_URL`), `authorization_servers` (`AUTH_JWT_ISSUER`), `bearer_methods_supported`, `scopes_supported` (`AUTH_JWT_SCOPES`).",
+                content: json(protectedResourceMetadataSchema),
               },
-              "202": { description: "A notification or response was accepted (nothing to answer)." },
+              ...errorResponses(["origin_not_allowed", "not_found", "internal_error"]),
             },
-            errors: [...callerErrors, "payload_too_large"],
-          }),
+          },
         },
       },
       components: {
@@ -352,6 +374,15 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
     },
   );
 }
+
+/** RFC 9728's document as the MCP endpoint's metadata has it (src/mcp/protected_resource_metadata.ts). */
+const protectedResourceMetadataSchema = z.object({
+  resource: z.string(),
+  authorization_servers: z.array(z.string()),
+  bearer_methods_supported: z.array(z.literal("header")),
+  scopes_supported: z.array(z.string()).optional(),
+  resource_name: z.string(),
+});
 
 /** The MCP endpoint's own header: a session whose audit log records the tool calls. */
 const mcpHeadersSchema = z.object({

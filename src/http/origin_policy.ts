@@ -50,13 +50,31 @@ export function corsResponseHeaders(origin: string): Record<string, string> {
   return { "access-control-allow-origin": origin, vary: "origin" };
 }
 
-/** The answer to a CORS preflight (OPTIONS) of an allowed origin, for a route answering `methods`. */
-export function preflightHeaders(origin: string, methods: readonly string[] = defaultCorsMethods): Record<string, string> {
+/**
+ * Request headers a page may send: the API's, the session's, and MCP's own (the protocol
+ * revision, and since 2026-07-28 the method and the tool's name; the 2025 revision's session and
+ * stream resumption).
+ */
+const allowedRequestHeaders = "authorization, content-type, accept, x-session-id, mcp-protocol-version, mcp-method, mcp-name, mcp-session-id, last-event-id";
+
+/** MCP's headers that carry a tool argument, `Mcp-Param-<name>`: named by each tool's schema, so allowed by their prefix. */
+const mcpParamHeader = /^mcp-param-[a-z0-9_-]{1,64}$/;
+
+/**
+ * The answer to a CORS preflight (OPTIONS) of an allowed origin, for a route answering `methods`.
+ * `requestedHeaders` is the preflight's Access-Control-Request-Headers: of those, MCP's argument
+ * headers are allowed as well.
+ */
+export function preflightHeaders(origin: string, methods: readonly string[] = defaultCorsMethods, requestedHeaders?: string): Record<string, string> {
   const announced = [...new Set([...methods.map((m) => m.toUpperCase()), "OPTIONS"])];
+  const paramHeaders = (requestedHeaders ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => mcpParamHeader.test(name));
   return {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": announced.join(", "),
-    "access-control-allow-headers": "authorization, content-type, accept, x-session-id",
+    "access-control-allow-headers": [allowedRequestHeaders, ...new Set(paramHeaders)].join(", "),
     "access-control-max-age": "600",
     vary: "origin",
   };

@@ -2,10 +2,11 @@ import type { Caller } from "../auth/caller.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
+import type { CallerSignal } from "../http/request_signal.js";
 import { sessionIdFromHeader } from "../memory/session_id.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 
-/** MCP's CallToolResult as both hosts send it: text content, `structuredContent` for a JSON object, `isError` for a failure. */
+/** MCP's CallToolResult as the endpoint sends it: text content, `structuredContent` for a JSON object, `isError` for a failure. */
 export interface McpToolResult {
   readonly content: { readonly type: "text"; readonly text: string }[];
   readonly structuredContent?: Record<string, unknown>;
@@ -20,23 +21,23 @@ export interface McpToolCallDependencies {
 }
 
 export interface McpToolCall {
-  /** Already authenticated, and counted against its rate limit, by the host, as on every route. */
+  /** Already authenticated, and its request counted against its rate limit, as on every route. */
   readonly caller: Caller;
   readonly tool: string;
   readonly arguments: unknown;
   /** The `x-session-id` header as sent, if it was: the call is then recorded in that session's audit log. */
   readonly sessionId: string | undefined;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CallerSignal | undefined;
 }
 
 /** Details longer than this are cut in the text a model reads (as in a chat's tool errors). */
 const maxDetailChars = 2000;
 
 /**
- * One tool call, in either host: run through the same runner as every channel (policy on the mcp
- * channel, validation, timeout, bulkhead, audit). Never throws: whatever fails comes back as an
- * `isError` result whose text starts with the stable error code, `error (<code>): <message>`,
- * which a model can act on.
+ * One tool call, run through the same runner as every channel (policy on the mcp channel,
+ * validation, timeout, bulkhead, audit). Never throws: whatever fails comes back as an `isError`
+ * result whose text starts with the stable error code, `error (<code>): <message>`, which a model
+ * can act on.
  */
 export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCall): Promise<McpToolResult> {
   try {

@@ -1,7 +1,8 @@
 /**
  * The plugin API: everything a plugin may import from the application.
- * A plugin is a name, a description, a zod input schema and a handler (like an MCP tool),
- * plus an optional lifecycle. It never reaches Redis, Table Storage or Azure Functions directly.
+ * A plugin is a name, a title, a description, behaviour hints, a zod input schema and a handler
+ * (like an MCP tool), plus an optional lifecycle. It never reaches Redis, Table Storage or Azure
+ * Functions directly.
  */
 import type { z } from "zod";
 import type { TurnRecord } from "../audit/turn_record.js";
@@ -12,7 +13,7 @@ import type { Logger } from "../logging/logger.js";
 import type { MemoryMessage } from "../memory/memory_message.js";
 
 export type { Logger } from "../logging/logger.js";
-export type { MemoryMessage } from "../memory/memory_message.js";
+export { memoryMessageSchema, type MemoryMessage } from "../memory/memory_message.js";
 export type { PluginSettings } from "../config/config.js";
 export type { Caller } from "../auth/caller.js";
 export type { Channel } from "../auth/channel.js";
@@ -70,10 +71,34 @@ export interface PluginEnvironment {
   readonly agent: AgentRunner;
 }
 
+/**
+ * What a run of the plugin does to the world, as MCP's tool annotations say it; clients show them
+ * before they list a tool, and may ask a person before a destructive one. Every plugin states all
+ * four: MCP takes a missing destructiveHint or openWorldHint as true.
+ */
+export interface PluginAnnotations {
+  /** It changes nothing: no memory, no file, no other system. */
+  readonly readOnlyHint: boolean;
+  /** It may delete or overwrite something (meaningful only when not read-only). */
+  readonly destructiveHint: boolean;
+  /** Running it again with the same input has no further effect. */
+  readonly idempotentHint: boolean;
+  /** It reaches beyond this app (a model, a remote API, whatever a command reaches). */
+  readonly openWorldHint: boolean;
+}
+
 export interface Plugin<Input = unknown, Output = unknown> {
   readonly name: string;
+  /** A short name for people, as MCP clients show it: "Calculator". */
+  readonly title: string;
   readonly description: string;
+  readonly annotations: PluginAnnotations;
   readonly inputSchema: z.ZodType<Input>;
+  /**
+   * The schema of the result, for a plugin whose result is a JSON object: MCP clients are given it
+   * as the tool's outputSchema and the result as structuredContent, checked against it.
+   */
+  readonly outputSchema?: z.ZodType<Output>;
   readonly aliases?: readonly string[];
   /** Overrides the configured default timeout for this plugin. */
   readonly timeoutMs?: number;
@@ -110,7 +135,9 @@ export type AnyPlugin = Plugin<any, any>;
 /** Base class with the no-op lifecycle most plugins want. */
 export abstract class BasePlugin<Input, Output> implements Plugin<Input, Output> {
   abstract readonly name: string;
+  abstract readonly title: string;
   abstract readonly description: string;
+  abstract readonly annotations: PluginAnnotations;
   abstract readonly inputSchema: z.ZodType<Input>;
   async initialize(): Promise<void> {}
   abstract execute(data: Input, context: PluginContext): Promise<Output>;

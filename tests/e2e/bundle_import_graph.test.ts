@@ -11,7 +11,7 @@ const entry = "dist/functions/main.js";
 
 /**
  * Heavy clients that an instance must not parse or evaluate before it needs them (issue 13): each
- * is imported on first use. @modelcontextprotocol/sdk is loaded by the local host's MCP endpoint on
+ * is imported on first use. The MCP SDK (@modelcontextprotocol/server) is loaded by the MCP endpoint on
  * its first request; azurite only by the local host, from node_modules.
  */
 const heavy = [
@@ -27,7 +27,8 @@ const heavy = [
   "ioredis",
   "rate-limiter-flexible",
   "azurite",
-  "@modelcontextprotocol/sdk",
+  "@modelcontextprotocol/server",
+  "@modelcontextprotocol/core",
 ];
 
 /** The heavy packages whose code the output files `outputs` contain, or that they import from node_modules at run time. */
@@ -105,13 +106,13 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
 
   /**
    * What registering the functions needs is @azure/functions, the configuration, the registration
-   * table (functions/registrations.ts) and the plugins' manifest: no function's handler module, no
+   * table (functions/registrations.ts) with the MCP endpoint's routes: no function's handler module, no
    * plugin, not the services, and not zod's classic API (about 290 KB that cannot be tree-shaken),
    * which the handlers' and plugins' schemas use. Each of those loads on a first invocation.
    */
   const entrySources = () => loadedAtStart.flatMap((output) => Object.keys(metafile.outputs[output]!.inputs));
   const handlerModules = readdirSync(join(root, "functions"))
-    .filter((file) => file.endsWith(".ts") && !["main.ts", "registrations.ts", "mcp_tools.ts", "index.ts"].includes(file))
+    .filter((file) => file.endsWith(".ts") && !["main.ts", "registrations.ts", "index.ts"].includes(file))
     .map((file) => `functions/${file}`);
   const pluginModules = readdirSync(join(root, "plugins"))
     .filter((file) => file.endsWith("_plugin.ts"))
@@ -121,12 +122,12 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
     const sources = entrySources();
     expect(handlerModules.length).toBeGreaterThan(10);
     expect(pluginModules.length).toBeGreaterThan(5);
-    for (const module of [...handlerModules, ...pluginModules, "plugins/index.ts", "src/services.ts", "src/http/http_function.ts", "src/mcp/azure_mcp_tool.ts"]) {
+    for (const module of [...handlerModules, ...pluginModules, "plugins/index.ts", "src/services.ts", "src/http/http_function.ts", "src/mcp/mcp_server.ts"]) {
       expect(sources, module).not.toContain(module);
       expect(Object.keys(metafile.inputs), `${module} is in the build`).toContain(module);
     }
     expect(sources).toContain("functions/registrations.ts");
-    expect(sources).toContain("plugins/manifest.ts");
+    expect(sources).toContain("src/mcp/mcp_routes.ts");
   });
 
   it("loads none of zod's classic API at start, and of zod only the configuration's own tree-shaken copy (esbuild.config.mjs)", () => {
@@ -144,7 +145,7 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
       for (const output of frontier) for (const chunk of staticClosure(metafile, output)) onDemand.add(chunk);
       frontier = dynamicImports(metafile, [...onDemand]).filter((output) => !onDemand.has(output));
     }
-    const bundled = heavy.filter((name) => !["azurite", "@modelcontextprotocol/sdk"].includes(name));
+    const bundled = heavy.filter((name) => name !== "azurite");
     expect(heavyIn(metafile, [...onDemand])).toEqual(expect.arrayContaining(bundled));
   });
 
@@ -164,7 +165,7 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
         },
         "dist/chunks/chunk-A.js": {
           bytes: 10,
-          inputs: { "node_modules/@modelcontextprotocol/sdk/dist/esm/server/index.js": { bytesInOutput: 10 } },
+          inputs: { "node_modules/@modelcontextprotocol/server/dist/index.mjs": { bytesInOutput: 10 } },
           imports: [{ path: "dist/chunks/chunk-C.js", kind: "import-statement" }],
           exports: [],
         },
@@ -179,7 +180,7 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
     } as unknown as Metafile;
     const atStart = staticClosure(graph, "dist/functions/main.js");
     expect(atStart.sort()).toEqual(["dist/chunks/chunk-A.js", "dist/chunks/chunk-C.js", "dist/functions/main.js"]);
-    expect(heavyIn(graph, atStart)).toEqual(["@modelcontextprotocol/sdk", "azurite"]);
+    expect(heavyIn(graph, atStart)).toEqual(["@modelcontextprotocol/server", "azurite"]);
     // openai is only behind an import(): not loaded at start.
     expect(dynamicImports(graph, atStart)).toEqual(["dist/chunks/lazy-B.js"]);
   });

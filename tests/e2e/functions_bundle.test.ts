@@ -84,8 +84,8 @@ describe("the Functions bundle (package.json main)", () => {
     // Without APPLICATIONINSIGHTS_CONNECTION_STRING no telemetry hook is registered (see the telemetry case below).
     expect(hooks).not.toContain("preInvocation");
     expect(foreign).toMatchObject({ status: 403, body: { error: { code: "origin_not_allowed" } } });
-    // The MCP tool triggers are checked in mcp_functions_bundle.test.ts.
-    expect(summary.filter((s: any) => s.type !== "mcpToolTrigger")).toEqual([
+    // The MCP endpoint is checked through the worker's invocation path in mcp_functions_bundle.test.ts.
+    expect(summary).toEqual([
       { name: "health", type: "httpTrigger", route: "health", methods: ["GET"], authLevel: "anonymous" },
       { name: "health-live", type: "httpTrigger", route: "health/live", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugins-list", type: "httpTrigger", route: "plugins", methods: ["GET"], authLevel: "anonymous" },
@@ -97,6 +97,8 @@ describe("the Functions bundle (package.json main)", () => {
       { name: "openai-models", type: "httpTrigger", route: "v1/models", methods: ["GET"], authLevel: "anonymous" },
       { name: "openai-chat-completions", type: "httpTrigger", route: "v1/chat/completions", methods: ["POST"], authLevel: "anonymous" },
       { name: "openai-responses", type: "httpTrigger", route: "v1/responses", methods: ["POST"], authLevel: "anonymous" },
+      { name: "mcp", type: "httpTrigger", route: "mcp", methods: ["POST", "GET", "DELETE"], authLevel: "anonymous" },
+      { name: "mcp-resource-metadata", type: "httpTrigger", route: ".well-known/oauth-protected-resource/mcp", methods: ["GET"], authLevel: "anonymous" },
       { name: "console", type: "httpTrigger", route: "console", methods: ["GET"], authLevel: "anonymous" },
       { name: "console-asset", type: "httpTrigger", route: "console/assets/{asset}", methods: ["GET"], authLevel: "anonymous" },
       { name: "plugin-runs", type: "queueTrigger", queueName: "plugin-runs", connection: "AzureWebJobsStorage" },
@@ -133,6 +135,8 @@ describe("the Functions bundle (package.json main)", () => {
       "openai-models": "function",
       "openai-chat-completions": "function",
       "openai-responses": "function",
+      mcp: "function",
+      "mcp-resource-metadata": "anonymous",
       console: "anonymous",
       "console-asset": "anonymous",
     });

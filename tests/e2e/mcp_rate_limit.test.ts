@@ -3,6 +3,7 @@ import { httpFunctions } from "../../functions/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
 import { callApi, type ApiAnswer } from "../support/api_client.js";
+import { modernRequest } from "../support/mcp_clients.js";
 import { TestIssuer } from "../support/test_issuer.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 
@@ -11,7 +12,7 @@ import { integrationConfig, integrationServices } from "../support/test_services
  * listings and protocol requests as well as tool calls, each once. Over the limit the local host
  * answers 429 with Retry-After and the standard error body, before the MCP server reads the request.
  */
-const mcpPath = "/runtime/webhooks/mcp";
+const mcpPath = "/api/mcp";
 const limit = 5;
 const audience = "api://codex-mcp-rate-limit";
 let issuer: TestIssuer;
@@ -38,12 +39,10 @@ const tokenOf = (name: string) => issuer.token(`${name}-${Math.random().toString
 
 let nextId = 1;
 
-function mcp(token: string, method: string, params: Record<string, unknown> = {}): Promise<ApiAnswer> {
-  return callApi(host.url, "POST", mcpPath, {
-    token,
-    body: { jsonrpc: "2.0", id: nextId++, method, params },
-    headers: { accept: "application/json, text/event-stream" },
-  });
+/** One request of the current revision; its JSON-RPC answer (the SDK answers JSON) as `body.result`. */
+async function mcp(token: string, method: string, params: Record<string, unknown> = {}): Promise<ApiAnswer> {
+  const { headers, body } = modernRequest(nextId++, method, params);
+  return callApi(host.url, "POST", mcpPath, { token, body, headers });
 }
 
 function expectRateLimited(answer: ApiAnswer): void {

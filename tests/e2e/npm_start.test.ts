@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../support/free_port.js";
 
@@ -89,9 +88,9 @@ describe("the bundled local host (npm start)", () => {
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
 
-    // npm start is an MCP server too; the bundle loads the SDK from node_modules on this first MCP request.
-    const mcp = new Client({ name: "npm-start-test", version: "1.0.0" });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/runtime/webhooks/mcp`)));
+    // npm start is an MCP server too (on the current revision); the bundle loads the SDK's chunk on this first MCP request.
+    const mcp = new Client({ name: "npm-start-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
     const called = await mcp.callTool({ name: "calculator", arguments: { expression: "2+3*4" } });
     expect(called.content).toEqual([{ type: "text", text: "14" }]);
     await mcp.close();

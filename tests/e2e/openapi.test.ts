@@ -70,22 +70,20 @@ describe("GET /api/openapi.json", () => {
 
   it("lists every registered route with its methods, and no other", () => {
     const registered = httpFunctions.flatMap((fn) => fn.methods.map((method) => `${method.toLowerCase()} ${openApiPath(fn.route)}`)).sort();
-    // The MCP endpoint is the local host's and the MCP extension's, not a registered function (mcp_local_host.test.ts).
     const documented = Object.entries(document.paths as Record<string, object>)
-      .filter(([path]) => path !== "/runtime/webhooks/mcp")
       .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
       .sort();
     expect(documented).toEqual(registered);
     expect(registered).toContain("get /openapi.json");
   });
 
-  it("documents the MCP endpoint outside the api prefix, with the x-session-id header", () => {
-    const item = document.paths["/runtime/webhooks/mcp"];
-    expect(item.servers).toEqual([{ url: "/" }]);
-    expect(Object.keys(item).filter((key) => key !== "servers")).toEqual(["post"]);
+  it("documents the MCP endpoint, with the x-session-id header and the rate limit on every method", () => {
+    const item = document.paths["/mcp"];
+    expect(Object.keys(item)).toEqual(["post", "get", "delete"]);
     expect(item.post.parameters).toEqual([expect.objectContaining({ in: "header", name: "x-session-id", schema: expect.objectContaining({ pattern: "^[A-Za-z0-9_-]{1,128}$" }) })]);
     expect(item.post.parameters[0].required).toBeFalsy();
-    expect(Object.keys(item.post.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "413"]));
+    expect(Object.keys(item.post.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "413", "429"]));
+    expect(Object.keys(item.get.responses)).toEqual(expect.arrayContaining(["401", "429"]));
   });
 
   it("has each plugin's input schema, as GET /api/plugins shows it", async () => {

@@ -4,6 +4,9 @@ import { silentLogger } from "../../src/logging/logger.js";
 import { AppError } from "../../src/errors/app_error.js";
 import type { AgentRunner, PluginContext, PluginEnvironment, PluginSettings } from "../../src/plugins/plugin.js";
 
+/** The hints of a test plugin that changes nothing and reaches nothing beyond the app. */
+export const testAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
 /** The context a plugin gets from the runner, for calling a plugin directly in a unit test. */
 export function pluginContext(overrides: Partial<PluginContext> = {}): PluginContext {
   return {

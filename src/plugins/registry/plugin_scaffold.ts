@@ -44,8 +44,11 @@ type ${className}Input = z.infer<typeof ${camelName(name)}Input>;
 /** TODO: say what this plugin does and why a chat would call it. */
 export class ${className} extends BasePlugin<${className}Input, string> {
   readonly name = "${name}";
+  readonly title = "TODO: a short name for people";
   // Shown in GET /api/plugins and to the LLM: say what it does, what it needs, what it returns.
   readonly description = "TODO: describe the ${name} plugin.";
+  // What a run does to the world (MCP clients show these and may ask before a destructive one): say all four.
+  readonly annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
   readonly inputSchema = ${camelName(name)}Input;
   // Interactive plugins should answer within five seconds.
   readonly timeoutMs = 5000;

@@ -13,8 +13,6 @@ export interface PluginModule {
 }
 
 export const registryFileName = "index.ts";
-/** The plugins' manifest, generated beside the registry (manifest_source.ts). */
-export const manifestFileName = "manifest.ts";
 const pluginFilePattern = /^([a-z][a-z0-9]*(?:_[a-z0-9]+)*)_plugin\.ts$/;
 
 export class RegistryError extends Error {
@@ -24,7 +22,7 @@ export class RegistryError extends Error {
   }
 }
 
-/** A plugin's name as a JavaScript identifier: `web_search` → `webSearch` (the scaffold's schema, the manifest's listing imports). */
+/** A plugin's name as a JavaScript identifier: `web_search` → `webSearch` (the scaffold's schema). */
 export function camelName(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
@@ -47,7 +45,7 @@ export function scanPluginFolder(folder: string): PluginModule[] {
   const modules: PluginModule[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     // Subfolders hold a plugin's helper modules; only top-level files are plugins.
-    if (!entry.isFile() || entry.name === registryFileName || entry.name === manifestFileName) continue;
+    if (!entry.isFile() || entry.name === registryFileName) continue;
     const module = pluginModuleOf(entry.name);
     if (!module) {
       problems.push(`plugins/${entry.name}: a plugin file is named <name>_plugin.ts in lowercase snake_case (for example calculator_plugin.ts); helper modules belong in a subfolder`);

@@ -17,6 +17,7 @@ import type { Services } from "../../../src/services.js";
 import { failureOf } from "../../support/failure_of.js";
 import { freePort } from "../../support/free_port.js";
 import { integrationConfig, integrationServices } from "../../support/test_services.js";
+import { testAnnotations } from "../../support/plugin_context.js";
 
 /** How often each key was run, across every delivery in this file. */
 const executions = new Map<string, number>();
@@ -26,7 +27,9 @@ const countingInput = z.strictObject({ key: z.string(), delayMs: z.number().int(
 /** Counts its runs by key; waits a while if asked, so that deliveries overlap. */
 class CountingPlugin extends BasePlugin<z.infer<typeof countingInput>, { key: string; run: number }> {
   readonly name = "counting";
+  readonly title = "Test plugin";
   readonly description = "Counts its runs.";
+  readonly annotations = testAnnotations;
   readonly inputSchema = countingInput;
   constructor(_environment: PluginEnvironment) {
     super();
@@ -44,7 +47,9 @@ const failingInput = z.strictObject({ key: z.string(), code: z.string() });
 /** Counts its runs by key and fails each with the given error code. */
 class FailingPlugin extends BasePlugin<z.infer<typeof failingInput>, never> {
   readonly name = "failing";
+  readonly title = "Test plugin";
   readonly description = "Always fails.";
+  readonly annotations = testAnnotations;
   readonly inputSchema = failingInput;
   constructor(_environment: PluginEnvironment) {
     super();
@@ -58,7 +63,9 @@ class FailingPlugin extends BasePlugin<z.infer<typeof failingInput>, never> {
 /** Tells who it ran as and on which channel. */
 class WhoamiPlugin extends BasePlugin<{ tag?: string | undefined }, { principalKey: string; principalId: string; roles: readonly string[]; channel: string }> {
   readonly name = "whoami";
+  readonly title = "Test plugin";
   readonly description = "Tells who runs it.";
+  readonly annotations = testAnnotations;
   readonly inputSchema = z.strictObject({ tag: z.string().optional() });
   constructor(_environment: PluginEnvironment) {
     super();

@@ -4,10 +4,13 @@ import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { PluginPolicy } from "../../../src/auth/plugin_policy.js";
 import { ConfigError, loadConfig } from "../../../src/config/config.js";
 import { BasePlugin, type AnyPlugin } from "../../../src/plugins/plugin.js";
+import { testAnnotations } from "../../support/plugin_context.js";
 
 class Echo extends BasePlugin<{ text: string }, string> {
   readonly name = "echo";
+  readonly title = "Test plugin";
   readonly description = "echo";
+  readonly annotations = testAnnotations;
   readonly inputSchema = z.object({ text: z.string() });
   async execute(data: { text: string }) {
     return data.text;
@@ -16,7 +19,9 @@ class Echo extends BasePlugin<{ text: string }, string> {
 class Shell extends BasePlugin<{ command: string }, string> {
   readonly name = "shell";
   readonly aliases = ["openinterpreter"];
+  readonly title = "Test plugin";
   readonly description = "shell";
+  readonly annotations = testAnnotations;
   readonly inputSchema = z.object({ command: z.string() });
   readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
   async execute() {

@@ -334,3 +334,28 @@ describe("telemetry settings", () => {
     );
   });
 });
+
+describe("loadConfig public address", () => {
+  it("is the local host's own address by default: http://HOST:PORT, a wildcard HOST as loopback", () => {
+    expect(loadConfig({}).http.publicBaseUrl).toBe("http://127.0.0.1:7071");
+    expect(loadConfig({ HOST: "0.0.0.0", PORT: "8080", AUTH_MODE: "none" }).http.publicBaseUrl).toBe("http://127.0.0.1:8080");
+    expect(loadConfig({ HOST: "::1" }).http.publicBaseUrl).toBe("http://[::1]:7071");
+  });
+
+  it("is the site's https address in Azure (WEBSITE_HOSTNAME), not under Core Tools, which sets WEBSITE_HOSTNAME to localhost", () => {
+    const azure = { WEBSITE_INSTANCE_ID: "i", AUTH_MODE: "easyauth", WEBSITE_AUTH_ENABLED: "True", WEBSITE_HOSTNAME: "App.azurewebsites.net" };
+    expect(loadConfig(azure).http.publicBaseUrl).toBe("https://app.azurewebsites.net");
+    expect(loadConfig({ WEBSITE_HOSTNAME: "localhost:7071" }).http.publicBaseUrl).toBe("http://127.0.0.1:7071");
+  });
+
+  it("is PUBLIC_BASE_URL when set, which must be an origin", () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: "https://api.example.com", WEBSITE_HOSTNAME: "app.azurewebsites.net" }).http.publicBaseUrl).toBe("https://api.example.com");
+    expect(configErrorOf({ PUBLIC_BASE_URL: "https://api.example.com/api" }).problems).toEqual([expect.stringMatching(/^PUBLIC_BASE_URL must be scheme:\/\/host\[:port\]/)]);
+  });
+
+  it("reads AUTH_JWT_SCOPES, the scopes MCP clients are told to ask for", () => {
+    const auth = loadConfig({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: "https://issuer.example/v2.0", AUTH_JWT_AUDIENCE: "api://x", AUTH_JWT_SCOPES: "api://x/user_impersonation" }).auth;
+    expect(auth).toMatchObject({ mode: "jwt", scopes: ["api://x/user_impersonation"] });
+    expect(configErrorOf({ AUTH_JWT_SCOPES: 'a "quoted" scope' }).problems).toEqual([expect.stringMatching(/^AUTH_JWT_SCOPES: each scope/)]);
+  });
+});

@@ -54,9 +54,9 @@ describe("the OpenAPI document", () => {
     expect(document.security).toEqual([{ bearerAuth: [] }]);
   });
 
-  it("lets only health, liveness and the web console's page and files go without a token", () => {
+  it("lets only health, liveness, the web console's page and files and the MCP endpoint's OAuth metadata go without a token", () => {
     const open = operations.filter(({ operation }) => operation.security !== undefined).map(({ path }) => path);
-    expect(open).toEqual(["/health", "/health/live", "/console", "/console/assets/{asset}"]);
+    expect(open).toEqual(["/health", "/health/live", "/console", "/console/assets/{asset}", "/.well-known/oauth-protected-resource/mcp"]);
     expect(document.paths["/health"].get.security).toEqual([]);
     expect(document.paths["/health/live"].get.security).toEqual([]);
   });
@@ -108,8 +108,8 @@ describe("the OpenAPI document", () => {
         expect(operation.responses["401"].headers["WWW-Authenticate"]).toMatchObject({ required: true });
         expect(operation.responses["403"].description).toContain("origin_not_allowed");
       }
-      // MCP counts each tool call, and answers one over the limit as a tool result (rate_limited), not as a 429.
-      if (method === "post" && path !== "/runtime/webhooks/mcp") expect(operation.responses["429"].headers["Retry-After"]).toBeDefined();
+      // Every POST counts against the caller's rate limit, and every request of the MCP endpoint.
+      if (method === "post" || path === "/mcp") expect(operation.responses["429"].headers["Retry-After"]).toBeDefined();
     }
     const execute = document.paths["/plugins/execute"].post.responses;
     expect(Object.keys(execute).sort()).toEqual(["200", "202", "400", "401", "403", "404", "409", "413", "429", "500", "502", "503", "504"]);

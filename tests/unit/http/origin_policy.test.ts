@@ -79,14 +79,20 @@ describe("checkOrigin", () => {
 });
 
 describe("preflightHeaders", () => {
-  it("allows the origin, the route's methods with OPTIONS, authorization and content-type, for 10 minutes", () => {
+  it("allows the origin, the route's methods with OPTIONS, authorization, content-type and MCP's headers, for 10 minutes", () => {
     expect(preflightHeaders("https://chat.example.com", ["POST"])).toEqual({
       "access-control-allow-origin": "https://chat.example.com",
       "access-control-allow-methods": "POST, OPTIONS",
-      "access-control-allow-headers": "authorization, content-type, accept, x-session-id",
+      "access-control-allow-headers": "authorization, content-type, accept, x-session-id, mcp-protocol-version, mcp-method, mcp-name, mcp-session-id, last-event-id",
       "access-control-max-age": "600",
       vary: "origin",
     });
+  });
+
+  it("allows the MCP argument headers a preflight asks for, and no other header beyond its list", () => {
+    const allowed = preflightHeaders("https://chat.example.com", ["POST"], "Mcp-Param-Region, x-secret, mcp-param-city")["access-control-allow-headers"]!;
+    expect(allowed.split(", ")).toEqual(expect.arrayContaining(["mcp-param-region", "mcp-param-city", "authorization"]));
+    expect(allowed).not.toContain("x-secret");
   });
 
   it("announces GET, POST and OPTIONS when the route's methods are not given", () => {

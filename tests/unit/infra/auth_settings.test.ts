@@ -265,6 +265,18 @@ describe("infra: the app checks the tenant's v1 and v2 tokens (AUTH_JWT_*)", () 
   });
 });
 
+describe("infra: sign-in discovery for MCP clients", () => {
+  it("names the API's user_impersonation scope in the app's OAuth metadata (AUTH_JWT_SCOPES)", () => {
+    expect(deployedAppSettings(moduleScope())).toHaveProperty("AUTH_JWT_SCOPES", `api://${clientId}/user_impersonation`);
+  });
+
+  it("with App Service Authentication, has the platform publish the metadata with that scope (WEBSITE_AUTH_PRM_DEFAULT_WITH_SCOPES), and only then", () => {
+    expect([...varObject(functionAppFile, "appServiceAuthAppSettings")]).toEqual([["WEBSITE_AUTH_PRM_DEFAULT_WITH_SCOPES", "mcpScope"]]);
+    expect(conditionOf("appServiceAuthAppSettings")).toBe("appServiceAuthEnabled");
+    expect(evaluate("mcpScope", moduleScope())).toBe(`api://${clientId}/user_impersonation`);
+  });
+});
+
 describe("infra: App Service Authentication (authsettingsV2), token validation only", () => {
   it("is deployed when enableAppServiceAuth is set, and always with easyauth (which trusts x-ms-client-principal)", () => {
     const resource = authSettingsResource();
@@ -352,6 +364,7 @@ describe("infra: the app settings load through src/config/config.ts in Azure", (
       audiences: [clientId, `api://${clientId}`],
       jwksUri: undefined,
       clockSkewSeconds: 60,
+      scopes: [`api://${clientId}/user_impersonation`],
     });
     expect(config.http.authLevel).toBe("anonymous");
     expect(config.http.corsAllowedOrigins).toEqual([]);

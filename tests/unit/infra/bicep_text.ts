@@ -209,6 +209,7 @@ export function appSettings(): Map<string, string> {
     ...varObject(functionAppFile, "appSettings"),
     ...varObject(functionAppFile, "openAiAppSettings"),
     ...varObject(functionAppFile, "pluginPolicyAppSettings"),
+    ...varObject(functionAppFile, "appServiceAuthAppSettings"),
   ]);
 }
 

@@ -265,14 +265,14 @@ describe("infra: Azure Managed Redis, Microsoft Entra ID only", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("infra: the Function App's settings", () => {
-  it("are exactly the appSettings, openAiAppSettings and pluginPolicyAppSettings objects", () => {
+  it("are exactly the appSettings, openAiAppSettings, pluginPolicyAppSettings and appServiceAuthAppSettings objects", () => {
     // The nested `resource configAppSettings 'config'` (type without an API version).
     const text = bicep(functionAppFile);
     const at = text.search(/resource\s+\w+\s+'config'\s*=\s*\{/);
     expect(at, "a nested 'config' resource").toBeGreaterThan(-1);
     const block = braceBlock(text, at);
     expect(block).toMatch(/name:\s*'appsettings'/);
-    expect(block).toMatch(/properties:\s*union\(appSettings,\s*openAiAppSettings,\s*pluginPolicyAppSettings\)/);
+    expect(block).toMatch(/properties:\s*union\(appSettings,\s*openAiAppSettings,\s*pluginPolicyAppSettings,\s*appServiceAuthAppSettings\)/);
     expect(text.match(/\bappSettings\s*:/g) ?? [], "no second appSettings block (siteConfig.appSettings)").toEqual([]);
   });
 
@@ -346,6 +346,7 @@ describe("infra: the Function App's settings", () => {
       authMode: "jwt",
       "join(jwtIssuers, ',')": "https://login.microsoftonline.com/77777777-0000-0000-0000-000000000000/v2.0,https://sts.windows.net/77777777-0000-0000-0000-000000000000/",
       "join(jwtAudiences, ',')": "88888888-0000-0000-0000-000000000000,api://88888888-0000-0000-0000-000000000000",
+      mcpScope: "api://88888888-0000-0000-0000-000000000000/user_impersonation",
       httpAuthLevel: "anonymous",
       pluginPolicy: '{"shell":{"roles":["admin"],"channels":["execute"]}}',
     };

@@ -2,15 +2,20 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createCaller } from "../../../src/auth/caller.js";
 import { PluginPolicy } from "../../../src/auth/plugin_policy.js";
-import { coerceArguments, flatToolProperties, mcpToolsFor, mcpToolsForSomeCaller } from "../../../src/mcp/mcp_tools.js";
-import { BasePlugin } from "../../../src/plugins/plugin.js";
+import { McpToolCatalogue } from "../../../src/mcp/mcp_tools.js";
+import { BasePlugin, type PluginAnnotations } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
+import { pluginClasses } from "../../../plugins/index.js";
+import { pluginEnvironment, testAnnotations } from "../../support/plugin_context.js";
 
 class SchemaPlugin extends BasePlugin<unknown, unknown> {
+  readonly title = "A plugin";
   readonly description = "a plugin";
   constructor(
     readonly name: string,
     readonly inputSchema: z.ZodType,
+    readonly annotations: PluginAnnotations = testAnnotations,
+    readonly outputSchema?: z.ZodType,
     private readonly disabled?: string,
   ) {
     super();
@@ -23,113 +28,79 @@ class SchemaPlugin extends BasePlugin<unknown, unknown> {
   }
 }
 
-const toJson = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input" }) as Record<string, unknown>;
+const alice = createCaller("user", "alice");
+const admin = createCaller("user", "root", ["admin"]);
 
-describe("flatToolProperties: a plugin's input as the Functions MCP extension's flat list", () => {
-  it("types each property, marks the required ones and keeps the descriptions", () => {
-    const schema = toJson(
-      z.strictObject({
-        text: z.string().describe("The text."),
-        count: z.number().int().optional(),
-        ratio: z.number().describe("A ratio."),
-        loud: z.boolean().optional(),
-      }),
-    );
-    expect(flatToolProperties(schema)).toEqual([
-      { propertyName: "text", propertyType: "string", description: "The text.", isRequired: true, isArray: false },
-      { propertyName: "count", propertyType: "integer", description: "", isRequired: false, isArray: false },
-      { propertyName: "ratio", propertyType: "number", description: "A ratio.", isRequired: true, isArray: false },
-      { propertyName: "loud", propertyType: "boolean", description: "", isRequired: false, isArray: false },
-    ]);
-  });
-
-  it("names an enum's values in the description and as enumValues, and a default in words (such a field is not required)", () => {
-    const schema = toJson(z.strictObject({ mode: z.enum(["fast", "exact"]).default("fast").describe("How to run.") }));
-    expect(flatToolProperties(schema)).toEqual([
-      {
-        propertyName: "mode",
-        propertyType: "string",
-        description: 'How to run. One of: fast, exact. Default: "fast".',
-        isRequired: false,
-        isArray: false,
-        enumValues: ["fast", "exact"],
-      },
-    ]);
-  });
-
-  it("gives an array its items' type, and a nested object's fields in words", () => {
-    const schema = toJson(
-      z.strictObject({
-        tags: z.array(z.enum(["a", "b"])),
-        stops: z.array(z.string()).optional(),
-        options: z.strictObject({ depth: z.number().int(), kind: z.enum(["x", "y"]) }).optional().describe("Settings."),
-      }),
-    );
-    const [tags, stops, options] = flatToolProperties(schema);
-    expect(tags).toMatchObject({ propertyType: "string", isArray: true, isRequired: true, enumValues: ["a", "b"], description: "Each one of: a, b." });
-    expect(stops).toMatchObject({ propertyType: "string", isArray: true, isRequired: false });
-    expect(options).toMatchObject({ propertyType: "object", isArray: false, description: "Settings. A JSON object with the fields: depth (integer), kind (one of: x, y)." });
-  });
-
-  it("takes a nullable field's type, a union's shared type, and anything else it cannot name as a string", () => {
-    const schema = toJson(
-      z.strictObject({ maybe: z.number().nullable(), either: z.union([z.literal("a"), z.literal("b")]), anything: z.unknown(), mixed: z.union([z.string(), z.number()]) }),
-    );
-    const byName = Object.fromEntries(flatToolProperties(schema).map((p) => [p.propertyName, p]));
-    expect(byName.maybe?.propertyType).toBe("number");
-    expect(byName.either?.propertyType).toBe("string");
-    expect(byName.anything?.propertyType).toBe("string");
-    expect(byName.mixed?.propertyType).toBe("string");
-  });
-});
-
-describe("coerceArguments: values the extension hands over as strings", () => {
-  const schema = toJson(
-    z.strictObject({ text: z.string(), n: z.number(), i: z.number().int(), b: z.boolean(), o: z.object({ k: z.string() }), a: z.array(z.string()) }),
+describe("McpToolCatalogue", () => {
+  const registry = new PluginRegistry(
+    [
+      new SchemaPlugin("open", z.strictObject({ text: z.string().describe("The text.") })),
+      new SchemaPlugin("admins", z.strictObject({}), { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true }),
+      new SchemaPlugin("structured", z.strictObject({}), testAnnotations, z.strictObject({ count: z.number().int() })),
+      new SchemaPlugin("off", z.strictObject({}), testAnnotations, undefined, "not configured"),
+    ],
+    1000,
   );
+  const policy = PluginPolicy.create(registry.list(), { admins: { roles: ["admin"] } }, "jwt");
+  const catalogue = new McpToolCatalogue(registry);
 
-  it("reads a string as JSON where the property is of another type and the JSON is of that type", () => {
-    expect(coerceArguments(schema, { text: "12", n: "1.5", i: "3", b: "true", o: '{"k":"v"}', a: '["x"]' })).toEqual({
-      text: "12",
-      n: 1.5,
-      i: 3,
-      b: true,
-      o: { k: "v" },
-      a: ["x"],
+  it("offers each caller the enabled plugins the policy lets it run on mcp, in the registry's order", () => {
+    expect(catalogue.toolsFor(alice, policy).map((tool) => tool.name)).toEqual(["open", "structured"]);
+    expect(catalogue.toolsFor(admin, policy).map((tool) => tool.name)).toEqual(["open", "admins", "structured"]);
+  });
+
+  it("describes a tool by the plugin's title, annotations and whole input schema, without the JSON Schema dialect", () => {
+    const tools = Object.fromEntries(catalogue.toolsFor(admin, policy).map((tool) => [tool.name, tool]));
+    expect(tools.open).toMatchObject({ title: "A plugin", description: "a plugin", annotations: testAnnotations, output: undefined });
+    expect(tools.open!.inputSchema).toEqual({
+      type: "object",
+      properties: { text: { type: "string", description: "The text." } },
+      required: ["text"],
+      additionalProperties: false,
     });
+    expect(tools.admins!.annotations).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true });
   });
 
-  it("leaves typed values, JSON of the wrong type, text that is no JSON and unknown properties as they are, for the runner to judge", () => {
-    expect(coerceArguments(schema, { n: 2, i: "1.5", b: "yes", o: "[1]", extra: "7" })).toEqual({ n: 2, i: "1.5", b: "yes", o: "[1]", extra: "7" });
+  it("gives a plugin with an output schema its JSON Schema as the tool's, and keeps the zod schema that checks results", () => {
+    const structured = catalogue.toolsFor(alice, policy).find((tool) => tool.name === "structured")!;
+    expect(structured.output!.jsonSchema).toMatchObject({ type: "object", properties: { count: { type: "integer" } }, required: ["count"] });
+    expect(structured.output!.jsonSchema.$schema).toBeUndefined();
+    expect(structured.output!.schema.safeParse({ count: 2 }).success).toBe(true);
+    expect(structured.output!.schema.safeParse({ count: "2" }).success).toBe(false);
   });
 });
 
-describe("which plugins are tools", () => {
-  const plugins = [
-    new SchemaPlugin("open", z.strictObject({})),
-    new SchemaPlugin("admins", z.strictObject({})),
-    new SchemaPlugin("nobody", z.strictObject({})),
-    new SchemaPlugin("chat_only", z.strictObject({})),
-    new SchemaPlugin("off", z.strictObject({}), "not configured"),
-  ];
-  const registry = new PluginRegistry(plugins, 1000);
-  const policy = PluginPolicy.create(
-    plugins,
-    { admins: { roles: ["admin"] }, nobody: { roles: [] }, chat_only: { channels: ["chat"] } },
-    "jwt",
-  );
+describe("the plugins as MCP tools", () => {
+  const environment = pluginEnvironment({ HF_TOKEN: "hf_test", SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
+  const plugins = pluginClasses.map((Plugin) => new Plugin(environment));
 
-  it("in Azure, every enabled plugin some caller may run on mcp, before any caller is known", () => {
-    expect(mcpToolsForSomeCaller(registry, policy).map((tool) => tool.name)).toEqual(["open", "admins"]);
+  it("each declares a title and all four annotations, as the issue of them says", () => {
+    const declared = Object.fromEntries(plugins.map((plugin) => [plugin.name, plugin.annotations]));
+    const closedReadOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+    expect(declared.calculator).toEqual(closedReadOnly);
+    expect(declared.echo).toEqual(closedReadOnly);
+    expect(declared.memory).toEqual({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false });
+    expect(declared.shell).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(declared.huggingface).toMatchObject({ openWorldHint: true });
+    expect(declared.agent).toMatchObject({ openWorldHint: true });
+    for (const plugin of plugins) {
+      expect(plugin.title.length, plugin.name).toBeGreaterThan(2);
+      expect(Object.keys(plugin.annotations).sort(), plugin.name).toEqual(["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"]);
+      expect(Object.values(plugin.annotations).every((hint) => typeof hint === "boolean"), plugin.name).toBe(true);
+    }
   });
 
-  it("on the local host, what this caller may run on mcp", () => {
-    expect(mcpToolsFor(createCaller("user", "alice"), registry, policy).map((tool) => tool.name)).toEqual(["open"]);
-    expect(mcpToolsFor(createCaller("user", "root", ["admin"]), registry, policy).map((tool) => tool.name)).toEqual(["open", "admins"]);
-  });
-
-  it("describes each with its plugin's JSON Schema, without the dialect", () => {
-    const [open] = mcpToolsForSomeCaller(registry, policy);
-    expect(open).toEqual({ name: "open", description: "a plugin", inputSchema: { type: "object", properties: {}, additionalProperties: false } });
+  it("gives an output schema, whose root is an object, to the plugins whose result is an object, and none to the others", () => {
+    const catalogue = new McpToolCatalogue(new PluginRegistry(plugins, 1000));
+    const outputs = Object.fromEntries(catalogue.toolsFor(admin, PluginPolicy.create(plugins, { shell: { channels: ["mcp"] } }, "jwt")).map((tool) => [tool.name, tool.output?.jsonSchema]));
+    expect(Object.keys(outputs)).toEqual(["agent", "calculator", "echo", "huggingface", "memory", "shell"]);
+    expect(outputs.calculator).toBeUndefined();
+    expect(outputs.echo).toBeUndefined();
+    for (const name of ["agent", "huggingface", "memory", "shell"]) {
+      const schema = outputs[name]!;
+      // An object, or a union of objects (MCP's clients of the 2025 revision need an object at the root).
+      const branches = (schema.anyOf ?? schema.oneOf ?? [schema]) as Record<string, unknown>[];
+      expect(branches.every((branch) => branch.type === "object"), name).toBe(true);
+    }
   });
 });

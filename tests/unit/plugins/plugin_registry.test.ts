@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BasePlugin } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
+import { testAnnotations } from "../../support/plugin_context.js";
 
 class NamedPlugin extends BasePlugin<{ text: string }, string> {
+  readonly title = "Test plugin";
   readonly description = "d";
+  readonly annotations = testAnnotations;
   readonly inputSchema = z.strictObject({ text: z.string().describe("what to say"), loud: z.boolean().default(false) });
   constructor(
     readonly name: string,

@@ -13,11 +13,14 @@ import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
 import { maxRunNesting, PluginRunner } from "../../../src/plugins/plugin_runner.js";
 import { InProcessResultCache, type ResultCache } from "../../../src/cache/result_cache.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
+import { testAnnotations } from "../../support/plugin_context.js";
 
 type Behaviour = (data: { n: number }, context: PluginContext) => Promise<unknown>;
 
 class ScriptedPlugin extends BasePlugin<{ n: number }, unknown> {
+  readonly title = "Test plugin";
   readonly description = "test plugin";
+  readonly annotations = testAnnotations;
   readonly inputSchema = z.strictObject({ n: z.number() });
   initializeCalls = 0;
   shutdownCalls = 0;
@@ -314,7 +317,9 @@ describe("PluginRunner", () => {
     let executions = 0;
     class Pure extends BasePlugin<{ a: number; b: number }, number> {
       readonly name = "pure";
+      readonly title = "Test plugin";
       readonly description = "d";
+      readonly annotations = testAnnotations;
       readonly inputSchema = z.strictObject({ a: z.number(), b: z.number() });
       readonly cacheTtlSeconds = 60;
       async execute({ a, b }: { a: number; b: number }): Promise<number> {

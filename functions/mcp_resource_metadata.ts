@@ -1,0 +1,17 @@
+import { AppError } from "../src/errors/app_error.js";
+import { jsonResponse } from "../src/http/api_response.js";
+import { definePublicHttpFunction } from "../src/http/http_function.js";
+import { protectedResourceMetadata } from "../src/mcp/protected_resource_metadata.js";
+
+/**
+ * The MCP endpoint's OAuth 2.0 Protected Resource Metadata (RFC 9728), which its 401 names:
+ * public, as a client reads it before it has a token. Only in AUTH_MODE=jwt (with easyauth App
+ * Service Authentication serves its own).
+ */
+export const mcpResourceMetadata = definePublicHttpFunction({
+  handler: async (_request, { services }) => {
+    const metadata = protectedResourceMetadata(services.config);
+    if (!metadata) throw new AppError("not_found", "the app checks no bearer tokens itself (AUTH_MODE is not jwt): it publishes no resource metadata");
+    return jsonResponse(200, metadata, { "cache-control": "public, max-age=3600" });
+  },
+});
