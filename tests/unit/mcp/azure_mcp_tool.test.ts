@@ -20,6 +20,7 @@ import { BasePlugin, type AnyPlugin, type PluginEnvironment } from "../../../src
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
 import { PluginRunner } from "../../../src/plugins/plugin_runner.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
+import { RecordingApprovals } from "../../support/recording_approvals.js";
 
 const { InvocationContext, McpContentBlock } = azureFunctions;
 
@@ -54,7 +55,7 @@ function setUp(options: { rateLimited?: boolean } = {}) {
   const policy = PluginPolicy.create(plugins, { echo: { roles: ["admin"] } }, "jwt");
   const audit = new RecordingAuditLog();
   const runner = new PluginRunner(
-    { registry, policy, memory: new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 }), audit, cache: new InProcessResultCache(), logger: silentLogger },
+    { registry, policy, memory: new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 }), audit, cache: new InProcessResultCache(), logger: silentLogger, approvals: new RecordingApprovals() },
     { defaultTimeoutMs: 1000, maxConcurrency: 4, maxQueue: 4 },
   );
   const callers: Record<string, Caller> = { "Bearer alice-token": alice, "Bearer admin-token": admin };
