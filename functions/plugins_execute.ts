@@ -1,3 +1,4 @@
+import { isAwaitingApproval, type AwaitingApproval } from "../src/approvals/approval_request.js";
 import { AppError } from "../src/errors/app_error.js";
 import { executeRequestSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
@@ -13,14 +14,15 @@ export const pluginsExecute = defineHttpFunction({
     const sessionId = body.sessionId === undefined ? undefined : assertSessionId(body.sessionId);
     const data = body.data ?? {};
     if (body.async) {
-      const queued = await services.runs.submit(caller, { plugin: body.plugin, data, sessionId, runId: runIdOf(body.runId) });
-      return jsonResponse(202, queued, { location: queued.location });
+      const accepted = await services.runs.submit(caller, { plugin: body.plugin, data, sessionId, runId: runIdOf(body.runId) });
+      return isAwaitingApproval(accepted) ? awaitingResponse(accepted) : jsonResponse(202, accepted, { location: accepted.location });
     }
     if (body.runId !== undefined) {
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
     // The run stops when its client leaves; an async run (above) is the queue's and goes on.
     const run = await services.runner.execute({ caller, channel: "execute", plugin: body.plugin, data, sessionId, signal: requestCallerSignal(request) });
+    if (isAwaitingApproval(run)) return awaitingResponse(run);
     return jsonResponse(200, {
       status: "success",
       plugin: run.plugin,
@@ -31,6 +33,11 @@ export const pluginsExecute = defineHttpFunction({
     });
   },
 });
+
+/** A run the policy holds for an approver, sync or async alike: 202, read it at Location. */
+function awaitingResponse(awaiting: AwaitingApproval) {
+  return jsonResponse(202, { status: awaiting.state, ...awaiting }, { location: awaiting.location });
+}
 
 function runIdOf(value: unknown): string | undefined {
   if (value === undefined) return undefined;

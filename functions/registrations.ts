@@ -15,6 +15,11 @@ export const httpRegistrations: readonly LazyHttpFunction[] = [
   lazyHttpFunction({ name: "chat", methods: ["POST"], route: "chat", access: "caller" }, async () => (await import("./chat.js")).chat),
   lazyHttpFunction({ name: "memory-audit", methods: ["GET"], route: "memory/audit/{sessionId}", access: "caller" }, async () => (await import("./memory_audit.js")).memoryAudit),
   lazyHttpFunction({ name: "runs-get", methods: ["GET"], route: "runs/{runId}", access: "caller" }, async () => (await import("./runs_get.js")).runsGet),
+  lazyHttpFunction({ name: "approvals-list", methods: ["GET"], route: "approvals", access: "caller" }, async () => (await import("./approvals_list.js")).approvalsList),
+  lazyHttpFunction(
+    { name: "approvals-decide", methods: ["POST"], route: "approvals/{runId}", access: "caller" },
+    async () => (await import("./approvals_decide.js")).approvalsDecide,
+  ),
   lazyHttpFunction({ name: "openapi", methods: ["GET"], route: "openapi.json", access: "caller" }, async () => (await import("./openapi.js")).openApi),
   lazyHttpFunction({ name: "openai-models", methods: ["GET"], route: "v1/models", access: "caller" }, async () => (await import("./openai_models.js")).openAiModels),
   lazyHttpFunction(

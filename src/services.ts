@@ -27,6 +27,8 @@ import type { AgentRunner, PluginClass } from "./plugins/plugin.js";
 import { PluginRegistry } from "./plugins/plugin_registry.js";
 import { PluginRunner } from "./plugins/plugin_runner.js";
 import type { ResultStore, RunQueue, RunStore } from "./runs/run_record.js";
+import type { ApprovalIndex } from "./approvals/approval_index.js";
+import { ApprovalService } from "./approvals/approval_service.js";
 import { RunProcessor } from "./runs/run_processor.js";
 import { RunService } from "./runs/run_service.js";
 import { tracedChatModel } from "./telemetry/traced_chat_model.js";
@@ -49,6 +51,8 @@ export interface Services {
   readonly health: HealthCheck;
   /** Asynchronous runs: accepted over HTTP, queued, read back by id. */
   readonly runs: RunService;
+  /** Runs that wait for an approver: requested by the runner, listed and decided by approvers. */
+  readonly approvals: ApprovalService;
   /** `GET /api/openapi.json`: built on first request, kept per set of plugins a caller may see. */
   readonly openApi: OpenApiDocuments;
   /** Runs plugin-run queue messages (the queue trigger's handler, in either host). */
@@ -105,8 +109,17 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
   );
   const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
   const policy = PluginPolicy.create(plugins, config.pluginPolicy, config.auth.mode);
+  const approvals = new ApprovalService({
+    store: runStorage.store,
+    index: runStorage.approvalIndex,
+    queue: runStorage.queue,
+    audit,
+    policy,
+    registry,
+    logger: logger.child({ component: "approvals" }),
+  });
   const runner = new PluginRunner(
-    { registry, policy, memory: memory.store, audit, cache: memory.cache, logger },
+    { registry, policy, memory: memory.store, audit, cache: memory.cache, logger, approvals },
     {
       defaultTimeoutMs: config.plugins.defaultTimeoutMs,
       maxConcurrency: config.plugins.maxConcurrency,
@@ -134,6 +147,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     logger,
     readableOwners: (caller) =>
       config.auth.mode !== "none" && caller.roles.includes("admin") ? [caller.principalKey, queueCaller.principalKey] : [caller.principalKey],
+    approvals,
   });
   const chatLimits = { maxMessages: config.chat.historyMaxMessages, maxChars: config.chat.historyMaxChars, timeoutMs: config.chat.timeoutMs };
   return {
@@ -149,6 +163,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     chat: new ChatService(memory.store, audit, runner, conversation, chatLimits, logger.child({ component: "chat" })),
     health: new HealthCheck(config.version, memory.store, storageProbe(config, storageClients), model, logger),
     runs,
+    approvals,
     openApi: new OpenApiDocuments(registry, policy, config.version),
     runProcessor,
     storageClients,
@@ -205,14 +220,18 @@ function storageProbe(config: AppConfig, clients: (() => Promise<StorageClients>
 }
 
 /**
- * The runs table, the results container and the runs queue, each with its SDK imported on its
- * first call (the queue client on the first asynchronous run); without storage, stand-ins that
- * answer storage_unavailable.
+ * The runs table (with the approvals index in a partition of its own), the results container and
+ * the runs queue, each with its SDK imported on its first call (the queue client on the first
+ * asynchronous run); without storage, stand-ins that answer storage_unavailable.
  */
-function createRunStorage(config: AppConfig, storage: StorageConfig | undefined, credential: () => TokenCredential): { store: RunStore; results: ResultStore; queue: RunQueue } {
+function createRunStorage(
+  config: AppConfig,
+  storage: StorageConfig | undefined,
+  credential: () => TokenCredential,
+): { store: RunStore; results: ResultStore; queue: RunQueue; approvalIndex: ApprovalIndex } {
   if (!storage) {
     const unconfigured = new UnconfiguredRunStorage();
-    return { store: unconfigured, results: unconfigured, queue: unconfigured };
+    return { store: unconfigured, results: unconfigured, queue: unconfigured, approvalIndex: unconfigured };
   }
   return {
     store: deferred<RunStore>(
@@ -220,7 +239,14 @@ function createRunStorage(config: AppConfig, storage: StorageConfig | undefined,
         const [{ TableRunStore }, { createTableClients }] = await Promise.all([import("./runs/table_run_store.js"), import("./azure/table_clients.js")]);
         return new TableRunStore(createTableClients(storage, credential).table(config.runs.tableName));
       },
-      { get: true, create: true, replace: true, remove: true },
+      { get: true, create: true, replace: true, update: true, remove: true },
+    ),
+    approvalIndex: deferred<ApprovalIndex>(
+      async () => {
+        const [{ TableApprovalIndex }, { createTableClients }] = await Promise.all([import("./approvals/table_approval_index.js"), import("./azure/table_clients.js")]);
+        return new TableApprovalIndex(createTableClients(storage, credential).table(config.runs.tableName));
+      },
+      { add: true, ownerOf: true, pending: true, unlist: true, release: true },
     ),
     results: deferred<ResultStore>(
       async () => {

@@ -4,12 +4,25 @@
  * user pasted, kept in this tab's sessionStorage only.
  */
 import { ApiError } from "./api_error.js";
-import type { AuditPage, ChatEvent, ChatReply, ExecuteResult, PluginDescription } from "./api_types.js";
+import type { ApprovalRequest, AuditPage, AwaitingApprovalRun, ChatEvent, ChatReply, Decision, ExecuteResult, PluginDescription, RunView } from "./api_types.js";
 import { readServerSentEvents } from "./sse.js";
 import { storedToken } from "./storage.js";
 
 export { ApiError } from "./api_error.js";
-export type { AuditEntry, AuditPage, ChatEvent, ChatReply, ExecuteResult, JsonSchema, PluginDescription } from "./api_types.js";
+export type {
+  ApprovalRequest,
+  AuditEntry,
+  AuditPage,
+  AwaitingApproval,
+  AwaitingApprovalRun,
+  ChatEvent,
+  ChatReply,
+  Decision,
+  ExecuteResult,
+  JsonSchema,
+  PluginDescription,
+  RunView,
+} from "./api_types.js";
 
 const unauthorizedListeners = new Set<(error: ApiError) => void>();
 
@@ -57,8 +70,20 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
 export const api = {
   plugins: () => json<{ plugins: PluginDescription[] }>("/plugins").then((body) => body.plugins),
 
+  /** 200 with the result, or 202 when the run waits for an approver. */
   execute: (plugin: string, data: unknown, sessionId: string) =>
-    json<ExecuteResult>("/plugins/execute", { method: "POST", body: JSON.stringify(data === undefined ? { plugin, sessionId } : { plugin, data, sessionId }) }),
+    json<ExecuteResult | AwaitingApprovalRun>("/plugins/execute", {
+      method: "POST",
+      body: JSON.stringify(data === undefined ? { plugin, sessionId } : { plugin, data, sessionId }),
+    }),
+
+  run: (runId: string) => json<RunView>(`/runs/${encodeURIComponent(runId)}`),
+
+  /** 403 approval_forbidden for a caller who approves nothing. */
+  approvals: () => json<{ approvals: ApprovalRequest[] }>("/approvals").then((body) => body.approvals),
+
+  decide: (runId: string, decision: "approve" | "deny", reason: string) =>
+    json<Decision>(`/approvals/${encodeURIComponent(runId)}`, { method: "POST", body: JSON.stringify(reason === "" ? { decision } : { decision, reason }) }),
 
   auditPage: (sessionId: string, cursor: string | null, limit = 20) => {
     const query = new URLSearchParams({ limit: String(limit) });
@@ -68,7 +93,7 @@ export const api = {
 
   /**
    * `POST /api/chat` with `stream: true`: the events as they arrive (`session`, `token`,
-   * `tool_call`, `tool_result`, then `reply`); an `error` event becomes a thrown ApiError, as
+   * `tool_call`, `tool_result`, `awaiting_approval`, then `reply`); an `error` event becomes a thrown ApiError, as
    * does an error answered before the stream started.
    */
   async chat(message: string, sessionId: string, onEvent: (event: ChatEvent) => void, signal?: AbortSignal): Promise<ChatReply> {

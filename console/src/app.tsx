@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { onUnauthorized, type ApiError } from "./api.js";
+import { ApprovalsView } from "./approvals_view.js";
 import type { Turn } from "./chat_turns.js";
 import { ChatView } from "./chat_view.js";
 import { PluginsView } from "./plugins_view.js";
@@ -12,6 +13,7 @@ const views = [
   { id: "plugins", label: "Plugins" },
   { id: "chat", label: "Chat" },
   { id: "timeline", label: "Timeline" },
+  { id: "approvals", label: "Approvals" },
 ] as const;
 type View = (typeof views)[number]["id"];
 
@@ -36,6 +38,8 @@ export function App() {
   const [authVersion, setAuthVersion] = useState(0);
   const [recorded, setRecorded] = useState(0);
   const [turns, setTurns] = useState<Readonly<Record<string, readonly Turn[]>>>({});
+  // Approvals is offered to approvers only (GET /api/approvals answers 403 to anyone else).
+  const [approver, setApprover] = useState(false);
   const firstRender = useRef(true);
 
   useEffect(() => onUnauthorized((error) => setRefused(error)), []);
@@ -96,19 +100,21 @@ export function App() {
         <SessionBar sessionId={sessionId} onChange={setSessionId} onNew={() => setSessionId(newSessionId())} />
         <nav aria-label="Views">
           <ul class="tabs">
-            {views.map(({ id, label }) => (
-              <li key={id}>
-                <a href={`#${id}`} aria-current={view === id ? "page" : undefined}>
-                  {label}
-                </a>
-              </li>
-            ))}
+            {views
+              .filter(({ id }) => id !== "approvals" || approver || view === "approvals")
+              .map(({ id, label }) => (
+                <li key={id}>
+                  <a href={`#${id}`} aria-current={view === id ? "page" : undefined}>
+                    {label}
+                  </a>
+                </li>
+              ))}
           </ul>
         </nav>
       </header>
       <main>
         {refused && <SignIn refused={refused} hadToken={hasToken} onSignIn={signIn} />}
-        {/* All three stay mounted, so that a form, a conversation or a timeline page is as it was when its view comes back. */}
+        {/* All of them stay mounted, so that a form, a conversation or a timeline page is as it was when its view comes back. */}
         <div hidden={view !== "plugins"}>
           <PluginsView sessionId={sessionId} authVersion={authVersion} onRan={noteRecorded} onLoaded={markFirstView} />
         </div>
@@ -117,6 +123,9 @@ export function App() {
         </div>
         <div hidden={view !== "timeline"}>
           <TimelineView sessionId={sessionId} version={`${recorded}.${authVersion}`} />
+        </div>
+        <div hidden={view !== "approvals"}>
+          <ApprovalsView authVersion={authVersion} active={view === "approvals"} onAccess={setApprover} />
         </div>
       </main>
       <footer class="foot muted small">

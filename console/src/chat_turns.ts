@@ -1,10 +1,12 @@
 import type { ApiError } from "./api_error.js";
-import type { ChatEvent, ChatReply } from "./api_types.js";
+import type { AwaitingApproval, ChatEvent, ChatReply } from "./api_types.js";
 
 /** One part of an answer, in the order it arrived: streamed text, or a tool the model called. */
 export type AnswerPart =
   | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "tool"; readonly id: string; readonly name: string; readonly arguments: unknown; readonly outcome?: string; readonly result?: unknown; readonly error?: string };
+  | { readonly kind: "tool"; readonly id: string; readonly name: string; readonly arguments: unknown; readonly outcome?: string; readonly result?: unknown; readonly error?: string }
+  /** A run (of `/run`, or of a tool call) that waits for an approver instead of running. */
+  | { readonly kind: "approval"; readonly awaiting: AwaitingApproval };
 
 export interface Turn {
   readonly id: number;
@@ -31,10 +33,17 @@ export function applyEvent(turn: Turn, event: ChatEvent): Turn {
           part.kind === "tool" && part.id === event.id ? { ...part, outcome: event.outcome, result: event.result, error: event.error } : part,
         ),
       };
+    case "awaiting_approval": {
+      const { type: _type, ...awaiting } = event;
+      return { ...turn, parts: [...turn.parts, { kind: "approval", awaiting }] };
+    }
     case "reply": {
-      // A /run reply, or a model that streamed nothing, has no text yet: the reply is the answer.
-      const hasText = turn.parts.some((part) => part.kind === "text");
-      return { ...turn, reply: event.reply, parts: hasText ? turn.parts : [...turn.parts, { kind: "text", text: event.reply.reply }] };
+      // A /run reply, or a model that streamed nothing, has no text yet: the reply is the answer;
+      // a /run that waits for an approver is shown as such (its reply text says the same).
+      const approval = event.reply.approval;
+      const answered = turn.parts.some((part) => part.kind === "text" || (part.kind === "approval" && part.awaiting.runId === approval?.runId));
+      const parts: readonly AnswerPart[] = answered ? turn.parts : [...turn.parts, approval ? { kind: "approval", awaiting: approval } : { kind: "text", text: event.reply.reply }];
+      return { ...turn, reply: event.reply, parts };
     }
     default:
       return turn;

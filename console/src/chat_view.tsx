@@ -1,6 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { api, ApiError, type ChatReply } from "./api.js";
 import { applyEvent, type AnswerPart, type Turn } from "./chat_turns.js";
+import { AwaitingRun, badgeOf } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatValue } from "./format.js";
 
@@ -74,6 +75,8 @@ export function ChatView({ sessionId, turns, updateTurns, onTurnDone }: Props) {
                   <p key={index} class="text">
                     {part.text}
                   </p>
+                ) : part.kind === "approval" ? (
+                  <AwaitingRun key={part.awaiting.runId} awaiting={part.awaiting} />
                 ) : (
                   <ToolCall key={part.id} part={part} />
                 ),
@@ -120,12 +123,12 @@ function speakerOf(reply: ChatReply | undefined): string {
 }
 
 function ToolCall({ part }: { part: Extract<AnswerPart, { kind: "tool" }> }) {
-  const state = part.outcome === undefined ? "running" : part.outcome === "success" ? "success" : "error";
+  const state = part.outcome === undefined ? "neutral" : badgeOf(part.outcome);
   return (
     <div class={`tool tool--${state}`}>
       <p class="tool-head">
         <span class="tool-label">Tool call</span> <code>{part.name}</code>{" "}
-        <span class={`badge badge--${state === "running" ? "neutral" : state}`}>{part.outcome ?? "running…"}</span>
+        <span class={`badge badge--${state}`}>{part.outcome ?? "running…"}</span>
       </p>
       <details>
         <summary>Arguments{part.outcome !== undefined ? " and result" : ""}</summary>

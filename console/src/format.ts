@@ -19,6 +19,11 @@ export function formatTime(iso: string): string {
   return `${time}.${String(date.getMilliseconds()).padStart(3, "0")}`;
 }
 
+/** The day and the local time of an ISO timestamp: when a request was made, until when it may be decided. */
+export function formatDateTime(iso: string): string {
+  return `${formatDate(iso)} ${formatTime(iso)}`;
+}
+
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });

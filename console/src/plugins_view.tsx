@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, ApiError, type ExecuteResult, type PluginDescription } from "./api.js";
+import { api, ApiError, type AwaitingApprovalRun, type ExecuteResult, type PluginDescription } from "./api.js";
+import { AwaitingRun } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDuration, formatValue, inputData } from "./format.js";
 import { dataFromDrafts, draftsFromData, hasFields, SchemaFields, type Drafts } from "./schema_form.js";
@@ -8,6 +9,7 @@ type RunState =
   | { readonly kind: "idle" }
   | { readonly kind: "running"; readonly plugin: string }
   | { readonly kind: "success"; readonly run: ExecuteResult; readonly elapsedMs: number }
+  | { readonly kind: "awaiting"; readonly run: AwaitingApprovalRun }
   | { readonly kind: "error"; readonly plugin: string; readonly error: ApiError; readonly elapsedMs: number };
 
 interface Props {
@@ -90,7 +92,7 @@ export function PluginsView({ sessionId, authVersion, onRan, onLoaded }: Props) 
     setRun({ kind: "running", plugin: plugin.name });
     try {
       const result = await api.execute(plugin.name, read.data, sessionId);
-      setRun({ kind: "success", run: result, elapsedMs: performance.now() - started });
+      setRun(result.status === "awaiting_approval" ? { kind: "awaiting", run: result } : { kind: "success", run: result, elapsedMs: performance.now() - started });
     } catch (error) {
       setRun({ kind: "error", plugin: plugin.name, error: error as ApiError, elapsedMs: performance.now() - started });
     } finally {
@@ -190,6 +192,7 @@ function ResultRegion({ run }: { run: RunState }) {
             <p class="muted small">Run {run.run.runId}</p>
           </>
         )}
+        {run.kind === "awaiting" && <AwaitingRun awaiting={run.run} />}
         {run.kind === "error" && (
           <>
             <ErrorMessage error={run.error} />

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type AuditEntry } from "./api.js";
+import { badgeOf } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
-import { formatDate, formatDuration, formatTime, formatValue } from "./format.js";
+import { formatDate, formatDateTime, formatDuration, formatTime, formatValue } from "./format.js";
 
 const pageSize = 20;
 
@@ -11,6 +12,8 @@ const typeNames: Readonly<Record<AuditEntry["type"], string>> = {
   tool_call: "Tool call",
   plugin_run: "Plugin run",
   memory_cleared: "Memory cleared",
+  approval_requested: "Approval requested",
+  approval_decided: "Approval decision",
 };
 
 interface Props {
@@ -112,7 +115,7 @@ export function TimelineView({ sessionId, version }: Props) {
 }
 
 function TimelineEntry({ entry }: { entry: AuditEntry }) {
-  const ok = entry.outcome === undefined || entry.outcome === "success";
+  const ok = entry.outcome === undefined || badgeOf(entry.outcome) !== "error";
   const hasDetails = entry.type === "plugin_run" || entry.type === "tool_call";
   return (
     <li class={`entry entry--${entry.type}`} data-entry={entry.id} tabIndex={-1}>
@@ -122,11 +125,12 @@ function TimelineEntry({ entry }: { entry: AuditEntry }) {
         </time>
         <span class="entry-type">{typeNames[entry.type] ?? entry.type}</span>
         {entry.plugin && <code class="entry-plugin">{entry.plugin}</code>}
-        {entry.outcome !== undefined && <span class={`badge badge--${ok ? "success" : "error"}`}>{entry.outcome}</span>}
+        {entry.outcome !== undefined && <span class={`badge badge--${badgeOf(entry.outcome)}`}>{entry.outcome}</span>}
         {entry.durationMs !== undefined && <span class="muted">{formatDuration(entry.durationMs)}</span>}
       </div>
       {entry.content !== undefined && <p class="entry-content">{entry.content}</p>}
       {entry.errorMessage && <p class="entry-error">{entry.errorMessage}</p>}
+      {(entry.type === "approval_requested" || entry.type === "approval_decided") && <ApprovalDetails entry={entry} />}
       {hasDetails && (
         <details>
           <summary>
@@ -150,6 +154,36 @@ function TimelineEntry({ entry }: { entry: AuditEntry }) {
       )}
       {entry.truncated && <p class="muted small">A field was shortened to fit the log.</p>}
     </li>
+  );
+}
+
+/** A request (its run, until when it may be decided, its input) or a decision (by whom, why). */
+function ApprovalDetails({ entry }: { entry: AuditEntry }) {
+  return (
+    <>
+      <p class="entry-content small">
+        Run <code>{entry.runId}</code>
+        {entry.expiresAt && <> waits for an approver until {formatDateTime(entry.expiresAt)}</>}
+        {entry.approver && (
+          <>
+            {" "}
+            {entry.outcome} by {entry.approver}
+          </>
+        )}
+        {entry.type === "approval_decided" && !entry.approver && <>: nobody decided in time</>}
+        {entry.reason && <>: “{entry.reason}”</>}
+      </p>
+      {entry.input !== undefined && (
+        <details>
+          <summary>
+            Input<span class="preview">: {preview({ ...entry, outcome: undefined })}</span>
+          </summary>
+          <pre class="output" tabIndex={0}>
+            {formatValue(entry.input)}
+          </pre>
+        </details>
+      )}
+    </>
   );
 }
 

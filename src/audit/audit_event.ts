@@ -1,7 +1,7 @@
 import type { SessionRef } from "../memory/session_ref.js";
 
 /** What happened in a session, in the order it happened. The audit log is append-only. */
-export type AuditEventType = "user_message" | "reply" | "tool_call" | "plugin_run" | "memory_cleared";
+export type AuditEventType = "user_message" | "reply" | "tool_call" | "plugin_run" | "memory_cleared" | "approval_requested" | "approval_decided";
 
 export interface AuditEvent {
   readonly type: AuditEventType;
@@ -12,10 +12,19 @@ export interface AuditEvent {
   readonly runId?: string;
   readonly input?: unknown;
   readonly result?: unknown;
-  /** "success", or the error code the run ended with. */
+  /**
+   * "success", or the error code the run ended with; for an approval_requested entry
+   * "awaiting_approval", for an approval_decided one "approved", "denied" or "expired".
+   */
   readonly outcome?: string;
   readonly errorMessage?: string;
   readonly durationMs?: number;
+  /** approval_requested: until when an approver may decide. */
+  readonly expiresAt?: string;
+  /** approval_decided: the approver's principal id (none when the request expired). */
+  readonly approver?: string;
+  /** approval_decided: the reason the approver gave. */
+  readonly reason?: string;
 }
 
 export interface AuditEntry extends AuditEvent {

@@ -26,6 +26,9 @@ type AuditEntity = {
   outcome?: string;
   errorMessage?: string;
   durationMs?: number;
+  expiresAt?: string;
+  approver?: string;
+  reason?: string;
   truncated?: boolean;
 };
 
@@ -135,6 +138,9 @@ function toEntity(partitionKey: string, rowKey: string, event: AuditEvent): Audi
     outcome: event.outcome,
     errorMessage: cut(event.errorMessage),
     durationMs: event.durationMs,
+    expiresAt: event.expiresAt,
+    approver: event.approver,
+    reason: cut(event.reason),
   };
   if (truncated) entity.truncated = true;
   // The Tables SDK rejects undefined property values.
@@ -157,6 +163,9 @@ function toEntry(entity: AuditEntity, sessionId: string): AuditEntry {
     outcome: entity.outcome,
     errorMessage: entity.errorMessage,
     durationMs: entity.durationMs,
+    expiresAt: entity.expiresAt,
+    approver: entity.approver,
+    reason: entity.reason,
     truncated: entity.truncated,
   };
   for (const key of Object.keys(entry)) if (entry[key] === undefined) delete entry[key];

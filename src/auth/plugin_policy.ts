@@ -1,4 +1,4 @@
-import type { AuthConfig, PluginPolicyConfig } from "../config/config.js";
+import type { ApprovalRuleConfig, AuthConfig, PluginPolicyConfig } from "../config/config.js";
 import { ConfigError } from "../config/config.js";
 import { AppError } from "../errors/app_error.js";
 import type { AnyPlugin } from "../plugins/plugin.js";
@@ -8,10 +8,17 @@ import { channels, type Channel } from "./channel.js";
 /** What the policy reads of a plugin: its names and its own default rule. */
 export type PolicySubject = Pick<AnyPlugin, "name" | "aliases" | "defaultPolicy">;
 
-/** One plugin's rule: the channels it runs on, and the roles of which a caller needs one (undefined: any caller). */
+/** Whose approval each run of a plugin waits for (one of these roles), and how long a request waits. */
+export type ApprovalRule = ApprovalRuleConfig;
+
+/**
+ * One plugin's rule: the channels it runs on, the roles of which a caller needs one (undefined:
+ * any caller), and whether each run first waits for an approver (undefined: it runs at once).
+ */
 export interface PolicyRule {
   readonly channels: readonly Channel[];
   readonly roles: readonly string[] | undefined;
+  readonly approval?: ApprovalRule | undefined;
 }
 
 /**
@@ -22,9 +29,16 @@ export interface PolicyRule {
  * `defaultPolicy` (the shell plugin: execute and chat only, role admin), otherwise every channel
  * for every caller. With AUTH_MODE=none the one local caller has no roles, so a plugin's *default*
  * roles do not apply there (only loopback can reach that host); roles written in PLUGIN_POLICY do.
+ *
+ * An entry's `approval` turns each run the rule allows into a request that one approver decides
+ * (src/approvals/): someone with one of its roles, never the requester, except the one local
+ * caller of AUTH_MODE=none, a single developer, who decides their own requests.
  */
 export class PluginPolicy {
-  private constructor(private readonly rules: ReadonlyMap<string, PolicyRule>) {}
+  private constructor(
+    private readonly rules: ReadonlyMap<string, PolicyRule>,
+    private readonly mode: AuthConfig["mode"],
+  ) {}
 
   /** Fails with a ConfigError naming each PLUGIN_POLICY key that is no plugin or alias. */
   static create(plugins: readonly PolicySubject[], configured: PluginPolicyConfig | undefined, mode: AuthConfig["mode"]): PluginPolicy {
@@ -41,11 +55,31 @@ export class PluginPolicy {
       rules.set(
         plugin.name,
         explicit
-          ? { channels: explicit.channels ?? channels, roles: explicit.roles }
+          ? { channels: explicit.channels ?? channels, roles: explicit.roles, approval: explicit.approval }
           : { channels: fallback?.channels ?? channels, roles: mode === "none" ? undefined : fallback?.roles },
       );
     }
-    return new PluginPolicy(rules);
+    return new PluginPolicy(rules, mode);
+  }
+
+  /** Undefined when the plugin's runs start at once; otherwise whose approval each run waits for. */
+  approvalFor(plugin: PolicySubject): ApprovalRule | undefined {
+    return this.ruleOf(plugin).approval;
+  }
+
+  /** Whether the caller may decide requests to run this plugin (whoever made them; see mayDecideOwn). */
+  mayApprove(caller: Caller, plugin: PolicySubject): boolean {
+    return this.approves(caller, this.approvalFor(plugin));
+  }
+
+  /** Whether the caller may decide the requests of some plugin: GET /api/approvals is for such callers only. */
+  isApprover(caller: Caller): boolean {
+    return [...this.rules.values()].some(({ approval }) => this.approves(caller, approval));
+  }
+
+  /** Only the one local caller of AUTH_MODE=none decides their own requests; in the cloud modes a second person does. */
+  get mayDecideOwn(): boolean {
+    return this.mode === "none";
   }
 
   /** The channels this caller may run the plugin on; empty when none. */
@@ -66,6 +100,10 @@ export class PluginPolicy {
       ? `it does not run on the ${channel} channel (it runs on: ${rule.channels.join(", ") || "none"})`
       : `it needs one of the roles ${rule.roles?.join(", ")}`;
     throw new AppError("plugin_forbidden", `plugin "${plugin.name}" may not be run here: ${why}`, { details: { plugin: plugin.name, channel } });
+  }
+
+  private approves(caller: Caller, approval: ApprovalRule | undefined): boolean {
+    return approval !== undefined && (this.mode === "none" || hasRole(caller, approval.roles));
   }
 
   private ruleOf(plugin: PolicySubject): PolicyRule {

@@ -1,3 +1,5 @@
+import type { AwaitingApproval } from "../approvals/approval_request.js";
+
 /** What happens while a chat message is answered, in order; streamed as server-sent events. */
 export interface ChatReply {
   readonly sessionId: string;
@@ -8,6 +10,8 @@ export interface ChatReply {
   readonly runId?: string;
   /** Tool calls the model made on the way to this reply. */
   readonly toolCalls?: number;
+  /** `/run` of a plugin whose runs wait for an approver: the request (the reply says so too). */
+  readonly approval?: AwaitingApproval;
 }
 
 export type ChatEvent =
@@ -23,4 +27,6 @@ export type ChatEvent =
       readonly result?: unknown;
       readonly error?: string;
     }
+  /** A run (of `/run`, or of a model's tool call) waits for an approver instead of running. */
+  | ({ readonly type: "awaiting_approval" } & AwaitingApproval)
   | { readonly type: "reply"; readonly reply: ChatReply };

@@ -13,6 +13,7 @@ import type { ChatEvent, ChatReply } from "./chat_events.js";
 import type { Conversation } from "./conversation.js";
 import { boundedHistory, historyForModel } from "./history.js";
 import { parseRunCommand, replyText } from "./run_command.js";
+import { awaitingApprovalText, isAwaitingApproval } from "../approvals/approval_request.js";
 
 export type { ChatEvent, ChatReply } from "./chat_events.js";
 
@@ -106,6 +107,7 @@ export class ChatService {
       throw new AppError(recorded.code, recorded.message, { details: { ...asObject(recorded.details), sessionId }, cause: recorded.cause });
     }
     if (!recording) {
+      if (reply.approval) yield { type: "awaiting_approval", ...reply.approval };
       yield { type: "reply", reply };
       return;
     }
@@ -114,6 +116,7 @@ export class ChatService {
     try {
       // Written before the final event, also when streamed: a reply the client sees is in the log.
       await this.commit(turn);
+      if (reply.approval) yield { type: "awaiting_approval", ...reply.approval };
     } catch (error) {
       // Nothing of the turn is in the log (or in memory): the client is told it failed.
       const failure = asAppError(error);
@@ -138,6 +141,7 @@ export class ChatService {
     const plugin = this.runner.resolve(pluginName, caller, "chat");
     // The runner reads the text as the plugin's input once the policy and the plugin's configuration allow the run.
     const run = await this.runner.execute({ caller, channel: "chat", plugin: plugin.name, data: inputText, sessionId: turn?.session.sessionId, signal, turn });
+    if (isAwaitingApproval(run)) return { sessionId, reply: awaitingApprovalText(run), source: "plugin", plugin: run.plugin, runId: run.runId, approval: run };
     const reply = replyText(plugin, run.result);
     return { sessionId, reply, source: "plugin", plugin: run.plugin, result: run.result, runId: run.runId };
   }

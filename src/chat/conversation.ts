@@ -10,6 +10,7 @@ import type { RunLineage } from "../plugins/plugin.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
 import type { ChatEvent } from "./chat_events.js";
+import { awaitingApprovalText, isAwaitingApproval, type AwaitingApproval } from "../approvals/approval_request.js";
 
 export interface ConversationLimits {
   readonly systemPrompt: string;
@@ -92,6 +93,7 @@ export class Conversation {
         yield { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
         const answer = await this.callTool(call, tools, input);
         yield { type: "tool_result", id: call.id, name: call.name, ...answer.event };
+        if (answer.approval) yield { type: "awaiting_approval", ...answer.approval };
         messages.push({ role: "tool", toolCallId: call.id, name: call.name, content: answer.content });
       }
     }
@@ -130,7 +132,7 @@ export class Conversation {
     call: LlmToolCall,
     offered: readonly LlmTool[],
     input: Pick<ConversationInput, "caller" | "sessionId" | "signal" | "turn" | "lineage">,
-  ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string } }> {
+  ): Promise<{ content: string; event: { outcome: string; result?: unknown; error?: string }; approval?: AwaitingApproval }> {
     const { caller, sessionId, signal, turn, lineage } = input;
     // Into the turn's record; only a conversation outside any turn (none today) would write its entries one by one.
     const record = async (event: AuditEvent) => {
@@ -150,6 +152,10 @@ export class Conversation {
     await record({ type: "tool_call", plugin: call.name, input: call.arguments });
     try {
       const run = await this.runner.execute({ caller, channel: "llm", plugin: call.name, data: call.arguments ?? {}, sessionId, signal, turn, lineage });
+      if (isAwaitingApproval(run)) {
+        // Not an error: the model is told what happened, and the turn goes on.
+        return { content: JSON.stringify({ ...run, note: awaitingApprovalText(run) }), event: { outcome: run.state, result: run }, approval: run };
+      }
       return { content: cut(JSON.stringify(run.result)), event: { outcome: "success", result: run.result } };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

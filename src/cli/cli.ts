@@ -1,3 +1,4 @@
+import { isAwaitingApproval } from "../approvals/approval_request.js";
 import { replyText } from "../chat/run_command.js";
 import { localCaller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
@@ -52,6 +53,8 @@ export async function runCli(args: readonly string[], services: Services, output
         data,
         sessionId: sessionId === undefined ? undefined : assertSessionId(sessionId),
       });
+      // The operator's runs are outside the policy: none waits for an approver.
+      if (isAwaitingApproval(run)) throw new AppError("internal_error", "the operator's run was held for approval");
       output.out(json ? JSON.stringify({ status: "success", ...run }, null, 2) : replyText(resolved, run.result));
       return 0;
     }

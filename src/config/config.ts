@@ -76,18 +76,51 @@ function jsonArrayItems(text: string): string[] | undefined {
   }
 }
 
-/** One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted) and the roles a caller needs (any when omitted). */
+/** How long a run waiting for approval may wait when its rule says nothing: 15 minutes. */
+export const defaultApprovalTtlSeconds = 900;
+const maxApprovalTtlSeconds = 7 * 24 * 3600;
+
+const roleName = () => z.string().check(z.minLength(1), z.maxLength(200));
+
+/**
+ * One plugin's entry of PLUGIN_POLICY: the channels it may run on (all when omitted), the roles a
+ * caller needs (any when omitted), and `approval`: the roles of whom one must approve each run
+ * first, and how long a request waits for that (defaultApprovalTtlSeconds when omitted).
+ */
 const pluginPolicySchema = z.lazy(() =>
   z.record(
     z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, "keys must be plugin names")),
     z.strictObject({
       channels: z.optional(z.array(z.enum(channels, { error: `channels are ${channels.join(", ")}` }))),
-      roles: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200)))),
+      roles: z.optional(z.array(roleName())),
+      approval: z.optional(
+        z.strictObject({
+          roles: z
+            .array(roleName(), { error: 'must list the roles whose members approve the runs, such as ["admin"]' })
+            .check(z.minLength(1, "must name at least one role whose members approve the runs")),
+          ttlSeconds: z._default(
+            z.number({ error: "must be a number of seconds" }).check(
+              z.int("must be a whole number of seconds"),
+              z.gte(1, "must be at least 1 second"),
+              z.lte(maxApprovalTtlSeconds, `must be at most ${maxApprovalTtlSeconds} seconds (7 days)`),
+            ),
+            defaultApprovalTtlSeconds,
+          ),
+        }),
+      ),
     }),
   ),
 );
 
-export type PluginPolicyConfig = Readonly<Record<string, { readonly channels?: readonly Channel[]; readonly roles?: readonly string[] }>>;
+/** Whose approval a plugin's runs wait for, and for how long. */
+export interface ApprovalRuleConfig {
+  readonly roles: readonly string[];
+  readonly ttlSeconds: number;
+}
+
+export type PluginPolicyConfig = Readonly<
+  Record<string, { readonly channels?: readonly Channel[]; readonly roles?: readonly string[]; readonly approval?: ApprovalRuleConfig }>
+>;
 
 /** A whole number between `min` and `max`; `fallback` when unset. */
 function integer(name: string, min: number, max: number, fallback: number) {

@@ -44,12 +44,16 @@ export const errorCodes = {
   origin_not_allowed: row(403),
   /** A Host header the local host does not answer to (DNS rebinding). */
   host_not_allowed: row(403),
+  /** The caller is no approver (GET and POST /api/approvals), or decides a request of its own. */
+  approval_forbidden: row(403),
   not_found: row(404),
   plugin_not_found: row(404),
   run_not_found: row(404),
   method_not_allowed: row(405),
   request_timeout: row(408),
   run_exists: row(409),
+  /** The request was decided already (by another approver, perhaps at the same moment) or has expired. */
+  approval_closed: row(409),
   payload_too_large: row(413),
   unsupported_media_type: row(415),
   plugin_busy: row(429, { retryable: true }),

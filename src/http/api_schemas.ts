@@ -14,6 +14,8 @@ import { assetNamePattern } from "../console/console_assets.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 import { runIdPattern } from "../runs/run_message.js";
+import { runStates } from "../runs/run_record.js";
+import { maxReasonChars } from "../approvals/approval_request.js";
 
 // ---- requests --------------------------------------------------------------------------------
 
@@ -59,6 +61,18 @@ export const executeRequestSchema = z.strictObject({
     .unknown()
     .optional()
     .meta({ type: "string", pattern: runIdPattern.source, description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
+});
+
+/** `POST /api/approvals/{runId}`. */
+export const decisionRequestSchema = z.strictObject({
+  decision: z.enum(["approve", "deny"]).meta({ description: "`approve` runs the request once, as its requester; `deny` closes it." }),
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(maxReasonChars)
+    .optional()
+    .meta({ description: "Why; recorded with the decision in the requester's timeline." }),
 });
 
 export const maxAuditPageSize = 200;
@@ -156,13 +170,56 @@ export const queuedRunSchema = z.object({
   location: z.string().meta({ description: "Where the run is read: `/api/runs/{runId}` (also the `Location` header)." }),
 });
 
+/** A run the policy holds for an approver, on every channel (the 202 of execute adds `status`). */
+const awaitingApprovalFields = {
+  state: z.literal("awaiting_approval"),
+  runId: runIdField,
+  plugin: z.string(),
+  expiresAt: z.string().meta({ description: "Until when an approver may decide; after it, the request is expired." }),
+  location: z.string().meta({ description: "Where the requester reads the run: `/api/runs/{runId}` (also the `Location` header)." }),
+};
+const awaitingApprovalSchema = z.object(awaitingApprovalFields);
+
+/** `POST /api/plugins/execute`, sync or async, of a plugin whose runs wait for an approver: 202. */
+export const awaitingApprovalRunSchema = z.object({ status: z.literal("awaiting_approval"), ...awaitingApprovalFields });
+
+/** `GET /api/approvals`. */
+export const approvalListSchema = z.object({
+  approvals: z
+    .array(
+      z.object({
+        runId: runIdField,
+        plugin: z.string(),
+        input: anyJson.meta({ description: "The input as the plugin validated it: what runs if approved." }),
+        requester: z.string().meta({ description: "The requester's principal id (a token's `oid`, else `sub`)." }),
+        channel: z.enum(channels).nullable().meta({ description: "Where the run was asked for; it runs there once approved." }),
+        requestedAt: z.string(),
+        expiresAt: z.string(),
+      }),
+    )
+    .meta({ description: "The pending requests this approver may decide (not their own), oldest first." }),
+});
+
+/** `POST /api/approvals/{runId}`: 200. */
+export const decisionSchema = z.object({
+  runId: runIdField,
+  plugin: z.string(),
+  state: z.enum(["approved", "denied"]).meta({ description: "`approved`: the run is queued and runs once, as its requester." }),
+  decidedBy: z.string().meta({ description: "The approver's principal id." }),
+  decidedAt: z.string(),
+  reason: z.string().optional(),
+});
+
 const runError = z.object({ code: z.string(), message: z.string() });
 
 /** `GET /api/runs/{runId}`. */
 export const runViewSchema = z.object({
   runId: runIdField,
   plugin: z.string().nullable().meta({ description: "Null for a queue message that named no plugin." }),
-  state: z.enum(["queued", "running", "succeeded", "failed"]),
+  state: z.enum(runStates).meta({
+    description:
+      "`awaiting_approval` until an approver decides (then `approved`, and on as any run: `running`, `succeeded` or `failed`; or `denied`), `expired` when nobody decided in time.",
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
   attempts: z.number().int(),
@@ -172,6 +229,16 @@ export const runViewSchema = z.object({
   error: runError.optional().meta({ description: "Once failed: why." }),
   lastError: runError.optional().meta({ description: "While queued or running again after a retryable failure: that failure." }),
   messageText: z.string().optional().meta({ description: "A rejected queue message's text (shortened), as it arrived." }),
+  channel: z.enum(channels).optional().meta({ description: "The channel the run was asked on." }),
+  approval: z
+    .object({
+      expiresAt: z.string(),
+      decidedBy: z.string().optional().meta({ description: "The approver's principal id." }),
+      decidedAt: z.string().optional(),
+      reason: z.string().optional(),
+    })
+    .optional()
+    .meta({ description: "A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why." }),
 });
 
 /** `POST /api/chat`: the JSON answer, and the data of the final `reply` event of a stream. */
@@ -183,22 +250,28 @@ export const chatReplySchema = z.object({
   result: anyJson.optional(),
   runId: z.string().optional(),
   toolCalls: z.number().int().optional().meta({ description: "Tool calls the model made on the way to this reply." }),
+  approval: awaitingApprovalSchema.optional().meta({ description: "`/run` of a plugin whose runs wait for an approver: the request (nothing ran yet)." }),
 });
 
 const auditEntrySchema = z.object({
   id: z.string(),
   sessionId: z.string(),
   timestamp: z.string(),
-  type: z.enum(["user_message", "reply", "tool_call", "plugin_run", "memory_cleared"]),
+  type: z.enum(["user_message", "reply", "tool_call", "plugin_run", "memory_cleared", "approval_requested", "approval_decided"]),
   content: z.string().optional(),
   source: z.enum(["plugin", "llm"]).optional(),
   plugin: z.string().optional(),
   runId: z.string().optional(),
   input: anyJson.optional(),
   result: anyJson.optional(),
-  outcome: z.string().optional().meta({ description: "`success`, or the error code the run ended with." }),
+  outcome: z.string().optional().meta({
+    description: "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision.",
+  }),
   errorMessage: z.string().optional(),
   durationMs: z.number().optional(),
+  expiresAt: z.string().optional().meta({ description: "A request: until when an approver may decide it." }),
+  approver: z.string().optional().meta({ description: "A decision: the approver's principal id." }),
+  reason: z.string().optional().meta({ description: "A decision: the reason the approver gave." }),
   truncated: z.boolean().optional().meta({ description: "A field was longer than a table property may hold and was shortened." }),
 });
 

@@ -13,6 +13,7 @@ import { sessionIdHeader } from "../memory/session_id.js";
 import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
 import {
+  approvalListSchema,
   auditPageQuerySchema,
   auditPageSchema,
   chatCompletionChunkSchema,
@@ -21,7 +22,10 @@ import {
   chatCompletionSchema,
   chatReplySchema,
   chatRequestSchema,
+  awaitingApprovalRunSchema,
   consoleAssetPathSchema,
+  decisionRequestSchema,
+  decisionSchema,
   errorBodySchema,
   executeRequestSchema,
   executeResultSchema,
@@ -171,9 +175,11 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             responses: {
               "200": { description: "The plugin ran.", content: json(executeResultSchema) },
               "202": {
-                description: "The run is queued (`async: true`); read it from `Location`.",
+                description:
+                  "The run is queued (`async: true`), or, for a plugin whose runs wait for an approver (sync or async alike), " +
+                  "it awaits an approver's decision (`status`/`state` `awaiting_approval`) and runs once approved; read it from `Location`.",
                 headers: { Location: { description: "`/api/runs/{runId}`", required: true, schema: { type: "string" } } },
-                content: json(queuedRunSchema),
+                content: json(z.union([queuedRunSchema, awaitingApprovalRunSchema])),
               },
             },
             errors: [...postErrors, ...pluginRunErrors, "run_exists"],
@@ -189,7 +195,8 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
                 description:
                   "The reply; with `stream: true` (or `Accept: text/event-stream`), server-sent events in this order: " +
                   "`session` (`{sessionId}`), `token` (`{text}`) as the model writes, `tool_call` (`{id, name, arguments}`) and " +
-                  "`tool_result` (`{id, name, outcome, result?, error?}`) as tools run, then `reply` (the JSON answer) or " +
+                  "`tool_result` (`{id, name, outcome, result?, error?}`) as tools run, `awaiting_approval` " +
+                  "(`{state, runId, plugin, expiresAt, location}`) when a run waits for an approver instead, then `reply` (the JSON answer) or " +
                   "`error` (the error body) when the answer fails after it started.",
                 content: {
                   ...json(chatReplySchema),
@@ -216,6 +223,27 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
             requestParams: { path: runIdPathSchema },
             responses: { "200": { description: "The run.", content: json(runViewSchema) } },
             errors: [...callerErrors, "invalid_request", "run_not_found", "storage_unavailable"],
+          }),
+        },
+        "/approvals": {
+          get: operation({
+            operationId: "listApprovals",
+            summary: "For approvers: the pending requests to run a plugin that they may decide (any requester's but their own)",
+            responses: { "200": { description: "The pending requests, oldest first.", content: json(approvalListSchema) } },
+            errors: [...callerErrors, "approval_forbidden", "storage_unavailable"],
+          }),
+        },
+        "/approvals/{runId}": {
+          post: operation({
+            operationId: "decideApproval",
+            summary: "For approvers: approve (the run then runs once, as its requester) or deny a pending request",
+            description:
+              "Exactly one decision wins: of approvers deciding at once, one gets 200 and the others 409 `approval_closed`. " +
+              "A requester never decides their own request (but the one local caller of `AUTH_MODE=none`).",
+            requestParams: { path: runIdPathSchema },
+            requestBody: { required: true, content: json(decisionRequestSchema) },
+            responses: { "200": { description: "The decision, as recorded.", content: json(decisionSchema) } },
+            errors: [...postErrors, "approval_forbidden", "run_not_found", "approval_closed", "storage_unavailable"],
           }),
         },
         "/v1/models": {
@@ -345,6 +373,10 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
           ExecuteRequest: executeRequestSchema,
           ExecuteResult: executeResultSchema,
           QueuedRun: queuedRunSchema,
+          AwaitingApprovalRun: awaitingApprovalRunSchema,
+          ApprovalList: approvalListSchema,
+          DecisionRequest: decisionRequestSchema,
+          Decision: decisionSchema,
           ChatRequest: chatRequestSchema,
           ChatReply: chatReplySchema,
           AuditPage: auditPageSchema,

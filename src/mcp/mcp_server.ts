@@ -55,7 +55,9 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
       );
       // A tools/call needs only the tool it names (the SDK answers any other name as unknown); every other request, all of the caller's.
       for (const tool of catalogue.toolsFor(call.caller, services.policy, toolCalled)) {
-        const { input, output } = schemasOf(tool);
+        const { input, output: ownOutput } = schemasOf(tool);
+        // A run the policy holds for an approver answers a request, not the plugin's result: such a tool promises no output schema.
+        const output = services.policy.approvalFor(tool.plugin) ? undefined : ownOutput;
         server.registerTool(
           tool.name,
           { title: tool.title, description: tool.description, annotations: tool.annotations, inputSchema: input, ...(output ? { outputSchema: output } : {}) },

@@ -1,3 +1,4 @@
+import { awaitingApprovalText, isAwaitingApproval } from "../approvals/approval_request.js";
 import type { Caller } from "../auth/caller.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
@@ -37,7 +38,8 @@ const maxDetailChars = 2000;
  * One tool call, run through the same runner as every channel (policy on the mcp channel,
  * validation, timeout, bulkhead, audit). Never throws: whatever fails comes back as an `isError`
  * result whose text starts with the stable error code, `error (<code>): <message>`, which a model
- * can act on.
+ * can act on. A run the policy holds for an approver is a result (not an error) saying so, with
+ * `structuredContent` `{state: "awaiting_approval", runId, plugin, expiresAt, location}`.
  */
 export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCall): Promise<McpToolResult> {
   try {
@@ -51,6 +53,8 @@ export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCa
       sessionId,
       signal: call.signal,
     });
+    // A run held for an approver is no failure: the client is told so, with the run id to follow it by.
+    if (isAwaitingApproval(run)) return { content: [{ type: "text", text: awaitingApprovalText(run) }], structuredContent: { ...run } };
     return mcpToolResult(run.result);
   } catch (error) {
     return mcpToolError(error, deps.logger);

@@ -19,6 +19,8 @@ import type { PluginRegistry } from "./plugin_registry.js";
 import { RunPolicy, type RunPolicyLimits } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
 import type { Attributes, Span } from "@opentelemetry/api";
+import { isAwaitingApproval, type ApprovalRequests, type AwaitingApproval } from "../approvals/approval_request.js";
+import type { ApprovalRule } from "../auth/plugin_policy.js";
 
 /** How a run arrived: a caller's channel, checked against the plugin policy, or the machine's own operator (the CLI), who is not. */
 export type RunChannel = Channel | "operator";
@@ -40,6 +42,11 @@ export interface RunRequest {
   readonly turn?: TurnRecord | undefined;
   /** The runs this one is started from, when a run starts it (the PluginContext.lineage of that run); none when a caller does. */
   readonly lineage?: RunLineage | undefined;
+  /**
+   * The run was approved (an approver's decision on its request, src/approvals/): it runs now. Set
+   * only by the queue worker, for the run it claimed in state `approved`.
+   */
+  readonly approved?: boolean | undefined;
 }
 
 export interface RunResult {
@@ -52,6 +59,9 @@ export interface RunResult {
   readonly cached: boolean;
 }
 
+/** A run either ran (or failed, thrown), or, when the policy asks for an approver, waits for one. */
+export type RunOutcome = RunResult | AwaitingApproval;
+
 export interface RunnerDependencies {
   readonly registry: PluginRegistry;
   readonly policy: PluginPolicy;
@@ -59,6 +69,8 @@ export interface RunnerDependencies {
   readonly audit: AuditLog;
   readonly cache: ResultCache;
   readonly logger: Logger;
+  /** Where a run that the policy holds for an approver is left. */
+  readonly approvals: ApprovalRequests;
 }
 
 export interface RunnerLimits {
@@ -129,11 +141,17 @@ export class PluginRunner {
 
   /**
    * Everything a run must pass before it may start, in this order: the plugin exists and this
-   * caller may see it (else plugin_not_found), the policy lets this caller run it on this channel, its configuration enables it, it is not nested too
-   * deep, and the input is valid (a string is first read as text, as `/run` reads it).
-   * Asynchronous runs are admitted the same way before they are queued.
+   * caller may see it (else plugin_not_found), the policy lets this caller run it on this channel,
+   * its configuration enables it, it is not nested too deep, and the input is valid (a string is
+   * first read as text, as `/run` reads it). Then `approval` says whether the policy holds the run
+   * for an approver (never the operator's, nor one approved already): one decision for every
+   * channel. Asynchronous runs are admitted the same way before they are queued.
    */
-  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data" | "lineage">): { plugin: AnyPlugin; input: unknown } {
+  admit(request: Pick<RunRequest, "caller" | "channel" | "plugin" | "data" | "lineage" | "approved">): {
+    plugin: AnyPlugin;
+    input: unknown;
+    approval: ApprovalRule | undefined;
+  } {
     const plugin = this.resolve(request.plugin, request.caller, request.channel);
     if (request.channel !== "operator") {
       // A plugin this caller may run on no channel is one it cannot see (GET /api/plugins): it is answered as an unknown name, so that its existence is not confirmed.
@@ -148,7 +166,8 @@ export class PluginRunner {
       });
     }
     const data = typeof request.data === "string" ? inputFromText(plugin, request.data) : request.data;
-    return { plugin, input: this.validate(plugin, data) };
+    const approval = request.channel === "operator" || request.approved ? undefined : this.deps.policy.approvalFor(plugin);
+    return { plugin, input: this.validate(plugin, data), approval };
   }
 
   validate(plugin: AnyPlugin, data: unknown): unknown {
@@ -164,19 +183,19 @@ export class PluginRunner {
     return parsed.data;
   }
 
-  execute(request: RunRequest): Promise<RunResult> {
+  execute(request: RunRequest): Promise<RunOutcome> {
     // Without a session nothing is recorded: the run's own promise, without another one around it.
     if (!request.sessionId) return this.run(request);
     return this.executeInTurn(request, request.sessionId);
   }
 
-  private async executeInTurn(request: RunRequest, sessionId: string): Promise<RunResult> {
+  private async executeInTurn(request: RunRequest, sessionId: string): Promise<RunOutcome> {
     // An execute of its own (API, queue, CLI) is a turn of its own: its entries are one transaction.
     const own = request.turn === undefined;
     const turn = request.turn ?? new TurnRecord(sessionRef(request.caller, sessionId));
     const runId = request.runId ?? randomUUID();
     const started = performance.now();
-    let outcome: RunResult;
+    let outcome: RunOutcome;
     try {
       outcome = await this.run({ ...request, runId, turn });
     } catch (error) {
@@ -193,25 +212,29 @@ export class PluginRunner {
       if (own) await turn.commit(this.deps);
       throw failure;
     }
-    turn.record({
-      type: "plugin_run",
-      plugin: outcome.plugin,
-      runId,
-      input: request.data,
-      result: outcome.result,
-      outcome: "success",
-      durationMs: outcome.durationMs,
-    });
+    if (isAwaitingApproval(outcome)) {
+      turn.record({ type: "approval_requested", plugin: outcome.plugin, runId, input: request.data, outcome: outcome.state, expiresAt: outcome.expiresAt });
+    } else {
+      turn.record({
+        type: "plugin_run",
+        plugin: outcome.plugin,
+        runId,
+        input: request.data,
+        result: outcome.result,
+        outcome: "success",
+        durationMs: outcome.durationMs,
+      });
+    }
     if (own) await turn.commit(this.deps);
     return outcome;
   }
 
   /**
-   * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`
-   * or the error code), whether the cache answered, and the duration: the span Application Insights
-   * queries for slow or failing plugins (docs/telemetry.md).
+   * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`,
+   * `awaiting_approval` or the error code), whether the cache answered, and the duration: the span
+   * Application Insights queries for slow or failing plugins (docs/telemetry.md).
    */
-  run(request: RunRequest): Promise<RunResult> {
+  run(request: RunRequest): Promise<RunOutcome> {
     const started = performance.now();
     // Named by the plugin's own name (also when called by an alias); an unknown name is what a caller typed and stays out.
     const known = this.deps.registry.resolve(request.plugin)?.name;
@@ -220,7 +243,8 @@ export class PluginRunner {
     return inSpan(known ? `plugin ${known}` : "plugin (unknown)", { attributes }, async (span) => {
       try {
         const result = await this.runAdmitted(request, span);
-        span.setAttributes({ "plugin.outcome": "success", "plugin.cached": result.cached, "plugin.duration_ms": result.durationMs });
+        if (isAwaitingApproval(result)) span.setAttributes({ "plugin.outcome": result.state, "plugin.cached": false, "approval.expires_at": result.expiresAt });
+        else span.setAttributes({ "plugin.outcome": "success", "plugin.cached": result.cached, "plugin.duration_ms": result.durationMs });
         return result;
       } catch (error) {
         span.setAttributes({ "plugin.outcome": outcomeOf(error), "plugin.cached": false, "plugin.duration_ms": Math.round(performance.now() - started) });
@@ -229,10 +253,17 @@ export class PluginRunner {
     });
   }
 
-  private async runAdmitted(request: RunRequest, span: Span): Promise<RunResult> {
-    const { plugin, input } = this.admit(request);
+  private async runAdmitted(request: RunRequest, span: Span): Promise<RunOutcome> {
+    const { plugin, input, approval } = this.admit(request);
     const runId = request.runId ?? randomUUID();
     span.setAttribute("plugin.run_id", runId);
+    if (approval) {
+      // Before the cache too: a cached result is a run all the same.
+      const { caller, sessionId } = request;
+      // The operator's runs are never held (admit), so the channel is a caller's.
+      const channel = request.channel as Channel;
+      return this.deps.approvals.request({ caller, channel, plugin: plugin.name, input, sessionId, runId, rule: approval });
+    }
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // The run's logger is made when something logs (most runs log nothing).

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isAwaitingApproval } from "../approvals/approval_request.js";
 import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
@@ -22,7 +23,11 @@ export type ProcessOutcome =
   /** A permanent failure, recorded; the message is done with. */
   | { readonly kind: "failed"; readonly runId: string; readonly error: RunError }
   /** A redelivery, or a second message, of a run that already finished: acknowledged without running. */
-  | { readonly kind: "already_finished"; readonly runId: string; readonly state: RunState };
+  | { readonly kind: "already_finished"; readonly runId: string; readonly state: RunState }
+  /** The message's run now waits for an approver (the policy holds it): the message is done with; the approval queues another. */
+  | { readonly kind: "awaiting_approval"; readonly runId: string }
+  /** A message for a run that waits for approval, was denied or expired, or the message that asked for it again: acknowledged without running. */
+  | { readonly kind: "not_run"; readonly runId: string; readonly state: RunState };
 
 /**
  * Thrown (so that the message comes back later) when another delivery holds the run's claim: it
@@ -121,18 +126,27 @@ export class RunProcessor {
       logger.info("run already finished, message acknowledged without running it", { state: claim.record.state });
       return { kind: "already_finished", runId: message.runId, state: claim.record.state };
     }
-    // An accepted HTTP run executes as the caller that submitted it, on that caller's channel.
+    if (claim.kind === "not_run") {
+      logger.info("run waits for approval or was not approved, message acknowledged without running it", { state: claim.record.state });
+      return { kind: "not_run", runId: message.runId, state: claim.record.state };
+    }
+    // An accepted run (async over HTTP, or approved) executes as the caller that asked for it, on that caller's channel.
     const record = claim.stored.record;
-    const origin: { caller: Caller; channel: Channel } = message.owner
-      ? { caller: { principalKey: owner, principalId: record.principalId ?? owner, roles: record.roles ?? [] }, channel: "execute" }
-      : { caller: this.deps.queueCaller, channel: "queue" };
+    const origin: { caller: Caller; channel: Channel; approved: boolean } = message.owner
+      ? {
+          caller: { principalKey: owner, principalId: record.principalId ?? owner, roles: record.roles ?? [] },
+          channel: record.channel ?? "execute",
+          // Only an approved request's own message gets here with a record that has an approval (claim).
+          approved: record.approval !== undefined,
+        }
+      : { caller: this.deps.queueCaller, channel: "queue", approved: false };
     return this.run(message, origin, claim.stored, delivery, logger);
   }
 
   private async claim(
     message: ValidRunMessage,
     owner: string,
-  ): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord } | { kind: "not_accepted" }> {
+  ): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord } | { kind: "not_run"; record: RunRecord } | { kind: "not_accepted" }> {
     const { store } = this.deps;
     // Each round loses only to a writer that changed the record in between; three rounds settle any race.
     for (let round = 0; round < 3; round++) {
@@ -140,9 +154,14 @@ export class RunProcessor {
       const at = new Date(now).toISOString();
       const leaseUntil = new Date(now + this.deps.leaseMs(message.plugin)).toISOString();
       const existing = await store.get(owner, message.runId);
-      // A message with an owner may only run what that owner's request accepted, exactly as accepted;
-      // one without may not take over an accepted HTTP run (with AUTH_MODE=none both are the local principal's).
-      if (message.owner && (!existing || existing.record.source !== "http" || existing.record.messageDigest !== runMessageDigest(message))) {
+      const state = existing?.record.state;
+      // Waiting for an approver, or never to run: no message runs it (an approved one is claimed below, by its own message).
+      if (state === "awaiting_approval" || state === "denied" || state === "expired") return { kind: "not_run", record: existing!.record };
+      // The message that asked for an approval, delivered again after the request was decided.
+      if (!message.owner && existing?.record.approval && existing.record.channel === "queue") return { kind: "not_run", record: existing.record };
+      // A message with an owner may only run what that owner's request accepted (async over HTTP, or approved), exactly as
+      // accepted; one without may not take over an accepted HTTP run (with AUTH_MODE=none both are the local principal's).
+      if (message.owner && (!existing || !isAccepted(existing.record) || existing.record.messageDigest !== runMessageDigest(message))) {
         return { kind: "not_accepted" };
       }
       if (!message.owner && existing?.record.source === "http") return { kind: "not_accepted" };
@@ -165,6 +184,8 @@ export class RunProcessor {
           principalId: undefined,
           roles: undefined,
           messageDigest: undefined,
+          channel: "queue",
+          approval: undefined,
         });
         if (created !== "exists") return { kind: "claimed", stored: created };
         continue;
@@ -174,7 +195,7 @@ export class RunProcessor {
       if (record.state === "running" && record.leaseUntil !== undefined && Date.parse(record.leaseUntil) > now) {
         throw new RunInProgressError(record.runId, record.leaseUntil);
       }
-      // Queued, or running under a claim that ran out: the delivery that held it is gone.
+      // Queued, approved, or running under a claim that ran out (the delivery that held it is gone): claimed with the ETag read.
       const claimed = await store.replace(
         { ...record, plugin: message.plugin, sessionId: message.sessionId, state: "running", attempts: record.attempts + 1, leaseUntil, updatedAt: at },
         existing.etag,
@@ -186,7 +207,7 @@ export class RunProcessor {
 
   private async run(
     message: ValidRunMessage,
-    origin: { caller: Caller; channel: Channel },
+    origin: { caller: Caller; channel: Channel; approved: boolean },
     stored: StoredRun,
     delivery: Delivery,
     logger: Logger,
@@ -200,6 +221,11 @@ export class RunProcessor {
         sessionId: message.sessionId,
         runId: message.runId,
       });
+      if (isAwaitingApproval(outcome)) {
+        // The request replaced the claimed record; the approval queues the message that runs it.
+        logger.info("run waits for approval", { plugin: outcome.plugin, expiresAt: outcome.expiresAt });
+        return { kind: "awaiting_approval", runId: message.runId };
+      }
       const completedAt = new Date(this.now()).toISOString();
       const resultBlob = await this.deps.results.write(stored.record.owner, {
         runId: message.runId,
@@ -298,6 +324,11 @@ export class RunProcessor {
     // The run id belongs to another run and this message was recorded on an earlier delivery.
     return { runId: candidates.at(-1)!, error };
   }
+}
+
+/** A run whose caller's request was accepted to run later: asynchronously over HTTP, or approved by an approver. */
+function isAccepted(record: RunRecord): boolean {
+  return record.source === "http" || record.approval !== undefined;
 }
 
 /** A message that is not a run request: recorded as a failed run under `runId`, left for the poison queue. */

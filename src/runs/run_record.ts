@@ -1,14 +1,36 @@
+import type { Channel } from "../auth/channel.js";
+
 /**
- * The record of one run (asynchronous over HTTP, or from a queue message), in the runs table:
+ * The record of one run (asynchronous over HTTP, from a queue message, or one that waits for an
+ * approver), in the runs table:
  *
- *   queued ──claim──▶ running ──▶ succeeded        (result in the blob <runId>.json)
- *     ▲                  │
- *     └── retryable ─────┤
- *         failure        └──────▶ failed           (permanent failure, or the last delivery)
+ *   awaiting_approval ──approve──▶ approved ──claim──┐
+ *     │  └──deny──▶ denied                            ▼
+ *     └──no decision in time──▶ expired   queued ──claim──▶ running ──▶ succeeded   (result in the blob <runId>.json)
+ *                                           ▲                  │
+ *                                           └── retryable ─────┤
+ *                                               failure        └──────▶ failed      (permanent failure, or the last delivery)
  *
- * `succeeded` and `failed` are final: a message for a finished run is acknowledged and not run.
+ * `succeeded`, `failed`, `denied` and `expired` are final: a message for such a run is acknowledged
+ * and not run. A run waiting for approval is not run by any message; an approved one only by the
+ * message its approval queued (src/approvals/approval_service.ts).
  */
-export type RunState = "queued" | "running" | "succeeded" | "failed";
+export type RunState = "awaiting_approval" | "approved" | "denied" | "expired" | "queued" | "running" | "succeeded" | "failed";
+
+export const runStates = ["awaiting_approval", "approved", "denied", "expired", "queued", "running", "succeeded", "failed"] as const satisfies readonly RunState[];
+
+/** A run that waits, or waited, for an approver: the request's terms and, once decided, the decision. */
+export interface RunApproval {
+  /** Past it, the request can no longer be decided: it is expired. */
+  readonly expiresAt: string;
+  /** The validated input the requester asked to run: what the approver sees, and what runs once approved. */
+  readonly input: unknown;
+  /** Once decided: the approver's principal id (undefined when the request expired). */
+  readonly decidedBy: string | undefined;
+  readonly decidedAt: string | undefined;
+  /** The reason the approver gave, if any. */
+  readonly reason: string | undefined;
+}
 
 export interface RunError {
   readonly code: string;
@@ -47,12 +69,16 @@ export interface RunRecord {
    * directly cannot borrow an accepted run's caller.
    */
   readonly messageDigest: string | undefined;
+  /** The channel the run was asked on; it runs on it (undefined in records written before channels were kept). */
+  readonly channel: Channel | undefined;
+  /** Set when the run waits, or waited, for an approver. */
+  readonly approval: RunApproval | undefined;
 }
 
 /** A run that has just arrived: nothing has happened to it yet but what `fields` says. */
 export function newRunRecord(
   fields: Pick<RunRecord, "owner" | "runId" | "plugin" | "state" | "source" | "sessionId"> &
-    Partial<Pick<RunRecord, "error" | "messageText" | "principalId" | "roles" | "messageDigest">>,
+    Partial<Pick<RunRecord, "error" | "messageText" | "principalId" | "roles" | "messageDigest" | "channel" | "approval">>,
   at: string,
 ): RunRecord {
   return {
@@ -67,6 +93,8 @@ export function newRunRecord(
     principalId: undefined,
     roles: undefined,
     messageDigest: undefined,
+    channel: undefined,
+    approval: undefined,
     ...fields,
   };
 }
@@ -84,6 +112,8 @@ export interface RunStore {
   create(record: RunRecord): Promise<StoredRun | "exists">;
   /** Replaces the record only if it is still the version read (`If-Match: etag`). */
   replace(record: RunRecord, etag: string): Promise<StoredRun | "conflict">;
+  /** Merges `changes` into the record only if it is still the version read: the write that decides a request. */
+  update(stored: StoredRun, changes: Partial<RunRecord>): Promise<StoredRun | "conflict">;
   /** Deletes the record if it is still the version read. */
   remove(owner: string, runId: string, etag: string): Promise<void>;
 }

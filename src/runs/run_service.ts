@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { isAwaitingApproval, type AwaitingApproval } from "../approvals/approval_request.js";
 import type { Caller } from "../auth/caller.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import { encodeRunMessage, maxQueueMessageChars, runLocation, runMessageDigest } from "./run_message.js";
-import { newRunRecord, type ResultStore, type RunError, type RunQueue, type RunState, type RunStore } from "./run_record.js";
+import { newRunRecord, type ResultStore, type RunError, type RunQueue, type RunState, type RunStore, type StoredRun } from "./run_record.js";
 
 export interface AsyncRunRequest {
   readonly plugin: string;
@@ -39,6 +40,10 @@ export interface RunView {
   readonly lastError?: RunError;
   /** A rejected queue message: its text (shortened), as it arrived. */
   readonly messageText?: string;
+  /** The channel the run was asked on. */
+  readonly channel?: string;
+  /** A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why. */
+  readonly approval?: { readonly expiresAt: string; readonly decidedBy?: string; readonly decidedAt?: string; readonly reason?: string };
 }
 
 export interface RunServiceDependencies {
@@ -52,6 +57,8 @@ export interface RunServiceDependencies {
    * queue messages that no caller submitted (they belong to the queue principal).
    */
   readonly readableOwners: (caller: Caller) => readonly string[];
+  /** A request whose time has run out reads as expired (src/approvals/approval_service.ts). */
+  readonly approvals: { current(stored: StoredRun): Promise<StoredRun> };
   readonly now?: () => number;
 }
 
@@ -68,11 +75,17 @@ export class RunService {
    * anything is stored, records the run as queued, then puts it on the queue. The record comes
    * first so that a status request right after the answer finds it; if the message cannot be
    * queued, the record is removed again, so that the caller may retry with the same run id.
+   * A run the policy holds for an approver is asked for exactly as a synchronous one is.
    */
-  async submit(caller: Caller, request: AsyncRunRequest): Promise<QueuedRun> {
+  async submit(caller: Caller, request: AsyncRunRequest): Promise<QueuedRun | AwaitingApproval> {
     const { runner, store, queue } = this.deps;
-    const { plugin } = runner.admit({ caller, channel: "execute", plugin: request.plugin, data: request.data });
+    const { plugin, approval } = runner.admit({ caller, channel: "execute", plugin: request.plugin, data: request.data });
     const runId = request.runId ?? randomUUID();
+    if (approval) {
+      const requested = await runner.execute({ caller, channel: "execute", plugin: plugin.name, data: request.data, sessionId: request.sessionId, runId });
+      if (isAwaitingApproval(requested)) return requested;
+      throw new AppError("internal_error", "a run that waits for approval was run at once");
+    }
     const messageText = encodeRunMessage({
       runId,
       owner: caller.principalKey,
@@ -126,7 +139,7 @@ export class RunService {
       if (stored) break;
     }
     if (!stored) throw new AppError("run_not_found", `no run has the id "${runId}"`, { details: { runId } });
-    const record = stored.record;
+    const record = (await this.deps.approvals.current(stored)).record;
     const view: Record<string, unknown> = {
       runId: record.runId,
       plugin: record.plugin ?? null,
@@ -137,6 +150,13 @@ export class RunService {
       sessionId: record.sessionId,
       durationMs: record.durationMs,
       messageText: record.messageText,
+      channel: record.channel,
+      approval: record.approval && {
+        expiresAt: record.approval.expiresAt,
+        decidedBy: record.approval.decidedBy,
+        decidedAt: record.approval.decidedAt,
+        reason: record.approval.reason,
+      },
     };
     if (record.state === "succeeded") {
       const document = await this.deps.results.read(record.owner, runId);
@@ -144,7 +164,12 @@ export class RunService {
       if (document) view.result = document.result;
     }
     if (record.error) view[record.state === "failed" ? "error" : "lastError"] = record.error;
-    for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
+    withoutUndefined(view);
+    if (view.approval) withoutUndefined(view.approval as Record<string, unknown>);
     return view as unknown as RunView;
   }
+}
+
+function withoutUndefined(fields: Record<string, unknown>): void {
+  for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
 }

@@ -1,4 +1,5 @@
 import type { TableClient } from "@azure/data-tables";
+import type { Channel } from "../auth/channel.js";
 import type { RunRecord, RunState, RunStore, StoredRun } from "./run_record.js";
 import { shorten, statusOf, storageCall } from "../azure/storage_call.js";
 import { isBeingDeleted, StorageResource } from "../azure/storage_resource.js";
@@ -29,6 +30,12 @@ interface RunEntity {
   errorCode?: string;
   errorMessage?: string;
   messageText?: string;
+  channel?: Channel;
+  approvalExpiresAt?: string;
+  approvalInputJson?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
 }
 
 /**
@@ -92,6 +99,21 @@ export class TableRunStore implements RunStore {
     });
   }
 
+  update(stored: StoredRun, changes: Partial<RunRecord>): Promise<StoredRun | "conflict"> {
+    return storageCall("the runs table could not be written", this.dependency("updateEntity"), async () => {
+      await this.resource.ready();
+      const entity = toEntity({ ...stored.record, ...changes });
+      try {
+        // Merge with the ETag that was read: of several writers that read the same version, one wins and the others get 412.
+        const response = await this.table.updateEntity(entity, "Merge", { etag: stored.etag });
+        return { record: toRecord(entity), etag: etagOf(response) };
+      } catch (error) {
+        if (statusOf(error) === 412 || statusOf(error) === 404) return "conflict";
+        throw error;
+      }
+    });
+  }
+
   remove(owner: string, runId: string, etag: string): Promise<void> {
     return storageCall("the runs table could not be written", this.dependency("deleteEntity"), async () => {
       try {
@@ -135,6 +157,12 @@ function toEntity(record: RunRecord): RunEntity {
     errorCode: record.error?.code,
     errorMessage: record.error === undefined ? undefined : shorten(record.error.message, maxTextChars),
     messageText: record.messageText === undefined ? undefined : shorten(record.messageText, maxTextChars),
+    channel: record.channel,
+    approvalExpiresAt: record.approval?.expiresAt,
+    approvalInputJson: record.approval === undefined ? undefined : JSON.stringify(record.approval.input),
+    decidedBy: record.approval?.decidedBy,
+    decidedAt: record.approval?.decidedAt,
+    decisionReason: record.approval?.reason,
   };
   // The Tables SDK rejects undefined property values.
   for (const key of Object.keys(entity) as (keyof RunEntity)[]) if (entity[key] === undefined) delete entity[key];
@@ -160,5 +188,16 @@ function toRecord(entity: RunEntity): RunRecord {
     resultBlob: entity.resultBlob,
     error: entity.errorCode === undefined ? undefined : { code: entity.errorCode, message: entity.errorMessage ?? "" },
     messageText: entity.messageText,
+    channel: entity.channel,
+    approval:
+      entity.approvalExpiresAt === undefined
+        ? undefined
+        : {
+            expiresAt: entity.approvalExpiresAt,
+            input: entity.approvalInputJson === undefined ? undefined : JSON.parse(entity.approvalInputJson),
+            decidedBy: entity.decidedBy,
+            decidedAt: entity.decidedAt,
+            reason: entity.decisionReason,
+          },
   };
 }

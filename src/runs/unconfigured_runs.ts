@@ -1,8 +1,9 @@
 import { storageNotConfigured as unconfigured } from "../azure/storage_not_configured.js";
+import type { ApprovalIndex, PendingApproval } from "../approvals/approval_index.js";
 import type { ResultStore, RunQueue, RunResultDocument, RunStore, StoredRun } from "./run_record.js";
 
-/** Stands where no storage is configured (the CLI): asynchronous runs say why they cannot work. */
-export class UnconfiguredRunStorage implements RunStore, ResultStore, RunQueue {
+/** Stands where no storage is configured (the CLI): asynchronous runs and approvals say why they cannot work. */
+export class UnconfiguredRunStorage implements RunStore, ResultStore, RunQueue, ApprovalIndex {
   get(): Promise<StoredRun | undefined> {
     return Promise.reject(unconfigured());
   }
@@ -10,6 +11,9 @@ export class UnconfiguredRunStorage implements RunStore, ResultStore, RunQueue {
     return Promise.reject(unconfigured());
   }
   replace(): Promise<StoredRun | "conflict"> {
+    return Promise.reject(unconfigured());
+  }
+  update(): Promise<StoredRun | "conflict"> {
     return Promise.reject(unconfigured());
   }
   remove(): Promise<void> {
@@ -22,6 +26,21 @@ export class UnconfiguredRunStorage implements RunStore, ResultStore, RunQueue {
     return Promise.reject(unconfigured());
   }
   send(): Promise<void> {
+    return Promise.reject(unconfigured());
+  }
+  add(): Promise<"added" | "taken"> {
+    return Promise.reject(unconfigured());
+  }
+  ownerOf(): Promise<string | undefined> {
+    return Promise.reject(unconfigured());
+  }
+  pending(): Promise<PendingApproval[]> {
+    return Promise.reject(unconfigured());
+  }
+  unlist(): Promise<void> {
+    return Promise.reject(unconfigured());
+  }
+  release(): Promise<void> {
     return Promise.reject(unconfigured());
   }
 }

@@ -4,7 +4,10 @@ import { httpFunctions } from "../../functions/index.js";
 import { pluginNames } from "../../plugins/index.js";
 import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
 import {
+  approvalListSchema,
   auditPageSchema,
+  awaitingApprovalRunSchema,
+  decisionSchema,
   chatCompletionSchema,
   chatReplySchema,
   errorBodySchema,
@@ -136,6 +139,39 @@ describe("the answers of the API are the documented ones", () => {
     expect(audit.status).toBe(200);
     expect(audit.body.nextCursor).toEqual(expect.any(String));
     expectDocumented("get", "/memory/audit/{sessionId}", audit, auditPageSchema);
+  });
+
+  it("approvals: a request's 202, the list, a decision, its 409, the run and the timeline (AUTH_MODE=none: the local caller decides their own)", async () => {
+    const approvalServices = integrationServices({ config: integrationConfig({ PLUGIN_POLICY: '{"echo":{"approval":{"roles":["admin"]}}}' }) });
+    const approvalHost = await startLocalHost({ functions: httpFunctions, services: approvalServices, port: 0 });
+    const callHere = (method: string, path: string, body?: unknown) => callApi(approvalHost.url, method, path, { body });
+    try {
+      const sessionId = `openapi-approval-${Date.now()}`;
+      const requested = await callHere("POST", "/api/plugins/execute", { plugin: "echo", data: { text: "later" }, sessionId });
+      expect(requested.status).toBe(202);
+      expectDocumented("post", "/plugins/execute", requested, awaitingApprovalRunSchema);
+      expectDocumented("get", "/runs/{runId}", await callHere("GET", requested.body.location), runViewSchema);
+      const list = await callHere("GET", "/api/approvals");
+      expect(list.body.approvals).toHaveLength(1);
+      expectDocumented("get", "/approvals", list, approvalListSchema);
+      const chat = await callHere("POST", "/api/chat", { message: "/run echo hi", sessionId });
+      expect(chat.body.approval).toMatchObject({ state: "awaiting_approval" });
+      expectDocumented("post", "/chat", chat, chatReplySchema);
+
+      const denied = await callHere("POST", `/api/approvals/${requested.body.runId}`, { decision: "deny", reason: "not now" });
+      expect(denied.status).toBe(200);
+      expectDocumented("post", "/approvals/{runId}", denied, decisionSchema);
+      const again = await callHere("POST", `/api/approvals/${requested.body.runId}`, { decision: "approve" });
+      expect(again.status).toBe(409);
+      expectDocumented("post", "/approvals/{runId}", again, errorBodySchema);
+      expectDocumented("get", "/runs/{runId}", await callHere("GET", requested.body.location), runViewSchema);
+      const audit = await callHere("GET", `/api/memory/audit/${sessionId}`);
+      expect(audit.body.entries.map((entry: { type: string }) => entry.type)).toEqual(expect.arrayContaining(["approval_requested", "approval_decided"]));
+      expectDocumented("get", "/memory/audit/{sessionId}", audit, auditPageSchema);
+    } finally {
+      await approvalHost.close();
+      await approvalServices.close();
+    }
   });
 
   it("the Responses API: a response, its event stream, and its errors in OpenAI's shape", async () => {

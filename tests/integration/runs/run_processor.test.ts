@@ -333,7 +333,7 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     await store.create({
       owner: localCaller.principalKey, runId, plugin: "counting", state: "running", sessionId: undefined, source: "queue", createdAt: at, updatedAt: at, attempts: 1,
       leaseUntil: new Date(now + 60_000).toISOString(), durationMs: undefined, resultBlob: undefined, error: undefined, messageText: undefined,
-      principalId: undefined, roles: undefined, messageDigest: undefined,
+      principalId: undefined, roles: undefined, messageDigest: undefined, channel: "queue", approval: undefined,
     });
     const message = { runId, plugin: "counting", data: { key } };
     await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);

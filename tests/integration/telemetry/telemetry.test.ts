@@ -44,7 +44,12 @@ beforeAll(async () => {
   process.env.WEBSITE_SITE_NAME = siteName;
   process.env.WEBSITE_SKU = "FlexConsumption";
   ingestion = await startIngestionStandIn();
-  const config = integrationConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString, LOG_LEVEL: "debug" });
+  const config = integrationConfig({
+    APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
+    LOG_LEVEL: "debug",
+    // The agent's runs wait for an approver (the one local caller of AUTH_MODE=none decides them): the spans of a request and a decision.
+    PLUGIN_POLICY: '{"agent":{"channels":["execute","chat"],"approval":{"roles":["admin"]}}}',
+  });
   telemetry = startTelemetry(config.telemetry, { spanProcessors: [new SimpleSpanProcessor(exporter)], sampleEverything: true });
   const logger = createLogger("debug", (_level, line) => lines.push(line));
   services = createServices(config, { plugins: pluginClasses, storage: config.storage, logger, chatModel: model });
@@ -117,6 +122,25 @@ describe("telemetry with APPLICATIONINSIGHTS_CONNECTION_STRING set", () => {
     const run = one("plugin calculator");
     expect(run.attributes["plugin.outcome"]).toBe("invalid_input");
     expect(run.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it("marks a run that waits for an approver on its span, and traces a decision with its outcome", async () => {
+    const requested = await post("/api/plugins/execute", { plugin: "agent", data: { instruction: "later" } });
+    expect(requested.status).toBe(202);
+    expect(one("plugin agent").attributes).toMatchObject({
+      "plugin.outcome": "awaiting_approval",
+      "plugin.run_id": requested.body.runId,
+      "approval.expires_at": requested.body.expiresAt,
+    });
+
+    const decided = await post(`/api/approvals/${requested.body.runId}`, { decision: "deny", reason: "not now" });
+    expect(decided.status).toBe(200);
+    const decision = one("approval agent");
+    expect(parentOf(decision)).toBe(one("POST /api/approvals/{runId}").spanContext().spanId);
+    expect(decision.attributes).toEqual({ "plugin.name": "agent", "plugin.run_id": requested.body.runId, "approval.decision": "deny", "approval.outcome": "denied" });
+
+    expect((await post(`/api/approvals/${requested.body.runId}`, { decision: "approve" })).status).toBe(409);
+    expect(one("approval agent").attributes).toMatchObject({ "approval.decision": "approve", "approval.outcome": "approval_closed" });
   });
 
   it("traces Table and Redis calls as CLIENT spans under the request, naming no key or session", async () => {

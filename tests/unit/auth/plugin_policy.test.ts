@@ -94,3 +94,56 @@ describe("PLUGIN_POLICY", () => {
     expect(() => loadConfig({ PLUGIN_POLICY: value })).toThrow(message);
   });
 });
+
+describe("PLUGIN_POLICY approval rules", () => {
+  const configured = loadConfig({ PLUGIN_POLICY: '{"shell":{"roles":["operator"],"channels":["execute","chat"],"approval":{"roles":["admin"]}}}' }).pluginPolicy;
+  const operator = createCaller("user", "olivia", ["operator"]);
+
+  it("holds each allowed run for an approver, 15 minutes by default; a plugin without one runs at once", () => {
+    const policy = PluginPolicy.create(plugins, configured, "jwt");
+    expect(policy.approvalFor(shell)).toEqual({ roles: ["admin"], ttlSeconds: 900 });
+    expect(policy.approvalFor(echo)).toBeUndefined();
+    // Who may ask is the rule's roles, as without approval.
+    expect(policy.allows(operator, shell, "execute")).toBe(true);
+    expect(policy.allows(admin, shell, "execute")).toBe(false);
+  });
+
+  it("makes approvers of the approval roles only, in the cloud modes, and none of them decides their own request", () => {
+    for (const mode of ["jwt", "easyauth"] as const) {
+      const policy = PluginPolicy.create(plugins, configured, mode);
+      expect(policy.mayApprove(admin, shell)).toBe(true);
+      expect(policy.mayApprove(operator, shell)).toBe(false);
+      expect(policy.mayApprove(admin, echo)).toBe(false);
+      expect(policy.isApprover(admin)).toBe(true);
+      expect(policy.isApprover(operator)).toBe(false);
+      expect(policy.mayDecideOwn).toBe(false);
+    }
+  });
+
+  it("lets the one local caller of AUTH_MODE=none approve, their own requests too", () => {
+    const policy = PluginPolicy.create(plugins, { echo: { approval: { roles: ["admin"], ttlSeconds: 60 } } }, "none");
+    expect(policy.isApprover(localCaller)).toBe(true);
+    expect(policy.mayApprove(localCaller, echo)).toBe(true);
+    expect(policy.mayApprove(localCaller, shell)).toBe(false);
+    expect(policy.mayDecideOwn).toBe(true);
+    // Without any approval rule nobody is an approver.
+    expect(PluginPolicy.create(plugins, undefined, "none").isApprover(localCaller)).toBe(false);
+  });
+
+  it.each([
+    ["without roles", '{"shell":{"approval":{"ttlSeconds":60}}}', 'PLUGIN_POLICY shell.approval.roles: must list the roles whose members approve the runs, such as ["admin"]'],
+    ["with no role", '{"shell":{"approval":{"roles":[]}}}', "PLUGIN_POLICY shell.approval.roles: must name at least one role whose members approve the runs"],
+    ["with a time to live of 0", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":0}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be at least 1 second"],
+    ["with a time to live that is no whole number", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":1.5}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be a whole number of seconds"],
+    ["with a time to live as text", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":"900"}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be a number of seconds"],
+    ["with a time to live over 7 days", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":604801}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be at most 604800 seconds (7 days)"],
+    ["with an unknown field", '{"shell":{"approval":{"roles":["admin"],"ttl":60}}}', 'PLUGIN_POLICY shell.approval: Unrecognized key: "ttl"'],
+  ])("is a configuration error when an approval rule is %s, saying what is wrong", (_name, value, problem) => {
+    expect(() => loadConfig({ PLUGIN_POLICY: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ PLUGIN_POLICY: value });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([problem]);
+    }
+  });
+});

@@ -148,6 +148,15 @@ describe("a chat turn as its events arrive", () => {
     expect(turn.parts).toEqual([{ kind: "text", text: "hi" }]);
   });
 
+  it("shows a /run that waits for an approver as such, streamed or answered whole, once", () => {
+    const awaiting = { state: "awaiting_approval", runId: "r1", plugin: "shell", expiresAt: "2030-01-01T00:00:00.000Z", location: "/api/runs/r1" } as const;
+    const reply = { sessionId: "s", reply: "shell has not run: …", source: "plugin", plugin: "shell", runId: "r1", approval: awaiting } as const;
+    const start: Turn = { id: 1, message: "/run shell ls", parts: [] };
+    const streamed = applyEvent(applyEvent(start, { type: "awaiting_approval", ...awaiting }), { type: "reply", reply });
+    expect(streamed.parts).toEqual([{ kind: "approval", awaiting }]);
+    expect(applyEvent(start, { type: "reply", reply }).parts).toEqual([{ kind: "approval", awaiting }]);
+  });
+
   it("keeps an API error's code and message", () => {
     const error = new ApiError(503, "llm_unavailable", "no model");
     expect(error).toMatchObject({ status: 503, code: "llm_unavailable", message: "no model", name: "ApiError" });

@@ -10,7 +10,9 @@ import { InProcessSessionMemory } from "../../../src/memory/in_process_session_m
 import { sessionRef } from "../../../src/memory/session_ref.js";
 import { BasePlugin, type AnyPlugin, type PluginContext } from "../../../src/plugins/plugin.js";
 import { PluginRegistry } from "../../../src/plugins/plugin_registry.js";
-import { maxRunNesting, PluginRunner } from "../../../src/plugins/plugin_runner.js";
+import { maxRunNesting, PluginRunner, type RunRequest, type RunResult } from "../../../src/plugins/plugin_runner.js";
+import { isAwaitingApproval, type ApprovalRequests, type AwaitingApproval } from "../../../src/approvals/approval_request.js";
+import { RecordingApprovals } from "../../support/recording_approvals.js";
 import { InProcessResultCache, type ResultCache } from "../../../src/cache/result_cache.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 import { testAnnotations } from "../../support/plugin_context.js";
@@ -57,9 +59,29 @@ interface RunnerOptions {
   policy?: PluginPolicyConfig;
   /** AUTH_MODE; none by default, as in the tests' configuration. */
   authMode?: AuthConfig["mode"];
+  approvals?: ApprovalRequests;
 }
 
-function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}): PluginRunner {
+/** A runner whose runs are expected to run: one held for an approver fails the test. */
+class RunningRunner extends PluginRunner {
+  override async run(request: RunRequest): Promise<RunResult> {
+    return ran(await super.run(request));
+  }
+  override async execute(request: RunRequest): Promise<RunResult> {
+    return ran(await super.execute(request));
+  }
+}
+
+function ran<T extends object>(outcome: T | AwaitingApproval): T {
+  if (isAwaitingApproval(outcome)) throw new Error(`run ${outcome.runId} was held for approval`);
+  return outcome;
+}
+
+function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}): RunningRunner {
+  return buildRunner(RunningRunner, plugins, options);
+}
+
+function buildRunner<R extends PluginRunner>(Runner: new (...args: ConstructorParameters<typeof PluginRunner>) => R, plugins: AnyPlugin[], options: RunnerOptions | number = {}): R {
   const {
     defaultTimeoutMs = 1000,
     maxConcurrency = 16,
@@ -70,9 +92,10 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
     memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 }),
     policy,
     authMode = "none",
+    approvals = new RecordingApprovals(),
   } = typeof options === "number" ? { defaultTimeoutMs: options } : options;
-  return new PluginRunner(
-    { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger },
+  return new Runner(
+    { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger, approvals },
     { defaultTimeoutMs, maxConcurrency, maxConcurrencyPerPrincipal, maxQueue },
   );
 }
@@ -532,7 +555,7 @@ describe("PluginRunner: runs started by runs", () => {
    * A plugin that runs itself (or `next`) again with its context's lineage, `n` times more, as the
    * agent's conversation does: the lineages it saw, and the code of the nested run that failed.
    */
-  function nesting(runner: () => PluginRunner, name: string, next = name) {
+  function nesting(runner: () => RunningRunner, name: string, next = name) {
     return new ScriptedPlugin(name, async ({ n }, context) => {
       if (n === 0) return [context.lineage];
       try {
@@ -545,7 +568,7 @@ describe("PluginRunner: runs started by runs", () => {
   }
 
   it("hands each run its lineage, and runs a plugin nested in a run of itself inside that run's slot", async () => {
-    let runner!: PluginRunner;
+    let runner!: RunningRunner;
     // One slot, no queue: a nested run that took a slot of its own would be refused plugin_busy.
     runner = runnerWith([nesting(() => runner, "outer")], { maxConcurrency: 1, maxQueue: 0 });
     const run = await runner.run({ ...local, plugin: "outer", data: { n: 2 } });
@@ -553,7 +576,7 @@ describe("PluginRunner: runs started by runs", () => {
   });
 
   it("gives a nested run of another plugin a slot of that plugin's own", async () => {
-    let runner!: PluginRunner;
+    let runner!: RunningRunner;
     const gates: (() => void)[] = [];
     const inner = new ScriptedPlugin("inner", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
     runner = runnerWith([nesting(() => runner, "outer", "inner"), inner], { maxConcurrency: 1, maxQueue: 0 });
@@ -565,7 +588,7 @@ describe("PluginRunner: runs started by runs", () => {
   });
 
   it(`refuses a run nested more than ${maxRunNesting} deep with run_nesting_limit, before it starts`, async () => {
-    let runner!: PluginRunner;
+    let runner!: RunningRunner;
     let starts = 0;
     const deep = nesting(() => runner, "deep");
     const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
@@ -578,5 +601,63 @@ describe("PluginRunner: runs started by runs", () => {
     expect(error).toMatchObject({ code: "run_nesting_limit", details: { plugin: "deep", maxRunNesting } });
     expect(starts).toBe(maxRunNesting + 1);
     await expect(runner.run({ ...local, plugin: "deep", data: { n: maxRunNesting } })).resolves.toMatchObject({ result: lineages });
+  });
+});
+
+describe("PluginRunner: runs that wait for an approver", () => {
+  const policy = { held: { approval: { roles: ["admin"], ttlSeconds: 60 } } };
+
+  function heldSetUp() {
+    const ran: number[] = [];
+    const held = new ScriptedPlugin("held", async ({ n }) => (ran.push(n), n), undefined, 60);
+    const free = new ScriptedPlugin("free", async ({ n }) => n);
+    const approvals = new RecordingApprovals();
+    const audit = new RecordingAuditLog();
+    const runner = buildRunner(PluginRunner, [held, free], { policy, authMode: "jwt", approvals, audit });
+    return { ran, approvals, audit, runner };
+  }
+
+  it("leaves a run of a plugin with an approval rule as a request, on every channel, with the validated input; nothing runs", async () => {
+    const { ran, approvals, runner } = heldSetUp();
+    const alice = createCaller("user", "alice");
+    for (const channel of ["execute", "chat", "llm", "queue", "mcp"] as const) {
+      const outcome = await runner.run({ caller: alice, channel, plugin: "held", data: '{"n": 7}', runId: `r-${channel}` });
+      expect(outcome).toEqual({ state: "awaiting_approval", runId: `r-${channel}`, plugin: "held", expiresAt: expect.any(String), location: `/api/runs/r-${channel}` });
+    }
+    expect(approvals.requests.map((request) => [request.channel, request.input, request.caller.principalId, request.rule.ttlSeconds])).toEqual(
+      ["execute", "chat", "llm", "queue", "mcp"].map((channel) => [channel, { n: 7 }, "alice", 60]),
+    );
+    expect(ran).toEqual([]);
+    // Refused and invalid runs are refused as ever, before any request.
+    expect((await failureOf(runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: "x" } }))).code).toBe("invalid_input");
+    expect(approvals.requests).toHaveLength(5);
+    // A plugin without a rule runs at once.
+    await expect(runner.run({ caller: alice, channel: "execute", plugin: "free", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+  });
+
+  it("runs it when approved, and for the operator, outside the policy", async () => {
+    const { ran, approvals, runner } = heldSetUp();
+    const alice = createCaller("user", "alice");
+    await expect(runner.run({ caller: alice, channel: "chat", plugin: "held", data: { n: 1 }, approved: true })).resolves.toMatchObject({ result: 1 });
+    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "held", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
+    expect(ran).toEqual([1, 2]);
+    expect(approvals.requests).toEqual([]);
+  });
+
+  it("asks before the result cache answers: a cached result is a run all the same", async () => {
+    const { ran, approvals, runner } = heldSetUp();
+    const alice = createCaller("user", "alice");
+    await runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 }, approved: true });
+    expect(await runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 } })).toMatchObject({ state: "awaiting_approval" });
+    expect(ran).toEqual([3]);
+    expect(approvals.requests).toHaveLength(1);
+  });
+
+  it("records the request in the session's turn, where a run would be", async () => {
+    const { audit, runner } = heldSetUp();
+    const outcome = await runner.execute({ caller: createCaller("user", "alice"), channel: "execute", plugin: "held", data: { n: 4 }, sessionId: "s1", runId: "r-1" });
+    expect(audit.turns).toEqual([
+      [expect.objectContaining({ type: "approval_requested", plugin: "held", runId: "r-1", input: { n: 4 }, outcome: "awaiting_approval", expiresAt: (outcome as AwaitingApproval).expiresAt })],
+    ]);
   });
 });

@@ -30,6 +30,8 @@ const permanent: ErrorCode[] = [
   "not_found",
   "run_not_found",
   "run_exists",
+  "approval_forbidden",
+  "approval_closed",
   "method_not_allowed",
   "unsupported_media_type",
   "unauthorized",

@@ -1,0 +1,48 @@
+import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
+import type { ApprovalRule } from "../auth/plugin_policy.js";
+
+/** The longest reason an approver may give with a decision. */
+export const maxReasonChars = 1000;
+
+/** What a run that waits for an approver answers, on every channel. */
+export interface AwaitingApproval {
+  readonly state: "awaiting_approval";
+  readonly runId: string;
+  /** The plugin's own name. */
+  readonly plugin: string;
+  /** Past it, the request can no longer be decided. */
+  readonly expiresAt: string;
+  /** Where its requester reads the run: `/api/runs/{runId}`. */
+  readonly location: string;
+}
+
+/** A run the policy holds for an approver: who asked it, where, what to run, and under which rule. */
+export interface ApprovalRequest {
+  readonly caller: Caller;
+  readonly channel: Channel;
+  /** The plugin's own name. */
+  readonly plugin: string;
+  /** The input as the plugin's schema validated it: what the approver sees and what runs once approved. */
+  readonly input: unknown;
+  readonly sessionId: string | undefined;
+  readonly runId: string;
+  readonly rule: ApprovalRule;
+}
+
+/** Where the runner leaves a run that waits for an approver (src/approvals/approval_service.ts). */
+export interface ApprovalRequests {
+  request(request: ApprovalRequest): Promise<AwaitingApproval>;
+}
+
+export function isAwaitingApproval(outcome: object): outcome is AwaitingApproval {
+  return (outcome as Partial<AwaitingApproval>).state === "awaiting_approval";
+}
+
+/** One sentence for a person or a model: nothing ran yet, what happens next, where to look. */
+export function awaitingApprovalText(awaiting: AwaitingApproval): string {
+  return (
+    `${awaiting.plugin} has not run: run ${awaiting.runId} awaits an approver's decision until ${awaiting.expiresAt}. ` +
+    `It runs once approved; ${awaiting.location} shows its state and result.`
+  );
+}
