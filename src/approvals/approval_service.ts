@@ -190,19 +190,21 @@ export class ApprovalService implements ApprovalRequests {
     if (written === "conflict") {
       throw new AppError("approval_closed", "the request was decided by another approver at the same moment", { details: { runId: record.runId } });
     }
-    await this.unlist(record.runId);
     // Before the run is queued, so that the timeline has the decision before the run's outcome.
     await this.recordInTimeline(record, { type: "approval_decided", plugin: record.plugin, runId: record.runId, outcome: state, approver: caller.principalId, reason });
-    if (state === "approved") await this.enqueue(written, current);
+    if (state === "approved") await this.enqueue(caller, written, current);
+    // Only once the decision is carried out: a request whose run could not be queued stays listed.
+    await this.unlist(record.runId);
     return { runId: record.runId, plugin: record.plugin!, state, decidedBy: caller.principalId, decidedAt, ...(reason === undefined ? {} : { reason }) };
   }
 
   /**
    * The approved run goes on the queue as the message its record's digest names, with the
    * requester as owner. If it cannot be queued, the request waits again (for a decision that can
-   * be carried out), and the approver is told the decision did not take.
+   * be carried out), the requester's timeline says the approval was not carried out, and the
+   * approver is told the decision did not take.
    */
-  private async enqueue(approved: StoredRun, waiting: StoredRun): Promise<void> {
+  private async enqueue(approver: Caller, approved: StoredRun, waiting: StoredRun): Promise<void> {
     const { record } = approved;
     const message = encodeRunMessage({
       runId: record.runId,
@@ -214,9 +216,21 @@ export class ApprovalService implements ApprovalRequests {
     try {
       await this.deps.queue.send(message);
     } catch (error) {
-      await this.deps.store.replace({ ...waiting.record, updatedAt: new Date(this.now()).toISOString() }, approved.etag).catch((revertError: unknown) => {
+      const reverted = await this.deps.store.replace({ ...waiting.record, updatedAt: new Date(this.now()).toISOString() }, approved.etag).catch((revertError: unknown) => {
         this.deps.logger.error("an approved run that could not be queued stays approved without a message", { runId: record.runId, error: describeThrown(revertError) });
+        return "conflict" as const;
       });
+      if (reverted !== "conflict") {
+        const outcome = error instanceof AppError ? error.code : "internal_error";
+        await this.recordInTimeline(record, {
+          type: "approval_decided",
+          plugin: record.plugin,
+          runId: record.runId,
+          outcome,
+          approver: approver.principalId,
+          reason: "the approved run could not be queued: the request waits for a decision again",
+        });
+      }
       throw error;
     }
   }

@@ -14,7 +14,8 @@ export interface AuditEvent {
   readonly result?: unknown;
   /**
    * "success", or the error code the run ended with; for an approval_requested entry
-   * "awaiting_approval", for an approval_decided one "approved", "denied" or "expired".
+   * "awaiting_approval", for an approval_decided one "approved", "denied" or "expired" (or, after
+   * an "approved" whose run could not be queued, that error's code: the request waits again).
    */
   readonly outcome?: string;
   readonly errorMessage?: string;
