@@ -28,33 +28,6 @@ const zodEnglishOnly = {
 };
 
 /**
- * The configuration is validated at load with zod/mini, which alone tree-shakes to a few KiB. But in
- * one build a module exists once, in one file: zod's core, shared by the configuration and by the
- * classic zod of the handlers and plugins (loaded on a first invocation), would sit in a chunk the
- * entry imports, with all that classic zod uses of it (about 220 KB). The configuration gets its own
- * copy of zod's modules instead (the "config-zod" namespace), tree-shaken to what it uses; the code
- * loaded on demand keeps the whole one. The two never meet: the configuration hands out plain
- * values and its own error class. Only zod's tree-shakable entry points (zod/mini, zod/v4/core, a
- * locale) are copied: classic zod cannot be tree-shaken, and a copy of it would only be read twice.
- */
-const configOwnZod = {
-  name: "config-own-zod",
-  setup(build) {
-    const intoCopy = async (args) => {
-      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "config-own-zod" });
-      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, namespace: "config-zod" };
-    };
-    // zod's tree-shakable entry points imported by the configuration; anything else it imports is left alone.
-    build.onResolve({ filter: /^zod\/(v4\/)?(mini|core|locales)(\/|$)/ }, (args) =>
-      args.pluginData !== "config-own-zod" && /[\\/]src[\\/]config[\\/]config\.ts$/.test(args.importer) ? intoCopy(args) : undefined,
-    );
-    // Inside the copy, its own imports stay in it.
-    build.onResolve({ filter: /.*/, namespace: "config-zod" }, intoCopy);
-    build.onLoad({ filter: /.*/, namespace: "config-zod" }, (args) => ({ contents: readFileSync(args.path, "utf8"), loader: "js", resolveDir: dirname(args.path) }));
-  },
-};
-
-/**
  * OpenTelemetry's packages ship CommonJS as "main" and ES modules as "module", most without an
  * "exports" map; on platform node esbuild takes "main", and CommonJS is bundled whole: each
  * `require("@opentelemetry/semantic-conventions")` in them brought all 180 kB of it into the
@@ -96,7 +69,7 @@ export const bundleOptions = {
   // Stack traces map back to the sources with `node --enable-source-maps`; the maps are not deployed (.funcignore).
   sourcemap: true,
   logLevel: "warning",
-  plugins: [zodEnglishOnly, openTelemetryEsModules, configOwnZod],
+  plugins: [zodEnglishOnly, openTelemetryEsModules],
   // Provided by the Functions worker at run time; Azurite is a development dependency that the local host loads from node_modules.
   external: ["@azure/functions-core", "azurite"],
   // Bundled CommonJS dependencies call require(); an ES module bundle (each of its chunks) has to provide it.

@@ -170,3 +170,24 @@ export async function measureImports(targets: readonly ImportTarget[], runs: num
     };
   });
 }
+
+/** `tsx bench/bundle_import.ts [runs]`: the cold-start row of `npm run bench` alone, against the minimal app (build first). */
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const runs = Number(process.argv[2] ?? 15);
+  const minimalApp = await buildMinimalApp();
+  const [minimal, bundle] = await measureImports(
+    [
+      { name: "minimal Functions app", file: minimalApp.file, env: azureLikeEnvironment, loadedBytes: minimalApp.loadedBytes },
+      { name: "dist/functions/main.js", file: functionsBundle, env: azureLikeEnvironment, loadedBytes: functionsBundleLoadedBytes() },
+    ],
+    runs,
+  );
+  console.log(`${runs} imports each, alternating, medians.`);
+  console.log("| bundle | loaded | wall ms | CPU ms | peak RSS MB | wall × minimal | CPU × minimal |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const row of [minimal!, bundle!]) {
+    console.log(
+      `| ${row.name} | ${(row.loadedBytes / 1024).toFixed(0)} KiB | ${row.wallMs.toFixed(0)} | ${row.cpuMs.toFixed(0)} | ${row.peakRssMb.toFixed(0)} | ${(row.wallMs / minimal!.wallMs).toFixed(2)}× | ${(row.cpuMs / minimal!.cpuMs).toFixed(2)}× |`,
+    );
+  }
+}

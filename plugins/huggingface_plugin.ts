@@ -4,11 +4,9 @@ import {
   BasePlugin,
   type PluginContext,
   type PluginEnvironment,
-  type PluginSettings,
 } from "../src/plugins/plugin.js";
 import {
   AttemptCancelled,
-  defaultEndpoint,
   huggingFaceTasks,
   type HuggingFaceTask,
   type TaskOutput,
@@ -20,6 +18,7 @@ import {
   runWithRetries,
   type BackoffOptions,
 } from "./huggingface/retry_policy.js";
+import type { HuggingFaceSettings } from "./huggingface/settings.js";
 
 /** Which task each parameter applies to; a parameter given for another task is refused. */
 const parameterTasks = {
@@ -148,7 +147,7 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
    */
   readonly timeoutMs: number;
 
-  private readonly settings: PluginSettings["huggingFace"];
+  private readonly settings: HuggingFaceSettings;
   private readonly backoff: BackoffOptions;
   private readonly endpoint: string;
 
@@ -159,7 +158,7 @@ export class HuggingfacePlugin extends BasePlugin<HuggingfaceInput, HuggingfaceR
       baseDelayMs: tuning.baseDelayMs ?? defaultBackoffOptions.baseDelayMs,
       maxDelayMs: tuning.maxDelayMs ?? defaultBackoffOptions.maxDelayMs,
     };
-    this.endpoint = (this.settings.endpoint ?? defaultEndpoint).replace(/\/+$/, "");
+    this.endpoint = this.settings.endpoint.replace(/\/+$/, "");
     const { timeoutMs, maxRetries } = this.settings;
     this.timeoutMs = Math.min(maxRunTimeoutMs, (maxRetries + 1) * timeoutMs + maxRetries * this.backoff.maxDelayMs);
     this.description =

@@ -4,11 +4,11 @@ import {
   BasePlugin,
   type PluginContext,
   type PluginEnvironment,
-  type PluginSettings,
 } from "../src/plugins/plugin.js";
 import { assertAllowedExecutable, parseCommandLine } from "./shell/command_line.js";
 import { assertArgumentsInside } from "./shell/path_confinement.js";
 import { startProcess, type RunningProcess } from "./shell/run_process.js";
+import type { ShellSettings } from "./shell/settings.js";
 import { inheritedVariables, scrubbedEnvironment } from "./shell/scrubbed_environment.js";
 import { createWorkDir, removeWorkDir } from "./shell/work_dir.js";
 
@@ -71,7 +71,7 @@ export class ShellPlugin extends BasePlugin<ShellInput, ShellResult> {
    */
   readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
 
-  private readonly settings: PluginSettings["shell"];
+  private readonly settings: ShellSettings;
   private readonly running = new Set<RunningProcess>();
   /** Every execution until it has finished, its working directory removed included. */
   private readonly executions = new Set<Promise<ShellResult>>();

@@ -14,7 +14,7 @@ import { isRetryableStatus, parseRetryAfter } from "../../src/plugins/plugin.js"
 import { RetryableFailure } from "./retry_policy.js";
 import { AttemptCancelled, type HuggingFaceTask, type TaskOutput } from "./tasks.js";
 
-export { AttemptCancelled, defaultEndpoint, huggingFaceTasks, type HuggingFaceTask, type LabelScore, type TaskOutput } from "./tasks.js";
+export { AttemptCancelled, huggingFaceTasks, type HuggingFaceTask, type LabelScore, type TaskOutput } from "./tasks.js";
 
 export interface AttemptRequest {
   readonly task: HuggingFaceTask;

@@ -1,13 +1,10 @@
 /**
- * What the huggingface plugin needs before it calls Hugging Face: its tasks, default endpoint and
- * result shapes. The client itself (@huggingface/inference, in inference_attempt.ts) is imported
- * on the plugin's first run, a chunk of its own in the bundle.
+ * What the huggingface plugin needs before it calls Hugging Face: its tasks and result shapes. The
+ * client itself (@huggingface/inference, in inference_attempt.ts) is imported on the plugin's first
+ * run, a chunk of its own in the bundle.
  */
 export const huggingFaceTasks = ["text-classification", "summarization", "text-generation"] as const;
 export type HuggingFaceTask = (typeof huggingFaceTasks)[number];
-
-/** The hf-inference API that the router serves; HF_ENDPOINT replaces this base URL. */
-export const defaultEndpoint = "https://router.huggingface.co/hf-inference";
 
 export interface LabelScore {
   readonly label: string;

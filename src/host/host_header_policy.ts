@@ -1,4 +1,4 @@
-import { isLoopback } from "../config/config.js";
+import { isLoopback } from "../config/http_settings.js";
 import { AppError } from "../errors/app_error.js";
 
 /**

@@ -128,12 +128,16 @@ describe("the Functions bundle's import graph (dist/metafile.json)", () => {
     }
     expect(sources).toContain("functions/registrations.ts");
     expect(sources).toContain("src/mcp/mcp_routes.ts");
+    // Of the plugins, only their settings: parsed with the configuration, so that a bad one fails the start.
+    const pluginSources = sources.filter((source) => source.startsWith("plugins/"));
+    expect(pluginSources).toContain("plugins/shell/settings.ts");
+    expect(pluginSources.filter((source) => !/^plugins\/[a-z0-9_]+\/settings\.ts$/.test(source))).toEqual([]);
   });
 
-  it("loads none of zod's classic API at start, and of zod only the configuration's own tree-shaken copy (esbuild.config.mjs)", () => {
+  it("loads none of zod's classic API at start: the configuration and the plugins' settings parse with zod/mini", () => {
     const zodAtStart = entrySources().filter((source) => packageOf(source) === "zod");
-    expect(zodAtStart.filter((source) => source.includes("node_modules/zod/v4/classic/"))).toEqual([]);
-    expect(zodAtStart.filter((source) => !source.startsWith("config-zod:"))).toEqual([]);
+    expect(zodAtStart.filter((source) => source.includes("node_modules/zod/v4/mini/")).length, "the configuration's zod/mini").toBeGreaterThan(0);
+    expect(zodAtStart.filter((source) => /node_modules\/zod\/(v4\/classic|v3)\//.test(source))).toEqual([]);
     // The check sees zod where it is: classic zod is in the build, in the chunks loaded on demand.
     expect(Object.keys(metafile.inputs).some((input) => input.includes("node_modules/zod/v4/classic/"))).toBe(true);
   });

@@ -23,6 +23,7 @@ function authenticator(overrides: { jwksUri?: string; issuers?: string[]; audien
       audiences: overrides.audiences ?? ["00000000-0000-0000-0000-000000000001", audience],
       jwksUri: overrides.jwksUri,
       clockSkewSeconds: 60,
+      scopes: [],
     },
     { keyRefreshCooldownMs: cooldownMs },
   );

@@ -8,8 +8,9 @@ const root = join(import.meta.dirname, "..", "..", "..");
 
 /**
  * The Functions entry loads the configuration at import (a bad setting fails the start), so every
- * file the config module pulls in is parsed and evaluated by each new instance before it serves
- * anything. Classic zod cannot be tree-shaken (about 290 KB whatever a schema uses); zod/mini can.
+ * file the config module pulls in, the plugins' settings included, is parsed and evaluated by each
+ * new instance before it serves anything. Classic zod cannot be tree-shaken (about 290 KB whatever
+ * a schema uses) and its schemas cost more to build; zod/mini's do not (src/config/setting.ts).
  */
 describe("the config module's import graph", () => {
   it("reaches zod only through zod/mini, never classic zod", async () => {

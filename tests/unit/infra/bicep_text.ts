@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { configSchema } from "../../../src/config/config.js";
+import { settingsIn } from "../../../src/config/setting.js";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 export const infraDir = join(root, "infra");
@@ -170,18 +172,11 @@ export function literal(expression: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the app reads: the keys of environmentSchema in src/config/config.ts
+// What the app reads: the settings of the configuration's schema (src/config/config.ts)
 // ---------------------------------------------------------------------------------------------
 
-export function environmentSchemaKeys(): Set<string> {
-  const source = readFileSync(join(root, "src/config/config.ts"), "utf8");
-  const start = source.indexOf("const environmentSchema = z");
-  const objectAt = source.indexOf(".object({", start);
-  expect(start, "src/config/config.ts declares environmentSchema").toBeGreaterThan(-1);
-  expect(objectAt, "environmentSchema is a z.object({ ... })").toBeGreaterThan(start);
-  const end = source.indexOf("\n  })", objectAt);
-  const body = source.slice(objectAt, end === -1 ? undefined : end);
-  return new Set([...body.matchAll(/^ {4}([A-Z][A-Z0-9_]*)\s*:/gm)].map((m) => m[1]!));
+export function configSettingNames(): Set<string> {
+  return new Set(settingsIn(configSchema).map((setting) => setting.name));
 }
 
 /** Settings that belong to the Functions platform, not to src/config/config.ts. */

@@ -20,7 +20,7 @@ import {
   braceBlock,
   declared,
   deployedResourceValues,
-  environmentSchemaKeys,
+  configSettingNames,
   functionAppFile,
   infraDir,
   jsonFiles,
@@ -316,8 +316,8 @@ describe("infra: the Function App's settings", () => {
   });
 
   it("name only settings that src/config/config.ts reads (a typo fails here), besides the platform's own", () => {
-    const known = environmentSchemaKeys();
-    expect(known.size, "keys found in environmentSchema").toBeGreaterThan(40);
+    const known = configSettingNames();
+    expect(known.size, "settings of the configuration schema").toBeGreaterThan(40);
     expect(known.has("REDIS_USERNAME")).toBe(true);
     const unknown = [...appSettings().keys()].filter((name) => !platformSetting.test(name) && !known.has(name));
     expect(unknown).toEqual([]);
