@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
 import azureFunctions, { type HttpRequest as AzureHttpRequest } from "@azure/functions";
-import { DeadlineList, type Deadline } from "../resilience/deadline_list.js";
 
 // @azure/functions is CommonJS; its default export works from an ES module in plain Node as well as in a bundle.
 const { HttpRequest } = azureFunctions;
@@ -28,10 +27,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let deadlines: DeadlineList | undefined;
-    const deadline: Deadline = { at: 0, expire: () => giveUp("timed_out"), previous: undefined, next: undefined };
+    let deadline: NodeJS.Timeout | undefined;
     const giveUp = (outcome: "too_large" | "timed_out") => {
-      deadlines?.remove(deadline);
+      clearTimeout(deadline);
       req.pause();
       req.removeListener("data", onData);
       req.removeListener("end", onEnd);
@@ -47,11 +45,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
       chunks.push(chunk);
     };
     const onEnd = () => {
-      deadlines?.remove(deadline);
+      clearTimeout(deadline);
       resolve(Buffer.concat(chunks));
     };
     const onError = (error: Error) => {
-      deadlines?.remove(deadline);
+      clearTimeout(deadline);
       reject(error);
     };
     req.on("data", onData);
@@ -60,22 +58,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
     // A deadline for each request that has a body; one without (no length or 0, not chunked) ends at once.
     const length = req.headers["content-length"];
     if (timeoutMs !== undefined && ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)) {
-      deadlines = bodyDeadlinesOf(timeoutMs);
-      deadlines.add(deadline);
+      deadline = setTimeout(() => giveUp("timed_out"), timeoutMs);
     }
   });
-}
-
-/** The bodies being read, one list (and one timer) per timeout: a host reads every body with the same one. */
-const bodyDeadlines = new Map<number, DeadlineList>();
-
-function bodyDeadlinesOf(timeoutMs: number): DeadlineList {
-  let list = bodyDeadlines.get(timeoutMs);
-  if (!list) {
-    list = new DeadlineList(timeoutMs);
-    bodyDeadlines.set(timeoutMs, list);
-  }
-  return list;
 }
 
 export function toHttpRequest(

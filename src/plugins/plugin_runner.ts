@@ -12,13 +12,13 @@ import type { CallerSignal } from "../http/request_signal.js";
 import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
-import { sessionRef, type SessionRef } from "../memory/session_ref.js";
+import { sessionRef } from "../memory/session_ref.js";
 import type { AnyPlugin, PluginContext, RunLineage, SessionMemoryView } from "./plugin.js";
 import { inputFromText } from "./plugin_input.js";
 import type { PluginRegistry } from "./plugin_registry.js";
 import { RunPolicy, type RunPolicyLimits } from "./run_policy.js";
 import { inSpan, outcomeOf } from "../telemetry/tracing.js";
-import type { Attributes, Span } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import { isAwaitingApproval, type ApprovalRequests, type AwaitingApproval } from "../approvals/approval_request.js";
 import type { ApprovalRule } from "../auth/plugin_policy.js";
 
@@ -87,17 +87,12 @@ export interface RunnerLimits {
 export const maxRunNesting = 3;
 
 /**
- * Runs and records plugins. `execute` is a run as the API, chat, the queue and the CLI see it:
- * a run that belongs to a session is recorded (a plugin_run entry, successful or not, after any
- * memory_cleared entry of the run) into its turn, and a run acknowledged only once its turn is in
- * the audit log. `run` is the run alone.
- *
- * Runs plugins so that none of them can break the process: input is validated against the
- * plugin's schema, `initialize` runs once before the first execution, every run has a timeout
- * (which also bounds its wait for a slot), each plugin has its own bulkhead so that one slow
- * plugin cannot take every request, one principal has only a share of it, runs started by runs
- * are bounded in depth and never wait for a slot their own ancestors hold, and every failure
- * becomes an AppError with a stable code.
+ * Runs and records plugins, so that none of them can break the process: input is validated
+ * against the plugin's schema, `initialize` runs once before the first execution, every run has a
+ * timeout (which also bounds its wait for a slot), each plugin has its own bulkhead so that one
+ * slow plugin cannot take every request, one principal has only a share of it, runs started by
+ * runs are bounded in depth and never wait for a slot their own ancestors hold, and every failure
+ * of a plugin becomes an AppError with a stable code.
  */
 export class PluginRunner {
   private readonly initialized = new Map<string, Promise<void>>();
@@ -166,11 +161,6 @@ export class PluginRunner {
       });
     }
     const data = typeof request.data === "string" ? inputFromText(plugin, request.data) : request.data;
-    const approval = request.channel === "operator" || request.approved ? undefined : this.deps.policy.approvalFor(plugin);
-    return { plugin, input: this.validate(plugin, data), approval };
-  }
-
-  validate(plugin: AnyPlugin, data: unknown): unknown {
     const parsed = (plugin.inputSchema as z.ZodType).safeParse(data);
     if (!parsed.success) {
       throw new AppError("invalid_input", `input for plugin "${plugin.name}" is not valid`, {
@@ -180,90 +170,65 @@ export class PluginRunner {
         },
       });
     }
-    return parsed.data;
-  }
-
-  execute(request: RunRequest): Promise<RunOutcome> {
-    // Without a session nothing is recorded: the run's own promise, without another one around it.
-    if (!request.sessionId) return this.run(request);
-    return this.executeInTurn(request, request.sessionId);
-  }
-
-  private async executeInTurn(request: RunRequest, sessionId: string): Promise<RunOutcome> {
-    // An execute of its own (API, queue, CLI) is a turn of its own: its entries are one transaction.
-    const own = request.turn === undefined;
-    const turn = request.turn ?? new TurnRecord(sessionRef(request.caller, sessionId));
-    const runId = request.runId ?? randomUUID();
-    const started = performance.now();
-    let outcome: RunOutcome;
-    try {
-      outcome = await this.run({ ...request, runId, turn });
-    } catch (error) {
-      const failure = error instanceof AppError ? error : new AppError("internal_error", "the run failed", { cause: error });
-      turn.record({
-        type: "plugin_run",
-        plugin: request.plugin,
-        runId,
-        input: request.data,
-        outcome: failure.code,
-        errorMessage: failure.message,
-        durationMs: Math.round(performance.now() - started),
-      });
-      if (own) await turn.commit(this.deps);
-      throw failure;
-    }
-    if (isAwaitingApproval(outcome)) {
-      turn.record({ type: "approval_requested", plugin: outcome.plugin, runId, input: request.data, outcome: outcome.state, expiresAt: outcome.expiresAt });
-    } else {
-      turn.record({
-        type: "plugin_run",
-        plugin: outcome.plugin,
-        runId,
-        input: request.data,
-        result: outcome.result,
-        outcome: "success",
-        durationMs: outcome.durationMs,
-      });
-    }
-    if (own) await turn.commit(this.deps);
-    return outcome;
+    const approval = request.channel === "operator" || request.approved ? undefined : this.deps.policy.approvalFor(plugin);
+    return { plugin, input: parsed.data, approval };
   }
 
   /**
-   * One run, in a span named `plugin <name>` with the plugin, the channel, the outcome (`success`,
-   * `awaiting_approval` or the error code), whether the cache answered, and the duration: the span
-   * Application Insights queries for slow or failing plugins (docs/telemetry.md).
+   * A run as every channel sees it (the API, chat, the model's tool calls, MCP, the queue, the
+   * CLI), in one span `plugin <name>` with the plugin, the channel, the run id, the outcome
+   * (`success`, `awaiting_approval` or the error code), whether the cache answered and the
+   * duration: the span Application Insights queries for slow or failing plugins
+   * (docs/telemetry.md). Admitted first (`admit`); then held for an approver when the policy says
+   * so (before the cache too: a cached result is a run all the same), else run (`runPlugin`).
+   *
+   * A run in a session is recorded into its turn (a plugin_run or approval_requested entry, after
+   * what the plugin itself did there); without a `turn` it is a turn of its own (the API, the
+   * queue, the CLI), written before the run is answered.
    */
-  run(request: RunRequest): Promise<RunOutcome> {
-    const started = performance.now();
+  async execute(request: RunRequest): Promise<RunOutcome> {
+    const runId = request.runId ?? randomUUID();
+    const turn = request.sessionId ? (request.turn ?? new TurnRecord(sessionRef(request.caller, request.sessionId))) : undefined;
     // Named by the plugin's own name (also when called by an alias); an unknown name is what a caller typed and stays out.
     const known = this.deps.registry.resolve(request.plugin)?.name;
-    const attributes: Attributes = { "plugin.channel": request.channel };
+    const attributes: Attributes = { "plugin.channel": request.channel, "plugin.run_id": runId };
     if (known) attributes["plugin.name"] = known;
-    return inSpan(known ? `plugin ${known}` : "plugin (unknown)", { attributes }, async (span) => {
-      try {
-        const result = await this.runAdmitted(request, span);
-        if (isAwaitingApproval(result)) span.setAttributes({ "plugin.outcome": result.state, "plugin.cached": false, "approval.expires_at": result.expiresAt });
-        else span.setAttributes({ "plugin.outcome": "success", "plugin.cached": result.cached, "plugin.duration_ms": result.durationMs });
-        return result;
-      } catch (error) {
-        span.setAttributes({ "plugin.outcome": outcomeOf(error), "plugin.cached": false, "plugin.duration_ms": Math.round(performance.now() - started) });
-        throw error;
-      }
-    });
+    try {
+      return await inSpan(known ? `plugin ${known}` : "plugin (unknown)", { attributes }, async (span) => {
+        const started = performance.now();
+        try {
+          const { plugin, input, approval } = this.admit(request);
+          const { caller, sessionId } = request;
+          // The operator's runs are never held (admit), so a held run's channel is a caller's.
+          const channel = request.channel as Channel;
+          const outcome = approval
+            ? await this.deps.approvals.request({ caller, channel, plugin: plugin.name, input, sessionId, runId, rule: approval })
+            : await this.runPlugin(plugin, input, request, runId, turn);
+          if (isAwaitingApproval(outcome)) {
+            span.setAttributes({ "plugin.outcome": outcome.state, "plugin.cached": false, "approval.expires_at": outcome.expiresAt });
+            turn?.record({ type: "approval_requested", plugin: outcome.plugin, runId, input: request.data, outcome: outcome.state, expiresAt: outcome.expiresAt });
+          } else {
+            span.setAttributes({ "plugin.outcome": "success", "plugin.cached": outcome.cached, "plugin.duration_ms": outcome.durationMs });
+            const { result, durationMs } = outcome;
+            turn?.record({ type: "plugin_run", plugin: outcome.plugin, runId, input: request.data, result, outcome: "success", durationMs });
+          }
+          return outcome;
+        } catch (error) {
+          const durationMs = Math.round(performance.now() - started);
+          span.setAttributes({ "plugin.outcome": outcomeOf(error), "plugin.cached": false, "plugin.duration_ms": durationMs });
+          const errorMessage = error instanceof AppError ? error.message : "the run failed";
+          turn?.record({ type: "plugin_run", plugin: request.plugin, runId, input: request.data, outcome: outcomeOf(error), errorMessage, durationMs });
+          throw error;
+        }
+      });
+    } finally {
+      // A turn of its own is written whatever the outcome, before the run is answered.
+      if (turn && turn !== request.turn) await turn.commit(this.deps);
+    }
   }
 
-  private async runAdmitted(request: RunRequest, span: Span): Promise<RunOutcome> {
-    const { plugin, input, approval } = this.admit(request);
-    const runId = request.runId ?? randomUUID();
-    span.setAttribute("plugin.run_id", runId);
-    if (approval) {
-      // Before the cache too: a cached result is a run all the same.
-      const { caller, sessionId } = request;
-      // The operator's runs are never held (admit), so the channel is a caller's.
-      const channel = request.channel as Channel;
-      return this.deps.approvals.request({ caller, channel, plugin: plugin.name, input, sessionId, runId, rule: approval });
-    }
+  /** An admitted run that is not held: answered from the result cache, or run under its plugin's timeout and bulkheads. */
+  private async runPlugin(plugin: AnyPlugin, input: unknown, request: RunRequest, runId: string, turn: TurnRecord | undefined): Promise<RunResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // The run's logger is made when something logs (most runs log nothing).
@@ -279,14 +244,13 @@ export class PluginRunner {
 
     // Initialised already (every run but the first): no await, which would cost a turn of the microtask queue.
     if (!this.ready.has(plugin.name)) await this.ensureInitialized(plugin, logger);
-    const timeoutMs = plugin.timeoutMs ?? this.limits.defaultTimeoutMs;
     let result: unknown;
     try {
-      const memory = request.sessionId ? this.memoryView(sessionRef(request.caller, request.sessionId), runId, request.turn) : undefined;
+      const memory = turn ? this.memoryView(turn, runId) : undefined;
       const policyRun = { principal: request.caller.principalKey, nested: request.lineage?.includes(plugin.name), callerSignal: request.signal };
-      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, memory, run, logger)), policyRun);
+      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, turn, memory, run, logger)), policyRun);
     } catch (error) {
-      throw this.failure(plugin, error, { timeoutMs, logger, runId, callerSignal: request.signal });
+      throw this.failure(plugin, error, { logger, runId, callerSignal: request.signal });
     }
     assertSerialisable(plugin, result);
     if (cacheKey && plugin.cacheTtlSeconds) await this.remember(cacheKey, result, plugin.cacheTtlSeconds, logger);
@@ -344,12 +308,9 @@ export class PluginRunner {
     return ready;
   }
 
-  private failure(
-    plugin: AnyPlugin,
-    error: unknown,
-    context: { timeoutMs: number; logger: () => Logger; runId: string; callerSignal: CallerSignal | undefined },
-  ): AppError {
-    const { timeoutMs, runId } = context;
+  private failure(plugin: AnyPlugin, error: unknown, context: { logger: () => Logger; runId: string; callerSignal: CallerSignal | undefined }): AppError {
+    const { runId } = context;
+    const timeoutMs = this.policyFor(plugin).timeoutMs;
     const logger = context.logger();
     if (error instanceof BulkheadRejectedError) {
       logger.warn("plugin busy", { ...this.slots });
@@ -385,23 +346,19 @@ export class PluginRunner {
     }
   }
 
-  private memoryView(session: SessionRef, runId: string, turn: TurnRecord | undefined): SessionMemoryView {
-    const { memory, audit } = this.deps;
+  /** The session's memory as the run's plugin sees it: what it remembers joins the turn's one memory write, in order with the turn's messages. */
+  private memoryView(turn: TurnRecord, runId: string): SessionMemoryView {
+    const { memory } = this.deps;
+    const { session } = turn;
     return {
       sessionId: session.sessionId,
       recent: (limit) => memory.recent(session, limit),
-      // Within a turn, what the plugin remembers joins the turn's one memory write, in order with the turn's messages.
-      append: async (message) => {
-        if (turn) turn.remember({ ...message, at: new Date().toISOString() });
-        else await memory.append(session, { ...message, at: new Date().toISOString() });
-      },
+      append: async (message) => turn.remember({ ...message, at: new Date().toISOString() }),
       clear: async () => {
-        // At once, as the plugin asked (an audit write that fails after it cannot bring the messages back).
+        // At once, as the plugin asked (an audit write that fails after it cannot bring the messages back); recorded in the turn.
         await memory.clear(session);
-        turn?.forgetMessages();
-        // Part of the turn's record when the run has one (every `execute` with a session); a bare `run` writes it alone.
-        if (turn) turn.record({ type: "memory_cleared", runId });
-        else await audit.append(session, { type: "memory_cleared", runId });
+        turn.forgetMessages();
+        turn.record({ type: "memory_cleared", runId });
       },
     };
   }
@@ -416,13 +373,13 @@ class RunContext implements PluginContext {
   readonly caller: Caller;
   readonly channel: RunChannel;
   readonly sessionId: string | undefined;
-  readonly turn: TurnRecord | undefined;
   readonly lineage: RunLineage;
 
   constructor(
     readonly runId: string,
     plugin: string,
     request: RunRequest,
+    readonly turn: TurnRecord | undefined,
     readonly memory: SessionMemoryView | undefined,
     private readonly run: { readonly signal: AbortSignal },
     private readonly loggerOf: () => Logger,
@@ -430,7 +387,6 @@ class RunContext implements PluginContext {
     this.caller = request.caller;
     this.channel = request.channel;
     this.sessionId = request.sessionId;
-    this.turn = request.turn;
     this.lineage = [...(request.lineage ?? []), plugin];
   }
 

@@ -64,9 +64,6 @@ interface RunnerOptions {
 
 /** A runner whose runs are expected to run: one held for an approver fails the test. */
 class RunningRunner extends PluginRunner {
-  override async run(request: RunRequest): Promise<RunResult> {
-    return ran(await super.run(request));
-  }
   override async execute(request: RunRequest): Promise<RunResult> {
     return ran(await super.execute(request));
   }
@@ -106,7 +103,7 @@ const local = { caller: localCaller, channel: "execute" } as const;
 describe("PluginRunner", () => {
   it("validates, runs and reports the canonical name, duration and run id", async () => {
     const plugin = new ScriptedPlugin("double", async ({ n }) => n * 2);
-    const result = await runnerWith([plugin]).run({ ...local, plugin: "double", data: { n: 21 } });
+    const result = await runnerWith([plugin]).execute({ ...local, plugin: "double", data: { n: 21 } });
     expect(result.plugin).toBe("double");
     expect(result.result).toBe(42);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
@@ -118,7 +115,7 @@ describe("PluginRunner", () => {
     const policy = { admins: { roles: ["admin"] }, chat_only: { channels: ["chat" as const] } };
     const runner = runnerWith(plugins, { policy, authMode: "jwt" });
     const availableTo = async (caller: ReturnType<typeof createCaller>, channel: "execute" | "chat" | "operator") => {
-      const error = await failureOf(runner.run({ caller, channel, plugin: "missing", data: {} }));
+      const error = await failureOf(runner.execute({ caller, channel, plugin: "missing", data: {} }));
       expect(error).toMatchObject({ code: "plugin_not_found", details: { plugin: "missing" } });
       return (error.details as { available: string[] }).available;
     };
@@ -133,7 +130,7 @@ describe("PluginRunner", () => {
 
   it("rejects input that does not match the plugin's schema before execute runs", async () => {
     const execute = vi.fn(async () => 1);
-    const error = await failureOf(runnerWith([new ScriptedPlugin("a", execute)]).run({ ...local, plugin: "a", data: { n: "x" } }));
+    const error = await failureOf(runnerWith([new ScriptedPlugin("a", execute)]).execute({ ...local, plugin: "a", data: { n: "x" } }));
     expect(error.code).toBe("invalid_input");
     expect(error.details).toMatchObject({ plugin: "a", issues: [{ path: "n" }] });
     expect(execute).not.toHaveBeenCalled();
@@ -150,7 +147,7 @@ describe("PluginRunner", () => {
       100,
     );
     const started = Date.now();
-    const error = await failureOf(runnerWith([hang]).run({ ...local, plugin: "hang", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([hang]).execute({ ...local, plugin: "hang", data: { n: 1 } }));
     const elapsed = Date.now() - started;
     expect(error.code).toBe("plugin_timeout");
     expect(error.details).toMatchObject({ plugin: "hang", timeoutMs: 100 });
@@ -161,7 +158,7 @@ describe("PluginRunner", () => {
 
   it("uses the configured default timeout for plugins without their own", async () => {
     const hang = new ScriptedPlugin("hang", () => new Promise(() => {}));
-    const error = await failureOf(runnerWith([hang], 50).run({ ...local, plugin: "hang", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([hang], 50).execute({ ...local, plugin: "hang", data: { n: 1 } }));
     expect(error.details).toMatchObject({ timeoutMs: 50 });
   });
 
@@ -184,18 +181,18 @@ describe("PluginRunner", () => {
       return data.n;
     });
     const runner = runnerWith([plugin]);
-    const error = await failureOf(runner.run({ ...local, plugin: "flaky", data: { n: 1 } }));
+    const error = await failureOf(runner.execute({ ...local, plugin: "flaky", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
     expect(error.message).not.toMatch(/secret|db\.internal|boom/);
     expect(error.details).toMatchObject({ plugin: "flaky" });
-    await expect(runner.run({ ...local, plugin: "flaky", data: { n: 7 } })).resolves.toMatchObject({ result: 7 });
+    await expect(runner.execute({ ...local, plugin: "flaky", data: { n: 7 } })).resolves.toMatchObject({ result: 7 });
   });
 
   it("passes through an invalid_input the plugin raises itself", async () => {
     const plugin = new ScriptedPlugin("strict", async () => {
       throw new AppError("invalid_input", "n must be even", { details: { position: 3 } });
     });
-    const error = await failureOf(runnerWith([plugin]).run({ ...local, plugin: "strict", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([plugin]).execute({ ...local, plugin: "strict", data: { n: 1 } }));
     expect(error.code).toBe("invalid_input");
     expect(error.message).toBe("n must be even");
   });
@@ -204,7 +201,7 @@ describe("PluginRunner", () => {
     const plugin = new ScriptedPlugin("liar", async () => {
       throw new AppError("storage_unavailable", "not mine to say");
     });
-    expect((await failureOf(runnerWith([plugin]).run({ ...local, plugin: "liar", data: { n: 1 } }))).code).toBe("plugin_failed");
+    expect((await failureOf(runnerWith([plugin]).execute({ ...local, plugin: "liar", data: { n: 1 } }))).code).toBe("plugin_failed");
   });
 
   it.each([
@@ -216,7 +213,7 @@ describe("PluginRunner", () => {
     }],
     ["a BigInt", async (): Promise<unknown> => 10n],
   ] as const)("reports a result that is %s as plugin_failed", async (_label, behaviour) => {
-    const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).run({ ...local, plugin: "bad", data: { n: 1 } }));
+    const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).execute({ ...local, plugin: "bad", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
   });
 
@@ -233,8 +230,8 @@ describe("PluginRunner", () => {
     };
     const runner = runnerWith([plugin]);
     expect(plugin.initializeCalls).toBe(0);
-    await Promise.all([1, 2, 3, 4, 5].map((n) => runner.run({ ...local, plugin: "lazy", data: { n } })));
-    await runner.run({ ...local, plugin: "lazy", data: { n: 6 } });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => runner.execute({ ...local, plugin: "lazy", data: { n } })));
+    await runner.execute({ ...local, plugin: "lazy", data: { n: 6 } });
     expect(plugin.initializeCalls).toBe(1);
     expect(order[0]).toBe("initialize");
     expect(order).toHaveLength(7);
@@ -247,10 +244,10 @@ describe("PluginRunner", () => {
       if (plugin.initializeCalls === 1) throw new Error("not yet");
     };
     const runner = runnerWith([plugin]);
-    const error = await failureOf(runner.run({ ...local, plugin: "fragile", data: { n: 1 } }));
+    const error = await failureOf(runner.execute({ ...local, plugin: "fragile", data: { n: 1 } }));
     expect(error.code).toBe("plugin_failed");
     expect(error.message).toMatch(/could not be initialised/);
-    await expect(runner.run({ ...local, plugin: "fragile", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
+    await expect(runner.execute({ ...local, plugin: "fragile", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
     expect(plugin.initializeCalls).toBe(2);
   });
 
@@ -260,8 +257,8 @@ describe("PluginRunner", () => {
     const stuck = new ScriptedPlugin("stuck", async () => 1);
     stuck.shutdown = () => new Promise(() => {});
     const runner = runnerWith([used, unused, stuck]);
-    await runner.run({ ...local, plugin: "used", data: { n: 1 } });
-    await runner.run({ ...local, plugin: "stuck", data: { n: 1 } });
+    await runner.execute({ ...local, plugin: "used", data: { n: 1 } });
+    await runner.execute({ ...local, plugin: "stuck", data: { n: 1 } });
     const started = Date.now();
     await runner.shutdown(100);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -272,18 +269,22 @@ describe("PluginRunner", () => {
   });
 
   it("gives a plugin run in a session a view of that session's memory, and none otherwise", async () => {
+    const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
+    // What it saw, then what it remembered: written with its turn, once the run is over.
     const plugin = new ScriptedPlugin("remember", async ({ n }, context) => {
       if (!context.memory) return "no memory";
+      const seen = (await context.memory.recent()).map((m) => m.content);
       await context.memory.append({ role: "note", content: `n=${n}` });
-      return (await context.memory.recent()).map((m) => m.content);
+      return seen;
     });
-    const runner = runnerWith([plugin]);
-    await expect(runner.run({ ...local, plugin: "remember", data: { n: 1 } })).resolves.toMatchObject({ result: "no memory" });
-    await runner.run({ ...local, plugin: "remember", data: { n: 1 }, sessionId: "s1" });
-    const second = await runner.run({ ...local, plugin: "remember", data: { n: 2 }, sessionId: "s1" });
-    expect(second.result).toEqual(["n=1", "n=2"]);
-    const other = await runner.run({ ...local, plugin: "remember", data: { n: 3 }, sessionId: "s2" });
-    expect(other.result).toEqual(["n=3"]);
+    const runner = runnerWith([plugin], { memory });
+    await expect(runner.execute({ ...local, plugin: "remember", data: { n: 1 } })).resolves.toMatchObject({ result: "no memory" });
+    await runner.execute({ ...local, plugin: "remember", data: { n: 1 }, sessionId: "s1" });
+    const second = await runner.execute({ ...local, plugin: "remember", data: { n: 2 }, sessionId: "s1" });
+    expect(second.result).toEqual(["n=1"]);
+    expect((await memory.recent(sessionRef(localCaller, "s1"))).map((m) => m.content)).toEqual(["n=1", "n=2"]);
+    const other = await runner.execute({ ...local, plugin: "remember", data: { n: 3 }, sessionId: "s2" });
+    expect(other.result).toEqual([]);
   });
 
   it("answers plugin_busy when a plugin's slots and queue are full, and serves again once they drain", async () => {
@@ -291,18 +292,18 @@ describe("PluginRunner", () => {
     const slow = new ScriptedPlugin("slow", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
     const other = new ScriptedPlugin("other", async ({ n }) => n);
     const runner = runnerWith([slow, other], { maxConcurrency: 2, maxQueue: 1 });
-    const admitted = [1, 2, 3].map((n) => runner.run({ ...local, plugin: "slow", data: { n } }));
-    const busy = await failureOf(runner.run({ ...local, plugin: "slow", data: { n: 4 } }));
+    const admitted = [1, 2, 3].map((n) => runner.execute({ ...local, plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.execute({ ...local, plugin: "slow", data: { n: 4 } }));
     expect(busy.code).toBe("plugin_busy");
     expect(busy.details).toMatchObject({ plugin: "slow", maxConcurrency: 2, maxQueue: 1 });
     // One slow plugin does not hold up the others.
-    await expect(runner.run({ ...local, plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
+    await expect(runner.execute({ ...local, plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
     gates.splice(0).forEach((open) => open());
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates.splice(0).forEach((open) => open());
     expect((await Promise.all(admitted)).map((r) => r.result)).toEqual([1, 2, 3]);
-    const again = runner.run({ ...local, plugin: "slow", data: { n: 5 } });
+    const again = runner.execute({ ...local, plugin: "slow", data: { n: 5 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     gates[0]!();
     await expect(again).resolves.toMatchObject({ result: 5 });
@@ -314,11 +315,11 @@ describe("PluginRunner", () => {
     const runner = runnerWith([slow], { maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1, authMode: "jwt" });
     const alice = { caller: createCaller("user", "alice"), channel: "execute" } as const;
     const bob = { caller: createCaller("user", "bob"), channel: "execute" } as const;
-    const alices = [1, 2].map((n) => runner.run({ ...alice, plugin: "slow", data: { n } }));
-    const busy = await failureOf(runner.run({ ...alice, plugin: "slow", data: { n: 3 } }));
+    const alices = [1, 2].map((n) => runner.execute({ ...alice, plugin: "slow", data: { n } }));
+    const busy = await failureOf(runner.execute({ ...alice, plugin: "slow", data: { n: 3 } }));
     expect(busy).toMatchObject({ code: "plugin_busy", details: { plugin: "slow", maxConcurrency: 2, maxConcurrencyPerPrincipal: 1, maxQueue: 1 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    const bobs = runner.run({ ...bob, plugin: "slow", data: { n: 10 } });
+    const bobs = runner.execute({ ...bob, plugin: "slow", data: { n: 10 } });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
     gates.splice(0).forEach((open) => open());
     await expect(bobs).resolves.toMatchObject({ result: 10 });
@@ -330,8 +331,8 @@ describe("PluginRunner", () => {
   it("counts the wait for a slot against the timeout", async () => {
     const hang = new ScriptedPlugin("hang", () => new Promise(() => {}), 100);
     const runner = runnerWith([hang], { maxConcurrency: 1, maxQueue: 5 });
-    const first = failureOf(runner.run({ ...local, plugin: "hang", data: { n: 1 } }));
-    const queued = await failureOf(runner.run({ ...local, plugin: "hang", data: { n: 2 } }));
+    const first = failureOf(runner.execute({ ...local, plugin: "hang", data: { n: 1 } }));
+    const queued = await failureOf(runner.execute({ ...local, plugin: "hang", data: { n: 2 } }));
     expect(queued.code).toBe("plugin_timeout");
     expect((await first).code).toBe("plugin_timeout");
   });
@@ -352,9 +353,9 @@ describe("PluginRunner", () => {
     }
     const cache = new InProcessResultCache();
     const runner = runnerWith([new Pure()], { cache });
-    const first = await runner.run({ ...local, plugin: "pure", data: { a: 1, b: 2 } });
-    const second = await runner.run({ ...local, plugin: "pure", data: { b: 2, a: 1 } });
-    const other = await runner.run({ ...local, plugin: "pure", data: { a: 2, b: 2 } });
+    const first = await runner.execute({ ...local, plugin: "pure", data: { a: 1, b: 2 } });
+    const second = await runner.execute({ ...local, plugin: "pure", data: { b: 2, a: 1 } });
+    const other = await runner.execute({ ...local, plugin: "pure", data: { a: 2, b: 2 } });
     expect([first.cached, second.cached, other.cached]).toEqual([false, true, false]);
     expect([first.result, second.result, other.result]).toEqual([3, 3, 4]);
     expect(executions).toBe(2);
@@ -373,17 +374,17 @@ describe("PluginRunner", () => {
       return n;
     }, undefined, 60);
     const runner = runnerWith([plugin, cached]);
-    await runner.run({ ...local, plugin: "impure", data: { n: 1 } });
-    expect((await runner.run({ ...local, plugin: "impure", data: { n: 1 } })).cached).toBe(false);
-    await failureOf(runner.run({ ...local, plugin: "cached", data: { n: -1 } }));
-    await failureOf(runner.run({ ...local, plugin: "cached", data: { n: -1 } }));
+    await runner.execute({ ...local, plugin: "impure", data: { n: 1 } });
+    expect((await runner.execute({ ...local, plugin: "impure", data: { n: 1 } })).cached).toBe(false);
+    await failureOf(runner.execute({ ...local, plugin: "cached", data: { n: -1 } }));
+    await failureOf(runner.execute({ ...local, plugin: "cached", data: { n: -1 } }));
     expect(calls).toBe(4);
   });
 
   it("still runs the plugin when the cache cannot be reached", async () => {
     const broken: ResultCache = { get: () => Promise.reject(new Error("down")), set: () => Promise.reject(new Error("down")) };
     const plugin = new ScriptedPlugin("cached", async ({ n }) => n, undefined, 60);
-    await expect(runnerWith([plugin], { cache: broken }).run({ ...local, plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
+    await expect(runnerWith([plugin], { cache: broken }).execute({ ...local, plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
   });
 
   it("lets a plugin clear its session's memory, and records the clearing in the audit log", async () => {
@@ -393,9 +394,12 @@ describe("PluginRunner", () => {
       await context.memory!.clear();
       return (await context.memory!.recent()).length;
     });
-    const run = await runnerWith([plugin], { audit }).run({ ...local, plugin: "forget", data: { n: 1 }, sessionId: "s9" });
+    const run = await runnerWith([plugin], { audit }).execute({ ...local, plugin: "forget", data: { n: 1 }, sessionId: "s9" });
     expect(run.result).toBe(0);
-    expect(audit.of(sessionRef(localCaller, "s9"))).toMatchObject([{ type: "memory_cleared", runId: run.runId }]);
+    expect(audit.of(sessionRef(localCaller, "s9"))).toMatchObject([
+      { type: "memory_cleared", runId: run.runId },
+      { type: "plugin_run", runId: run.runId },
+    ]);
   });
 
   it("records an execute with a session as one turn: what the plugin did, then the run, in one transaction", async () => {
@@ -427,10 +431,10 @@ describe("PluginRunner", () => {
     const plugin = new ScriptedPlugin("whoami", async (_data, context) => ({ principalId: context.caller.principalId, channel: context.channel }));
     const runner = runnerWith([plugin]);
     const alice = createCaller("user", "alice", ["reader"]);
-    await expect(runner.run({ caller: alice, channel: "chat", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
+    await expect(runner.execute({ caller: alice, channel: "chat", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
       result: { principalId: "alice", channel: "chat" },
     });
-    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
+    await expect(runner.execute({ caller: localCaller, channel: "operator", plugin: "whoami", data: { n: 1 } })).resolves.toMatchObject({
       result: { principalId: localCaller.principalId, channel: "operator" },
     });
   });
@@ -439,23 +443,26 @@ describe("PluginRunner", () => {
     const audit = new RecordingAuditLog();
     const memory = new InProcessSessionMemory({ maxMessages: 10, ttlSeconds: 60 });
     const plugin = new ScriptedPlugin("remember", async ({ n }, context) => {
-      await context.memory!.append({ role: "note", content: `n=${n}` });
+      const seen = (await context.memory!.recent()).map((m) => m.content);
       if (n === 0) await context.memory!.clear();
-      return (await context.memory!.recent()).map((m) => m.content);
+      else await context.memory!.append({ role: "note", content: `n=${n}` });
+      return seen;
     });
     const runner = runnerWith([plugin], { audit, memory });
     const alice = createCaller("user", "alice");
     const bob = createCaller("user", "bob");
-    await runner.run({ caller: alice, channel: "execute", plugin: "remember", data: { n: 1 }, sessionId: "s1" });
-    const ofBob = await runner.run({ caller: bob, channel: "execute", plugin: "remember", data: { n: 2 }, sessionId: "s1" });
-    expect(ofBob.result).toEqual(["n=2"]);
+    await runner.execute({ caller: alice, channel: "execute", plugin: "remember", data: { n: 1 }, sessionId: "s1" });
+    const ofBob = await runner.execute({ caller: bob, channel: "execute", plugin: "remember", data: { n: 2 }, sessionId: "s1" });
+    expect(ofBob.result).toEqual([]);
     expect((await memory.recent(sessionRef(alice, "s1"))).map((m) => m.content)).toEqual(["n=1"]);
+    expect((await memory.recent(sessionRef(bob, "s1"))).map((m) => m.content)).toEqual(["n=2"]);
     // Bob clearing his session leaves Alice's, and the clearing is in Bob's audit only.
-    await runner.run({ caller: bob, channel: "execute", plugin: "remember", data: { n: 0 }, sessionId: "s1" });
+    await runner.execute({ caller: bob, channel: "execute", plugin: "remember", data: { n: 0 }, sessionId: "s1" });
     expect((await memory.recent(sessionRef(alice, "s1"))).map((m) => m.content)).toEqual(["n=1"]);
     expect(await memory.recent(sessionRef(bob, "s1"))).toEqual([]);
-    expect(audit.of(sessionRef(bob, "s1")).map((e) => e.type)).toEqual(["memory_cleared"]);
-    expect(audit.of(sessionRef(alice, "s1"))).toEqual([]);
+    const entries = (caller: typeof alice) => audit.of(sessionRef(caller, "s1")).map((e) => [e.type, (e as { input?: unknown }).input]);
+    expect(entries(bob)).toEqual([["plugin_run", { n: 2 }], ["memory_cleared", undefined], ["plugin_run", { n: 0 }]]);
+    expect(entries(alice)).toEqual([["plugin_run", { n: 1 }]]);
   });
 
   it("caches results per principal: another caller's identical input is not a hit", async () => {
@@ -467,9 +474,9 @@ describe("PluginRunner", () => {
     const runner = runnerWith([plugin]);
     const alice = createCaller("user", "alice");
     const bob = createCaller("user", "bob");
-    const first = await runner.run({ caller: alice, channel: "execute", plugin: "pure", data: { n: 1 } });
-    const again = await runner.run({ caller: alice, channel: "chat", plugin: "pure", data: { n: 1 } });
-    const other = await runner.run({ caller: bob, channel: "execute", plugin: "pure", data: { n: 1 } });
+    const first = await runner.execute({ caller: alice, channel: "execute", plugin: "pure", data: { n: 1 } });
+    const again = await runner.execute({ caller: alice, channel: "chat", plugin: "pure", data: { n: 1 } });
+    const other = await runner.execute({ caller: bob, channel: "execute", plugin: "pure", data: { n: 1 } });
     expect([first.cached, again.cached, other.cached]).toEqual([false, true, false]);
     expect(executions).toBe(2);
   });
@@ -489,10 +496,10 @@ describe("PluginRunner.admit", () => {
     const execute = vi.fn(async () => 1);
     const plugin = new Guarded("guarded", execute);
     const runner = runnerWith([plugin], { policy: { guarded: { channels: ["execute"] } } });
-    const attempt = (channel: "execute" | "queue", data: unknown) => failureOf(runner.run({ caller: localCaller, channel, plugin: "guarded", data }));
+    const attempt = (channel: "execute" | "queue", data: unknown) => failureOf(runner.execute({ caller: localCaller, channel, plugin: "guarded", data }));
 
     plugin.disabled = "switched off";
-    expect((await failureOf(runner.run({ ...local, plugin: "missing", data: { n: "x" } }))).code).toBe("plugin_not_found");
+    expect((await failureOf(runner.execute({ ...local, plugin: "missing", data: { n: "x" } }))).code).toBe("plugin_not_found");
     // Refused on a channel the policy leaves out, whether or not it is enabled or its input is valid.
     expect(await attempt("queue", { n: "x" })).toMatchObject({ code: "plugin_forbidden", details: { plugin: "guarded", channel: "queue" } });
     // Disabled: refused before its input is read.
@@ -500,7 +507,7 @@ describe("PluginRunner.admit", () => {
     plugin.disabled = undefined;
     expect((await attempt("execute", { n: "x" })).code).toBe("invalid_input");
     expect(execute).not.toHaveBeenCalled();
-    await expect(runner.run({ ...local, plugin: "guarded", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    await expect(runner.execute({ ...local, plugin: "guarded", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
 
     expect(runner.admit({ ...local, plugin: "guarded", data: { n: 2 } })).toMatchObject({ plugin, input: { n: 2 } });
     // A string is read as text, as /run reads it, once the policy and the configuration allow the run.
@@ -517,14 +524,14 @@ describe("PluginRunner.admit", () => {
   it("lets the machine's operator (the CLI) past the policy, but not past a disabled plugin", async () => {
     const plugin = new Guarded("guarded", async ({ n }) => n);
     const runner = runnerWith([plugin], { policy: { guarded: { channels: ["queue"], roles: ["admin"] } } });
-    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } })).resolves.toMatchObject({ result: 3 });
+    await expect(runner.execute({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } })).resolves.toMatchObject({ result: 3 });
     // A caller the policy lets run it on no channel cannot see it: answered as an unknown name.
-    expect(await failureOf(runner.run({ ...local, plugin: "guarded", data: { n: 3 } }))).toMatchObject({
+    expect(await failureOf(runner.execute({ ...local, plugin: "guarded", data: { n: 3 } }))).toMatchObject({
       code: "plugin_not_found",
       details: { plugin: "guarded", available: [] },
     });
     plugin.disabled = "off";
-    expect((await failureOf(runner.run({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_disabled");
+    expect((await failureOf(runner.execute({ caller: localCaller, channel: "operator", plugin: "guarded", data: { n: 3 } }))).code).toBe("plugin_disabled");
   });
 
   it("applies a plugin's default roles in the cloud modes only, where callers have roles", async () => {
@@ -532,21 +539,21 @@ describe("PluginRunner.admit", () => {
       readonly defaultPolicy = { channels: ["execute", "chat"], roles: ["admin"] } as const;
     }
     const open = runnerWith([new AdminsOnly("root_only", async ({ n }) => n)]);
-    await expect(open.run({ ...local, plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    await expect(open.execute({ ...local, plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
     // Its default channels do apply with AUTH_MODE=none.
-    expect((await failureOf(open.run({ caller: localCaller, channel: "queue", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+    expect((await failureOf(open.execute({ caller: localCaller, channel: "queue", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
 
     const cloud = runnerWith([new AdminsOnly("root_only", async ({ n }) => n)], { authMode: "jwt" });
     // Alice may run it nowhere, so it is not hers to see: the same answer as a name that does not exist.
-    const unseen = await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }));
-    const unknown = await failureOf(cloud.run({ caller: alice, channel: "execute", plugin: "root_onlx", data: { n: 1 } }));
+    const unseen = await failureOf(cloud.execute({ caller: alice, channel: "execute", plugin: "root_only", data: { n: 1 } }));
+    const unknown = await failureOf(cloud.execute({ caller: alice, channel: "execute", plugin: "root_onlx", data: { n: 1 } }));
     expect(unseen.code).toBe("plugin_not_found");
     expect({ message: unseen.message, details: unseen.details }).toEqual({
       message: unknown.message.replace("root_onlx", "root_only"),
       details: { ...(unknown.details as object), plugin: "root_only" },
     });
-    await expect(cloud.run({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
-    expect((await failureOf(cloud.run({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
+    await expect(cloud.execute({ caller: admin, channel: "execute", plugin: "root_only", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    expect((await failureOf(cloud.execute({ caller: admin, channel: "llm", plugin: "root_only", data: { n: 1 } }))).code).toBe("plugin_forbidden");
   });
 });
 
@@ -559,7 +566,7 @@ describe("PluginRunner: runs started by runs", () => {
     return new ScriptedPlugin(name, async ({ n }, context) => {
       if (n === 0) return [context.lineage];
       try {
-        const inner = await runner().run({ caller: context.caller, channel: "llm", plugin: next, data: { n: n - 1 }, lineage: context.lineage, signal: context.signal });
+        const inner = await runner().execute({ caller: context.caller, channel: "llm", plugin: next, data: { n: n - 1 }, lineage: context.lineage, signal: context.signal });
         return [context.lineage, ...(inner.result as unknown[])];
       } catch (error) {
         return [context.lineage, (error as AppError).code];
@@ -571,7 +578,7 @@ describe("PluginRunner: runs started by runs", () => {
     let runner!: RunningRunner;
     // One slot, no queue: a nested run that took a slot of its own would be refused plugin_busy.
     runner = runnerWith([nesting(() => runner, "outer")], { maxConcurrency: 1, maxQueue: 0 });
-    const run = await runner.run({ ...local, plugin: "outer", data: { n: 2 } });
+    const run = await runner.execute({ ...local, plugin: "outer", data: { n: 2 } });
     expect(run.result).toEqual([["outer"], ["outer", "outer"], ["outer", "outer", "outer"]]);
   });
 
@@ -580,9 +587,9 @@ describe("PluginRunner: runs started by runs", () => {
     const gates: (() => void)[] = [];
     const inner = new ScriptedPlugin("inner", ({ n }) => new Promise((resolve) => gates.push(() => resolve(n))));
     runner = runnerWith([nesting(() => runner, "outer", "inner"), inner], { maxConcurrency: 1, maxQueue: 0 });
-    const held = runner.run({ ...local, plugin: "inner", data: { n: 1 } });
+    const held = runner.execute({ ...local, plugin: "inner", data: { n: 1 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    expect((await runner.run({ ...local, plugin: "outer", data: { n: 1 } })).result).toEqual([["outer"], "plugin_busy"]);
+    expect((await runner.execute({ ...local, plugin: "outer", data: { n: 1 } })).result).toEqual([["outer"], "plugin_busy"]);
     gates[0]!();
     await held;
   });
@@ -593,14 +600,14 @@ describe("PluginRunner: runs started by runs", () => {
     const deep = nesting(() => runner, "deep");
     const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
     runner = runnerWith([counted]);
-    const run = await runner.run({ ...local, plugin: "deep", data: { n: 10 } });
+    const run = await runner.execute({ ...local, plugin: "deep", data: { n: 10 } });
     const lineages = Array.from({ length: maxRunNesting + 1 }, (_, i) => Array(i + 1).fill("deep"));
     expect(run.result).toEqual([...lineages, "run_nesting_limit"]);
     expect(starts).toBe(maxRunNesting + 1);
-    const error = await failureOf(runner.run({ ...local, plugin: "deep", data: { n: 0 }, lineage: Array(maxRunNesting + 1).fill("deep") }));
+    const error = await failureOf(runner.execute({ ...local, plugin: "deep", data: { n: 0 }, lineage: Array(maxRunNesting + 1).fill("deep") }));
     expect(error).toMatchObject({ code: "run_nesting_limit", details: { plugin: "deep", maxRunNesting } });
     expect(starts).toBe(maxRunNesting + 1);
-    await expect(runner.run({ ...local, plugin: "deep", data: { n: maxRunNesting } })).resolves.toMatchObject({ result: lineages });
+    await expect(runner.execute({ ...local, plugin: "deep", data: { n: maxRunNesting } })).resolves.toMatchObject({ result: lineages });
   });
 });
 
@@ -621,7 +628,7 @@ describe("PluginRunner: runs that wait for an approver", () => {
     const { ran, approvals, runner } = heldSetUp();
     const alice = createCaller("user", "alice");
     for (const channel of ["execute", "chat", "llm", "queue", "mcp"] as const) {
-      const outcome = await runner.run({ caller: alice, channel, plugin: "held", data: '{"n": 7}', runId: `r-${channel}` });
+      const outcome = await runner.execute({ caller: alice, channel, plugin: "held", data: '{"n": 7}', runId: `r-${channel}` });
       expect(outcome).toEqual({ state: "awaiting_approval", runId: `r-${channel}`, plugin: "held", expiresAt: expect.any(String), location: `/api/runs/r-${channel}` });
     }
     expect(approvals.requests.map((request) => [request.channel, request.input, request.caller.principalId, request.rule.ttlSeconds])).toEqual(
@@ -629,17 +636,17 @@ describe("PluginRunner: runs that wait for an approver", () => {
     );
     expect(ran).toEqual([]);
     // Refused and invalid runs are refused as ever, before any request.
-    expect((await failureOf(runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: "x" } }))).code).toBe("invalid_input");
+    expect((await failureOf(runner.execute({ caller: alice, channel: "execute", plugin: "held", data: { n: "x" } }))).code).toBe("invalid_input");
     expect(approvals.requests).toHaveLength(5);
     // A plugin without a rule runs at once.
-    await expect(runner.run({ caller: alice, channel: "execute", plugin: "free", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
+    await expect(runner.execute({ caller: alice, channel: "execute", plugin: "free", data: { n: 1 } })).resolves.toMatchObject({ result: 1 });
   });
 
   it("runs it when approved, and for the operator, outside the policy", async () => {
     const { ran, approvals, runner } = heldSetUp();
     const alice = createCaller("user", "alice");
-    await expect(runner.run({ caller: alice, channel: "chat", plugin: "held", data: { n: 1 }, approved: true })).resolves.toMatchObject({ result: 1 });
-    await expect(runner.run({ caller: localCaller, channel: "operator", plugin: "held", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
+    await expect(runner.execute({ caller: alice, channel: "chat", plugin: "held", data: { n: 1 }, approved: true })).resolves.toMatchObject({ result: 1 });
+    await expect(runner.execute({ caller: localCaller, channel: "operator", plugin: "held", data: { n: 2 } })).resolves.toMatchObject({ result: 2 });
     expect(ran).toEqual([1, 2]);
     expect(approvals.requests).toEqual([]);
   });
@@ -647,8 +654,8 @@ describe("PluginRunner: runs that wait for an approver", () => {
   it("asks before the result cache answers: a cached result is a run all the same", async () => {
     const { ran, approvals, runner } = heldSetUp();
     const alice = createCaller("user", "alice");
-    await runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 }, approved: true });
-    expect(await runner.run({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 } })).toMatchObject({ state: "awaiting_approval" });
+    await runner.execute({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 }, approved: true });
+    expect(await runner.execute({ caller: alice, channel: "execute", plugin: "held", data: { n: 3 } })).toMatchObject({ state: "awaiting_approval" });
     expect(ran).toEqual([3]);
     expect(approvals.requests).toHaveLength(1);
   });
