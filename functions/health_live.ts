@@ -1,4 +1,5 @@
 import { jsonResponse } from "../src/http/api_response.js";
+import { livenessSchema } from "../src/http/api_schemas.js";
 import { definePublicHttpFunction } from "../src/http/http_function.js";
 
 /**
@@ -7,6 +8,8 @@ import { definePublicHttpFunction } from "../src/http/http_function.js";
  * (that is readiness, `GET /api/health`).
  */
 export const healthLive = definePublicHttpFunction({
-  handler: async (_request, { services }) =>
-    jsonResponse(200, { status: "ok", version: services.config.version }, { "cache-control": "no-store" }),
+  operationId: "healthLive",
+  summary: "Liveness: the process is up; calls no dependency",
+  responses: { 200: { description: "The process is serving.", body: livenessSchema } },
+  handler: async (_request, { services }) => jsonResponse(200, { status: "ok", version: services.config.version }, { "cache-control": "no-store" }),
 });

@@ -12,22 +12,14 @@ import { z } from "zod";
 import { channels } from "../auth/channel.js";
 import { assetNamePattern } from "../console/console_assets.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
-import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 import { runIdPattern } from "../runs/run_message.js";
+import { runIdField, sessionIdField, sessionIdHeaderField } from "./request_fields.js";
 import { runStates } from "../runs/run_record.js";
 import { maxReasonChars } from "../approvals/approval_request.js";
 
 // ---- requests --------------------------------------------------------------------------------
 
-/**
- * A session id in a body is checked by the handler (assertSessionId), so that a malformed one is
- * 400 invalid_session_id rather than a shape error; the document still says what it must be.
- */
-const bodySessionId = z.unknown().meta({
-  type: "string",
-  pattern: sessionIdPattern.source,
-  description: "The session to use; a new one is started when omitted. 1-128 letters, digits, '_' or '-'.",
-});
+const bodySessionId = sessionIdField.meta({ description: "The session to use; a new one is started when omitted. 1-128 letters, digits, '_' or '-'." });
 
 /** `POST /api/chat`. */
 export const chatRequestSchema = z.strictObject({
@@ -57,10 +49,7 @@ export const executeRequestSchema = z.strictObject({
   /** Queue the run and answer 202 at once; the result is read from GET /api/runs/{runId}. */
   async: z.boolean().optional().meta({ description: "Queue the run and answer 202 at once; read the result from `GET /api/runs/{runId}`." }),
   /** The caller's own id for an asynchronous run. */
-  runId: z
-    .unknown()
-    .optional()
-    .meta({ type: "string", pattern: runIdPattern.source, description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
+  runId: runIdField.optional().meta({ description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
 });
 
 /** `POST /api/approvals/{runId}`. */
@@ -84,8 +73,8 @@ export const auditPageQuerySchema = z.object({
 });
 
 /** Path parameters: checked by the handlers with the same patterns. */
-export const sessionIdPathSchema = z.object({ sessionId: sessionIdSchema });
-export const runIdPathSchema = z.object({ runId: z.string().regex(runIdPattern) });
+export const sessionIdPathSchema = z.object({ sessionId: sessionIdField });
+export const runIdPathSchema = z.object({ runId: runIdField });
 /** `GET /api/console/assets/{asset}`: one built file of the web console by its content-hashed name. */
 export const consoleAssetPathSchema = z.object({
   asset: z.string().regex(assetNamePattern).meta({ description: "A file name the console's page refers to, such as `index-<hash>.js`." }),
@@ -149,7 +138,7 @@ export const pluginListSchema = z.object({
   ),
 });
 
-const runIdField = z.string().regex(runIdPattern);
+const runIdValue = z.string().regex(runIdPattern);
 const anyJson = z.unknown().meta({ description: "Any JSON value." });
 
 /** `POST /api/plugins/execute`, synchronous: 200. */
@@ -158,14 +147,14 @@ export const executeResultSchema = z.object({
   plugin: z.string().meta({ description: "The plugin's own name (also when called by an alias)." }),
   result: anyJson,
   durationMs: z.number(),
-  runId: runIdField,
+  runId: runIdValue,
   cached: z.boolean().meta({ description: "The result came from the result cache." }),
 });
 
 /** `POST /api/plugins/execute` with `async: true`: 202. */
 export const queuedRunSchema = z.object({
   status: z.literal("queued"),
-  runId: runIdField,
+  runId: runIdValue,
   plugin: z.string(),
   location: z.string().meta({ description: "Where the run is read: `/api/runs/{runId}` (also the `Location` header)." }),
 });
@@ -173,7 +162,7 @@ export const queuedRunSchema = z.object({
 /** A run the policy holds for an approver, on every channel (the 202 of execute adds `status`). */
 const awaitingApprovalFields = {
   state: z.literal("awaiting_approval"),
-  runId: runIdField,
+  runId: runIdValue,
   plugin: z.string(),
   expiresAt: z.string().meta({ description: "Until when an approver may decide; after it, the request is expired." }),
   location: z.string().meta({ description: "Where the requester reads the run: `/api/runs/{runId}` (also the `Location` header)." }),
@@ -188,7 +177,7 @@ export const approvalListSchema = z.object({
   approvals: z
     .array(
       z.object({
-        runId: runIdField,
+        runId: runIdValue,
         plugin: z.string(),
         input: anyJson.meta({ description: "The input as the plugin validated it: what runs if approved." }),
         requester: z.string().meta({ description: "The requester's principal id (a token's `oid`, else `sub`)." }),
@@ -202,7 +191,7 @@ export const approvalListSchema = z.object({
 
 /** `POST /api/approvals/{runId}`: 200. */
 export const decisionSchema = z.object({
-  runId: runIdField,
+  runId: runIdValue,
   plugin: z.string(),
   state: z.enum(["approved", "denied"]).meta({ description: "`approved`: the run is queued and runs once, as its requester." }),
   decidedBy: z.string().meta({ description: "The approver's principal id." }),
@@ -214,7 +203,7 @@ const runError = z.object({ code: z.string(), message: z.string() });
 
 /** `GET /api/runs/{runId}`. */
 export const runViewSchema = z.object({
-  runId: runIdField,
+  runId: runIdValue,
   plugin: z.string().nullable().meta({ description: "Null for a queue message that named no plugin." }),
   state: z.enum(runStates).meta({
     description:
@@ -352,7 +341,7 @@ export const chatCompletionRequestSchema = z.looseObject({
 
 /** The optional header of `POST /api/v1/chat/completions`. */
 export const chatCompletionHeadersSchema = z.object({
-  "x-session-id": sessionIdSchema.optional().meta({
+  "x-session-id": sessionIdHeaderField.optional().meta({
     description: "Records the turn in this session of the caller's (its memory and its audit log, `GET /api/memory/audit/{sessionId}`); without it nothing is recorded.",
   }),
 });
@@ -405,4 +394,15 @@ export const openAiErrorBodySchema = z.object({
     param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
     code: z.enum([...errorCodeNames, "model_not_found"]).meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
   }),
+});
+
+// ---- the MCP endpoint's OAuth metadata ---------------------------------------------------------
+
+/** RFC 9728's document as the MCP endpoint's metadata has it (src/mcp/protected_resource_metadata.ts). */
+export const protectedResourceMetadataSchema = z.object({
+  resource: z.string(),
+  authorization_servers: z.array(z.string()),
+  bearer_methods_supported: z.array(z.literal("header")),
+  scopes_supported: z.array(z.string()).optional(),
+  resource_name: z.string(),
 });

@@ -12,6 +12,7 @@ import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { sessionIdHeader } from "../memory/session_id.js";
 import { sessionIdSchema } from "../memory/session_id.js";
 import type { PluginDescription, PluginRegistry } from "../plugins/plugin_registry.js";
+import { pluginRunErrors } from "../plugins/plugin_run_errors.js";
 import {
   approvalListSchema,
   auditPageQuerySchema,
@@ -34,6 +35,7 @@ import {
   openAiErrorBodySchema,
   openAiModelListSchema,
   pluginListSchema,
+  protectedResourceMetadataSchema,
   queuedRunSchema,
   runIdPathSchema,
   runViewSchema,
@@ -407,15 +409,6 @@ export function buildOpenApiDocument(options: { version: string; plugins: readon
   );
 }
 
-/** RFC 9728's document as the MCP endpoint's metadata has it (src/mcp/protected_resource_metadata.ts). */
-const protectedResourceMetadataSchema = z.object({
-  resource: z.string(),
-  authorization_servers: z.array(z.string()),
-  bearer_methods_supported: z.array(z.literal("header")),
-  scopes_supported: z.array(z.string()).optional(),
-  resource_name: z.string(),
-});
-
 /** The MCP endpoint's own header: a session whose audit log records the tool calls. */
 const mcpHeadersSchema = z.object({
   [sessionIdHeader]: sessionIdSchema.optional().meta({ description: "A session whose audit log records the tool calls, as with `sessionId` elsewhere." }),
@@ -423,24 +416,6 @@ const mcpHeadersSchema = z.object({
 
 const callerErrors: readonly ErrorCode[] = ["unauthorized", "origin_not_allowed", "auth_unavailable", "internal_error"];
 const postErrors: readonly ErrorCode[] = [...callerErrors, "rate_limited", "invalid_request", "payload_too_large", "invalid_session_id"];
-/** What running a plugin can end with, in a session or not (the memory and agent plugins included). */
-const pluginRunErrors: readonly ErrorCode[] = [
-  "invalid_input",
-  "plugin_not_found",
-  "plugin_forbidden",
-  "plugin_disabled",
-  "command_not_allowed",
-  "path_not_allowed",
-  "plugin_busy",
-  "plugin_failed",
-  "plugin_timeout",
-  "upstream_unavailable",
-  "llm_unavailable",
-  "llm_step_limit",
-  "memory_unavailable",
-  "storage_unavailable",
-];
-
 const json = (schema: ZodOpenApiMediaTypeObject["schema"]): ZodOpenApiContentObject => ({ "application/json": { schema } });
 
 /** An operation of a caller route, with an error response per status its codes answer, each with the route's error body. */

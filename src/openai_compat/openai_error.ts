@@ -1,6 +1,7 @@
 import { AppError } from "../errors/app_error.js";
 import type { ErrorCode } from "../errors/error_codes.js";
-import { errorResponse, jsonResponse, type ApiResponse } from "../http/api_response.js";
+import { errorResponse, jsonResponse, type ApiResponse, type ErrorFormat } from "../http/api_response.js";
+import { openAiErrorBodySchema } from "../http/api_schemas.js";
 import type { Logger } from "../logging/logger.js";
 
 /**
@@ -74,3 +75,10 @@ function withIssues(message: string, details: unknown): string {
   }
   return said.length === 0 ? message : `${message}: ${said.join("; ")}`;
 }
+
+/** The OpenAI-compatible routes' errors, in OpenAI's shape; a `not_found` there is a model that is not served (`model_not_found`). */
+export const openAiErrors: ErrorFormat = {
+  respond: openAiErrorResponse,
+  body: openAiErrorBodySchema,
+  codeName: (code) => (code === "not_found" ? "model_not_found" : code),
+};

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isAwaitingApproval, type AwaitingApproval } from "../approvals/approval_request.js";
 import type { Caller } from "../auth/caller.js";
+import type { Channel } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
@@ -41,7 +42,7 @@ export interface RunView {
   /** A rejected queue message: its text (shortened), as it arrived. */
   readonly messageText?: string;
   /** The channel the run was asked on. */
-  readonly channel?: string;
+  readonly channel?: Channel;
   /** A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why. */
   readonly approval?: { readonly expiresAt: string; readonly decidedBy?: string; readonly decidedAt?: string; readonly reason?: string };
 }
