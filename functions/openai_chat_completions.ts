@@ -1,4 +1,4 @@
-import { chatCompletionHeadersSchema, chatCompletionRequestSchema, chatCompletionSchema } from "../src/http/api_schemas.js";
+import { chatCompletionChunkSchema, chatCompletionHeadersSchema, chatCompletionRequestSchema, chatCompletionSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { requestSignal } from "../src/http/request_signal.js";
@@ -27,7 +27,7 @@ export const openAiChatCompletions = defineHttpFunction({
         "(the role, the text as it is written, then `finish_reason` `stop`) and then `[DONE]`, or " +
         '`{"error":{…}}` when the answer fails after it started.',
       body: chatCompletionSchema,
-      content: { "text/event-stream": "Server-sent events (see above); each data but `[DONE]` is a ChatCompletionChunk." },
+      events: chatCompletionChunkSchema,
     },
   },
   errors: [...pluginRunErrors, "not_found", "invalid_session_id"],

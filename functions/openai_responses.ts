@@ -2,7 +2,7 @@ import { chatCompletionHeadersSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { requestSignal } from "../src/http/request_signal.js";
-import { responseObjectSchema, responsesRequestSchema } from "../src/http/responses_api_schemas.js";
+import { responseObjectSchema, responseStreamEventSchema, responsesRequestSchema } from "../src/http/responses_api_schemas.js";
 import { eventStreamResponse } from "../src/http/server_sent_events.js";
 import { assertKnownModel } from "../src/openai_compat/models.js";
 import { openAiErrorResponse, openAiErrors, type OpenAiErrorBody } from "../src/openai_compat/openai_error.js";
@@ -29,7 +29,7 @@ export const openAiResponses = defineHttpFunction({
         "`response.content_part.added`, `response.output_text.delta`…, `response.output_text.done`, `response.content_part.done`, " +
         "`response.output_item.done`, `response.completed`; or `response.failed` with the error's code when the answer fails after it started.",
       body: responseObjectSchema,
-      content: { "text/event-stream": "Server-sent events (see above); each data is a ResponseStreamEvent." },
+      events: responseStreamEventSchema,
     },
   },
   errors: [...pluginRunErrors, "not_found", "invalid_session_id"],

@@ -13,6 +13,7 @@ import { channels } from "../auth/channel.js";
 import { assetNamePattern } from "../console/console_assets.js";
 import { errorCodes, type ErrorCode } from "../errors/error_codes.js";
 import { runIdPattern } from "../runs/run_message.js";
+import { pluginDataSchema } from "../plugins/plugin_input.js";
 import { runIdField, sessionIdField, sessionIdHeaderField } from "./request_fields.js";
 import { runStates } from "../runs/run_record.js";
 import { maxReasonChars } from "../approvals/approval_request.js";
@@ -31,26 +32,18 @@ export const chatRequestSchema = z.strictObject({
     .meta({ description: "`/run <plugin> <input>` runs a plugin; anything else goes to the language model." }),
   sessionId: bodySessionId.optional(),
   stream: z.boolean().optional().meta({ description: "Answer with server-sent events (as `Accept: text/event-stream` does)." }),
-});
+}).meta({ id: "ChatRequest" });
 
 /** `POST /api/plugins/execute`. */
 export const executeRequestSchema = z.strictObject({
   plugin: z.string().min(1).max(64).meta({ description: "A plugin's name or alias, as listed by `GET /api/plugins`." }),
-  /**
-   * Read by the named plugin: validated against its own input schema before it runs. The
-   * document lists the plugins' schemas here (see openapi_document.ts), since which one applies
-   * depends on `plugin`.
-   */
-  data: z.unknown().optional().meta({
-    description:
-      "A JSON value: an object of the plugin's input schema (`components.schemas.plugin.<name>.input`), or a string the plugin reads as text, as `/run <plugin> <text>` does. `{}` when omitted.",
-  }),
+  data: pluginDataSchema.optional(),
   sessionId: bodySessionId.optional(),
   /** Queue the run and answer 202 at once; the result is read from GET /api/runs/{runId}. */
   async: z.boolean().optional().meta({ description: "Queue the run and answer 202 at once; read the result from `GET /api/runs/{runId}`." }),
   /** The caller's own id for an asynchronous run. */
   runId: runIdField.optional().meta({ description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
-});
+}).meta({ id: "ExecuteRequest" });
 
 /** `POST /api/approvals/{runId}`. */
 export const decisionRequestSchema = z.strictObject({
@@ -62,7 +55,7 @@ export const decisionRequestSchema = z.strictObject({
     .max(maxReasonChars)
     .optional()
     .meta({ description: "Why; recorded with the decision in the requester's timeline." }),
-});
+}).meta({ id: "DecisionRequest" });
 
 export const maxAuditPageSize = 200;
 
@@ -84,21 +77,11 @@ export const consoleAssetPathSchema = z.object({
 
 const errorCodeNames = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
 
-/** Every error answer: `{status:"error", error:{code, message, details?}}` with a code of src/errors/error_codes.ts. */
-export const errorBodySchema = z.object({
-  status: z.literal("error"),
-  error: z.object({
-    code: z.enum(errorCodeNames).meta({ description: "Stable: clients branch on it." }),
-    message: z.string(),
-    details: z.unknown().optional().meta({ description: "More about the error, by code: the field, the issues, the position, the session id." }),
-  }),
-});
-
 /** `GET /api/health/live`. */
 export const livenessSchema = z.object({
   status: z.literal("ok"),
   version: z.string(),
-});
+}).meta({ id: "Liveness" });
 
 const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
@@ -119,7 +102,7 @@ export const healthReportSchema = z.object({
     }),
     llm: z.object({ status: checkStatus, provider: z.string().optional(), model: z.string().optional() }),
   }),
-});
+}).meta({ id: "HealthReport" });
 
 /** A JSON Schema (the plugin's input, in JSON Schema 2020-12). */
 const jsonSchemaObject = z.record(z.string(), z.unknown()).meta({ description: "A JSON Schema (draft 2020-12)." });
@@ -136,7 +119,7 @@ export const pluginListSchema = z.object({
       channels: z.array(z.enum(channels)).meta({ description: "The channels on which this caller may run the plugin." }),
     }),
   ),
-});
+}).meta({ id: "PluginList" });
 
 const runIdValue = z.string().regex(runIdPattern);
 const anyJson = z.unknown().meta({ description: "Any JSON value." });
@@ -149,7 +132,7 @@ export const executeResultSchema = z.object({
   durationMs: z.number(),
   runId: runIdValue,
   cached: z.boolean().meta({ description: "The result came from the result cache." }),
-});
+}).meta({ id: "ExecuteResult" });
 
 /** `POST /api/plugins/execute` with `async: true`: 202. */
 export const queuedRunSchema = z.object({
@@ -157,7 +140,7 @@ export const queuedRunSchema = z.object({
   runId: runIdValue,
   plugin: z.string(),
   location: z.string().meta({ description: "Where the run is read: `/api/runs/{runId}` (also the `Location` header)." }),
-});
+}).meta({ id: "QueuedRun" });
 
 /** A run the policy holds for an approver, on every channel (the 202 of execute adds `status`). */
 const awaitingApprovalFields = {
@@ -170,7 +153,7 @@ const awaitingApprovalFields = {
 const awaitingApprovalSchema = z.object(awaitingApprovalFields);
 
 /** `POST /api/plugins/execute`, sync or async, of a plugin whose runs wait for an approver: 202. */
-export const awaitingApprovalRunSchema = z.object({ status: z.literal("awaiting_approval"), ...awaitingApprovalFields });
+export const awaitingApprovalRunSchema = z.object({ status: z.literal("awaiting_approval"), ...awaitingApprovalFields }).meta({ id: "AwaitingApprovalRun" });
 
 /** `GET /api/approvals`. */
 export const approvalListSchema = z.object({
@@ -187,7 +170,7 @@ export const approvalListSchema = z.object({
       }),
     )
     .meta({ description: "The pending requests this approver may decide (not their own), oldest first." }),
-});
+}).meta({ id: "ApprovalList" });
 
 /** `POST /api/approvals/{runId}`: 200. */
 export const decisionSchema = z.object({
@@ -197,7 +180,7 @@ export const decisionSchema = z.object({
   decidedBy: z.string().meta({ description: "The approver's principal id." }),
   decidedAt: z.string(),
   reason: z.string().optional(),
-});
+}).meta({ id: "Decision" });
 
 const runError = z.object({ code: z.string(), message: z.string() });
 
@@ -228,7 +211,7 @@ export const runViewSchema = z.object({
     })
     .optional()
     .meta({ description: "A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why." }),
-});
+}).meta({ id: "RunView" });
 
 /** `POST /api/chat`: the JSON answer, and the data of the final `reply` event of a stream. */
 export const chatReplySchema = z.object({
@@ -240,7 +223,7 @@ export const chatReplySchema = z.object({
   runId: z.string().optional(),
   toolCalls: z.number().int().optional().meta({ description: "Tool calls the model made on the way to this reply." }),
   approval: awaitingApprovalSchema.optional().meta({ description: "`/run` of a plugin whose runs wait for an approver: the request (nothing ran yet)." }),
-});
+}).meta({ id: "ChatReply" });
 
 const auditEntrySchema = z.object({
   id: z.string(),
@@ -269,7 +252,7 @@ export const auditPageSchema = z.object({
   sessionId: z.string(),
   entries: z.array(auditEntrySchema),
   nextCursor: z.string().nullable().meta({ description: "Pass it as `cursor` for the next page; null on the last one." }),
-});
+}).meta({ id: "AuditPage" });
 
 // ---- OpenAI-compatible routes (`/api/v1`) ----------------------------------------------------
 
@@ -337,7 +320,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   logit_bias: z.record(z.string(), z.number()).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   store: z.boolean().nullish(),
-});
+}).meta({ id: "ChatCompletionRequest" });
 
 /** The optional header of `POST /api/v1/chat/completions`. */
 export const chatCompletionHeadersSchema = z.object({
@@ -350,7 +333,7 @@ export const chatCompletionHeadersSchema = z.object({
 export const openAiModelListSchema = z.object({
   object: z.literal("list"),
   data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
-});
+}).meta({ id: "OpenAiModelList" });
 
 /** `POST /api/v1/chat/completions`: the JSON answer. */
 export const chatCompletionSchema = z.object({
@@ -366,7 +349,7 @@ export const chatCompletionSchema = z.object({
       finish_reason: z.literal("stop"),
     }),
   ),
-});
+}).meta({ id: "ChatCompletion" });
 
 /** `POST /api/v1/chat/completions` with `stream: true`: the data of each server-sent event but the last, `[DONE]`. */
 export const chatCompletionChunkSchema = z.object({
@@ -384,7 +367,7 @@ export const chatCompletionChunkSchema = z.object({
       finish_reason: z.literal("stop").nullable().meta({ description: "`stop` in the last chunk." }),
     }),
   ),
-});
+}).meta({ id: "ChatCompletionChunk" });
 
 /** Every error answer of the `/api/v1` routes, as OpenAI's clients read it. */
 export const openAiErrorBodySchema = z.object({
@@ -394,7 +377,7 @@ export const openAiErrorBodySchema = z.object({
     param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
     code: z.enum([...errorCodeNames, "model_not_found"]).meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
   }),
-});
+}).meta({ id: "OpenAiErrorBody" });
 
 // ---- the MCP endpoint's OAuth metadata ---------------------------------------------------------
 

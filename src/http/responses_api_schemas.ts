@@ -71,7 +71,7 @@ export const responsesRequestSchema = z.looseObject({
   text: z.looseObject({}).nullish(),
   reasoning: z.looseObject({}).nullish(),
   include: z.array(z.string()).nullish(),
-});
+}).meta({ id: "ResponsesRequest" });
 
 // ---- the answer -------------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ export const responseObjectSchema = z.object({
   tool_choice: z.literal("auto"),
   tools: z.array(z.never()),
   top_p: z.number().nullable(),
-});
+}).meta({ id: "Response" });
 
 // ---- the stream -------------------------------------------------------------------------------
 
@@ -134,4 +134,4 @@ export const responseStreamEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("response.output_item.done"), sequence_number: sequenceNumber, output_index: z.number().int(), item: outputMessageSchema }),
   z.object({ type: z.literal("response.completed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
   z.object({ type: z.literal("response.failed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
-]);
+]).meta({ id: "ResponseStreamEvent" });
