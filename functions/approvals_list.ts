@@ -1,6 +1,11 @@
+import { z } from "zod";
+import { approvalViewSchema } from "../src/approvals/approval_service.js";
 import { jsonResponse } from "../src/http/api_response.js";
-import { approvalListSchema } from "../src/http/api_schemas.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
+
+const approvalListSchema = z
+  .object({ approvals: z.array(approvalViewSchema).meta({ description: "The pending requests this approver may decide (not their own), oldest first." }) })
+  .meta({ id: "ApprovalList" });
 
 export const approvalsList = defineHttpFunction({
   operationId: "listApprovals",

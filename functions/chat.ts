@@ -1,9 +1,24 @@
-import { chatReplySchema, chatRequestSchema } from "../src/http/api_schemas.js";
+import { z } from "zod";
+import { chatEventSchema, chatReplySchema } from "../src/chat/chat_events.js";
 import { errorResponse, jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
+import { sessionIdField } from "../src/http/request_fields.js";
 import { requestSignal } from "../src/http/request_signal.js";
 import { eventStreamResponse, serverSentEvents } from "../src/http/server_sent_events.js";
 import { pluginRunErrors } from "../src/plugins/plugin_run_errors.js";
+
+const chatRequestSchema = z
+  .strictObject({
+    message: z
+      .string()
+      .trim()
+      .min(1, "message must not be empty")
+      .max(32_000)
+      .meta({ description: "`/run <plugin> <input>` runs a plugin; anything else goes to the language model." }),
+    sessionId: sessionIdField.optional().meta({ description: "The session to use; a new one is started when omitted. 1-128 letters, digits, '_' or '-'." }),
+    stream: z.boolean().optional().meta({ description: "Answer with server-sent events (as `Accept: text/event-stream` does)." }),
+  })
+  .meta({ id: "ChatRequest" });
 
 export const chat = defineHttpFunction({
   operationId: "chat",
@@ -12,13 +27,12 @@ export const chat = defineHttpFunction({
   responses: {
     200: {
       description:
-        "The reply; with `stream: true` (or `Accept: text/event-stream`), server-sent events in this order: " +
-        "`session` (`{sessionId}`), `token` (`{text}`) as the model writes, `tool_call` (`{id, name, arguments}`) and " +
-        "`tool_result` (`{id, name, outcome, result?, error?}`) as tools run, `awaiting_approval` " +
-        "(`{state, runId, plugin, expiresAt, location}`) when a run waits for an approver instead, then `reply` (the JSON answer) or " +
+        "The reply; with `stream: true` (or `Accept: text/event-stream`), server-sent events named by a ChatEvent's `type`, " +
+        "the rest of it their data, in this order: `session`, `token` as the model writes, `tool_call` and `tool_result` as tools run, " +
+        "`awaiting_approval` when a run waits for an approver instead, then `reply` (the JSON answer) or " +
         "`error` (the error body) when the answer fails after it started.",
       body: chatReplySchema,
-      content: { "text/event-stream": "Server-sent events (see above)." },
+      events: chatEventSchema,
     },
   },
   errors: [...pluginRunErrors, "invalid_session_id"],

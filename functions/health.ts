@@ -1,5 +1,5 @@
 import { jsonResponse } from "../src/http/api_response.js";
-import { healthReportSchema } from "../src/http/api_schemas.js";
+import { healthReportSchema } from "../src/health/health_check.js";
 import { definePublicHttpFunction } from "../src/http/http_function.js";
 
 /** Anonymous (platform probes call it) and free of caller data. */

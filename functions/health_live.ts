@@ -1,6 +1,8 @@
+import { z } from "zod";
 import { jsonResponse } from "../src/http/api_response.js";
-import { livenessSchema } from "../src/http/api_schemas.js";
 import { definePublicHttpFunction } from "../src/http/http_function.js";
+
+const livenessSchema = z.object({ status: z.literal("ok"), version: z.string() }).meta({ id: "Liveness" });
 
 /**
  * Liveness: the process is up and serving. It calls no dependency, so that a platform restarting

@@ -1,8 +1,7 @@
 import { AppError } from "../src/errors/app_error.js";
 import { jsonResponse } from "../src/http/api_response.js";
-import { protectedResourceMetadataSchema } from "../src/http/api_schemas.js";
 import { definePublicHttpFunction } from "../src/http/http_function.js";
-import { protectedResourceMetadata } from "../src/mcp/protected_resource_metadata.js";
+import { protectedResourceMetadata, protectedResourceMetadataSchema } from "../src/mcp/protected_resource_metadata.js";
 
 /**
  * The MCP endpoint's OAuth 2.0 Protected Resource Metadata (RFC 9728), which its 401 names:

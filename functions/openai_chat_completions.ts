@@ -1,10 +1,15 @@
-import { chatCompletionChunkSchema, chatCompletionHeadersSchema, chatCompletionRequestSchema, chatCompletionSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { requestSignal } from "../src/http/request_signal.js";
 import { dataOnlyEvents, eventStreamResponse } from "../src/http/server_sent_events.js";
-import { parseChatCompletionRequest, turnOf } from "../src/openai_compat/chat_completion_request.js";
-import { chatCompletion, completionChunks, newCompletionIdentity } from "../src/openai_compat/chat_completion_response.js";
+import { chatCompletionRequestSchema, parseChatCompletionRequest, sessionHeaderSchema, turnOf } from "../src/openai_compat/chat_completion_request.js";
+import {
+  chatCompletion,
+  chatCompletionChunkSchema,
+  chatCompletionSchema,
+  completionChunks,
+  newCompletionIdentity,
+} from "../src/openai_compat/chat_completion_response.js";
 import { assertKnownModel } from "../src/openai_compat/models.js";
 import { openAiErrorResponse, openAiErrors } from "../src/openai_compat/openai_error.js";
 import { pluginRunErrors } from "../src/plugins/plugin_run_errors.js";
@@ -18,7 +23,7 @@ export const openAiChatCompletions = defineHttpFunction({
   operationId: "openAiChatCompletions",
   summary:
     "OpenAI-compatible chat completions: the last (user) message is the turn, as in `POST /chat`; the messages before it are the history. Errors are in OpenAI's shape",
-  request: { headers: chatCompletionHeadersSchema, body: chatCompletionRequestSchema },
+  request: { headers: sessionHeaderSchema, body: chatCompletionRequestSchema },
   parseBody: parseChatCompletionRequest,
   responses: {
     200: {

@@ -1,7 +1,6 @@
 import { jsonResponse } from "../src/http/api_response.js";
-import { openAiModelListSchema } from "../src/http/api_schemas.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
-import { modelList } from "../src/openai_compat/models.js";
+import { modelList, openAiModelListSchema } from "../src/openai_compat/models.js";
 import { openAiErrors } from "../src/openai_compat/openai_error.js";
 
 /** OpenAI's `GET /v1/models`: the model ids `POST /api/v1/chat/completions` answers as. */

@@ -1,13 +1,20 @@
-import { chatCompletionHeadersSchema } from "../src/http/api_schemas.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { requestSignal } from "../src/http/request_signal.js";
-import { responseObjectSchema, responseStreamEventSchema, responsesRequestSchema } from "../src/http/responses_api_schemas.js";
 import { eventStreamResponse } from "../src/http/server_sent_events.js";
 import { assertKnownModel } from "../src/openai_compat/models.js";
-import { openAiErrorResponse, openAiErrors, type OpenAiErrorBody } from "../src/openai_compat/openai_error.js";
-import { parseResponsesRequest, responseTurnOf } from "../src/openai_compat/responses_request.js";
-import { completedResponse, newResponseIdentity, responseEvents, responseEventStream, type ResponseFailure } from "../src/openai_compat/responses_response.js";
+import { openAiErrorResponse, openAiErrors } from "../src/openai_compat/openai_error.js";
+import { sessionHeaderSchema } from "../src/openai_compat/chat_completion_request.js";
+import { parseResponsesRequest, responsesRequestSchema, responseTurnOf } from "../src/openai_compat/responses_request.js";
+import {
+  completedResponse,
+  newResponseIdentity,
+  responseEvents,
+  responseEventStream,
+  responseObjectSchema,
+  responseStreamEventSchema,
+  type ResponseFailure,
+} from "../src/openai_compat/responses_response.js";
 import { pluginRunErrors } from "../src/plugins/plugin_run_errors.js";
 
 /**
@@ -19,7 +26,7 @@ export const openAiResponses = defineHttpFunction({
   operationId: "openAiResponses",
   summary:
     "OpenAI-compatible Responses API, stateless: `input` is the turn (as message items, the last one, the user's, is; the items before it are the history). Errors are in OpenAI's shape",
-  request: { headers: chatCompletionHeadersSchema, body: responsesRequestSchema },
+  request: { headers: sessionHeaderSchema, body: responsesRequestSchema },
   parseBody: parseResponsesRequest,
   responses: {
     200: {
@@ -46,8 +53,8 @@ export const openAiResponses = defineHttpFunction({
     const logger = services.logger.child({ function: "openai-responses", invocationId: context.invocationId });
     // Logged and masked as every error answer is; its stable code and message go into the stream.
     const failureOf = (error: unknown): ResponseFailure => {
-      const { code, message } = (openAiErrorResponse(error, logger).jsonBody as OpenAiErrorBody).error;
-      return { code: code ?? "internal_error", message };
+      const { code, message } = openAiErrorResponse(error, logger).jsonBody.error;
+      return { code, message };
     };
     const events = responseEvents(services.chat.events(turn, true), identity, failureOf);
     // Everything up to the answer's first text (no model configured, an unknown plugin, invalid input) still fails with its status.

@@ -1,12 +1,42 @@
 import { z } from "zod";
-import type { AwaitingApproval } from "../src/approvals/approval_request.js";
-import { isAwaitingApproval } from "../src/approvals/approval_request.js";
+import { awaitingApprovalSchema, isAwaitingApproval, type AwaitingApproval } from "../src/approvals/approval_request.js";
 import { AppError } from "../src/errors/app_error.js";
 import { jsonResponse } from "../src/http/api_response.js";
-import { awaitingApprovalRunSchema, executeRequestSchema, executeResultSchema, queuedRunSchema } from "../src/http/api_schemas.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
+import { runIdField, sessionIdField } from "../src/http/request_fields.js";
 import { requestCallerSignal } from "../src/http/request_signal.js";
+import { pluginDataSchema } from "../src/plugins/plugin_input.js";
 import { pluginRunErrors } from "../src/plugins/plugin_run_errors.js";
+import { runIdSchema } from "../src/runs/run_message.js";
+import { queuedRunSchema } from "../src/runs/run_service.js";
+
+const executeRequestSchema = z
+  .strictObject({
+    plugin: z.string().min(1).max(64).meta({ description: "A plugin's name or alias, as listed by `GET /api/plugins`." }),
+    data: pluginDataSchema.optional(),
+    sessionId: sessionIdField.optional().meta({ description: "The session to use; a new one is started when omitted. 1-128 letters, digits, '_' or '-'." }),
+    async: z.boolean().optional().meta({ description: "Queue the run and answer 202 at once; read the result from `GET /api/runs/{runId}`." }),
+    runId: runIdField.optional().meta({ description: "The caller's own id for an asynchronous run (with `async: true` only)." }),
+  })
+  .meta({ id: "ExecuteRequest" });
+
+/** A synchronous run's answer. */
+const executeResultSchema = z
+  .object({
+    status: z.literal("success"),
+    plugin: z.string().meta({ description: "The plugin's own name (also when called by an alias)." }),
+    result: z.unknown().meta({ description: "Any JSON value." }),
+    durationMs: z.number(),
+    runId: runIdSchema,
+    cached: z.boolean().meta({ description: "The result came from the result cache." }),
+  })
+  .meta({ id: "ExecuteResult" });
+
+/** A run, sync or async, of a plugin whose runs wait for an approver. */
+const awaitingApprovalRunSchema = awaitingApprovalSchema.extend({ status: z.literal("awaiting_approval") }).meta({ id: "AwaitingApprovalRun" });
+
+export type ExecuteResult = z.infer<typeof executeResultSchema>;
+export type AwaitingApprovalRun = z.infer<typeof awaitingApprovalRunSchema>;
 
 export const pluginsExecute = defineHttpFunction({
   operationId: "executePlugin",

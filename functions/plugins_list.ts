@@ -1,6 +1,9 @@
+import { z } from "zod";
 import { jsonResponse } from "../src/http/api_response.js";
-import { pluginListSchema } from "../src/http/api_schemas.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
+import { callerPluginSchema } from "../src/plugins/plugin_registry.js";
+
+const pluginListSchema = z.object({ plugins: z.array(callerPluginSchema) }).meta({ id: "PluginList" });
 
 export const pluginsList = defineHttpFunction({
   operationId: "listPlugins",

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { jsonResponse } from "../src/http/api_response.js";
-import { runViewSchema } from "../src/http/api_schemas.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { runIdField } from "../src/http/request_fields.js";
+import { runViewSchema } from "../src/runs/run_service.js";
 
 export const runsGet = defineHttpFunction({
   operationId: "getRun",

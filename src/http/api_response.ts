@@ -19,7 +19,8 @@ export function jsonResponse<Status extends number, const Body>(
   return (headers ? { status, jsonBody: body, headers } : { status, jsonBody: body }) as Status extends number ? ApiResponse<Status, Body> : never;
 }
 
-const errorCodeNames = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
+/** Every code of src/errors/error_codes.ts, as the error bodies' schemas list them. */
+export const errorCodeNames = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
 
 /** Every error answer: `{status:"error", error:{code, message, details?}}` with a code of src/errors/error_codes.ts. */
 export const errorBodySchema = z
