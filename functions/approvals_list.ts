@@ -7,6 +7,8 @@ const approvalListSchema = z
   .object({ approvals: z.array(approvalViewSchema).meta({ description: "The pending requests this approver may decide (not their own), oldest first." }) })
   .meta({ id: "ApprovalList" });
 
+export type ApprovalList = z.infer<typeof approvalListSchema>;
+
 export const approvalsList = defineHttpFunction({
   operationId: "listApprovals",
   summary: "For approvers: the pending requests to run a plugin that they may decide (any requester's but their own)",

@@ -5,6 +5,8 @@ import { callerPluginSchema } from "../src/plugins/plugin_registry.js";
 
 const pluginListSchema = z.object({ plugins: z.array(callerPluginSchema) }).meta({ id: "PluginList" });
 
+export type PluginList = z.infer<typeof pluginListSchema>;
+
 export const pluginsList = defineHttpFunction({
   operationId: "listPlugins",
   summary: "The plugins the caller may run, each with its input schema and the channels it may use",
