@@ -7,7 +7,7 @@ import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 import { encodeRunMessage, maxQueueMessageChars, runIdSchema, runLocation, runMessageDigest } from "./run_message.js";
-import { newRunRecord, runStates, type ResultStore, type RunQueue, type RunStore, type StoredRun } from "./run_record.js";
+import { newRunRecord, runErrorSchema, runStates, type ResultStore, type RunQueue, type RunStore, type StoredRun } from "./run_record.js";
 
 export interface AsyncRunRequest {
   readonly plugin: string;
@@ -28,8 +28,6 @@ export const queuedRunSchema = z
   .meta({ id: "QueuedRun" });
 
 export type QueuedRun = z.infer<typeof queuedRunSchema>;
-
-const runErrorSchema = z.object({ code: z.string(), message: z.string() });
 
 /** `GET /api/runs/{runId}`. */
 export const runViewSchema = z
