@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SessionRef } from "../memory/session_ref.js";
 
 /** What happened in a session, in the order it happened. The audit log is append-only. */
-export const auditEventSchema = z.object({
+const auditEventSchema = z.object({
   type: z.enum(["user_message", "reply", "tool_call", "plugin_run", "memory_cleared", "approval_requested", "approval_decided"]),
   /** Message or reply text. */
   content: z.string().optional(),

@@ -60,7 +60,7 @@ export class OpenApiDocuments {
  * route's path and methods, parameters, request body, answers, and the error codes it may answer
  * (its own and its wrapper's), each status with the route's error body.
  */
-export function buildOpenApiDocument(options: { version: string; plugins: readonly PluginDescription[]; functions: readonly HttpFunction[] }): OpenApiDocument {
+function buildOpenApiDocument(options: { version: string; plugins: readonly PluginDescription[]; functions: readonly HttpFunction[] }): OpenApiDocument {
   const pluginSchemas = Object.fromEntries(options.plugins.map((plugin) => [pluginInputComponent(plugin.name), openApiSchemaOf(plugin.inputSchema)]));
   const pluginRefs = Object.keys(pluginSchemas).map((name) => ({ $ref: `#/components/schemas/${name}` }));
   const paths: ZodOpenApiPathsObject = {};

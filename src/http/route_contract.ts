@@ -59,9 +59,6 @@ export type RequestOf<Request extends RequestContract> = { readonly request: Htt
   readonly [Part in BodyPart & keyof Request]: Request[Part] extends z.ZodType ? z.output<Request[Part]> : never;
 };
 
-/** An answer that is not one JSON body: a stream of events, a file, a page, nothing (304). */
-type RawAnswer = Omit<HttpResponseInit, "status" | "jsonBody">;
-
 /** A value of the type, or of the same shape with readonly fields and arrays: a handler only hands its answer on. */
 type ReadonlyAccepted<T> = T extends readonly (infer Item)[]
   ? readonly ReadonlyAccepted<Item>[]
@@ -69,11 +66,19 @@ type ReadonlyAccepted<T> = T extends readonly (infer Item)[]
     ? { readonly [K in keyof T]: ReadonlyAccepted<T[K]> }
     : T;
 
-type AnswerAt<Status, Response> =
-  | (Response extends { readonly body: infer Body extends z.ZodType }
-      ? { readonly status: Status; readonly jsonBody: ReadonlyAccepted<z.input<Body>>; readonly headers?: Readonly<Record<string, string>> }
-      : never)
-  | (Response extends { readonly body: z.ZodType } ? (Response extends { readonly events: z.ZodType } | { readonly content: object } ? { readonly status: Status } & RawAnswer : never) : { readonly status: Status } & RawAnswer);
+type JsonAnswer<Status, Body extends z.ZodType> = {
+  readonly status: Status;
+  readonly jsonBody: ReadonlyAccepted<z.input<Body>>;
+  readonly headers?: Readonly<Record<string, string>>;
+};
+
+/** An answer that is not one JSON body: a stream of events, a file, a page, nothing (304). */
+type RawAnswer<Status> = { readonly status: Status } & Omit<HttpResponseInit, "status" | "jsonBody">;
+
+/** The declared JSON body; any other answer where the response declares no JSON body, or events or other content besides. */
+type AnswerAt<Status, Response> = Response extends { readonly body: infer Body extends z.ZodType }
+  ? JsonAnswer<Status, Body> | (Response extends { readonly events: z.ZodType } | { readonly content: object } ? RawAnswer<Status> : never)
+  : RawAnswer<Status>;
 
 /** What the handler may answer: one of the declared statuses, with its body. */
 export type AnswerOf<Answers extends ResponsesContract> = {

@@ -25,7 +25,7 @@ const inputContentPart = z.looseObject({ type: z.string(), text: z.unknown().opt
  * Item). Item references and other item types (a client's function calls, reasoning) are refused by
  * the handler, naming `input[n]`.
  */
-export const responseInputMessageSchema = z.looseObject({
+const responseInputMessageSchema = z.looseObject({
   type: z.literal("message").optional(),
   role: z.enum(["user", "assistant", "system", "developer"], { error: "expected one of the roles 'user', 'assistant', 'system', 'developer'" }),
   content: z.union([z.string(), z.array(inputContentPart)], { error: "expected a string or an array of content parts" }).meta({

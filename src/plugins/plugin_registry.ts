@@ -7,7 +7,7 @@ import type { AnyPlugin } from "./plugin.js";
 
 export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
 
-export const pluginDescriptionSchema = z.object({
+const pluginDescriptionSchema = z.object({
   name: z.string(),
   description: z.string(),
   aliases: z.array(z.string()),
