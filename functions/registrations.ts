@@ -20,7 +20,8 @@ export const httpRegistrations: readonly LazyHttpFunction[] = [
     { name: "approvals-decide", methods: ["POST"], route: "approvals/{runId}", access: "caller" },
     async () => (await import("./approvals_decide.js")).approvalsDecide,
   ),
-  lazyHttpFunction({ name: "openapi", methods: ["GET"], route: "openapi.json", access: "caller" }, async () => (await import("./openapi.js")).openApi),
+  // The document of every function here.
+  lazyHttpFunction({ name: "openapi", methods: ["GET"], route: "openapi.json", access: "caller" }, async () => (await import("./openapi.js")).openApi(httpRegistrations)),
   lazyHttpFunction({ name: "openai-models", methods: ["GET"], route: "v1/models", access: "caller" }, async () => (await import("./openai_models.js")).openAiModels),
   lazyHttpFunction(
     { name: "openai-chat-completions", methods: ["POST"], route: "v1/chat/completions", access: "caller" },

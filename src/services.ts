@@ -18,7 +18,6 @@ import { deferred, memoize } from "./lazy/deferred.js";
 import { createLazyChatModel } from "./llm/lazy_chat_model.js";
 import type { AppConfig, StorageConfig } from "./config/config.js";
 import { HealthCheck, type StorageProbe } from "./health/health_check.js";
-import { OpenApiDocuments } from "./http/openapi_document.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { InProcessSessionMemory } from "./memory/in_process_session_memory.js";
 import type { RedisStores } from "./memory/redis_stores.js";
@@ -53,8 +52,6 @@ export interface Services {
   readonly runs: RunService;
   /** Runs that wait for an approver: requested by the runner, listed and decided by approvers. */
   readonly approvals: ApprovalService;
-  /** `GET /api/openapi.json`: built on first request, kept per set of plugins a caller may see. */
-  readonly openApi: OpenApiDocuments;
   /** Runs plugin-run queue messages (the queue trigger's handler, in either host). */
   readonly runProcessor: RunProcessor;
   /** The configured storage's clients (their SDKs imported on the first call); undefined without storage. The local host polls its queues through them. */
@@ -164,7 +161,6 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
     health: new HealthCheck(config.version, memory.store, storageProbe(config, storageClients), model, logger),
     runs,
     approvals,
-    openApi: new OpenApiDocuments(registry, policy, config.version),
     runProcessor,
     storageClients,
     close: async () => {

@@ -1,28 +1,27 @@
 /**
- * The console's client of the public API (README "API"; shapes in src/http/api_schemas.ts). It
+ * The console's client of the public API (docs/api.md). Its types are the API's own, imported from
+ * the schemas the API declares them with (type-only: no server code reaches the page). It
  * uses nothing the API does not offer every client: the bearer token, if any, is the one the
  * user pasted, kept in this tab's sessionStorage only.
  */
 import { ApiError } from "./api_error.js";
-import type { ApprovalRequest, AuditPage, AwaitingApprovalRun, ChatEvent, ChatReply, Decision, ExecuteResult, PluginDescription, RunView } from "./api_types.js";
+import type { ApprovalList } from "../../functions/approvals_list.js";
+import type { AuditPage } from "../../functions/memory_audit.js";
+import type { AwaitingApprovalRun, ExecuteResult } from "../../functions/plugins_execute.js";
+import type { PluginList } from "../../functions/plugins_list.js";
+import type { DecisionView } from "../../src/approvals/approval_service.js";
+import type { ChatEvent, ChatReply } from "../../src/chat/chat_events.js";
+import type { ErrorBody } from "../../src/http/api_response.js";
+import type { RunView } from "../../src/runs/run_service.js";
 import { readServerSentEvents } from "./sse.js";
 import { storedToken } from "./storage.js";
 
 export { ApiError } from "./api_error.js";
-export type {
-  ApprovalRequest,
-  AuditEntry,
-  AuditPage,
-  AwaitingApproval,
-  AwaitingApprovalRun,
-  ChatEvent,
-  ChatReply,
-  Decision,
-  ExecuteResult,
-  JsonSchema,
-  PluginDescription,
-  RunView,
-} from "./api_types.js";
+export type { AwaitingApprovalRun, ChatEvent, ChatReply, DecisionView, ExecuteResult, RunView };
+export type { AwaitingApproval } from "../../src/approvals/approval_request.js";
+export type { ApprovalView } from "../../src/approvals/approval_service.js";
+export type { AuditEntry } from "../../src/audit/audit_event.js";
+export type { CallerPlugin } from "../../src/plugins/plugin_registry.js";
 
 const unauthorizedListeners = new Set<(error: ApiError) => void>();
 
@@ -54,7 +53,8 @@ async function send(path: string, init: RequestInit & { accept?: string } = {}):
 async function errorOf(response: Response): Promise<ApiError> {
   let error: ApiError;
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string; details?: unknown } };
+    // Whatever answered (a proxy's error page too): the API's error body, or parts of it.
+    const body = (await response.json()) as Partial<ErrorBody>;
     error = new ApiError(response.status, body.error?.code ?? `http_${response.status}`, body.error?.message ?? response.statusText, body.error?.details);
   } catch {
     error = new ApiError(response.status, `http_${response.status}`, response.statusText || "The API answered with an error.");
@@ -68,7 +68,7 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 export const api = {
-  plugins: () => json<{ plugins: PluginDescription[] }>("/plugins").then((body) => body.plugins),
+  plugins: () => json<PluginList>("/plugins").then((body) => body.plugins),
 
   /** 200 with the result, or 202 when the run waits for an approver. */
   execute: (plugin: string, data: unknown, sessionId: string) =>
@@ -80,10 +80,10 @@ export const api = {
   run: (runId: string) => json<RunView>(`/runs/${encodeURIComponent(runId)}`),
 
   /** 403 approval_forbidden for a caller who approves nothing. */
-  approvals: () => json<{ approvals: ApprovalRequest[] }>("/approvals").then((body) => body.approvals),
+  approvals: () => json<ApprovalList>("/approvals").then((body) => body.approvals),
 
   decide: (runId: string, decision: "approve" | "deny", reason: string) =>
-    json<Decision>(`/approvals/${encodeURIComponent(runId)}`, { method: "POST", body: JSON.stringify(reason === "" ? { decision } : { decision, reason }) }),
+    json<DecisionView>(`/approvals/${encodeURIComponent(runId)}`, { method: "POST", body: JSON.stringify(reason === "" ? { decision } : { decision, reason }) }),
 
   auditPage: (sessionId: string, cursor: string | null, limit = 20) => {
     const query = new URLSearchParams({ limit: String(limit) });
@@ -112,7 +112,7 @@ export const api = {
     for await (const { event, data } of readServerSentEvents(response.body)) {
       const payload = JSON.parse(data) as Record<string, unknown>;
       if (event === "error") {
-        const error = (payload as { error?: { code?: string; message?: string; details?: unknown } }).error;
+        const error = (payload as Partial<ErrorBody>).error;
         throw new ApiError(0, error?.code ?? "internal_error", error?.message ?? "The answer failed.", error?.details);
       }
       // The data of an event is its fields without the type: `reply` carries `{reply}`, `token` `{text}`.

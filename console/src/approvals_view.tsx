@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type ApprovalRequest } from "./api.js";
+import { api, ApiError, type ApprovalView } from "./api.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDateTime, formatValue } from "./format.js";
 
@@ -12,7 +12,7 @@ interface Props {
   readonly onAccess: (approver: boolean) => void;
 }
 
-type Load = { readonly kind: "loading" } | { readonly kind: "loaded"; readonly requests: readonly ApprovalRequest[] } | { readonly kind: "error"; readonly error: ApiError };
+type Load = { readonly kind: "loading" } | { readonly kind: "loaded"; readonly requests: readonly ApprovalView[] } | { readonly kind: "error"; readonly error: ApiError };
 
 /** For approvers: the pending requests they may decide (GET /api/approvals), each with Approve and Deny (POST /api/approvals/{runId}). */
 export function ApprovalsView({ authVersion, active, onAccess }: Props) {
@@ -48,7 +48,7 @@ export function ApprovalsView({ authVersion, active, onAccess }: Props) {
   }, [authVersion, reloads, shown]);
 
   /** A decided request leaves the list; the keyboard goes on at the next one (or the heading when none is left). */
-  const decided = (request: ApprovalRequest, message: string) => {
+  const decided = (request: ApprovalView, message: string) => {
     if (load.kind !== "loaded") return;
     const index = load.requests.findIndex((r) => r.runId === request.runId);
     const rest = load.requests.filter((r) => r.runId !== request.runId);
@@ -93,7 +93,7 @@ export function ApprovalsView({ authVersion, active, onAccess }: Props) {
   );
 }
 
-function RequestCard({ request, onDecided }: { request: ApprovalRequest; onDecided: (request: ApprovalRequest, message: string) => void }) {
+function RequestCard({ request, onDecided }: { request: ApprovalView; onDecided: (request: ApprovalView, message: string) => void }) {
   const [reason, setReason] = useState("");
   const [missingReason, setMissingReason] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();

@@ -1,5 +1,6 @@
 import type { ApiError } from "./api_error.js";
-import type { AwaitingApproval, ChatEvent, ChatReply } from "./api_types.js";
+import type { AwaitingApproval } from "../../src/approvals/approval_request.js";
+import type { ChatEvent, ChatReply } from "../../src/chat/chat_events.js";
 
 /** One part of an answer, in the order it arrived: streamed text, or a tool the model called. */
 export type AnswerPart =

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, ApiError, type AwaitingApprovalRun, type ExecuteResult, type PluginDescription } from "./api.js";
+import { api, ApiError, type AwaitingApprovalRun, type ExecuteResult, type CallerPlugin } from "./api.js";
 import { AwaitingRun } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDuration, formatValue, inputData } from "./format.js";
@@ -21,7 +21,7 @@ interface Props {
 }
 
 export function PluginsView({ sessionId, authVersion, onRan, onLoaded }: Props) {
-  const [plugins, setPlugins] = useState<readonly PluginDescription[] | undefined>();
+  const [plugins, setPlugins] = useState<readonly CallerPlugin[] | undefined>();
   const [loadError, setLoadError] = useState<ApiError | undefined>();
   const [selected, setSelected] = useState("");
   const [drafts, setDrafts] = useState<Drafts>({});
@@ -169,7 +169,7 @@ export function PluginsView({ sessionId, authVersion, onRan, onLoaded }: Props) 
 }
 
 /** The README's first examples where the caller may run them (neither needs a model or a key), else the first. */
-function defaultPlugin(plugins: readonly PluginDescription[]): string {
+function defaultPlugin(plugins: readonly CallerPlugin[]): string {
   return (plugins.find((p) => p.name === "calculator") ?? plugins.find((p) => p.name === "echo") ?? plugins[0])?.name ?? "";
 }
 

@@ -2,7 +2,21 @@
  * What a form generated from a plugin's input schema stands for: the kind of field each property
  * gets, and the conversions between what was typed in the fields and the JSON value sent.
  */
-import type { JsonSchema } from "./api_types.js";
+/** A JSON Schema (draft 2020-12) as the form reads it: the keywords it turns into fields and hints. */
+export interface JsonSchema {
+  readonly type?: string | readonly string[];
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
+  readonly required?: readonly string[];
+  readonly enum?: readonly unknown[];
+  readonly description?: string;
+  readonly default?: unknown;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly [keyword: string]: unknown;
+}
 
 /** What the user typed in each field, by path (`parameters.top_k`): strings, or booleans for checkboxes. */
 export type Drafts = Readonly<Record<string, string | boolean>>;

@@ -4,7 +4,7 @@
  * fieldset for a nested object, a JSON field for anything else), with required marks and the
  * schema's descriptions as hints. The form fills the raw "Input" field, which is what is sent.
  */
-import type { JsonSchema } from "./api_types.js";
+import type { JsonSchema } from "./schema_data.js";
 import { fieldKind, type Drafts, type FieldKind } from "./schema_data.js";
 
 export { dataFromDrafts, draftsFromData, hasFields, type Drafts } from "./schema_data.js";

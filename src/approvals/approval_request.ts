@@ -1,21 +1,23 @@
+import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
 import type { Channel } from "../auth/channel.js";
 import type { ApprovalRule } from "../auth/plugin_policy.js";
+import { runIdSchema } from "../runs/run_message.js";
 
 /** The longest reason an approver may give with a decision. */
 export const maxReasonChars = 1000;
 
 /** What a run that waits for an approver answers, on every channel. */
-export interface AwaitingApproval {
-  readonly state: "awaiting_approval";
-  readonly runId: string;
+export const awaitingApprovalSchema = z.object({
+  state: z.literal("awaiting_approval"),
+  runId: runIdSchema,
   /** The plugin's own name. */
-  readonly plugin: string;
-  /** Past it, the request can no longer be decided. */
-  readonly expiresAt: string;
-  /** Where its requester reads the run: `/api/runs/{runId}`. */
-  readonly location: string;
-}
+  plugin: z.string(),
+  expiresAt: z.string().meta({ description: "Until when an approver may decide; after it, the request is expired." }),
+  location: z.string().meta({ description: "Where the requester reads the run: `/api/runs/{runId}` (also the `Location` header)." }),
+});
+
+export type AwaitingApproval = z.infer<typeof awaitingApprovalSchema>;
 
 /** A run the policy holds for an approver: who asked it, where, what to run, and under which rule. */
 export interface ApprovalRequest {

@@ -1,12 +1,13 @@
+import { z } from "zod";
 import type { AuditEvent, AuditLog } from "../audit/audit_event.js";
 import type { Caller } from "../auth/caller.js";
-import type { Channel } from "../auth/channel.js";
+import { channels } from "../auth/channel.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import { sessionRef } from "../memory/session_ref.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
-import { encodeRunMessage, runLocation, runMessageDigest } from "../runs/run_message.js";
+import { encodeRunMessage, runIdSchema, runLocation, runMessageDigest } from "../runs/run_message.js";
 import { newRunRecord, type RunQueue, type RunRecord, type RunStore, type StoredRun } from "../runs/run_record.js";
 import { inSpan } from "../telemetry/tracing.js";
 import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
@@ -20,26 +21,31 @@ export const maxListedApprovals = 100;
 export type Decision = "approve" | "deny";
 
 /** A pending request as `GET /api/approvals` lists it to an approver. */
-export interface ApprovalView {
-  readonly runId: string;
-  readonly plugin: string;
-  readonly input: unknown;
-  /** The requester's principal id. */
-  readonly requester: string;
-  readonly channel: Channel | null;
-  readonly requestedAt: string;
-  readonly expiresAt: string;
-}
+export const approvalViewSchema = z.object({
+  runId: runIdSchema,
+  plugin: z.string(),
+  input: z.unknown().meta({ description: "The input as the plugin validated it: what runs if approved." }),
+  requester: z.string().meta({ description: "The requester's principal id (a token's `oid`, else `sub`)." }),
+  channel: z.enum(channels).nullable().meta({ description: "Where the run was asked for; it runs there once approved." }),
+  requestedAt: z.string(),
+  expiresAt: z.string(),
+});
+
+export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
 /** `POST /api/approvals/{runId}`: the decision as it was recorded. */
-export interface DecisionView {
-  readonly runId: string;
-  readonly plugin: string;
-  readonly state: "approved" | "denied";
-  readonly decidedBy: string;
-  readonly decidedAt: string;
-  readonly reason?: string;
-}
+export const decisionViewSchema = z
+  .object({
+    runId: runIdSchema,
+    plugin: z.string(),
+    state: z.enum(["approved", "denied"]).meta({ description: "`approved`: the run is queued and runs once, as its requester." }),
+    decidedBy: z.string().meta({ description: "The approver's principal id." }),
+    decidedAt: z.string(),
+    reason: z.string().optional(),
+  })
+  .meta({ id: "Decision" });
+
+export type DecisionView = z.infer<typeof decisionViewSchema>;
 
 export interface ApprovalServiceDependencies {
   readonly store: RunStore;

@@ -1,40 +1,40 @@
+import { z } from "zod";
 import type { SessionRef } from "../memory/session_ref.js";
 
 /** What happened in a session, in the order it happened. The audit log is append-only. */
-export type AuditEventType = "user_message" | "reply" | "tool_call" | "plugin_run" | "memory_cleared" | "approval_requested" | "approval_decided";
-
-export interface AuditEvent {
-  readonly type: AuditEventType;
+const auditEventSchema = z.object({
+  type: z.enum(["user_message", "reply", "tool_call", "plugin_run", "memory_cleared", "approval_requested", "approval_decided"]),
   /** Message or reply text. */
-  readonly content?: string;
-  readonly source?: "plugin" | "llm";
-  readonly plugin?: string;
-  readonly runId?: string;
-  readonly input?: unknown;
-  readonly result?: unknown;
-  /**
-   * "success", or the error code the run ended with; for an approval_requested entry
-   * "awaiting_approval", for an approval_decided one "approved", "denied" or "expired" (or, after
-   * an "approved" whose run could not be queued, that error's code: the request waits again).
-   */
-  readonly outcome?: string;
-  readonly errorMessage?: string;
-  readonly durationMs?: number;
-  /** approval_requested: until when an approver may decide. */
-  readonly expiresAt?: string;
-  /** approval_decided: the approver's principal id (none when the request expired). */
-  readonly approver?: string;
-  /** approval_decided: the reason the approver gave. */
-  readonly reason?: string;
-}
+  content: z.string().optional(),
+  source: z.enum(["plugin", "llm"]).optional(),
+  plugin: z.string().optional(),
+  runId: z.string().optional(),
+  input: z.unknown().optional(),
+  result: z.unknown().optional(),
+  outcome: z.string().optional().meta({
+    description: "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision (or, after an approval whose run could not be queued, that error's code: the request waits again).",
+  }),
+  errorMessage: z.string().optional(),
+  durationMs: z.number().optional(),
+  expiresAt: z.string().optional().meta({ description: "A request: until when an approver may decide it." }),
+  approver: z.string().optional().meta({ description: "A decision: the approver's principal id (none when the request expired)." }),
+  reason: z.string().optional().meta({ description: "A decision: the reason the approver gave." }),
+});
 
-export interface AuditEntry extends AuditEvent {
-  readonly id: string;
-  readonly sessionId: string;
-  readonly timestamp: string;
-  /** Set when a field was longer than a table property may hold and was shortened. */
-  readonly truncated?: boolean;
-}
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditEventType = AuditEvent["type"];
+
+/** An event as the log holds it: where and when, under an id that sorts by time. */
+export const auditEntrySchema = auditEventSchema
+  .extend({
+    id: z.string(),
+    sessionId: z.string(),
+    timestamp: z.string(),
+    truncated: z.boolean().optional().meta({ description: "A field was longer than a table property may hold and was shortened." }),
+  })
+  .meta({ id: "AuditEntry" });
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export interface AuditPage {
   readonly entries: AuditEntry[];

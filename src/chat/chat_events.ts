@@ -1,32 +1,43 @@
-import type { AwaitingApproval } from "../approvals/approval_request.js";
+import { z } from "zod";
+import { awaitingApprovalSchema } from "../approvals/approval_request.js";
 
-/** What happens while a chat message is answered, in order; streamed as server-sent events. */
-export interface ChatReply {
-  readonly sessionId: string;
-  readonly reply: string;
-  readonly source: "plugin" | "llm";
-  readonly plugin?: string;
-  readonly result?: unknown;
-  readonly runId?: string;
-  /** Tool calls the model made on the way to this reply. */
-  readonly toolCalls?: number;
-  /** `/run` of a plugin whose runs wait for an approver: the request (the reply says so too). */
-  readonly approval?: AwaitingApproval;
-}
+/** `POST /api/chat`: the JSON answer, and the data of the final `reply` event of a stream. */
+export const chatReplySchema = z
+  .object({
+    sessionId: z.string(),
+    reply: z.string(),
+    source: z.enum(["plugin", "llm"]),
+    plugin: z.string().optional(),
+    result: z.unknown().optional().meta({ description: "Any JSON value." }),
+    runId: z.string().optional(),
+    toolCalls: z.number().int().optional().meta({ description: "Tool calls the model made on the way to this reply." }),
+    approval: awaitingApprovalSchema.optional().meta({ description: "`/run` of a plugin whose runs wait for an approver: the request (nothing ran yet)." }),
+  })
+  .meta({ id: "ChatReply" });
 
-export type ChatEvent =
-  | { readonly type: "session"; readonly sessionId: string }
-  | { readonly type: "token"; readonly text: string }
-  | { readonly type: "tool_call"; readonly id: string; readonly name: string; readonly arguments: unknown }
-  | {
-      readonly type: "tool_result";
-      readonly id: string;
-      readonly name: string;
-      /** "success", or the error code the model was told about. */
-      readonly outcome: string;
-      readonly result?: unknown;
-      readonly error?: string;
-    }
-  /** A run (of `/run`, or of a model's tool call) waits for an approver instead of running. */
-  | ({ readonly type: "awaiting_approval" } & AwaitingApproval)
-  | { readonly type: "reply"; readonly reply: ChatReply };
+export type ChatReply = z.infer<typeof chatReplySchema>;
+
+/**
+ * What happens while a chat message is answered, in order; streamed as server-sent events, each
+ * named by its `type` with the rest as its data (src/http/server_sent_events.ts).
+ */
+export const chatEventSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("session"), sessionId: z.string() }),
+    z.object({ type: z.literal("token"), text: z.string() }),
+    z.object({ type: z.literal("tool_call"), id: z.string(), name: z.string(), arguments: z.unknown() }),
+    z.object({
+      type: z.literal("tool_result"),
+      id: z.string(),
+      name: z.string(),
+      outcome: z.string().meta({ description: "`success`, or the error code the model was told about." }),
+      result: z.unknown().optional(),
+      error: z.string().optional(),
+    }),
+    // A run (of `/run`, or of a model's tool call) waits for an approver instead of running.
+    awaitingApprovalSchema.extend({ type: z.literal("awaiting_approval") }),
+    z.object({ type: z.literal("reply"), reply: chatReplySchema }),
+  ])
+  .meta({ id: "ChatEvent" });
+
+export type ChatEvent = z.infer<typeof chatEventSchema>;

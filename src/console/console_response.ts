@@ -40,7 +40,7 @@ const cacheControl: Readonly<Record<CachePolicy, string>> = {
 };
 
 export interface ConsoleResponse {
-  readonly status: number;
+  readonly status: 200 | 304;
   readonly headers: Record<string, string>;
   readonly body?: Uint8Array;
 }

@@ -1,33 +1,47 @@
 import { TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
+import { z } from "zod";
 import { describeThrown } from "../errors/app_error.js";
 import type { ChatModel } from "../llm/chat_model.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
 
-export type CheckStatus = "ok" | "down" | "not_configured";
+const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
-/**
- * Storage as health sees it. "degraded": reachable, but a table, queue or container the app writes
- * has gone missing (`missing` names each); the next write creates it again, so the app still serves.
- */
-export interface StorageCheck {
-  readonly status: "ok" | "degraded" | "down";
-  readonly missing?: readonly string[];
-}
+export type CheckStatus = z.infer<typeof checkStatus>;
 
-export interface HealthReport {
-  /**
-   * "degraded": the required dependencies are up, but the configured LLM is not (chat /run still
-   * works) or storage has lost something the next write creates again. Answered 200; "unhealthy" 503.
-   */
-  readonly status: "ok" | "degraded" | "unhealthy";
-  readonly version: string;
-  readonly checks: {
-    readonly redis: { status: CheckStatus; kind: string };
-    readonly storage: StorageCheck;
-    readonly llm: { status: CheckStatus; provider?: string; model?: string };
-  };
-}
+/** `GET /api/health`. */
+export const healthReportSchema = z
+  .object({
+    /**
+     * "degraded": the required dependencies are up, but the configured LLM is not (chat /run still
+     * works) or storage has lost something the next write creates again. Answered 200; "unhealthy" 503.
+     */
+    status: z.enum(["ok", "degraded", "unhealthy"]).meta({
+      description:
+        "`degraded`: Redis and storage are up, but the configured language model is not, or storage has lost something the app writes (`checks.storage.missing`).",
+    }),
+    version: z.string(),
+    checks: z.object({
+      redis: z.object({ status: checkStatus, kind: z.string() }),
+      /**
+       * Storage as health sees it. "degraded": reachable, but a table, queue or container the app writes
+       * has gone missing (`missing` names each); the next write creates it again, so the app still serves.
+       */
+      storage: z.object({
+        status: z.enum(["ok", "degraded", "down"]),
+        missing: z.array(z.string()).optional().meta({
+          description:
+            "With `degraded`: each table, queue or container the app writes that has gone missing since it was seen (`table pluginruns`); the next write creates it again.",
+        }),
+      }),
+      llm: z.object({ status: checkStatus, provider: z.string().optional(), model: z.string().optional() }),
+    }),
+  })
+  .meta({ id: "HealthReport" });
+
+export type HealthReport = z.infer<typeof healthReportSchema>;
+
+export type StorageCheck = HealthReport["checks"]["storage"];
 
 /** What health asks of storage (src/azure/storage_probe.ts); it throws when storage cannot be reached. */
 export interface StorageProbe {
@@ -82,7 +96,7 @@ export class HealthCheck {
       this.probe("storage", () => this.storage.missing()),
       model ? this.probe("llm", (signal) => model.ping(signal)) : undefined,
     ]);
-    const storage: StorageCheck = missing === "down" ? { status: "down" } : missing.length > 0 ? { status: "degraded", missing } : { status: "ok" };
+    const storage: StorageCheck = missing === "down" ? { status: "down" } : missing.length > 0 ? { status: "degraded", missing: [...missing] } : { status: "ok" };
     const healthy = redis !== "down" && storage.status !== "down";
     return {
       status: !healthy ? "unhealthy" : llm === "down" || storage.status === "degraded" ? "degraded" : "ok",

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import net, { type AddressInfo, type Socket } from "node:net";
 import azureFunctions from "@azure/functions";
 import { AppError } from "../errors/app_error.js";
-import { errorResponse, type ApiResponse } from "../http/api_response.js";
-import type { ErrorRenderer, HttpFunction } from "../http/http_function.js";
+import { errorResponse, type ApiResponse, type ErrorFormat } from "../http/api_response.js";
+import type { HttpFunction } from "../http/http_function.js";
 import { setBufferedBody } from "../http/request_body.js";
 import { ClientDeparture, setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
@@ -228,7 +228,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return writeResponse(res, { ...response, headers: { allow: found.allowed.join(", ") } }, cors);
     }
     const { match } = found;
-    const renderError = match.fn.errorResponse ?? errorResponse;
+    const renderError = match.fn.errorFormat.respond;
     const body = await readBody(req, maxBodyBytes, requestTimeoutMs);
     if (body === "too_large") {
       const tooLarge = new AppError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, { details: { maxBytes: maxBodyBytes } });
@@ -255,7 +255,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   /** How the route a request is for answers errors (OpenAI's shape on the `/v1` routes); the standard body for any other request. */
-  function errorRendererOf(method: string, target: string | undefined): ErrorRenderer {
+  function errorRendererOf(method: string, target: string | undefined): ErrorFormat["respond"] {
     let pathname: string;
     try {
       pathname = new URL(target ?? "/", "http://localhost").pathname;
@@ -263,7 +263,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return errorResponse;
     }
     const found = routes.lookup(method, pathname);
-    return (found.kind === "match" ? found.match.fn.errorResponse : undefined) ?? errorResponse;
+    return found.kind === "match" ? found.match.fn.errorFormat.respond : errorResponse;
   }
 
   /** A CORS preflight; the origin has passed already. Without an Origin it is a plain OPTIONS: what the route allows. */

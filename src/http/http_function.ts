@@ -1,13 +1,16 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { z } from "zod";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Caller } from "../auth/caller.js";
 import type { AppConfig } from "../config/config.js";
 import { AppError } from "../errors/app_error.js";
 import type { Services } from "../services.js";
-import type { Logger } from "../logging/logger.js";
-import { errorResponse, type ApiResponse } from "./api_response.js";
+import type { ErrorCode } from "../errors/error_codes.js";
+import { standardErrors, type ErrorFormat } from "./api_response.js";
 import { checkOrigin } from "./origin_policy.js";
 import { requestCaller } from "./request_caller.js";
+import { parseRequest } from "./request_parts.js";
+import type { AnswerOf, RequestContract, RequestOf, ResponsesContract, RouteContract } from "./route_contract.js";
 import { incomingContext, inSpan } from "../telemetry/tracing.js";
 
 /**
@@ -29,12 +32,15 @@ export interface HttpRoute {
  */
 export interface HttpFunction extends HttpRoute {
   readonly handler: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<HttpResponseInit>;
+  /** What the route reads and answers: GET /api/openapi.json is generated from it. */
+  readonly contract: RouteContract;
   /**
-   * How this route answers an error, when not with the standard error body: the OpenAI-compatible
-   * routes answer in OpenAI's shape. The local host answers its own refusals of the route's
-   * requests (413, 408, 403) with it too.
+   * How this route answers an error: the standard error body, or the OpenAI-compatible routes'
+   * OpenAI shape. The local host answers its own refusals of the route's requests (413, 408, 403) with it too.
    */
-  readonly errorResponse?: ErrorRenderer;
+  readonly errorFormat: ErrorFormat;
+  /** Every code an answer to a request of this method may have: the wrapper's own (below) and the contract's. */
+  errorCodes(method: HttpMethod): readonly ErrorCode[];
 }
 
 /**
@@ -45,9 +51,6 @@ export interface HttpHandler<Access extends HttpRoute["access"] = HttpRoute["acc
   readonly access: Access;
   bind(route: HttpRoute & { readonly access: Access }): HttpFunction;
 }
-
-/** An error as a response: errorResponse (src/http/api_response.ts), or a route's own shape built on it. */
-export type ErrorRenderer = (error: unknown, logger: Logger) => ApiResponse;
 
 export interface CallerScope {
   readonly context: InvocationContext;
@@ -61,13 +64,16 @@ export interface PublicScope {
   readonly services: Services;
 }
 
-interface Definition<Scope> {
-  readonly handler: (request: HttpRequest, scope: Scope) => Promise<HttpResponseInit>;
+/** A route's contract and the code that answers it, its argument and answer typed by the contract. */
+type Definition<Scope, Request extends RequestContract, Answers extends ResponsesContract> = RouteContract<Request, Answers> & {
+  readonly handler: (request: RequestOf<Request>, scope: Scope) => Promise<AnswerOf<Answers>>;
+  /** How the body's text becomes the request's body, where not as JSON checked against `request.body` (OpenAI's routes name the field at fault as OpenAI does). */
+  readonly parseBody?: (text: string) => Request["body"] extends z.ZodType ? z.output<Request["body"]> : never;
   /** Every error of the route, the wrapper's own (401, 403, 429) included, answered in another shape than the standard body. */
-  readonly errorResponse?: ErrorRenderer;
-}
+  readonly errorFormat?: ErrorFormat;
+};
 
-interface CallerDefinition extends Definition<CallerScope> {
+type CallerDefinition<Request extends RequestContract, Answers extends ResponsesContract> = Definition<CallerScope, Request, Answers> & {
   /** Every request counts against the caller's rate limit, not only a POST (the MCP endpoint's GET and DELETE too). */
   readonly rateLimitsEveryRequest?: boolean;
   /**
@@ -75,34 +81,45 @@ interface CallerDefinition extends Definition<CallerScope> {
    * 9728), given the configuration; none when it answers undefined.
    */
   readonly challengeParameters?: (config: AppConfig) => string | undefined;
-}
+};
 
 /**
  * A function that runs as a caller. Before any handler work, in either host: a browser page of a
  * foreign origin is refused (403 origin_not_allowed: a cross-site form or text/plain POST must not
  * run anything, whatever cookies it carries), the caller is authenticated (401 unauthorized), and
  * a POST (with rateLimitsEveryRequest, any request) counts against the caller's rate limit (429
- * rate_limited). Every thrown error becomes
- * the standard error body, or the route's own (`errorResponse`). The CORS response headers are
- * the host's: the local host adds them, the Functions platform adds its own from the site's CORS list.
+ * rate_limited). Then the request's parts its contract declares are checked (request_parts.ts) and
+ * handed to the handler parsed. Every thrown error becomes the standard error body, or the route's
+ * own (`errorFormat`). The CORS response headers are the host's: the local host adds them, the
+ * Functions platform adds its own from the site's CORS list.
  */
-export function defineHttpFunction(definition: CallerDefinition): HttpHandler<"caller"> {
+export function defineHttpFunction<const Request extends RequestContract = {}, const Answers extends ResponsesContract = ResponsesContract>(
+  definition: CallerDefinition<Request, Answers>,
+): HttpHandler<"caller"> {
   const { rateLimitsEveryRequest = false, challengeParameters } = definition;
   return {
     access: "caller",
     bind: (route) =>
-      guarded(route, definition, async (request, context, services) => {
-        let caller: Caller;
-        try {
-          caller = await requestCaller(request.headers, services);
-        } catch (error) {
-          throw challengeParameters ? withChallengeParameters(error, challengeParameters(services.config)) : error;
-        }
-        if (rateLimitsEveryRequest || request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
-        return { context, services, caller };
-      }),
+      guarded(
+        route,
+        definition,
+        async (request, context, services) => {
+          let caller: Caller;
+          try {
+            caller = await requestCaller(request.headers, services);
+          } catch (error) {
+            throw challengeParameters ? withChallengeParameters(error, challengeParameters(services.config)) : error;
+          }
+          if (rateLimitsEveryRequest || request.method.toUpperCase() === "POST") await services.rateLimiter.consume(caller);
+          return { context, services, caller };
+        },
+        (method) => [...callerErrors, ...(rateLimitsEveryRequest || method === "POST" ? (["rate_limited"] as const) : [])],
+      ),
   };
 }
+
+/** What refusing a caller can answer (requestCaller): before the handler, whatever the route. */
+const callerErrors: readonly ErrorCode[] = ["unauthorized", "origin_not_allowed", "auth_unavailable", "internal_error"];
 
 /** A 401's Bearer challenge with `parameters` first (`Bearer resource_metadata="...", error="invalid_token"`); any other error as it is. */
 function withChallengeParameters(error: unknown, parameters: string | undefined): unknown {
@@ -118,31 +135,44 @@ function withChallengeParameters(error: unknown, parameters: string | undefined)
 }
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
-export function definePublicHttpFunction(definition: Definition<PublicScope>): HttpHandler<"public"> {
+export function definePublicHttpFunction<const Request extends RequestContract = {}, const Answers extends ResponsesContract = ResponsesContract>(
+  definition: Definition<PublicScope, Request, Answers>,
+): HttpHandler<"public"> {
   return {
     access: "public",
     bind: (route) =>
-      guarded(route, definition, async (request, context, services) => {
-        checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
-        return { context, services };
-      }),
+      guarded(
+        route,
+        definition,
+        async (request, context, services) => {
+          checkOrigin(request.headers.get("origin"), request.headers.get("host"), services.config.http);
+          return { context, services };
+        },
+        () => ["origin_not_allowed", "internal_error"],
+      ),
   };
 }
 
-function guarded<Scope>(
+function guarded<Scope, Request extends RequestContract, Answers extends ResponsesContract>(
   { name, methods, route: template, access }: HttpRoute,
-  definition: Definition<Scope>,
+  definition: Definition<Scope, Request, Answers>,
   scopeOf: (request: HttpRequest, context: InvocationContext, services: Services) => Promise<Scope>,
+  wrapperErrors: (method: HttpMethod) => readonly ErrorCode[],
 ): HttpFunction {
   const route = `/api/${template}`;
   const spanNames = new Map(methods.map((method) => [method.toUpperCase(), `${method.toUpperCase()} ${route}`]));
-  const renderError = definition.errorResponse ?? errorResponse;
+  const { handler, parseBody, errorFormat = standardErrors, operationId, summary, description, request: requestContract, responses, errors = [] } = definition;
+  const contract: RouteContract = { operationId, summary, description, request: requestContract, responses, errors };
+  // A body read before the handler can be too large or no JSON, or not of the shape.
+  const bodyErrors: readonly ErrorCode[] = requestContract?.body ? ["invalid_request", "payload_too_large"] : [];
   return {
     name,
     methods,
     route: template,
     access,
-    ...(definition.errorResponse ? { errorResponse: definition.errorResponse } : {}),
+    contract,
+    errorFormat,
+    errorCodes: (method) => [...new Set([...wrapperErrors(method), ...bodyErrors, ...errors])],
     handler: (request, context, services) => {
       const method = request.method.toUpperCase();
       // One span per request, in either host, continuing the caller's or the Functions host's trace.
@@ -157,9 +187,12 @@ function guarded<Scope>(
         async (span) => {
           let response: HttpResponseInit;
           try {
-            response = await definition.handler(request, await scopeOf(request, context, services));
+            const scope = await scopeOf(request, context, services);
+            const parts = await parseRequest(request, requestContract, { maxBodyBytes: services.config.http.maxBodyBytes, parseBody });
+            // One of the answers of the route's contract, each an HttpResponseInit.
+            response = (await handler(parts as RequestOf<Request>, scope)) as HttpResponseInit;
           } catch (error) {
-            response = renderError(error, services.logger.child({ function: name, invocationId: context.invocationId }));
+            response = errorFormat.respond(error, services.logger.child({ function: name, invocationId: context.invocationId }));
           }
           const status = response.status ?? 200;
           span.setAttribute("http.response.status_code", status);

@@ -67,7 +67,12 @@ export function dataOnlyEvents<E>(first: E, rest: AsyncGenerator<E, unknown>, er
   return eventStream(first, rest, { event: data, failure: (error) => data(errorBody(error).jsonBody), end: "data: [DONE]\n\n" });
 }
 
-export const eventStreamHeaders = {
+/** A 200 whose body is a stream of events. */
+export function eventStreamResponse(body: ReadableStream<Uint8Array>) {
+  return { status: 200, headers: eventStreamHeaders, body } as const;
+}
+
+const eventStreamHeaders = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
   // Proxies such as nginx would otherwise hold the stream back until it ends.

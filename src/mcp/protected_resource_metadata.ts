@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { AppConfig } from "../config/config.js";
 import { mcpResourceMetadataRoute, mcpRoute } from "./mcp_routes.js";
 
@@ -7,13 +8,15 @@ import { mcpResourceMetadataRoute, mcpRoute } from "./mcp_routes.js";
  * from the configured public address (PUBLIC_BASE_URL), never from a request's Host header, which
  * a caller chooses.
  */
-export interface ProtectedResourceMetadata {
-  readonly resource: string;
-  readonly authorization_servers: readonly string[];
-  readonly bearer_methods_supported: readonly ["header"];
-  readonly scopes_supported?: readonly string[];
-  readonly resource_name: string;
-}
+export const protectedResourceMetadataSchema = z.object({
+  resource: z.string(),
+  authorization_servers: z.array(z.string()),
+  bearer_methods_supported: z.array(z.literal("header")),
+  scopes_supported: z.array(z.string()).optional(),
+  resource_name: z.string(),
+});
+
+export type ProtectedResourceMetadata = z.infer<typeof protectedResourceMetadataSchema>;
 
 /** The MCP endpoint's URL: the resource a token is requested for. */
 export function mcpResourceUrl(config: AppConfig): string {
@@ -31,9 +34,9 @@ export function protectedResourceMetadata(config: AppConfig): ProtectedResourceM
   const scopes = auth.scopes ?? [];
   return {
     resource: mcpResourceUrl(config),
-    authorization_servers: auth.issuers,
+    authorization_servers: [...auth.issuers],
     bearer_methods_supported: ["header"],
-    ...(scopes.length > 0 ? { scopes_supported: scopes } : {}),
+    ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
     resource_name: "CodexContinue Functions MCP server",
   };
 }

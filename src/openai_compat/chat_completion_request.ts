@@ -1,14 +1,86 @@
 /**
- * `POST /v1/chat/completions` as OpenAI's clients send it (the schema is chatCompletionRequestSchema
- * of src/http/api_schemas.ts), and the chat turn it asks for: the last message (the user's) is the
+ * `POST /v1/chat/completions` as OpenAI's clients send it, and the chat turn it asks for: the last message (the user's) is the
  * turn, the messages before it are the conversation so far. A body that breaks the schema is
  * refused with 400 and the field it is about as `param`.
  */
-import type { z } from "zod";
-import { chatCompletionRequestSchema } from "../http/api_schemas.js";
+import { z } from "zod";
+import { sessionIdHeaderField } from "../http/request_fields.js";
 import type { LlmMessage } from "../llm/chat_model.js";
 import { OpenAiRequestError } from "./openai_error.js";
 import { parseOpenAiRequestBody } from "./openai_request_body.js";
+
+/*
+ * OpenAI's chat completions request as its clients send it. What this backend acts on is `model`,
+ * `messages` and `stream`; the common options it accepts without acting on them (sampling, token
+ * limits, the client's own `tools`: the model is offered the plugins instead) have their types
+ * checked; any other field is accepted and ignored, as clients add their own.
+ */
+const openAiContentPart = z.looseObject({ type: z.string(), text: z.unknown().optional() });
+const openAiContent = z
+  .union([z.string(), z.array(openAiContentPart)], { error: "expected a string or an array of content parts" })
+  .meta({ description: "Text, or an array of content parts of which only `text` parts (and an assistant's `refusal` parts) are supported." });
+const openAiToolCall = z.looseObject({
+  id: z.string().optional(),
+  type: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string().optional() }),
+});
+const openAiNumber = z.number().nullish().meta({ description: "Accepted; not acted on." });
+const openAiTokenCount = z.number().int().min(0).nullish().meta({ description: "Accepted; not acted on." });
+
+/** `POST /api/v1/chat/completions`. */
+export const chatCompletionRequestSchema = z.looseObject({
+  model: z.string().min(1, "a model is required: GET /v1/models lists them").meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
+  messages: z
+    .array(
+      z.discriminatedUnion(
+        "role",
+        [
+          z.looseObject({ role: z.enum(["system", "developer"]), content: openAiContent, name: z.string().nullish() }),
+          z.looseObject({ role: z.literal("user"), content: openAiContent, name: z.string().nullish() }),
+          z.looseObject({
+            role: z.literal("assistant"),
+            content: openAiContent.nullish(),
+            name: z.string().nullish(),
+            refusal: z.string().nullish(),
+            tool_calls: z.array(openAiToolCall).nullish(),
+          }),
+          z.looseObject({ role: z.literal("tool"), content: openAiContent, tool_call_id: z.string() }),
+        ],
+        { error: "expected one of the roles 'system', 'developer', 'user', 'assistant', 'tool'" },
+      ),
+    )
+    .min(1, "at least one message is required")
+    .meta({
+      description:
+        "The conversation. The last message must be the user's: it is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the messages before it are the history the model sees.",
+    }),
+  stream: z.boolean().nullish().meta({ description: "Answer with `chat.completion.chunk` server-sent events, ending with `data: [DONE]`." }),
+  user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
+  n: z.literal(1, "only one choice (n: 1) is produced").nullish(),
+  stream_options: z.looseObject({}).nullish().meta({ description: "Accepted; no usage is reported." }),
+  temperature: openAiNumber,
+  top_p: openAiNumber,
+  presence_penalty: openAiNumber,
+  frequency_penalty: openAiNumber,
+  max_tokens: openAiTokenCount,
+  max_completion_tokens: openAiTokenCount,
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  tools: z.array(z.looseObject({})).nullish().meta({ description: "Accepted and not used: the model is offered the plugins the caller may run, and they run on the server." }),
+  tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: z.looseObject({}).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  store: z.boolean().nullish(),
+}).meta({ id: "ChatCompletionRequest" });
+
+/** The optional header of the OpenAI-compatible routes that run a turn: the session it is recorded in. */
+export const sessionHeaderSchema = z.object({
+  "x-session-id": sessionIdHeaderField.optional().meta({
+    description: "Records the turn in this session of the caller's (its memory and its audit log, `GET /api/memory/audit/{sessionId}`); without it nothing is recorded.",
+  }),
+});
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 type RequestMessage = ChatCompletionRequest["messages"][number];

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { OpenAiRequestError } from "./openai_error.js";
 
 /**
@@ -10,15 +11,14 @@ export const openAiModelId = "codexcontinue";
 /** When the model id was first served (2026-11-30), in seconds, as OpenAI's `created` is: fixed, so the list is the same on every call. */
 const createdAt = 1_795_996_800;
 
-export interface OpenAiModel {
-  readonly id: string;
-  readonly object: "model";
-  readonly created: number;
-  readonly owned_by: string;
-}
+/** `GET /api/v1/models`. */
+export const openAiModelListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
+}).meta({ id: "OpenAiModelList" });
 
 /** `GET /v1/models`, in OpenAI's list shape. */
-export function modelList(): { readonly object: "list"; readonly data: readonly OpenAiModel[] } {
+export function modelList(): z.infer<typeof openAiModelListSchema> {
   return { object: "list", data: [{ id: openAiModelId, object: "model", created: createdAt, owned_by: "codexcontinue" }] };
 }
 

@@ -1,6 +1,7 @@
+import { z } from "zod";
 import { AppError } from "../errors/app_error.js";
 import type { ErrorCode } from "../errors/error_codes.js";
-import { errorResponse, jsonResponse, type ApiResponse } from "../http/api_response.js";
+import { errorCodeNames, errorResponse, jsonResponse, type ApiResponse, type ErrorFormat } from "../http/api_response.js";
 import type { Logger } from "../logging/logger.js";
 
 /**
@@ -14,19 +15,29 @@ export class OpenAiRequestError extends AppError {
     code: ErrorCode,
     message: string,
     readonly param: string | null,
-    options: { readonly openAiCode?: string } = {},
+    options: { readonly openAiCode?: OpenAiOwnCode } = {},
   ) {
     super(code, message, { details: { param } });
     this.openAiCode = options.openAiCode;
   }
 
-  readonly openAiCode: string | undefined;
+  readonly openAiCode: OpenAiOwnCode | undefined;
 }
 
-/** `{"error":{"message","type","param","code"}}`: what OpenAI answers, and what its SDKs read into their errors. */
-export interface OpenAiErrorBody {
-  readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
-}
+/** The codes OpenAI's clients know by their own name. */
+type OpenAiOwnCode = "model_not_found";
+
+/** `{"error":{"message","type","param","code"}}`: every error answer of the `/api/v1` routes, as OpenAI answers and its SDKs read into their errors. */
+export const openAiErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "rate_limit_error", "server_error"]),
+    param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
+    code: z.enum([...errorCodeNames, "model_not_found"]).meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
+  }),
+}).meta({ id: "OpenAiErrorBody" });
+
+export type OpenAiErrorBody = z.infer<typeof openAiErrorBodySchema>;
 
 /**
  * The error answer of the OpenAI-compatible routes, for every error: the wrapper's (401, 403, 429,
@@ -35,9 +46,9 @@ export interface OpenAiErrorBody {
  * reaches the body here either; only the body takes OpenAI's shape, with the project's stable code
  * as `code` (OpenAI's own where a client knows one, `model_not_found`).
  */
-export function openAiErrorResponse(error: unknown, logger: Logger): ApiResponse {
+export function openAiErrorResponse(error: unknown, logger: Logger): ApiResponse<number, OpenAiErrorBody> {
   const standard = errorResponse(error, logger);
-  const { code, message, details } = (standard.jsonBody as { error: { code: string; message: string; details?: unknown } }).error;
+  const { code, message, details } = standard.jsonBody.error;
   const body: OpenAiErrorBody = {
     error: {
       message: withIssues(message, details),
@@ -50,7 +61,7 @@ export function openAiErrorResponse(error: unknown, logger: Logger): ApiResponse
 }
 
 /** OpenAI's `type` by status, as its API and its SDKs' error classes name them. */
-export function errorTypeOf(status: number): string {
+export function errorTypeOf(status: number): OpenAiErrorBody["error"]["type"] {
   if (status === 401) return "authentication_error";
   if (status === 403) return "permission_error";
   if (status === 429) return "rate_limit_error";
@@ -74,3 +85,10 @@ function withIssues(message: string, details: unknown): string {
   }
   return said.length === 0 ? message : `${message}: ${said.join("; ")}`;
 }
+
+/** The OpenAI-compatible routes' errors, in OpenAI's shape; a `not_found` there is a model that is not served (`model_not_found`). */
+export const openAiErrors: ErrorFormat = {
+  respond: openAiErrorResponse,
+  body: openAiErrorBodySchema,
+  codeName: (code) => (code === "not_found" ? "model_not_found" : code),
+};

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { AppError } from "../errors/app_error.js";
 import type { AnyPlugin } from "./plugin.js";
 
@@ -23,3 +24,13 @@ export function inputFromText(plugin: AnyPlugin, text: string): unknown {
     details: { plugin: plugin.name },
   });
 }
+
+/**
+ * A plugin's input as a request sends it (`data` of POST /api/plugins/execute): what the named
+ * plugin reads, checked against its own input schema before it runs. The OpenAPI document lists
+ * the plugins' schemas here (src/http/openapi_document.ts), since which one applies depends on the plugin named.
+ */
+export const pluginDataSchema = z.unknown().meta({
+  description:
+    "A JSON value: an object of the plugin's input schema (`components.schemas.plugin.<name>.input`), or a string the plugin reads as text, as `/run <plugin> <text>` does. `{}` when omitted.",
+});

@@ -1,19 +1,28 @@
 import { z } from "zod";
 import type { Caller } from "../auth/caller.js";
-import type { Channel } from "../auth/channel.js";
+import { channels } from "../auth/channel.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { modelFacingSchemaProblems } from "./model_facing_schema.js";
 import type { AnyPlugin } from "./plugin.js";
 
 export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
 
-export interface PluginDescription {
-  readonly name: string;
-  readonly description: string;
-  readonly aliases: readonly string[];
-  readonly inputSchema: Record<string, unknown>;
-  readonly timeoutMs: number;
-}
+const pluginDescriptionSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  aliases: z.array(z.string()),
+  inputSchema: z.record(z.string(), z.unknown()).meta({ description: "A JSON Schema (draft 2020-12)." }),
+  timeoutMs: z.number().int(),
+});
+
+export type PluginDescription = z.infer<typeof pluginDescriptionSchema>;
+
+/** A plugin as one caller sees it (GET /api/plugins): with the channels it may run it on. */
+export const callerPluginSchema = pluginDescriptionSchema.extend({
+  channels: z.array(z.enum(channels)).meta({ description: "The channels on which this caller may run the plugin." }),
+});
+
+export type CallerPlugin = z.infer<typeof callerPluginSchema>;
 
 /** The catalogue: every plugin by name and alias, each described once with its JSON Schema. */
 export class PluginRegistry {
@@ -64,11 +73,11 @@ export class PluginRegistry {
   }
 
   /** The catalogue as one caller sees it: only the plugins it may run on some channel, each with those channels. */
-  describeFor(caller: Caller, policy: PluginPolicy): (PluginDescription & { channels: readonly Channel[] })[] {
+  describeFor(caller: Caller, policy: PluginPolicy): CallerPlugin[] {
     return this.descriptions.flatMap((description) => {
       const plugin = this.byName.get(description.name);
-      const channels = plugin ? policy.channelsFor(caller, plugin) : [];
-      return channels.length > 0 ? [{ ...description, channels }] : [];
+      const allowed = plugin ? policy.channelsFor(caller, plugin) : [];
+      return allowed.length > 0 ? [{ ...description, channels: [...allowed] }] : [];
     });
   }
 }

@@ -7,6 +7,8 @@ import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 /** A run id names a run in the API, the runs table and the results container: the same rule as a session id. */
 export const runIdPattern = sessionIdPattern;
 
+export const runIdSchema = z.string().regex(runIdPattern, "must be 1-128 letters, digits, '_' or '-'");
+
 export function isRunId(value: unknown): value is string {
   return typeof value === "string" && runIdPattern.test(value);
 }
@@ -23,7 +25,7 @@ export function runLocation(runId: string): string {
 export const maxQueueMessageChars = 64 * 1024;
 
 export const runMessageSchema = z.strictObject({
-  runId: sessionIdSchema.optional(),
+  runId: runIdSchema.optional(),
   /** Set by POST /api/plugins/execute with async: the principal key of the caller whose run it is. */
   owner: z.string().regex(principalKeyPattern, "must be a principal key").optional(),
   plugin: z.string().min(1).max(64),

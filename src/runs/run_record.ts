@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Channel } from "../auth/channel.js";
 
 /**
@@ -32,10 +33,10 @@ export interface RunApproval {
   readonly reason: string | undefined;
 }
 
-export interface RunError {
-  readonly code: string;
-  readonly message: string;
-}
+/** Why a run failed (in its record, and as `GET /api/runs/{runId}` shows it). */
+export const runErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+export type RunError = z.infer<typeof runErrorSchema>;
 
 export interface RunRecord {
   /** The principal key of the run's caller: runs are stored, found and read per principal. */

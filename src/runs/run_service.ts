@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import { isAwaitingApproval, type AwaitingApproval } from "../approvals/approval_request.js";
 import type { Caller } from "../auth/caller.js";
+import { channels } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
-import { encodeRunMessage, maxQueueMessageChars, runLocation, runMessageDigest } from "./run_message.js";
-import { newRunRecord, type ResultStore, type RunError, type RunQueue, type RunState, type RunStore, type StoredRun } from "./run_record.js";
+import { encodeRunMessage, maxQueueMessageChars, runIdSchema, runLocation, runMessageDigest } from "./run_message.js";
+import { newRunRecord, runErrorSchema, runStates, type ResultStore, type RunQueue, type RunStore, type StoredRun } from "./run_record.js";
 
 export interface AsyncRunRequest {
   readonly plugin: string;
@@ -15,36 +17,50 @@ export interface AsyncRunRequest {
   readonly runId: string | undefined;
 }
 
-export interface QueuedRun {
-  readonly status: "queued";
-  readonly runId: string;
-  readonly plugin: string;
-  readonly location: string;
-}
+/** `POST /api/plugins/execute` with `async: true`: 202. */
+export const queuedRunSchema = z
+  .object({
+    status: z.literal("queued"),
+    runId: runIdSchema,
+    plugin: z.string(),
+    location: z.string().meta({ description: "Where the run is read: `/api/runs/{runId}` (also the `Location` header)." }),
+  })
+  .meta({ id: "QueuedRun" });
+
+export type QueuedRun = z.infer<typeof queuedRunSchema>;
 
 /** `GET /api/runs/{runId}`. */
-export interface RunView {
-  readonly runId: string;
-  readonly plugin: string | null;
-  readonly state: RunState;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly attempts: number;
-  readonly sessionId?: string;
-  readonly durationMs?: number;
-  /** Once succeeded: the result, read from the results blob. */
-  readonly result?: unknown;
-  /** Once failed: why. */
-  readonly error?: RunError;
-  /** While queued or running again after a retryable failure: that failure. */
-  readonly lastError?: RunError;
-  /** A rejected queue message: its text (shortened), as it arrived. */
-  readonly messageText?: string;
-  /** The channel the run was asked on. */
-  readonly channel?: string;
-  /** A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why. */
-  readonly approval?: { readonly expiresAt: string; readonly decidedBy?: string; readonly decidedAt?: string; readonly reason?: string };
-}
+export const runViewSchema = z
+  .object({
+    runId: runIdSchema,
+    plugin: z.string().nullable().meta({ description: "Null for a queue message that named no plugin." }),
+    state: z.enum(runStates).meta({
+      description:
+        "`awaiting_approval` until an approver decides (then `approved`, and on as any run: `running`, `succeeded` or `failed`; or `denied`), `expired` when nobody decided in time.",
+    }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    attempts: z.number().int(),
+    sessionId: z.string().optional(),
+    durationMs: z.number().optional(),
+    result: z.unknown().optional().meta({ description: "Once succeeded: the result." }),
+    error: runErrorSchema.optional().meta({ description: "Once failed: why." }),
+    lastError: runErrorSchema.optional().meta({ description: "While queued or running again after a retryable failure: that failure." }),
+    messageText: z.string().optional().meta({ description: "A rejected queue message's text (shortened), as it arrived." }),
+    channel: z.enum(channels).optional().meta({ description: "The channel the run was asked on." }),
+    approval: z
+      .object({
+        expiresAt: z.string(),
+        decidedBy: z.string().optional().meta({ description: "The approver's principal id." }),
+        decidedAt: z.string().optional(),
+        reason: z.string().optional(),
+      })
+      .optional()
+      .meta({ description: "A run that waits, or waited, for an approver: until when, and once decided, by whom, when and why." }),
+  })
+  .meta({ id: "RunView" });
+
+export type RunView = z.infer<typeof runViewSchema>;
 
 export interface RunServiceDependencies {
   readonly runner: PluginRunner;

@@ -1,8 +1,10 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { localCaller } from "../../src/auth/caller.js";
-import { chatCompletionChunkSchema, chatCompletionSchema, openAiErrorBodySchema, openAiModelListSchema } from "../../src/http/api_schemas.js";
 import { sessionRef } from "../../src/memory/session_ref.js";
+import { chatCompletionChunkSchema, chatCompletionSchema } from "../../src/openai_compat/chat_completion_response.js";
+import { openAiModelListSchema } from "../../src/openai_compat/models.js";
+import { openAiErrorBodySchema } from "../../src/openai_compat/openai_error.js";
 import { callApi } from "../support/api_client.js";
 import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 import { openAiClient, sdkError, useOpenAiCompatHosts } from "../support/openai_compat_hosts.js";

@@ -1,8 +1,8 @@
 import OpenAI from "openai";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
-import { openAiErrorBodySchema } from "../../src/http/api_schemas.js";
-import { responseObjectSchema, responseStreamEventSchema } from "../../src/http/responses_api_schemas.js";
+import { openAiErrorBodySchema } from "../../src/openai_compat/openai_error.js";
+import { responseObjectSchema, responseStreamEventSchema } from "../../src/openai_compat/responses_response.js";
 import { callApi } from "../support/api_client.js";
 import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
 import { openAiClient, sdkError, useOpenAiCompatHosts, type Served } from "../support/openai_compat_hosts.js";

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../../console/src/api_error.js";
-import type { JsonSchema } from "../../../console/src/api_types.js";
 import { applyEvent, type Turn } from "../../../console/src/chat_turns.js";
 import { formatDuration, inputData } from "../../../console/src/format.js";
-import { dataFromDrafts, draftsFromData, fieldKind } from "../../../console/src/schema_data.js";
+import { dataFromDrafts, draftsFromData, fieldKind, type JsonSchema } from "../../../console/src/schema_data.js";
 import { readServerSentEvents } from "../../../console/src/sse.js";
 
 /** The web console's logic that needs no page: the event-stream reader, the form ⇄ Input conversions, the chat turn. */

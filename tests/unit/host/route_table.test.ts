@@ -1,10 +1,12 @@
 import type { HttpMethod } from "@azure/functions";
 import { describe, it, expect } from "vitest";
+import { standardErrors } from "../../../src/http/api_response.js";
 import type { HttpFunction } from "../../../src/http/http_function.js";
 import { RouteTable, type RouteLookup } from "../../../src/host/route_table.js";
 
 function fn(name: string, methods: HttpMethod[], route: string, access: HttpFunction["access"] = "caller"): HttpFunction {
-  return { name, methods, route, access, handler: async () => ({}) };
+  const contract = { operationId: name, summary: name, responses: {} };
+  return { name, methods, route, access, contract, errorFormat: standardErrors, errorCodes: () => [], handler: async () => ({}) };
 }
 
 const functions: HttpFunction[] = [

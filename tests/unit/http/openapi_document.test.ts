@@ -3,8 +3,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { pluginClasses, pluginNames } from "../../../plugins/index.js";
 import { createCaller, localCaller } from "../../../src/auth/caller.js";
 import { loadConfig } from "../../../src/config/config.js";
+import { httpFunctions } from "../../../functions/index.js";
 import { errorCodes, isErrorCode } from "../../../src/errors/error_codes.js";
-import { OpenApiDocuments, pluginInputComponent } from "../../../src/http/openapi_document.js";
+import { OpenApiDocuments, openApiPath, pluginInputComponent } from "../../../src/http/openapi_document.js";
 import { silentLogger } from "../../../src/logging/logger.js";
 import { createServices, type Services } from "../../../src/services.js";
 import { openApiProblems } from "../../support/openapi.js";
@@ -20,8 +21,11 @@ function servicesOf(env: Record<string, string>): Services {
   return services;
 }
 
+/** The app's document as GET /api/openapi.json builds it for these services. */
+const documentsOf = (services: Services) => new OpenApiDocuments(httpFunctions, services.registry, services.policy, services.config.version);
+
 const local = servicesOf({ SHELL_PLUGIN_ALLOWED_COMMANDS: "echo" });
-const document: any = local.openApi.forCaller(localCaller);
+const document: any = documentsOf(local).forCaller(localCaller);
 const operations = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
   Object.entries(item)
     .filter(([key]) => key !== "servers")
@@ -29,6 +33,23 @@ const operations = Object.entries(document.paths as Record<string, Record<string
 );
 
 describe("the OpenAPI document", () => {
+  it("documents every method of every registered function, with each answer its contract declares and each error code it may answer", () => {
+    expect(httpFunctions.length).toBeGreaterThan(15);
+    for (const fn of httpFunctions) {
+      for (const method of fn.methods) {
+        const operation = document.paths[openApiPath(fn.route)]?.[method.toLowerCase()];
+        expect(operation, `${method} ${fn.route}`).toBeDefined();
+        const statuses = Object.keys(operation.responses);
+        expect(statuses, `${method} ${fn.route}`).toEqual(expect.arrayContaining(Object.keys(fn.contract.responses)));
+        for (const code of fn.errorCodes(method)) {
+          const name = fn.errorFormat.codeName?.(code) ?? code;
+          expect(operation.responses[String(errorCodes[code].status)]?.description, `${code} of ${method} ${fn.route}`).toContain(`\`${name}\``);
+        }
+      }
+    }
+  });
+
+
   it("is a valid OpenAPI 3.1 document: its structure, every schema in it, every $ref", async () => {
     const validator = new Validator();
     expect((await validator.validate(structuredClone(document))).valid).toBe(true);
@@ -56,7 +77,7 @@ describe("the OpenAPI document", () => {
 
   it("lets only health, liveness, the web console's page and files and the MCP endpoint's OAuth metadata go without a token", () => {
     const open = operations.filter(({ operation }) => operation.security !== undefined).map(({ path }) => path);
-    expect(open).toEqual(["/health", "/health/live", "/console", "/console/assets/{asset}", "/.well-known/oauth-protected-resource/mcp"]);
+    expect(open.sort()).toEqual(["/.well-known/oauth-protected-resource/mcp", "/console", "/console/assets/{asset}", "/health", "/health/live"]);
     expect(document.paths["/health"].get.security).toEqual([]);
     expect(document.paths["/health/live"].get.security).toEqual([]);
   });
@@ -91,7 +112,8 @@ describe("the OpenAPI document", () => {
     expect(codes).toEqual(Object.keys(errorCodes));
     for (const { path, method, operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
-        if (Number(status) < 400 || (path === "/health" && status === "503")) continue;
+        // `default`: what the MCP SDK answers of its own (JSON-RPC errors), not the app's error body.
+        if (status === "default" || Number(status) < 400 || (path === "/health" && status === "503")) continue;
         // The OpenAI-compatible routes answer errors in OpenAI's shape, with the same codes (and OpenAI's model_not_found).
         const openAi = path.startsWith("/v1/");
         const body = openAi ? "OpenAiErrorBody" : "ErrorBody";
@@ -146,12 +168,13 @@ describe("OpenApiDocuments", () => {
     AUTH_JWT_AUDIENCE: "api://codex",
     SHELL_PLUGIN_ALLOWED_COMMANDS: "echo,date",
   });
+  const cloudDocuments = documentsOf(cloud);
   const user = createCaller("user", "alice");
   const admin = createCaller("user", "root", ["admin"]);
 
   it("shows a caller only the plugins GET /api/plugins shows it: no allowed commands to one who may not run the shell", () => {
-    const forUser = JSON.stringify(cloud.openApi.forCaller(user));
-    const forAdmin = JSON.stringify(cloud.openApi.forCaller(admin));
+    const forUser = JSON.stringify(cloudDocuments.forCaller(user));
+    const forAdmin = JSON.stringify(cloudDocuments.forCaller(admin));
     expect(forUser).not.toContain(pluginInputComponent("shell"));
     expect(forUser).not.toContain("echo, date");
     expect(forAdmin).toContain(pluginInputComponent("shell"));
@@ -159,9 +182,9 @@ describe("OpenApiDocuments", () => {
   });
 
   it("builds a document once per set of visible plugins", () => {
-    const first = cloud.openApi.forCaller(user);
-    expect(cloud.openApi.forCaller(createCaller("user", "bob"))).toBe(first);
-    expect(cloud.openApi.forCaller(admin)).not.toBe(first);
-    expect(new OpenApiDocuments(cloud.registry, cloud.policy, "9.9.9").forCaller(user)).not.toBe(first);
+    const first = cloudDocuments.forCaller(user);
+    expect(cloudDocuments.forCaller(createCaller("user", "bob"))).toBe(first);
+    expect(cloudDocuments.forCaller(admin)).not.toBe(first);
+    expect(new OpenApiDocuments(httpFunctions, cloud.registry, cloud.policy, "9.9.9").forCaller(user)).not.toBe(first);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { jsonResponse } from "../../../src/http/api_response.js";
 import { definePublicHttpFunction, type HttpHandler } from "../../../src/http/http_function.js";
 import { lazyHttpFunction, lazyQueueFunction } from "../../../src/lazy/lazy_function.js";
@@ -7,7 +8,12 @@ import { httpFunctions, queueFunctions } from "../../../functions/index.js";
 import { httpRegistrations, queueRegistrations } from "../../../functions/registrations.js";
 
 const route = { name: "ping", methods: ["GET"], route: "ping/{id}", access: "public" } as const;
-const ping = definePublicHttpFunction({ handler: async () => jsonResponse(200, { pong: true }) });
+const ping = definePublicHttpFunction({
+  operationId: "ping",
+  summary: "Pong",
+  responses: { 200: { description: "Pong.", body: z.object({ pong: z.boolean() }) } },
+  handler: async () => jsonResponse(200, { pong: true }),
+});
 
 /** A module load that counts its calls, and fails the first `failures` of them as an unreadable chunk would. */
 function countedLoad(failures = 0) {

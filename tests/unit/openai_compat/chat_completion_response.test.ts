@@ -2,8 +2,14 @@ import type { ChatCompletion as SdkChatCompletion, ChatCompletionChunk as SdkCha
 import { describe, expect, it } from "vitest";
 import type { ChatEvent, ChatReply } from "../../../src/chat/chat_events.js";
 import { AppError } from "../../../src/errors/app_error.js";
-import { chatCompletionChunkSchema, chatCompletionSchema } from "../../../src/http/api_schemas.js";
-import { chatCompletion, completionChunks, newCompletionIdentity, type ChatCompletionChunk } from "../../../src/openai_compat/chat_completion_response.js";
+import {
+  chatCompletion,
+  chatCompletionChunkSchema,
+  chatCompletionSchema,
+  completionChunks,
+  newCompletionIdentity,
+  type ChatCompletionChunk,
+} from "../../../src/openai_compat/chat_completion_response.js";
 
 const identity = { id: "chatcmpl-test", created: 1_800_000_000, model: "codexcontinue" };
 const pluginReply: ChatReply = { sessionId: "s1", reply: "14", source: "plugin", plugin: "calculator", result: 14, runId: "r1" };

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { unauthorized } from "../../../src/auth/unauthorized.js";
 import { AppError } from "../../../src/errors/app_error.js";
-import { openAiErrorBodySchema } from "../../../src/http/api_schemas.js";
 import { createLogger, silentLogger } from "../../../src/logging/logger.js";
-import { OpenAiRequestError, errorTypeOf, openAiErrorResponse } from "../../../src/openai_compat/openai_error.js";
+import { OpenAiRequestError, errorTypeOf, openAiErrorBodySchema, openAiErrorResponse } from "../../../src/openai_compat/openai_error.js";
 
 describe("errors in OpenAI's shape", () => {
   it.each([

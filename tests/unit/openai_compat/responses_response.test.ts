@@ -2,13 +2,14 @@ import type { Response as SdkResponse } from "openai/resources/responses/respons
 import { describe, expect, it } from "vitest";
 import type { ChatEvent, ChatReply } from "../../../src/chat/chat_events.js";
 import { AppError } from "../../../src/errors/app_error.js";
-import { responseObjectSchema, responseStreamEventSchema } from "../../../src/http/responses_api_schemas.js";
 import { parseResponsesRequest } from "../../../src/openai_compat/responses_request.js";
 import {
   completedResponse,
   newResponseIdentity,
   responseEvents,
   responseEventStream,
+  responseObjectSchema,
+  responseStreamEventSchema,
   type ResponseStreamEvent,
 } from "../../../src/openai_compat/responses_response.js";
 import { parseEventStream, responseProblems, streamProblems } from "../../support/responses_stream_rules.js";
