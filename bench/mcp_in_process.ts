@@ -1,13 +1,15 @@
 /**
- * `npx tsx bench/mcp_in_process.ts [calls] [repeats]`: one process, no HTTP, one call after another
- * in a loop, `repeats` times `calls` of each, the order reversed every other repeat: the SDK's handler with the least a server
- * can be (bench/mcp_sdk_floor.ts) and the app's MCP endpoint (src/mcp/mcp_server.ts: its server
- * factory, tool catalogue and the plugin runner, AUTH_MODE none, in-process stores), each handed the
- * same tools/call of echo as a web Request with its parsed body and read back; and for scale the
- * runner's echo run alone and the glue of the app's MCP function (src/mcp/fetch_exchange.ts: the
- * web Request built from the one the local host hands the function, the Response read back). Prints the CPU per call, medians of
- * the repeats. What the app adds to the SDK is the endpoint less the floor. Not part of
- * `npm run bench`; the figures served under load are bench/mcp_against_echo.ts's.
+ * `npx tsx bench/mcp_in_process.ts [calls] [repeats] [gapMs]`: one process, no HTTP, `repeats` times
+ * `calls` of each subject one after another, the order of the subjects reversed every other repeat;
+ * with `gapMs`, every call comes after that long idle (and the wait's own CPU is printed too). The
+ * subjects: the SDK's handler with the least a server can be (bench/mcp_sdk_floor.ts) and the app's
+ * MCP endpoint (src/mcp/mcp_server.ts: its server factory, tool catalogue and the plugin runner,
+ * AUTH_MODE none, in-process stores), each handed the same tools/call of echo as a web Request with
+ * its parsed body and read back; for scale, the runner's echo run alone and the glue of the app's
+ * MCP function (src/mcp/fetch_exchange.ts: the web Request built from the one the local host hands
+ * the function, the Response read back). Prints the CPU per call, medians of the repeats. What the
+ * app adds to the SDK is the endpoint less the floor. Not part of `npm run bench`; the figures
+ * served under load are bench/mcp_against_echo.ts's.
  */
 import azureFunctions from "@azure/functions";
 import { pluginClasses } from "../plugins/index.js";
@@ -27,6 +29,8 @@ const { HttpRequest } = azureFunctions;
 
 const calls = Number(process.argv[2] ?? 5000);
 const repeats = Number(process.argv[3] ?? 8);
+/** With a gap, every call waits that many ms first (the process idle meanwhile), as a server between requests may. */
+const gapMs = Number(process.argv[4] ?? 0);
 const url = "http://127.0.0.1:7071/api/mcp";
 const parsedBody: unknown = JSON.parse(mcpEchoCall.body);
 const headers = { "content-type": "application/json", ...mcpEchoCall.headers };
@@ -51,9 +55,15 @@ const subjects: Record<string, () => Promise<unknown>> = {
   },
 };
 
+if (gapMs > 0) subjects["nothing: the wait alone"] = async () => undefined;
+const wait = () => new Promise((resolve) => setTimeout(resolve, gapMs));
+
 async function cpuPerCall(subject: () => Promise<unknown>, count: number): Promise<number> {
   const started = process.cpuUsage();
-  for (let i = 0; i < count; i++) await subject();
+  for (let i = 0; i < count; i++) {
+    if (gapMs > 0) await wait();
+    await subject();
+  }
   const used = process.cpuUsage(started);
   return (used.user + used.system) / count;
 }
@@ -66,6 +76,6 @@ for (let repeat = 0; repeat < repeats; repeat++) {
 }
 for (const [name, values] of figures) {
   const sorted = values.toSorted((a, b) => a - b);
-  console.log(`${name}: ${median(values).toFixed(1)} µs CPU per call (${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} over ${repeats} repeats of ${calls})`);
+  console.log(`${name}: ${median(values).toFixed(1)} µs CPU per call (${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} over ${repeats} repeats of ${calls}${gapMs > 0 ? `, each after ${gapMs} ms idle` : ""})`);
 }
 await services.close();
