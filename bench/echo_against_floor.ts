@@ -10,6 +10,7 @@
 import { waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadTarget } from "./load.js";
 import { cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
+import { scavengedBytes } from "./scavenged_bytes.js";
 import { buildServers, serverScript } from "./servers/build.js";
 import { median } from "./stats.js";
 import { freePort } from "../tests/support/free_port.js";
@@ -24,26 +25,6 @@ const given = process.argv.slice(4).map((arg) => {
 const builds = given.length > 0 ? given : [{ label: "echo", path: "dist/src/host/start.js" }];
 const settings = { connections: 32, durationSeconds: seconds, warmupSeconds: 1, pipelining: 1 };
 const body = JSON.stringify({ plugin: "echo", data: { text: "hello" } });
-
-/** Young-generation bytes collected while `measuring`: the allocation the measured run made, near enough. */
-function scavengedBytes(child: Child): { start(): void; stop(): number } {
-  let measuring = false;
-  let mb = 0;
-  child.onStdoutLine((line) => {
-    const scavenge = /Scavenge[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+)/.exec(line);
-    if (scavenge && measuring) mb += Number(scavenge[1]) - Number(scavenge[3]);
-  });
-  return {
-    start: () => {
-      measuring = true;
-      mb = 0;
-    },
-    stop: () => {
-      measuring = false;
-      return mb * 1024 * 1024;
-    },
-  };
-}
 
 interface Figures {
   ratio?: number;

@@ -12,3 +12,10 @@ export const mcpEchoCall = {
     },
   }),
 } as const;
+
+/** Sends the call once to an MCP endpoint and throws unless it answers echo's text: a row of errors would measure nothing. */
+export async function checkMcpEchoCall(url: string): Promise<void> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...mcpEchoCall.headers }, body: mcpEchoCall.body });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes('"content":[{"type":"text","text":"hello"}]')) throw new Error(`MCP tools/call echo at ${url} answered ${response.status} ${text}`);
+}

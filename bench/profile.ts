@@ -4,12 +4,13 @@
  * went, per import; with `--telemetry`, with the cold-start row's telemetry settings as well (as
  * Azure always has them).
  *
- * `npx tsx bench/profile.ts [echo|mcp|calculator|session|list|floor] [seconds]`: runs one server under
+ * `npx tsx bench/profile.ts [echo|mcp|calculator|session|list|floor|mcpfloor] [seconds]`: runs one server under
  * the benchmark's load with `node --cpu-prof`, then prints where its CPU time went during the
  * measured run (the warm-up and the start are left out), in µs per answered request — by source
  * (original file or npm package, through the source map of whichever bundle file or chunk ran it)
  * and by function, self and inclusive. Comparing `echo` with `floor` this way is how bench/README.md
- * accounts for what the app adds per request. Not part of `npm run bench`; profiles are left in
+ * accounts for what the app adds per request; `mcpfloor` is the MCP SDK floor
+ * (bench/servers/mcp_sdk_floor_server.ts), the SDK's exchange with nothing of the app. Not part of `npm run bench`; profiles are left in
  * bench/.build/profiles/.
  */
 import { randomBytes } from "node:crypto";
@@ -25,7 +26,7 @@ import { buildServers, serverScript } from "./servers/build.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const profileDir = `${benchDir}.build/profiles`;
-const rows = ["echo", "mcp", "calculator", "session", "list", "floor", "import"] as const;
+const rows = ["echo", "mcp", "calculator", "session", "list", "floor", "mcpfloor", "import"] as const;
 type Which = (typeof rows)[number];
 
 interface ProfileNode {
@@ -67,10 +68,11 @@ async function main(): Promise<void> {
   let server: Child;
   let url: string;
   let azurite: Child | undefined;
-  if (which === "floor") {
-    await buildServers(["adapter_floor_server"]);
-    server = spawnChild("floor", process.execPath, [...profileFlags, serverScript("adapter_floor_server")], cleanEnvironment({}));
-    url = `http://127.0.0.1:${(await waitForReadyLine<{ port: number }>(server)).port}/`;
+  if (which === "floor" || which === "mcpfloor") {
+    const name = which === "floor" ? "adapter_floor_server" : "mcp_sdk_floor_server";
+    await buildServers([name]);
+    server = spawnChild(which, process.execPath, [...profileFlags, serverScript(name)], cleanEnvironment({}));
+    url = `http://127.0.0.1:${(await waitForReadyLine<{ port: number }>(server)).port}${which === "floor" ? "/" : "/api/mcp"}`;
   } else {
     await buildServers(["azurite_server"]);
     azurite = spawnChild("azurite", process.execPath, [serverScript("azurite_server")], cleanEnvironment({}));
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
   const target: LoadTarget =
     which === "list"
       ? { method: "GET", url, ...hooks }
-      : which === "mcp"
+      : which === "mcp" || which === "mcpfloor"
         ? { method: "POST", url, ...mcpEchoCall, ...hooks }
       : which === "session"
         ? { method: "POST", url, bodyForConnection: (i) => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `profile-${tag}-${i}` }), ...hooks }

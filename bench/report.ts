@@ -148,10 +148,31 @@ export function mcpTarget(rows: readonly Row[]): Target | undefined {
   const clean = mcp.result.non2xx === 0 && mcp.result.errors === 0;
   const pass = ofEcho >= mcpTargetShare && clean;
   const failures = clean ? "" : `; ${mcp.result.non2xx} non-2xx and ${mcp.result.errors} errors`;
+  const bound = mcpSdkBound(rows);
+  const bounded = bound
+    ? `; the SDK's exchange alone costs ${fmtUs(bound.exchangeUs)} of server CPU per request (the MCP SDK floor's less the adapter floor's) against (a)'s ${fmtUs(bound.echoUs)}: an MCP call, which does what (a) does and that exchange besides, can reach about ${pct(bound.share)} of (a) at best`
+    : "";
   return {
     pass,
-    text: `${pass ? "PASS" : "MISS"}: ${mcp.label}: ${fmtRps(mcp.result.requestsPerSecond)} req/s = ${pct(ofEcho)} of (a) execute echo's ${fmtRps(echo.result.requestsPerSecond)} (needs ≥ ${pct(mcpTargetShare)})${failures}`,
+    text: `${pass ? "PASS" : "MISS"}: ${mcp.label}: ${fmtRps(mcp.result.requestsPerSecond)} req/s = ${pct(ofEcho)} of (a) execute echo's ${fmtRps(echo.result.requestsPerSecond)} (needs ≥ ${pct(mcpTargetShare)})${failures}${bounded}`,
   };
+}
+
+/**
+ * About the best share of (a)'s requests/s an MCP tools/call of echo can reach with the SDK
+ * unmodified, from server CPU per request: the call does all that (a) does (the gate, the runner)
+ * and the SDK's exchange besides, which costs the MCP SDK floor's CPU less the adapter floor's.
+ * An estimate from rows measured one after another, not a strict bound. Undefined without those
+ * rows or their CPU figures.
+ */
+export function mcpSdkBound(rows: readonly Row[]): { exchangeUs: number; echoUs: number; share: number } | undefined {
+  const [echoUs, floorUs, sdkFloorUs] = ["echo", "floor", "mcpfloor"].map((id) => {
+    const row = rowById(rows, id);
+    return row ? cpuPerRequestUs(row.result) : undefined;
+  });
+  if (echoUs === undefined || floorUs === undefined || sdkFloorUs === undefined) return undefined;
+  const exchangeUs = Math.max(0, sdkFloorUs - floorUs);
+  return { exchangeUs, echoUs, share: echoUs / (echoUs + exchangeUs) };
 }
 
 /** Issue 10: an audited row at ≥ 40% of the unaudited echo row's req/s in the same run. */

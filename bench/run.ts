@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: bare node:http, the adapter floor and the local host bundle under the same
+ * `npm run bench`: bare node:http, the adapter floor, the MCP SDK floor and the local host bundle under the same
  * autocannon load, the audit log of the session row read back and checked, the cost of one
  * audit write, and the bundle's cold start. Writes bench/results.md. See bench/README.md.
  *
@@ -16,7 +16,7 @@ import { azureLikeEnvironment, buildMinimalApp, functionsBundle, functionsBundle
 import { measureFirstAnswers } from "./first_invocation.js";
 import { getStatus, measureColdStart, spawnHost, waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadSettings, type LoadTarget } from "./load.js";
-import { mcpEchoCall } from "./mcp_call.js";
+import { checkMcpEchoCall, mcpEchoCall } from "./mcp_call.js";
 import { backgroundLoad, cleanEnvironment, installCleanup, spawnChild, stopAll, waitForReadyLine, type Child } from "./processes.js";
 import { readPreviousResults } from "./previous.js";
 import {
@@ -105,7 +105,7 @@ async function main(): Promise<number> {
   const m = machine();
   log(`${m.cpu} × ${m.cores}, ${m.memoryGiB.toFixed(1)} GiB, Node ${m.node}, ${m.os}`);
   log(`autocannon: ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, pipelining ${settings.pipelining}`);
-  await buildServers(["bare_server", "adapter_floor_server", "azurite_server"]);
+  await buildServers(["bare_server", "adapter_floor_server", "mcp_sdk_floor_server", "azurite_server"]);
   // Other people's builds and tests on a 2-core machine change every figure: wait a little for them to finish.
   let background = await backgroundLoad(1000);
   for (let waited = 0; background !== undefined && background > disturbedAbove && waited < idleWaitSeconds; waited++) {
@@ -157,6 +157,11 @@ async function main(): Promise<number> {
     await measure(id, label, "POST / (echo body)", kind, { method: "POST", url: `http://127.0.0.1:${server.ready.port}/`, body: echoBody }, server.child);
     await server.child.stop();
   }
+  // The least an MCP tools/call can cost with the SDK: its handler behind the same adapter steps, one trivial tool, nothing of the app.
+  const sdkFloor = await startServer<{ port: number }>("mcpfloor", "mcp_sdk_floor_server");
+  await checkMcpEchoCall(`http://127.0.0.1:${sdkFloor.ready.port}/api/mcp`);
+  await measure("mcpfloor", "MCP SDK floor", "POST /api/mcp tools/call echo (2026-07-28), the SDK alone", "floor", { method: "POST", url: `http://127.0.0.1:${sdkFloor.ready.port}/api/mcp`, ...mcpEchoCall }, sdkFloor.child);
+  await sdkFloor.child.stop();
 
   // 3. the local host bundle, with audit storage on the Azurite process.
   const port = await freePort();
@@ -308,9 +313,7 @@ async function sanityCheck(base: string): Promise<void> {
   const calculator = await post(calculatorBody);
   if (echo.status !== 200 || echo.body.result !== "hello") throw new Error(`echo answered ${echo.status} ${JSON.stringify(echo.body)}`);
   if (calculator.status !== 200 || calculator.body.result !== 14) throw new Error(`calculator answered ${calculator.status} ${JSON.stringify(calculator.body)}`);
-  const mcp = await fetch(`${base}/api/mcp`, { method: "POST", headers: { "content-type": "application/json", ...mcpEchoCall.headers }, body: mcpEchoCall.body });
-  const mcpText = await mcp.text();
-  if (mcp.status !== 200 || !mcpText.includes('"content":[{"type":"text","text":"hello"}]')) throw new Error(`MCP tools/call echo answered ${mcp.status} ${mcpText}`);
+  await checkMcpEchoCall(`${base}/api/mcp`);
   if ((await getStatus(`${base}/api/plugins`)) !== 200) throw new Error("GET /api/plugins did not answer 200");
 }
 

@@ -4,8 +4,7 @@
  * a request body it does not read is discarded by node:http itself.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { announce, exitWithParent } from "./child_guard.js";
+import { serveHttpChild } from "./child_guard.js";
 
 const body = Buffer.from(
   JSON.stringify({ status: "success", plugin: "echo", result: "hello", durationMs: 0, runId: "00000000-0000-4000-8000-000000000000" }),
@@ -17,13 +16,4 @@ const server = createServer((_req, res) => {
   res.end(body);
 });
 
-server.listen(0, "127.0.0.1", () => {
-  announce({ port: (server.address() as AddressInfo).port });
-});
-exitWithParent(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+serveHttpChild(server);

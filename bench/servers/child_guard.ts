@@ -1,3 +1,6 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
 /**
  * Shared by the benchmark's child servers: report readiness as one JSON line on stdout, and end
  * when the parent goes away (its end of our stdin closes) or asks us to stop.
@@ -20,4 +23,18 @@ export function exitWithParent(close: () => Promise<void> | void): void {
   process.stdin.on("end", stop).on("close", stop).on("error", stop);
   process.stdin.resume();
   process.once("SIGTERM", stop).once("SIGINT", stop);
+}
+
+/** An HTTP server of the benchmark's: listens on a free loopback port, announces it, and closes when the parent goes away. */
+export function serveHttpChild(server: Server): void {
+  server.listen(0, "127.0.0.1", () => {
+    announce({ port: (server.address() as AddressInfo).port });
+  });
+  exitWithParent(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 }

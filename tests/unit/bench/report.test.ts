@@ -2,7 +2,21 @@ import { describe, expect, it } from "vitest";
 import type { LoadResult } from "../../../bench/load.js";
 import type { ImportSummary } from "../../../bench/bundle_import.js";
 import { dataComment, readPreviousResults } from "../../../bench/previous.js";
-import { auditedTargets, boundOf, compareRows, firstAnswerLines, importTarget, perTurn, ratios, target, turnCostText, type ImportRow, type Row } from "../../../bench/report.js";
+import {
+  auditedTargets,
+  boundOf,
+  compareRows,
+  firstAnswerLines,
+  importTarget,
+  mcpSdkBound,
+  mcpTarget,
+  perTurn,
+  ratios,
+  target,
+  turnCostText,
+  type ImportRow,
+  type Row,
+} from "../../../bench/report.js";
 import { diffRedis, redisRoundTrips, type TurnCost } from "../../../bench/turn_cost.js";
 import { median, percentile, ratio } from "../../../bench/stats.js";
 
@@ -60,6 +74,27 @@ describe("bench report", () => {
     expect(target(rows(7_999)).text).toMatch(/^MISS/);
     expect(target(rows(9_000, { p99Ms: 10 })).pass).toBe(false);
     expect(target(rows(9_000, { non2xx: 1 })).pass).toBe(false);
+  });
+
+  it("measures the MCP row against (a) and says the best the SDK's own exchange leaves it", () => {
+    const server = (share: number) => ({ processes: { server: share, client: 0.5 } });
+    const mcpRows: Row[] = [
+      { id: "floor", label: "adapter floor", request: "", kind: "floor", result: result(10_000, {}, server(0.6)) }, // 60 µs a request
+      { id: "mcpfloor", label: "MCP SDK floor", request: "", kind: "floor", result: result(2_000, {}, server(1)) }, // 500 µs
+      { id: "echo", label: "(a) execute echo", request: "", kind: "host", result: result(10_000, {}, server(1)) }, // 100 µs
+      { id: "mcp", label: "(a′) MCP tools/call echo", request: "", kind: "host", result: result(1_500, {}, server(1)) },
+    ];
+    const bound = mcpSdkBound(mcpRows)!;
+    expect(bound.exchangeUs).toBeCloseTo(440);
+    expect(bound.echoUs).toBeCloseTo(100);
+    expect(bound.share).toBeCloseTo(100 / 540);
+    const t = mcpTarget(mcpRows)!;
+    expect(t.pass).toBe(false);
+    expect(t.text).toMatch(/^MISS: .* = 15% of \(a\) execute echo's .*costs 440 µs .*against \(a\)'s 100 µs: .* can reach about 19% of \(a\) at best$/);
+    const withoutSdkFloor = mcpRows.filter((r) => r.id !== "mcpfloor");
+    expect(mcpSdkBound(withoutSdkFloor)).toBeUndefined();
+    expect(mcpTarget(withoutSdkFloor)!.text).not.toMatch(/can reach/);
+    expect(mcpTarget([mcpRows[0]!, { ...mcpRows[3]!, result: result(6_000) }, { ...mcpRows[2]!, result: result(10_000) }])!.pass).toBe(true);
   });
 
   it("names the saturated resource and flags rows disturbed by other processes", () => {
