@@ -4,7 +4,7 @@ import { AppError } from "../src/errors/app_error.js";
 import { jsonResponse } from "../src/http/api_response.js";
 import { defineHttpFunction } from "../src/http/http_function.js";
 import { runIdField, sessionIdField } from "../src/http/request_fields.js";
-import { requestCallerSignal } from "../src/http/request_signal.js";
+import { requestSignal } from "../src/http/request_signal.js";
 import { pluginDataSchema } from "../src/plugins/plugin_input.js";
 import { pluginRunErrors } from "../src/plugins/plugin_run_errors.js";
 import { runIdSchema } from "../src/runs/run_message.js";
@@ -64,7 +64,7 @@ export const pluginsExecute = defineHttpFunction({
       throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
     }
     // The run stops when its client leaves; an async run (above) is the queue's and goes on.
-    const run = await services.runner.execute({ caller, channel: "execute", plugin, data, sessionId, signal: requestCallerSignal(request) });
+    const run = await services.runner.execute({ caller, channel: "execute", plugin, data, sessionId, signal: requestSignal(request) });
     if (isAwaitingApproval(run)) return awaitingResponse(run);
     return jsonResponse(200, {
       status: "success",

@@ -6,7 +6,7 @@ import { AppError } from "../errors/app_error.js";
 import { errorResponse, type ApiResponse, type ErrorFormat } from "../http/api_response.js";
 import type { HttpFunction } from "../http/http_function.js";
 import { setBufferedBody } from "../http/request_body.js";
-import { ClientDeparture, setRequestSignal } from "../http/request_signal.js";
+import { setRequestSignal } from "../http/request_signal.js";
 import { checkOrigin, preflightHeaders } from "../http/origin_policy.js";
 import type { Services } from "../services.js";
 import { assertHostAllowed } from "./host_header_policy.js";
@@ -116,14 +116,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   /**
    * Counts the request as in flight until its response has finished or its connection is gone, and
-   * returns its client's departure: it goes off when the connection closes before the response has
+   * returns the abort signal of its client's departure: it goes off when the connection closes before the response has
    * been written in full (the client went away, or the grace period of a shutdown cut the request),
    * and nobody is left to read what the work would produce. One listener on the response does both.
    */
-  function track(req: IncomingMessage, res: ServerResponse): ClientDeparture {
+  function track(req: IncomingMessage, res: ServerResponse): AbortSignal {
     const socket = req.socket;
     const state = connections.get(socket);
-    const departure = new ClientDeparture();
+    const departure = new AbortController();
     if (state) {
       state.responses.add(res);
       clearTimeout(state.idleTimer);
@@ -139,9 +139,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           onDrainProgress?.();
         }
       }
-      if (!res.writableFinished) departure.leave(new Error("the client closed the connection before the answer was written"));
+      if (!res.writableFinished) departure.abort(new Error("the client closed the connection before the answer was written"));
     });
-    return departure;
+    return departure.signal;
   }
 
   /** The response tells the client that the connection ends with it, and Node ends it after the response. */
@@ -199,7 +199,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, clientGone: ClientDeparture): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, clientGone: AbortSignal): Promise<void> {
     if (closing.has(req.socket)) {
       // Pipelined behind an answer that closes the connection: not served (the client was told Connection: close).
       drain(req);

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { CallerScope } from "../http/http_function.js";
-import { requestCallerSignal } from "../http/request_signal.js";
+import { requestSignal } from "../http/request_signal.js";
 import { memoize } from "../lazy/deferred.js";
 import { sessionIdHeader } from "../memory/session_id.js";
 import type { Services } from "../services.js";
@@ -38,7 +38,7 @@ export async function serveMcp(request: HttpRequest, { services, caller }: Calle
   const [endpoint, exchange] = await Promise.all([endpointOf(services), toFetchExchange(request, services.config.http.maxBodyBytes)]);
   const sessionId = request.headers.get(sessionIdHeader) ?? undefined;
   // A client that leaves stops the run made for it; the SDK's answer then goes nowhere.
-  return toHttpResponse(await endpoint.fetch(exchange, { caller, sessionId, signal: requestCallerSignal(request) }));
+  return toHttpResponse(await endpoint.fetch(exchange, { caller, sessionId, signal: requestSignal(request) }));
 }
 
 /** Whether an MCP request has loaded the SDK in this process; for the tests of its lazy loading. */

@@ -6,7 +6,6 @@
  */
 import { createMcpHandler, McpServer, type AuthInfo, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import type { Caller } from "../auth/caller.js";
-import type { CallerSignal } from "../http/request_signal.js";
 import type { Services } from "../services.js";
 import type { FetchExchange } from "./fetch_exchange.js";
 import { callMcpTool } from "./mcp_tool_call.js";
@@ -19,7 +18,7 @@ export interface McpCall {
   /** The `x-session-id` header as sent, if it was: the calls are then recorded in that session. */
   readonly sessionId: string | undefined;
   /** The client leaving (the local host): a run made for the request stops. */
-  readonly signal: CallerSignal | undefined;
+  readonly signal: AbortSignal | undefined;
 }
 
 export interface McpEndpoint {

@@ -3,7 +3,6 @@ import type { Caller } from "../auth/caller.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
 import { httpStatusOf } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
-import type { CallerSignal } from "../http/request_signal.js";
 import { sessionIdFromHeader } from "../memory/session_id.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
 
@@ -28,7 +27,7 @@ export interface McpToolCall {
   readonly arguments: unknown;
   /** The `x-session-id` header as sent, if it was: the call is then recorded in that session's audit log. */
   readonly sessionId: string | undefined;
-  readonly signal?: CallerSignal | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Details longer than this are cut in the text a model reads (as in a chat's tool errors). */

@@ -8,7 +8,6 @@ import type { Channel } from "../auth/channel.js";
 import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { resultCacheKey, type ResultCache } from "../cache/result_cache.js";
 import { AppError, describeThrown } from "../errors/app_error.js";
-import type { CallerSignal } from "../http/request_signal.js";
 import { errorCodes } from "../errors/error_codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { SessionMemory } from "../memory/session_memory.js";
@@ -33,8 +32,8 @@ export interface RunRequest {
   readonly data: unknown;
   readonly sessionId?: string | undefined;
   readonly runId?: string | undefined;
-  /** Aborts the run when the caller goes away (an AbortSignal, or the local host's client departure). */
-  readonly signal?: CallerSignal | undefined;
+  /** Aborts the run when the caller goes away. */
+  readonly signal?: AbortSignal | undefined;
   /**
    * The turn this run is part of (a chat turn, or the model's tool call in one): `execute` records
    * the run into it and the turn writes it. Without it, an `execute` with a session is a turn of its own.
@@ -308,7 +307,7 @@ export class PluginRunner {
     return ready;
   }
 
-  private failure(plugin: AnyPlugin, error: unknown, context: { logger: () => Logger; runId: string; callerSignal: CallerSignal | undefined }): AppError {
+  private failure(plugin: AnyPlugin, error: unknown, context: { logger: () => Logger; runId: string; callerSignal: AbortSignal | undefined }): AppError {
     const { runId } = context;
     const timeoutMs = this.policyFor(plugin).timeoutMs;
     const logger = context.logger();

@@ -1,5 +1,4 @@
 import { TaskCancelledError, TimeoutStrategy, bulkhead, timeout, type BulkheadPolicy, type TimeoutPolicy } from "cockatiel";
-import type { CallerSignal } from "../http/request_signal.js";
 
 export interface RunPolicyLimits {
   readonly timeoutMs: number;
@@ -16,7 +15,7 @@ export interface PolicyRun {
   readonly principal: string;
   /** Nested in a run of the same plugin: it runs inside that run's slot and takes none of its own. */
   readonly nested?: boolean | undefined;
-  readonly callerSignal?: CallerSignal | undefined;
+  readonly callerSignal?: AbortSignal | undefined;
 }
 
 /**
@@ -62,12 +61,11 @@ export class RunPolicy {
     const { callerSignal } = run;
     // Gone before it started: nothing runs.
     if (callerSignal?.aborted) return Promise.reject(new TaskCancelledError());
-    const signal = callerSignal === undefined || callerSignal instanceof AbortSignal ? callerSignal : callerSignal.signal;
-    if (run.nested) return this.deadline.execute(fn, signal);
+    if (run.nested) return this.deadline.execute(fn, callerSignal);
     return this.deadline.execute(({ signal: runSignal }) => {
       const inSlots = () => this.slots.execute(fn, runSignal);
       return this.limits.maxConcurrencyPerPrincipal < this.limits.maxConcurrency ? this.inShare(run.principal, inSlots, runSignal) : inSlots();
-    }, signal);
+    }, callerSignal);
   }
 
   private async inShare<T>(principal: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
