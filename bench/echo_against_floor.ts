@@ -76,7 +76,9 @@ async function main(): Promise<void> {
   for (const [label, all] of figures) {
     const ratios = all.flatMap((f) => (f.ratio === undefined ? [] : [f.ratio]));
     const share = ratios.length > 0 ? `, ${(median(ratios) * 100).toFixed(1)} % of the floor's req/s` : "";
-    console.log(`${label}: server CPU ${median(all.map((f) => f.cpuUs)).toFixed(0)} µs/request, ${(median(all.map((f) => f.bytes)) / 1024).toFixed(1)} KB/request collected${share}`);
+    console.log(
+      `${label}: server CPU ${median(all.map((f) => f.cpuUs)).toFixed(0)} µs/request, ${(median(all.map((f) => f.bytes)) / 1024).toFixed(1)} KB/request collected${share}`,
+    );
   }
 }
 

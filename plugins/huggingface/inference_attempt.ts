@@ -113,11 +113,9 @@ function classifyFailure(
         details: { status },
       });
     }
-    return new AppError(
-      "invalid_input",
-      `Hugging Face rejected the request (${status})${upstream ? `: ${upstream}` : ""}`,
-      { details: { status, task: request.task, model: request.model } },
-    );
+    return new AppError("invalid_input", `Hugging Face rejected the request (${status})${upstream ? `: ${upstream}` : ""}`, {
+      details: { status, task: request.task, model: request.model },
+    });
   }
   if (context.runSignal.aborted) return new AttemptCancelled();
   if (context.timeout.aborted) return new RetryableFailure("timeout");

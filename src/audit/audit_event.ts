@@ -12,7 +12,8 @@ const auditEventSchema = z.object({
   input: z.unknown().optional(),
   result: z.unknown().optional(),
   outcome: z.string().optional().meta({
-    description: "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision (or, after an approval whose run could not be queued, that error's code: the request waits again).",
+    description:
+      "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision (or, after an approval whose run could not be queued, that error's code: the request waits again).",
   }),
   errorMessage: z.string().optional(),
   durationMs: z.number().optional(),

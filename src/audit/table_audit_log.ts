@@ -76,10 +76,7 @@ export class TableAuditLog implements AuditLog {
   async list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const partition = sessionStorageKey(session);
-    const filter =
-      after === undefined
-        ? odata`PartitionKey eq ${partition}`
-        : odata`PartitionKey eq ${partition} and RowKey gt ${after}`;
+    const filter = after === undefined ? odata`PartitionKey eq ${partition}` : odata`PartitionKey eq ${partition} and RowKey gt ${after}`;
     // One extra entity tells whether another page exists, so the last page never hands out a cursor.
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];

@@ -63,10 +63,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
   });
 }
 
-export function toHttpRequest(
-  req: IncomingMessage,
-  request: { method: string; url: URL; params: Record<string, string>; body: Uint8Array },
-): AzureHttpRequest {
+export function toHttpRequest(req: IncomingMessage, request: { method: string; url: URL; params: Record<string, string>; body: Uint8Array }): AzureHttpRequest {
   return new HttpRequest({
     method: request.method,
     url: request.url.toString(),

@@ -57,7 +57,12 @@ function setExtraHeaders(res: ServerResponse, headers: Readonly<Record<string, s
       res.setHeader(name, value);
       continue;
     }
-    const values = new Set(`${String(existing)}, ${value}`.split(",").map((v) => v.trim()).filter((v) => v !== ""));
+    const values = new Set(
+      `${String(existing)}, ${value}`
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== ""),
+    );
     res.setHeader(name, [...values].join(", "));
   }
 }

@@ -19,8 +19,18 @@ export async function parseRequest(
 ): Promise<Record<string, unknown>> {
   const parts: Record<string, unknown> = { request };
   if (contract?.params) parts.params = checkedPart("params", contract.params, request.params);
-  if (contract?.query) parts.query = checkedPart("query", contract.query, valuesOf(contract.query, (name) => request.query.get(name)));
-  if (contract?.headers) parts.headers = checkedPart("headers", contract.headers, valuesOf(contract.headers, (name) => request.headers.get(name)));
+  if (contract?.query)
+    parts.query = checkedPart(
+      "query",
+      contract.query,
+      valuesOf(contract.query, (name) => request.query.get(name)),
+    );
+  if (contract?.headers)
+    parts.headers = checkedPart(
+      "headers",
+      contract.headers,
+      valuesOf(contract.headers, (name) => request.headers.get(name)),
+    );
   if (contract?.body) {
     parts.body = options.parseBody
       ? options.parseBody(await readBodyText(request, options.maxBodyBytes))

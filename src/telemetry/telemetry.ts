@@ -141,5 +141,7 @@ function traceSampler(options: TelemetryOptions): Sampler {
  * start, unlike the distro's Azure VM detector, which does not apply to Functions.
  */
 export function telemetryResource(): Resource {
-  return defaultResource().merge(detectResources({ detectors: [envDetector] })).merge(detectResources({ detectors: [azureAppServiceDetector, azureFunctionsDetector] }));
+  return defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(detectResources({ detectors: [azureAppServiceDetector, azureFunctionsDetector] }));
 }

@@ -60,7 +60,8 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (message) => {
     if (message.type() !== "error") return;
-    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && /\/api\/(?!console)/.test(message.location().url)) return;
+    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && /\/api\/(?!console)/.test(message.location().url))
+      return;
     errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(error.message));

@@ -60,7 +60,22 @@ const requiredFields: Record<string, readonly string[]> = {
 };
 
 /** [spec] `Response.required`. */
-const responseFields = ["id", "object", "created_at", "error", "incomplete_details", "instructions", "model", "tools", "output", "parallel_tool_calls", "metadata", "tool_choice", "temperature", "top_p"];
+const responseFields = [
+  "id",
+  "object",
+  "created_at",
+  "error",
+  "incomplete_details",
+  "instructions",
+  "model",
+  "tools",
+  "output",
+  "parallel_tool_calls",
+  "metadata",
+  "tool_choice",
+  "temperature",
+  "top_p",
+];
 /** [spec] `OutputMessage.required`. */
 const messageFields = ["id", "type", "role", "content", "status"];
 
@@ -91,7 +106,8 @@ export function responseProblems(response: unknown, status?: string): string[] {
   if (status !== undefined && response.status !== status) problems.push(`response: status is ${JSON.stringify(response.status)}, expected "${status}"`);
   if (response.status === "failed") {
     const error = response.error;
-    if (!isObject(error) || typeof error.code !== "string" || typeof error.message !== "string") problems.push("response: a failed response's error must be {code, message}");
+    if (!isObject(error) || typeof error.code !== "string" || typeof error.message !== "string")
+      problems.push("response: a failed response's error must be {code, message}");
   } else if (response.error !== null && response.error !== undefined) {
     problems.push("response: error must be null unless it failed");
   }
@@ -152,12 +168,14 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
       const response = data.response as Json;
       // [reference] one response: the same id in every lifecycle event.
       responseId ??= response?.id;
-      if (response?.id !== responseId) problem("response", index, `the response id changed from ${JSON.stringify(responseId)} to ${JSON.stringify(response?.id)}`);
+      if (response?.id !== responseId)
+        problem("response", index, `the response id changed from ${JSON.stringify(responseId)} to ${JSON.stringify(response?.id)}`);
       if (type === "response.completed") {
         // [spec] the completed response's output is the items as they were done, and none is left open.
         if (items.some((item) => item.open)) problem("order", index, "response.completed while an output item is not done");
         const output = Array.isArray(response?.output) ? response.output : [];
-        if (JSON.stringify(output) !== JSON.stringify(items.map((item) => item.done))) problem("text", index, "the completed response's output is not the items as output_item.done gave them");
+        if (JSON.stringify(output) !== JSON.stringify(items.map((item) => item.done)))
+          problem("text", index, "the completed response's output is not the items as output_item.done gave them");
       }
       return;
     }
@@ -168,16 +186,19 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
       if (type === "response.output_item.added") {
         // [spec] items are added in order of output_index, in progress and empty.
         if (outputIndex !== items.length) problem("item", index, `output_index ${JSON.stringify(outputIndex)}, expected ${items.length}`);
-        if (item?.status !== "in_progress" || !Array.isArray(item?.content) || item.content.length > 0) problem("item", index, "an added item is in progress, with no content yet");
+        if (item?.status !== "in_progress" || !Array.isArray(item?.content) || item.content.length > 0)
+          problem("item", index, "an added item is in progress, with no content yet");
         items.push({ id: item?.id, open: true, parts: [] });
         return;
       }
       const known = items[outputIndex as number];
-      if (!known?.open || known.id !== item?.id) return problem("order", index, `output_item.done of an item that is not open (${JSON.stringify(outputIndex)})`);
+      if (!known?.open || known.id !== item?.id)
+        return problem("order", index, `output_item.done of an item that is not open (${JSON.stringify(outputIndex)})`);
       if (known.parts.some((part) => part.open)) problem("order", index, "output_item.done while a content part is not done");
       if (item?.status !== "completed") problem("item", index, `a done item's status is ${JSON.stringify(item?.status)}`);
       const texts = Array.isArray(item?.content) ? item.content.map((part) => (part as Json).text) : [];
-      if (JSON.stringify(texts) !== JSON.stringify(known.parts.map((part) => part.done))) problem("text", index, "the done item's content is not its parts as content_part.done gave them");
+      if (JSON.stringify(texts) !== JSON.stringify(known.parts.map((part) => part.done)))
+        problem("text", index, "the done item's content is not its parts as content_part.done gave them");
       known.open = false;
       known.done = item;
       return;
@@ -203,7 +224,8 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
     }
     if (type === "response.output_text.done") {
       // [reference] "Emitted when text content is finalized": the text the deltas wrote.
-      if (data.text !== part.deltas) problem("text", index, `output_text.done says ${JSON.stringify(data.text)}, the deltas wrote ${JSON.stringify(part.deltas)}`);
+      if (data.text !== part.deltas)
+        problem("text", index, `output_text.done says ${JSON.stringify(data.text)}, the deltas wrote ${JSON.stringify(part.deltas)}`);
       part.done = String(data.text);
       return;
     }

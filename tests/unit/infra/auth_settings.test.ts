@@ -8,7 +8,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-import { appSettings, bicep, braceBlock, declared, deployedResourceValues, functionAppFile, jsonFiles, moduleParams, objectEntries, platformSetting, varObject } from "./bicep_text.js";
+import {
+  appSettings,
+  bicep,
+  braceBlock,
+  declared,
+  deployedResourceValues,
+  functionAppFile,
+  jsonFiles,
+  moduleParams,
+  objectEntries,
+  platformSetting,
+  varObject,
+} from "./bicep_text.js";
 
 const mainFile = "main.bicep";
 

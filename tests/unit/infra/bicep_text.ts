@@ -121,7 +121,10 @@ export function allResources(): ResourceDeclaration[] {
 /** The single declared (not `existing`) resource of a type in a file. */
 export function declared(file: string, type: string): ResourceDeclaration {
   const found = resources(file).filter((r) => r.type === type && !r.existing);
-  expect(found.map((r) => r.symbol), `${type} resources declared in infra/${file}`).toHaveLength(1);
+  expect(
+    found.map((r) => r.symbol),
+    `${type} resources declared in infra/${file}`,
+  ).toHaveLength(1);
   return found[0]!;
 }
 

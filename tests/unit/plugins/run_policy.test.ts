@@ -62,7 +62,9 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     await expect(policyOf(1000, 1, 0).execute(async () => "x", { ...alice, callerSignal: gone.signal })).rejects.toBeInstanceOf(TaskCancelledError);
     const later = new AbortController();
     let finishedSignal: AbortSignal | undefined;
-    await expect(policyOf(1000, 1, 0).execute(async (context) => ((finishedSignal = context.signal), "done"), { ...alice, callerSignal: later.signal })).resolves.toBe("done");
+    await expect(
+      policyOf(1000, 1, 0).execute(async (context) => ((finishedSignal = context.signal), "done"), { ...alice, callerSignal: later.signal }),
+    ).resolves.toBe("done");
     later.abort(new Error("late"));
     expect(finishedSignal!.aborted).toBe(false);
   });
@@ -108,10 +110,11 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
   it("answers each run at its own deadline, however the runs overlap and settle", async () => {
     const policy = policyOf(60, 10, 0);
     const began = performance.now();
-    const when = (run: Promise<unknown>) => run.then(
-      () => ["resolved", performance.now() - began] as const,
-      () => ["cancelled", performance.now() - began] as const,
-    );
+    const when = (run: Promise<unknown>) =>
+      run.then(
+        () => ["resolved", performance.now() - began] as const,
+        () => ["cancelled", performance.now() - began] as const,
+      );
     const a = when(policy.execute(never, alice));
     await new Promise((resolve) => setTimeout(resolve, 25));
     const b = when(policy.execute(never, alice));
@@ -182,7 +185,9 @@ describe("RunPolicy: a principal's share", () => {
     const policy = policyOf(30, 100, 100, 2);
     await Promise.all(Array.from({ length: 100 }, (_, i) => policy.execute(async () => i, { principal: `p${i}` })));
     expect(policy.principalsInFlight).toBe(0);
-    const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => policy.execute(async () => i, { principal: `q${i}`, callerSignal: AbortSignal.abort() }).catch(() => "no")));
+    const refused = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => policy.execute(async () => i, { principal: `q${i}`, callerSignal: AbortSignal.abort() }).catch(() => "no")),
+    );
     expect(refused.every((r) => r === "no")).toBe(true);
     expect(policy.principalsInFlight).toBe(0);
     const slow = settleLater();

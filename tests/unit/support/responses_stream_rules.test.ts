@@ -70,7 +70,11 @@ describe("the Responses stream rules", () => {
 
   it("accept a stream that fails after it started, ending with response.failed", () => {
     const events = documented().slice(0, 5);
-    events.push({ type: "response.failed", sequence_number: 5, response: { ...response("failed"), error: { code: "server_error", message: "The model failed to generate a response." } } });
+    events.push({
+      type: "response.failed",
+      sequence_number: 5,
+      response: { ...response("failed"), error: { code: "server_error", message: "The model failed to generate a response." } },
+    });
     expect(streamProblems(sent(events))).toEqual([]);
   });
 
@@ -89,14 +93,21 @@ describe("the Responses stream rules", () => {
     ["text deltas that do not add up to output_text.done", "text", (events) => void (events[5]!.delta = " there!")],
     ["a completed response whose output is not the done items", "text", (events) => void ((events[9]!.response as Record<string, unknown>).output = [])],
     ["an added item that already has content", "item", (events) => void ((events[2]!.item as Record<string, unknown>).content = [part("x")])],
-    ["an output message whose role is not the assistant's (spec: OutputMessage)", "item", (events) => void ((events[8]!.item as Record<string, unknown>).role = "user")],
+    [
+      "an output message whose role is not the assistant's (spec: OutputMessage)",
+      "item",
+      (events) => void ((events[8]!.item as Record<string, unknown>).role = "user"),
+    ],
     ["no end event", "end", (events) => void events.pop()],
     ["an event after response.completed", "end", (events) => void events.push({ ...events[4]!, sequence_number: 10 })],
     ["an event type of another API", "fields", (events) => void (events[4]!.type = "content_block_delta")],
   ])("refuse %s", (_label, rule, change) => {
     const problems = streamProblems(changed(change));
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.some((problem) => problem.startsWith(`${rule}:`)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((problem) => problem.startsWith(`${rule}:`)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 
   it("refuse an SSE event name that is not the event's type (spec: each event is named by its type)", () => {

@@ -1,11 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../../src/errors/app_error.js";
-import {
-  evaluateExpression,
-  MAX_NESTING_DEPTH,
-  supportedConstants,
-  supportedFunctions,
-} from "../../../../plugins/calculator/expression_parser.js";
+import { evaluateExpression, MAX_NESTING_DEPTH, supportedConstants, supportedFunctions } from "../../../../plugins/calculator/expression_parser.js";
 
 function errorOf(source: string): AppError {
   try {
@@ -229,8 +224,16 @@ describe("evaluateExpression: nesting bound", () => {
   });
 
   it("bounds chains of ^", () => {
-    expect(evaluateExpression(Array(MAX_NESTING_DEPTH + 1).fill("1").join("^"))).toBe(1);
-    const tooDeep = Array(MAX_NESTING_DEPTH + 2).fill("1").join("^");
+    expect(
+      evaluateExpression(
+        Array(MAX_NESTING_DEPTH + 1)
+          .fill("1")
+          .join("^"),
+      ),
+    ).toBe(1);
+    const tooDeep = Array(MAX_NESTING_DEPTH + 2)
+      .fill("1")
+      .join("^");
     expectFailure(tooDeep, 2 * MAX_NESTING_DEPTH + 1, /nested too deeply/);
   });
 
