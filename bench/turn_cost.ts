@@ -4,7 +4,7 @@
  * them) and Redis commands at a redis-server the benchmark starts (`INFO commandstats`).
  * Divided by the 2xx responses of the row, i.e. per acknowledged turn.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { spawnChild, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
 import { connectWhenReady } from "../tests/support/redis_server.js";

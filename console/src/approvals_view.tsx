@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type ApprovalView } from "./api.js";
+import { api, type ApiError, type ApprovalView } from "./api.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDateTime, formatValue } from "./format.js";
 

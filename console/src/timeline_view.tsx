@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type AuditEntry } from "./api.js";
+import { api, type ApiError, type AuditEntry } from "./api.js";
 import { badgeOf } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDate, formatDateTime, formatDuration, formatTime, formatValue } from "./format.js";

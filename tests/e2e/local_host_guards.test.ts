@@ -256,7 +256,7 @@ function rawExchange(
 describe("slow clients", () => {
   it("cuts a stalled upload with 408 request_timeout after REQUEST_TIMEOUT_MS, and closes the connection", async () => {
     const result = await rawExchange((socket) => {
-      socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n` + `{"message"`);
+      socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"message"`);
     });
     const [head, body] = result.text.split("\r\n\r\n");
     expect(head).toMatch(/^HTTP\/1\.1 408 /);

@@ -146,7 +146,7 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
           return contentTypeRefusal(i, content);
         }
         // Source: smarter-sh/smarter issue #264 (gpt-4-turbo): the service's message and param, word for word.
-        if (!open || !open.ids.delete(id)) {
+        if (!open?.ids.delete(id)) {
           return refuse(
             "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
             `messages.[${i}].role`,

@@ -196,7 +196,7 @@ describe("PluginRunner", () => {
     ],
   ] as const)("turns a plugin that %s into plugin_failed without leaking its message, and keeps serving", async (_label, behaviour) => {
     let calls = 0;
-    const plugin = new ScriptedPlugin("flaky", async (data, context) => {
+    const plugin = new ScriptedPlugin("flaky", async (data, _context) => {
       calls++;
       if (calls === 1) return behaviour();
       return data.n;
