@@ -35,7 +35,15 @@ interface Figures {
 async function measure(child: Child, url: string): Promise<{ figures: Figures; line: string; requestsPerSecond: number }> {
   const gc = scavengedBytes(child);
   let bytes = 0;
-  const target: LoadTarget = { method: "POST", url, body, beforeMeasured: async () => gc.start(), afterMeasured: async () => void (bytes = gc.stop()) };
+  const target: LoadTarget = {
+    method: "POST",
+    url,
+    body,
+    beforeMeasured: async () => gc.start(),
+    afterMeasured: async () => {
+      bytes = gc.stop();
+    },
+  };
   const result = await runLoad(target, settings, { server: child.pid });
   const cpuUs = ((result.cpu.processes.server ?? NaN) * 1e6) / result.requestsPerSecond;
   const perRequest = bytes / Math.max(1, result.ok2xx);

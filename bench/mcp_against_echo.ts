@@ -49,7 +49,13 @@ interface RowRun {
 async function measure(server: Child, azurite: Child, row: LoadTarget): Promise<RowRun> {
   const gc = scavengedBytes(server);
   let bytes = 0;
-  const target: LoadTarget = { ...row, beforeMeasured: async () => gc.start(), afterMeasured: async () => void (bytes = gc.stop()) };
+  const target: LoadTarget = {
+    ...row,
+    beforeMeasured: async () => gc.start(),
+    afterMeasured: async () => {
+      bytes = gc.stop();
+    },
+  };
   const result = await runLoad(target, settings, { server: server.pid, azurite: azurite.pid });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors on ${row.url}`);
   return {

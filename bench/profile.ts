@@ -86,7 +86,14 @@ async function main(): Promise<void> {
   const tag = randomBytes(3).toString("hex");
   let startUs = 0;
   let endUs = 0;
-  const hooks = { beforeMeasured: async () => void (startUs = monotonicUs()), afterMeasured: async () => void (endUs = monotonicUs()) };
+  const hooks = {
+    beforeMeasured: async () => {
+      startUs = monotonicUs();
+    },
+    afterMeasured: async () => {
+      endUs = monotonicUs();
+    },
+  };
   const target: LoadTarget =
     which === "list"
       ? { method: "GET", url, ...hooks }

@@ -37,7 +37,9 @@ export async function writeResponse(
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
   if (extraHeaders) setExtraHeaders(res, extraHeaders);
   // HttpResponse keeps cookies apart from its headers; the Functions host turns them into Set-Cookie.
   if (response.cookies.length > 0) res.setHeader("set-cookie", response.cookies.map(setCookie));

@@ -65,7 +65,9 @@ function buildOpenApiDocument(options: { version: string; plugins: readonly Plug
   const pluginRefs = Object.keys(pluginSchemas).map((name) => ({ $ref: `#/components/schemas/${name}` }));
   const paths: ZodOpenApiPathsObject = {};
   for (const fn of options.functions) {
-    const item: ZodOpenApiPathItemObject = (paths[openApiPath(fn.route)] ??= {});
+    const path = openApiPath(fn.route);
+    const item: ZodOpenApiPathItemObject = paths[path] ?? {};
+    paths[path] = item;
     fn.methods.forEach((method, index) => {
       item[method.toLowerCase() as "get" | "post"] = operationOf(fn, method, index);
     });

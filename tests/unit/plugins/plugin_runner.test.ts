@@ -323,9 +323,9 @@ describe("PluginRunner", () => {
     // One slow plugin does not hold up the others.
     await expect(runner.execute({ ...local, plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     expect((await Promise.all(admitted)).map((r) => r.result)).toEqual([1, 2, 3]);
     const again = runner.execute({ ...local, plugin: "slow", data: { n: 5 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
@@ -345,10 +345,10 @@ describe("PluginRunner", () => {
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     const bobs = runner.execute({ ...bob, plugin: "slow", data: { n: 10 } });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     await expect(bobs).resolves.toMatchObject({ result: 10 });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     expect((await Promise.all(alices)).map((r) => r.result)).toEqual([1, 2]);
   });
 
@@ -649,7 +649,10 @@ describe("PluginRunner: runs started by runs", () => {
     let runner!: RunningRunner;
     let starts = 0;
     const deep = nesting(() => runner, "deep");
-    const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
+    const counted = new ScriptedPlugin("deep", async (data, context) => {
+      starts++;
+      return deep.execute(data, context);
+    });
     runner = runnerWith([counted]);
     const run = await runner.execute({ ...local, plugin: "deep", data: { n: 10 } });
     const lineages = Array.from({ length: maxRunNesting + 1 }, (_, i) => Array(i + 1).fill("deep"));
@@ -667,7 +670,15 @@ describe("PluginRunner: runs that wait for an approver", () => {
 
   function heldSetUp() {
     const ran: number[] = [];
-    const held = new ScriptedPlugin("held", async ({ n }) => (ran.push(n), n), undefined, 60);
+    const held = new ScriptedPlugin(
+      "held",
+      async ({ n }) => {
+        ran.push(n);
+        return n;
+      },
+      undefined,
+      60,
+    );
     const free = new ScriptedPlugin("free", async ({ n }) => n);
     const approvals = new RecordingApprovals();
     const audit = new RecordingAuditLog();
