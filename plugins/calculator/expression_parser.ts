@@ -267,10 +267,10 @@ class Parser {
         this.nested(token.position, () => this.parseExpression());
         this.expectClosing(token.position);
         return;
-      case "end":
-        fail(this.source, token.position, `Unexpected end of expression at position ${token.position}`);
-      default:
-        fail(this.source, token.position, `Unexpected ${describe(token)} at position ${token.position}; expected a number, constant, function or '('`);
+      default: {
+        const expected = token.kind === "end" ? "" : "; expected a number, constant, function or '('";
+        fail(this.source, token.position, `Unexpected ${describe(token)} at position ${token.position}${expected}`);
+      }
     }
   }
 

@@ -165,6 +165,7 @@ function safeUpstreamMessage(body: unknown, token: string): string | undefined {
 
 /** One line, bounded, and undefined when it mentions the token (or a part of it long enough to matter). */
 function redact(text: string, token: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const line = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   if (line === "" || containsSecret(line, token)) return undefined;
   return line.length > maxUpstreamMessageLength ? `${line.slice(0, maxUpstreamMessageLength - 1)}…` : line;

@@ -40,8 +40,8 @@ export async function parseRequest(
 }
 
 /** The named values (query parameters, headers) an object schema has a field for; absent ones undefined. */
-function valuesOf(schema: z.ZodObject, valueOf: (name: string) => string | null): Record<string, string | undefined> {
-  return Object.fromEntries(Object.keys(schema.shape).map((name) => [name, valueOf(name) ?? undefined]));
+function valuesOf(schema: z.ZodObject, read: (name: string) => string | null): Record<string, string | undefined> {
+  return Object.fromEntries(Object.keys(schema.shape).map((name) => [name, read(name) ?? undefined]));
 }
 
 function checkedPart<S extends z.ZodType>(part: Part, schema: S, value: unknown): z.output<S> {

@@ -153,7 +153,7 @@ export class RunService {
 
   /** Another principal's run answers exactly as an unknown one. */
   async status(caller: Caller, runId: string): Promise<RunView> {
-    let stored;
+    let stored: StoredRun | undefined;
     for (const owner of this.deps.readableOwners(caller)) {
       stored = await this.deps.store.get(owner, runId);
       if (stored) break;

@@ -47,8 +47,8 @@ function param(file: string, name: string): ParamDeclaration {
   return {
     type: m[1]!,
     defaultValue: m[2],
-    allowed: allowedBlock?.[1]!
-      .split("\n")
+    allowed: allowedBlock?.[1]
+      ?.split("\n")
       .map((item) => item.trim())
       .filter((item) => item !== ""),
     decorators,

@@ -175,6 +175,7 @@ describe("the event stream's text", () => {
   });
 
   it("ends with OpenAI's error event, numbered next, should the source itself fail", async () => {
+    // biome-ignore lint/correctness/useYield: a source that fails before its first event
     async function* broken(): AsyncGenerator<ResponseStreamEvent, void> {
       throw new AppError("internal_error", "broken");
     }
