@@ -63,7 +63,7 @@ export interface BundleImport {
 }
 
 /** Issue 13: importing the Functions bundle against the minimal Functions app, in the same run. */
-export const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
+const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
 
 export interface Report {
   readonly date: Date;
@@ -140,7 +140,7 @@ export function target(rows: readonly Row[]): Target {
 }
 
 /** Issue 19: an MCP tools/call of echo (a 2026-07-28 request) at ≥ 50% of the execute echo row's req/s in the same run. */
-export const mcpTargetShare = 0.5;
+const mcpTargetShare = 0.5;
 
 export function mcpTarget(rows: readonly Row[]): Target | undefined {
   const mcp = rowById(rows, "mcp");
@@ -179,7 +179,7 @@ export function mcpSdkBound(rows: readonly Row[]): { exchangeUs: number; echoUs:
 }
 
 /** Issue 10: an audited row at ≥ 40% of the unaudited echo row's req/s in the same run. */
-export const auditedTargetShare = 0.4;
+const auditedTargetShare = 0.4;
 
 /** Per acknowledged turn: Table requests and Redis round trips, as counted at the stores. */
 export function perTurn(cost: TurnCost): { tableWrites: number; batches: number; tableReads: number; redisRoundTrips?: number; multi?: number } {
@@ -278,7 +278,7 @@ export function consoleTable(rows: readonly Row[]): string {
 }
 
 /** Server CPU time per answered request, in µs. */
-export function cpuPerRequestUs(result: LoadResult): number | undefined {
+function cpuPerRequestUs(result: LoadResult): number | undefined {
   const server = result.cpu.processes.server;
   return server === undefined || !(result.requestsPerSecond > 0) ? undefined : (server * 1e6) / result.requestsPerSecond;
 }
@@ -324,13 +324,13 @@ export function boundOf(row: Row, cores: number): string {
   return `no process saturated a core (${used}); each request was in flight ${fmtMs(inFlightMs)} ms on average (32 connections / req/s), so waiting, not CPU, set the rate${disturbed}`;
 }
 
-export interface ImportRatios {
+interface ImportRatios {
   readonly wall: number;
   readonly cpu: number;
   readonly rss: number;
 }
 
-export function importRatios(row: ImportRow, minimal: ImportRow): ImportRatios {
+function importRatios(row: ImportRow, minimal: ImportRow): ImportRatios {
   return {
     wall: row.summary.wallMs / minimal.summary.wallMs,
     cpu: row.summary.cpuMs / minimal.summary.cpuMs,
@@ -423,7 +423,7 @@ export interface RowComparison {
 }
 
 /** A row is flagged when its figure (share of the floor for host rows) is more than this much below the previous one's. */
-export const slowerThreshold = 0.1;
+const slowerThreshold = 0.1;
 
 export function compareRows(rows: readonly Row[], previous: PreviousResults | undefined): RowComparison[] {
   if (!previous) return [];
@@ -514,7 +514,7 @@ function comparisonLines(report: Report): string[] {
 }
 
 /** The figures the next run compares itself with. */
-export function benchData(report: Report): BenchData {
+function benchData(report: Report): BenchData {
   const minimal = report.bundleImport?.rows.find((r) => r.id === "minimal");
   const imports: Record<string, ImportRatios> = {};
   for (const row of report.bundleImport?.rows ?? []) if (minimal && row.id !== "minimal") imports[row.id] = importRatios(row, minimal);
@@ -666,7 +666,7 @@ export function markdown(report: Report): string {
   return lines.join("\n");
 }
 
-export function boundsParagraph(report: Report, cores: number): string[] {
+function boundsParagraph(report: Report, cores: number): string[] {
   const { rows, writeCost, coldStart } = report;
   const out: string[] = [];
   for (const row of rows) out.push(`- **${row.label}**: ${boundOf(row, cores)}.`);

@@ -20,7 +20,7 @@ import { AppError } from "../../src/plugins/plugin.js";
 /** Parentheses, function calls, unary signs and exponents each add one level. */
 export const MAX_NESTING_DEPTH = 100;
 
-export interface ExpressionErrorDetails {
+interface ExpressionErrorDetails {
   readonly position: number;
   readonly expression: string;
 }

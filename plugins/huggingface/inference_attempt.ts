@@ -14,7 +14,7 @@ import { isRetryableStatus, parseRetryAfter } from "../../src/plugins/plugin.js"
 import { RetryableFailure } from "./retry_policy.js";
 import { AttemptCancelled, type HuggingFaceTask, type TaskOutput } from "./tasks.js";
 
-export { AttemptCancelled, huggingFaceTasks, type HuggingFaceTask, type LabelScore, type TaskOutput } from "./tasks.js";
+export type { TaskOutput } from "./tasks.js";
 
 export interface AttemptRequest {
   readonly task: HuggingFaceTask;
@@ -38,7 +38,7 @@ export interface AttemptOptions {
  * text-classification and summarization to it as is, and text-generation (an OpenAI-style
  * completion on hf-inference) to `<it>/v1/completions`.
  */
-export function modelEndpointUrl(endpoint: string, model: string): string {
+function modelEndpointUrl(endpoint: string, model: string): string {
   return `${endpoint.replace(/\/+$/, "")}/models/${model}`;
 }
 

@@ -14,9 +14,9 @@ import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
 import type { ApprovalRequest, ApprovalRequests, AwaitingApproval } from "./approval_request.js";
 
 /** A request's input is kept in its record (a table property holds 32K characters) and becomes a queue message once approved. */
-export const maxApprovalInputChars = 30_000;
+const maxApprovalInputChars = 30_000;
 /** At most this many requests are listed at once, the oldest first. */
-export const maxListedApprovals = 100;
+const maxListedApprovals = 100;
 
 export type Decision = "approve" | "deny";
 

@@ -23,7 +23,6 @@ const auditEventSchema = z.object({
 });
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
-export type AuditEventType = AuditEvent["type"];
 
 /** An event as the log holds it: where and when, under an id that sorts by time. */
 export const auditEntrySchema = auditEventSchema

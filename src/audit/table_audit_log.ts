@@ -10,7 +10,7 @@ import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key
 // A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
 const maxFieldChars = 30_000;
 // Table Storage's limit on the entities of one entity-group transaction.
-export const maxTransactionEntities = 100;
+const maxTransactionEntities = 100;
 
 // A type alias, not an interface: the Tables SDK's transaction actions want an index-signature-compatible entity.
 type AuditEntity = {

@@ -3,7 +3,7 @@ import { channels } from "../auth/channel.js";
 import { settingDocs, text } from "./setting.js";
 
 /** How long a run waiting for approval may wait when its rule says nothing: 15 minutes. */
-export const defaultApprovalTtlSeconds = 900;
+const defaultApprovalTtlSeconds = 900;
 const maxApprovalTtlSeconds = 7 * 24 * 3600;
 
 const roleName = () => z.string().check(z.minLength(1), z.maxLength(200));

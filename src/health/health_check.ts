@@ -7,7 +7,7 @@ import type { SessionMemory } from "../memory/session_memory.js";
 
 const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
-export type CheckStatus = z.infer<typeof checkStatus>;
+type CheckStatus = z.infer<typeof checkStatus>;
 
 /** `GET /api/health`. */
 export const healthReportSchema = z
@@ -41,7 +41,7 @@ export const healthReportSchema = z
 
 export type HealthReport = z.infer<typeof healthReportSchema>;
 
-export type StorageCheck = HealthReport["checks"]["storage"];
+type StorageCheck = HealthReport["checks"]["storage"];
 
 /** What health asks of storage (src/azure/storage_probe.ts); it throws when storage cannot be reached. */
 export interface StorageProbe {

@@ -1,6 +1,6 @@
 import type { HttpFunction } from "../http/http_function.js";
 
-export interface RouteMatch {
+interface RouteMatch {
   readonly fn: HttpFunction;
   readonly params: Record<string, string>;
 }

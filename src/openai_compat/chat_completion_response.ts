@@ -69,7 +69,7 @@ export function chatCompletion(reply: ChatReply, identity: CompletionIdentity): 
   };
 }
 
-export function completionChunk(
+function completionChunk(
   identity: CompletionIdentity,
   delta: ChatCompletionChunk["choices"][number]["delta"],
   finish: "stop" | null = null,

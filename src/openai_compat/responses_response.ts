@@ -115,7 +115,7 @@ export function newResponseIdentity(request: ResponsesRequest, now = Date.now())
  * The response object, with the fields OpenAI's Response requires. Without `usage`: the answer may
  * take several model turns, or none (a plugin's), and no count is made up.
  */
-export function responseObject(
+function responseObject(
   identity: ResponseIdentity,
   status: ResponseObject["status"],
   output: readonly OutputMessage[],

@@ -24,7 +24,7 @@ import { AppError } from "../errors/app_error.js";
  * Without telemetry no span is made at all (spansRecorded): the API's no-op tracer would still
  * allocate a span and a context per call, on every request, to record nothing.
  */
-export const tracerName = "codexcontinue-functions";
+const tracerName = "codexcontinue-functions";
 
 /** Whether startTelemetry has registered a provider that records spans. */
 let spansRecorded = false;
@@ -89,7 +89,7 @@ export function incomingContext(
   return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
-export type StorageService = "table" | "blob" | "queue";
+type StorageService = "table" | "blob" | "queue";
 
 /** Which storage call a storage span stands for; names and endpoints only, never keys or values. */
 export interface StorageDependency {

@@ -37,10 +37,10 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
 import { chatRequestRefusal, type OpenAiErrorBody } from "./openai_request_rules.js";
 
-export type LlmApi = "ollama" | "azure-openai";
+type LlmApi = "ollama" | "azure-openai";
 
 /** A message as the application sent it. */
-export interface StandInMessage {
+interface StandInMessage {
   readonly role: string;
   readonly content?: string | null;
   /** The call a tool result answers. */
@@ -49,7 +49,7 @@ export interface StandInMessage {
   readonly [key: string]: unknown;
 }
 
-export interface StandInRequestBody {
+interface StandInRequestBody {
   readonly model?: string;
   readonly messages?: readonly StandInMessage[];
   readonly tools?: readonly {
