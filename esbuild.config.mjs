@@ -92,7 +92,14 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 // Chunk names carry a content hash: the chunks of earlier builds would otherwise pile up and be deployed.
 if (isMain) rmSync("dist/chunks", { recursive: true, force: true });
 if (isMain && process.argv.includes("--watch")) {
-  const watcher = await context({ ...options, logLevel: "info", plugins: [...bundleOptions.plugins, { name: "metafile", setup: (b) => b.onEnd((r) => r.metafile && writeFileSync(metafilePath, JSON.stringify(r.metafile))) }] });
+  const watcher = await context({
+    ...options,
+    logLevel: "info",
+    plugins: [
+      ...bundleOptions.plugins,
+      { name: "metafile", setup: (b) => b.onEnd((r) => r.metafile && writeFileSync(metafilePath, JSON.stringify(r.metafile))) },
+    ],
+  });
   await watcher.watch();
 } else if (isMain) {
   const result = await build(options);

@@ -93,10 +93,14 @@ export async function serialPosts(url: string, body: (i: number) => string, coun
       const payload = body(i);
       const started = performance.now();
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          url,
+          { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on("error", reject);
         req.end(payload);
       });

@@ -67,7 +67,10 @@ export function functionsBundleLoadedBytes(): number {
 export function writeWorkerStandIn(): string {
   mkdirSync(`${workerStandInDir}/@azure/functions-core`, { recursive: true });
   // Under bench/, the repository's package.json ("type": "module") would make index.js an ES module.
-  writeFileSync(`${workerStandInDir}/@azure/functions-core/package.json`, JSON.stringify({ name: "@azure/functions-core", type: "commonjs", main: "index.js" }));
+  writeFileSync(
+    `${workerStandInDir}/@azure/functions-core/package.json`,
+    JSON.stringify({ name: "@azure/functions-core", type: "commonjs", main: "index.js" }),
+  );
   writeFileSync(
     `${workerStandInDir}/@azure/functions-core/index.js`,
     `module.exports = {
@@ -105,7 +108,13 @@ process.exit(0);
  * A fresh `node` process that runs `script` (with the preload every bundle gets, so that the
  * comparison stays fair) and prints a JSON line last: that line, and the wall time from spawn to exit.
  */
-export function runFresh<Report>(name: string, script: string, env: Readonly<Record<string, string>>, nodePath: string, nodeFlags: readonly string[] = []): Promise<{ wallMs: number; report: Report }> {
+export function runFresh<Report>(
+  name: string,
+  script: string,
+  env: Readonly<Record<string, string>>,
+  nodePath: string,
+  nodeFlags: readonly string[] = [],
+): Promise<{ wallMs: number; report: Report }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, ...nodeFlags, "--input-type=module", "-e", script], {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { cleanEnvironment, spawnChild, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
 
-export const hostBundle = fileURLToPath(new URL("../dist/src/host/start.js", import.meta.url));
+const hostBundle = fileURLToPath(new URL("../dist/src/host/start.js", import.meta.url));
 
 export interface HostOptions {
   readonly port: number;

@@ -35,7 +35,15 @@ interface Figures {
 async function measure(child: Child, url: string): Promise<{ figures: Figures; line: string; requestsPerSecond: number }> {
   const gc = scavengedBytes(child);
   let bytes = 0;
-  const target: LoadTarget = { method: "POST", url, body, beforeMeasured: async () => gc.start(), afterMeasured: async () => void (bytes = gc.stop()) };
+  const target: LoadTarget = {
+    method: "POST",
+    url,
+    body,
+    beforeMeasured: async () => gc.start(),
+    afterMeasured: async () => {
+      bytes = gc.stop();
+    },
+  };
   const result = await runLoad(target, settings, { server: child.pid });
   const cpuUs = ((result.cpu.processes.server ?? NaN) * 1e6) / result.requestsPerSecond;
   const perRequest = bytes / Math.max(1, result.ok2xx);
@@ -76,7 +84,9 @@ async function main(): Promise<void> {
   for (const [label, all] of figures) {
     const ratios = all.flatMap((f) => (f.ratio === undefined ? [] : [f.ratio]));
     const share = ratios.length > 0 ? `, ${(median(ratios) * 100).toFixed(1)} % of the floor's req/s` : "";
-    console.log(`${label}: server CPU ${median(all.map((f) => f.cpuUs)).toFixed(0)} µs/request, ${(median(all.map((f) => f.bytes)) / 1024).toFixed(1)} KB/request collected${share}`);
+    console.log(
+      `${label}: server CPU ${median(all.map((f) => f.cpuUs)).toFixed(0)} µs/request, ${(median(all.map((f) => f.bytes)) / 1024).toFixed(1)} KB/request collected${share}`,
+    );
   }
 }
 

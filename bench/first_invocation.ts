@@ -117,7 +117,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const { runs, rows } = await measureFirstAnswers(Number(process.argv[2] ?? 9));
   const floor = rows[0]!;
   console.log(`${runs} runs each, alternating, medians. CPU and wall: the process's own, from its start.`);
-  console.log("| process | status | CPU at import | CPU at first answer | wall at first answer | of which the invocation | peak RSS MB | CPU at first answer × minimal | wall × minimal |");
+  console.log(
+    "| process | status | CPU at import | CPU at first answer | wall at first answer | of which the invocation | peak RSS MB | CPU at first answer × minimal | wall × minimal |",
+  );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const row of rows) {
     console.log(

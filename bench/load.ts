@@ -75,11 +75,7 @@ async function runOnce(
   });
 }
 
-export async function runLoad(
-  target: LoadTarget,
-  settings: LoadSettings,
-  pids: Readonly<Record<string, number>>,
-): Promise<LoadResult> {
+export async function runLoad(target: LoadTarget, settings: LoadSettings, pids: Readonly<Record<string, number>>): Promise<LoadResult> {
   if (settings.warmupSeconds > 0) await runOnce(target, settings, settings.warmupSeconds, "warmup");
   let times = new Float64Array(1 << 16);
   let count = 0;

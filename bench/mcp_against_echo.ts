@@ -49,7 +49,13 @@ interface RowRun {
 async function measure(server: Child, azurite: Child, row: LoadTarget): Promise<RowRun> {
   const gc = scavengedBytes(server);
   let bytes = 0;
-  const target: LoadTarget = { ...row, beforeMeasured: async () => gc.start(), afterMeasured: async () => void (bytes = gc.stop()) };
+  const target: LoadTarget = {
+    ...row,
+    beforeMeasured: async () => gc.start(),
+    afterMeasured: async () => {
+      bytes = gc.stop();
+    },
+  };
   const result = await runLoad(target, settings, { server: server.pid, azurite: azurite.pid });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors on ${row.url}`);
   return {
@@ -63,7 +69,12 @@ async function measure(server: Child, azurite: Child, row: LoadTarget): Promise<
 const describe = (run: RowRun) =>
   `${Math.round(run.requestsPerSecond)} req/s, ${run.cpuUs.toFixed(0)} µs, ${(run.bytes / 1024).toFixed(1)} KB, others ${(run.others * 100).toFixed(0)} %`;
 
-async function measureBenchServer(name: BenchServer, azurite: Child, row: (port: number) => LoadTarget, check?: (port: number) => Promise<void>): Promise<RowRun> {
+async function measureBenchServer(
+  name: BenchServer,
+  azurite: Child,
+  row: (port: number) => LoadTarget,
+  check?: (port: number) => Promise<void>,
+): Promise<RowRun> {
   const server = spawnChild(name, process.execPath, ["--trace-gc", serverScript(name)], cleanEnvironment({}));
   const { port } = await waitForReadyLine<{ port: number }>(server);
   try {
@@ -74,7 +85,12 @@ async function measureBenchServer(name: BenchServer, azurite: Child, row: (port:
   }
 }
 
-async function measureHost(build: (typeof builds)[number], azurite: Child, connectionString: string, echoFirst: boolean): Promise<{ echo: RowRun; mcp: RowRun }> {
+async function measureHost(
+  build: (typeof builds)[number],
+  azurite: Child,
+  connectionString: string,
+  echoFirst: boolean,
+): Promise<{ echo: RowRun; mcp: RowRun }> {
   const port = await freePort();
   const env = cleanEnvironment({ PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", STORAGE_CONNECTION_STRING: connectionString });
   const host = spawnChild(build.label, process.execPath, ["--trace-gc", ...build.nodeFlags, build.path, "--local"], env);
@@ -116,7 +132,9 @@ async function main(): Promise<void> {
       (port) => checkMcpEchoCall(sdkFloorUrl(port)),
     );
     floors.push({ floor, sdkFloor });
-    console.log(`round ${round + 1} adapter floor: ${describe(floor)}; MCP SDK floor: ${describe(sdkFloor)}; the SDK's exchange ${(sdkFloor.cpuUs - floor.cpuUs).toFixed(0)} µs`);
+    console.log(
+      `round ${round + 1} adapter floor: ${describe(floor)}; MCP SDK floor: ${describe(sdkFloor)}; the SDK's exchange ${(sdkFloor.cpuUs - floor.cpuUs).toFixed(0)} µs`,
+    );
     for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
       const run = await measureHost(build, azurite, connectionString, round % 2 === 0);
       hosts.set(build.label, [...(hosts.get(build.label) ?? []), run]);

@@ -17,5 +17,6 @@ export const mcpEchoCall = {
 export async function checkMcpEchoCall(url: string): Promise<void> {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...mcpEchoCall.headers }, body: mcpEchoCall.body });
   const text = await response.text();
-  if (response.status !== 200 || !text.includes('"content":[{"type":"text","text":"hello"}]')) throw new Error(`MCP tools/call echo at ${url} answered ${response.status} ${text}`);
+  if (response.status !== 200 || !text.includes('"content":[{"type":"text","text":"hello"}]'))
+    throw new Error(`MCP tools/call echo at ${url} answered ${response.status} ${text}`);
 }

@@ -72,10 +72,13 @@ const figures = new Map<string, number[]>();
 for (const subject of Object.values(subjects)) await cpuPerCall(subject, calls); // warm-up
 for (let repeat = 0; repeat < repeats; repeat++) {
   const order = Object.entries(subjects);
-  for (const [name, subject] of repeat % 2 === 0 ? order : order.toReversed()) figures.set(name, [...(figures.get(name) ?? []), await cpuPerCall(subject, calls)]);
+  for (const [name, subject] of repeat % 2 === 0 ? order : order.toReversed())
+    figures.set(name, [...(figures.get(name) ?? []), await cpuPerCall(subject, calls)]);
 }
 for (const [name, values] of figures) {
   const sorted = values.toSorted((a, b) => a - b);
-  console.log(`${name}: ${median(values).toFixed(1)} µs CPU per call (${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} over ${repeats} repeats of ${calls}${gapMs > 0 ? `, each after ${gapMs} ms idle` : ""})`);
+  console.log(
+    `${name}: ${median(values).toFixed(1)} µs CPU per call (${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} over ${repeats} repeats of ${calls}${gapMs > 0 ? `, each after ${gapMs} ms idle` : ""})`,
+  );
 }
 await services.close();

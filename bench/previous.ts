@@ -5,7 +5,7 @@
  * Load table and Cold start lines.
  */
 
-export interface PreviousRow {
+interface PreviousRow {
   readonly requestsPerSecond: number;
   readonly p99Ms: number | undefined;
   /** The server's CPU time per answered request, in µs: less sensitive than req/s to what else the machine ran. */
@@ -13,7 +13,7 @@ export interface PreviousRow {
 }
 
 /** Ratios to the minimal Functions app of the same run. */
-export interface PreviousImport {
+interface PreviousImport {
   readonly wall: number;
   readonly cpu: number;
   readonly rss: number;

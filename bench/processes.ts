@@ -141,7 +141,7 @@ export function installCleanup(): void {
 const clockTicks = 100; // USER_HZ; 100 on every Linux configuration Node supports
 
 /** CPU time (user + system) a process has used so far, in ms; undefined where /proc is not available. */
-export function cpuTimeMs(pid: number): number | undefined {
+function cpuTimeMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Field 2 (comm) may contain spaces; the fields after its closing parenthesis are fixed.
@@ -155,7 +155,7 @@ export function cpuTimeMs(pid: number): number | undefined {
 }
 
 /** Busy and total CPU time of the whole machine so far, in ms (all cores), from /proc/stat. */
-export function machineCpuMs(): { busy: number; steal: number } | undefined {
+function machineCpuMs(): { busy: number; steal: number } | undefined {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
     const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
@@ -166,7 +166,7 @@ export function machineCpuMs(): { busy: number; steal: number } | undefined {
 }
 
 /** Time the main thread of `pid` was runnable but waiting for a CPU so far, in ms (/proc/<pid>/schedstat). */
-export function runQueueWaitMs(pid: number): number | undefined {
+function runQueueWaitMs(pid: number): number | undefined {
   try {
     const [, waitNs] = readFileSync(`/proc/${pid}/schedstat`, "utf8").trim().split(" ").map(Number);
     return waitNs === undefined ? undefined : waitNs / 1e6;

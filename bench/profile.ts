@@ -86,17 +86,29 @@ async function main(): Promise<void> {
   const tag = randomBytes(3).toString("hex");
   let startUs = 0;
   let endUs = 0;
-  const hooks = { beforeMeasured: async () => void (startUs = monotonicUs()), afterMeasured: async () => void (endUs = monotonicUs()) };
+  const hooks = {
+    beforeMeasured: async () => {
+      startUs = monotonicUs();
+    },
+    afterMeasured: async () => {
+      endUs = monotonicUs();
+    },
+  };
   const target: LoadTarget =
     which === "list"
       ? { method: "GET", url, ...hooks }
       : which === "mcp" || which === "mcpfloor"
         ? { method: "POST", url, ...mcpEchoCall, ...hooks }
-      : which === "session"
-        ? { method: "POST", url, bodyForConnection: (i) => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `profile-${tag}-${i}` }), ...hooks }
-        : which === "calculator"
-          ? { method: "POST", url, body: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }), ...hooks }
-          : { method: "POST", url, body: JSON.stringify({ plugin: "echo", data: { text: "hello" } }), ...hooks };
+        : which === "session"
+          ? {
+              method: "POST",
+              url,
+              bodyForConnection: (i) => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `profile-${tag}-${i}` }),
+              ...hooks,
+            }
+          : which === "calculator"
+            ? { method: "POST", url, body: JSON.stringify({ plugin: "calculator", data: { expression: "2+3*4" } }), ...hooks }
+            : { method: "POST", url, body: JSON.stringify({ plugin: "echo", data: { text: "hello" } }), ...hooks };
   const result = await runLoad(target, settings, { server: server.pid });
   const cpuUs = result.cpu.processes.server === undefined ? undefined : (result.cpu.processes.server * 1e6) / result.requestsPerSecond;
   console.log(
@@ -139,10 +151,16 @@ async function profileImport(runs: number, telemetry: boolean): Promise<void> {
     });
   }
   const per = (us: number) => us / 1000 / profiles.length;
-  console.log(`import of dist/functions/main.js${telemetry ? " with telemetry" : ""}, ${profiles.length} runs under --cpu-prof: ${per(total).toFixed(1)} ms of CPU per import (sampling inflates this)`);
-  for (const [title, map, n] of [["by source", byGroup, 30], ["by function", byFunction, 30]] as const) {
+  console.log(
+    `import of dist/functions/main.js${telemetry ? " with telemetry" : ""}, ${profiles.length} runs under --cpu-prof: ${per(total).toFixed(1)} ms of CPU per import (sampling inflates this)`,
+  );
+  for (const [title, map, n] of [
+    ["by source", byGroup, 30],
+    ["by function", byFunction, 30],
+  ] as const) {
     console.log(`\n${title}, self time per import`);
-    for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${per(us).toFixed(1).padStart(7)} ms  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+    for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
+      console.log(`${per(us).toFixed(1).padStart(7)} ms  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
   }
 }
 

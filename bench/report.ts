@@ -63,7 +63,7 @@ export interface BundleImport {
 }
 
 /** Issue 13: importing the Functions bundle against the minimal Functions app, in the same run. */
-export const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
+const importTargets = { wall: 1.5, cpu: 1.5, rss: 1.3 } as const;
 
 export interface Report {
   readonly date: Date;
@@ -132,12 +132,15 @@ export function target(rows: readonly Row[]): Target {
   ];
   if (!clean) parts.push(`${echo.result.non2xx} non-2xx and ${echo.result.errors} errors`);
   const noisy = [floor, echo].filter((r) => (r.result.cpu.others ?? 0) > disturbedAbove);
-  if (noisy.length > 0) parts.push(`measured while other processes used CPU (${noisy.map((r) => `${r.label}: others ${share(r.result.cpu.others)}`).join(", ")}) — repeat on an idle machine`);
+  if (noisy.length > 0)
+    parts.push(
+      `measured while other processes used CPU (${noisy.map((r) => `${r.label}: others ${share(r.result.cpu.others)}`).join(", ")}) — repeat on an idle machine`,
+    );
   return { pass, text: `${pass ? "PASS" : "MISS"}: echo without a session: ${parts.join("; ")}` };
 }
 
 /** Issue 19: an MCP tools/call of echo (a 2026-07-28 request) at ≥ 50% of the execute echo row's req/s in the same run. */
-export const mcpTargetShare = 0.5;
+const mcpTargetShare = 0.5;
 
 export function mcpTarget(rows: readonly Row[]): Target | undefined {
   const mcp = rowById(rows, "mcp");
@@ -176,7 +179,7 @@ export function mcpSdkBound(rows: readonly Row[]): { exchangeUs: number; echoUs:
 }
 
 /** Issue 10: an audited row at ≥ 40% of the unaudited echo row's req/s in the same run. */
-export const auditedTargetShare = 0.4;
+const auditedTargetShare = 0.4;
 
 /** Per acknowledged turn: Table requests and Redis round trips, as counted at the stores. */
 export function perTurn(cost: TurnCost): { tableWrites: number; batches: number; tableReads: number; redisRoundTrips?: number; multi?: number } {
@@ -196,7 +199,12 @@ function fmtPerTurn(value: number): string {
 export function turnCostText(cost: TurnCost): string {
   const p = perTurn(cost);
   const table = `${fmtPerTurn(p.tableWrites)} Table write requests per turn (${fmtPerTurn(p.batches)} entity-group transactions, ${fmtPerTurn(p.tableReads)} reads)`;
-  const commands = cost.redis ? Object.entries(cost.redis.calls).toSorted(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${fmtPerTurn(n / cost.turns)}`).join(", ") : "";
+  const commands = cost.redis
+    ? Object.entries(cost.redis.calls)
+        .toSorted(([a], [b]) => a.localeCompare(b))
+        .map(([name, n]) => `${name} ${fmtPerTurn(n / cost.turns)}`)
+        .join(", ")
+    : "";
   const redis = cost.redis
     ? `${fmtPerTurn(p.redisRoundTrips!)} Redis round trips per turn (${fmtPerTurn(p.multi!)} MULTI${commands ? `; commands per turn: ${commands}` : "; no commands"})`
     : `Redis not measured: ${cost.redisNote ?? "no Redis in this row"}`;
@@ -264,12 +272,13 @@ export function consoleTable(rows: readonly Row[]): string {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const format = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const format = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [format(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(format)].join("\n");
 }
 
 /** Server CPU time per answered request, in µs. */
-export function cpuPerRequestUs(result: LoadResult): number | undefined {
+function cpuPerRequestUs(result: LoadResult): number | undefined {
   const server = result.cpu.processes.server;
   return server === undefined || !(result.requestsPerSecond > 0) ? undefined : (server * 1e6) / result.requestsPerSecond;
 }
@@ -294,7 +303,10 @@ export function boundOf(row: Row, cores: number): string {
     `; ${share(total / cores)} of the machine` +
     (serverRunQueueWait !== undefined ? `; the server's main thread waited for a free CPU ${share(serverRunQueueWait)} of the time` : "") +
     (steal !== undefined && steal > 0.02 ? `; hypervisor steal ${share(steal)}` : "");
-  const disturbed = others !== undefined && others > disturbedAbove ? " — disturbed: other processes on this machine used CPU during this row, so the figure is lower than the machine can do" : "";
+  const disturbed =
+    others !== undefined && others > disturbedAbove
+      ? " — disturbed: other processes on this machine used CPU during this row, so the figure is lower than the machine can do"
+      : "";
   if (total >= 0.9 * cores) {
     const busiest = (
       [
@@ -312,13 +324,13 @@ export function boundOf(row: Row, cores: number): string {
   return `no process saturated a core (${used}); each request was in flight ${fmtMs(inFlightMs)} ms on average (32 connections / req/s), so waiting, not CPU, set the rate${disturbed}`;
 }
 
-export interface ImportRatios {
+interface ImportRatios {
   readonly wall: number;
   readonly cpu: number;
   readonly rss: number;
 }
 
-export function importRatios(row: ImportRow, minimal: ImportRow): ImportRatios {
+function importRatios(row: ImportRow, minimal: ImportRow): ImportRatios {
   return {
     wall: row.summary.wallMs / minimal.summary.wallMs,
     cpu: row.summary.cpuMs / minimal.summary.cpuMs,
@@ -356,7 +368,9 @@ function importLines(imports: BundleImport): string[] {
     `A fresh \`node\` process imports the bundle and exits (bench/bundle_import.ts), ${imports.runs} times per bundle, the bundles alternating, after one discarded round; medians. Wall: spawn to exit, seen from the benchmark; CPU: the child's user+system time after the import; peak RSS: its maxRSS. The minimal Functions app (bench/minimal_app/main.ts: one HTTP function registered with \`@azure/functions\`, nothing else) is bundled with the same esbuild settings. Both run with the settings an instance in Azure has (WEBSITE_INSTANCE_ID, FUNCTIONS_WORKER_RUNTIME, AUTH_MODE=jwt, storage), and a stand-in for the worker's \`@azure/functions-core\`; "with telemetry" adds APPLICATIONINSIGHTS_CONNECTION_STRING (its ingestion endpoint a closed loopback port), as Azure always sets it. Loaded: the entry file and the chunks it imports statically (esbuild's metafile).`,
     "",
   );
-  lines.push("| bundle | loaded | wall ms | CPU ms | peak RSS MB | wall × minimal | CPU × minimal | RSS × minimal | target (≤ 1.5× wall and CPU, ≤ 1.3× RSS) |");
+  lines.push(
+    "| bundle | loaded | wall ms | CPU ms | peak RSS MB | wall × minimal | CPU × minimal | RSS × minimal | target (≤ 1.5× wall and CPU, ≤ 1.3× RSS) |",
+  );
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const row of imports.rows) {
     const r = importRatios(row, minimal);
@@ -379,7 +393,9 @@ export function firstAnswerLines({ runs, rows }: FirstAnswers): string[] {
     `The import above leaves each function's code for its first invocation (functions/main.ts), so the import alone does not show what the first request waits for. Here a fresh \`node\` process imports the bundle, then calls the registered handler once as the worker does, with \`@azure/functions\`' HttpRequest and InvocationContext (bench/first_invocation.ts); ${runs} processes each, alternating, after one discarded round; medians. CPU and wall from the process's start. AUTH_MODE none and in-process memory, so that nothing on these paths waits for a network. Reported, no target.`,
     "",
   );
-  lines.push("| process | status | CPU at import ms | CPU at first answer ms | wall at first answer ms | of which the invocation ms | peak RSS MB | CPU × minimal | wall × minimal |");
+  lines.push(
+    "| process | status | CPU at import ms | CPU at first answer ms | wall at first answer ms | of which the invocation ms | peak RSS MB | CPU × minimal | wall × minimal |",
+  );
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows) {
     lines.push(
@@ -407,7 +423,7 @@ export interface RowComparison {
 }
 
 /** A row is flagged when its figure (share of the floor for host rows) is more than this much below the previous one's. */
-export const slowerThreshold = 0.1;
+const slowerThreshold = 0.1;
 
 export function compareRows(rows: readonly Row[], previous: PreviousResults | undefined): RowComparison[] {
   if (!previous) return [];
@@ -426,10 +442,24 @@ export function compareRows(rows: readonly Row[], previous: PreviousResults | un
       const nowShare = ratio(row.result.requestsPerSecond, floorNow) ?? Number.NaN;
       const beforeShare = before ? ratio(before.requestsPerSecond, floorBefore) : undefined;
       const change = beforeShare === undefined ? undefined : nowShare / beforeShare;
-      return { ...common, before: beforeShare, now: nowShare, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "share of floor" as const };
+      return {
+        ...common,
+        before: beforeShare,
+        now: nowShare,
+        change,
+        slower: change !== undefined && change < 1 - slowerThreshold,
+        unit: "share of floor" as const,
+      };
     }
     const change = before ? row.result.requestsPerSecond / before.requestsPerSecond : undefined;
-    return { ...common, before: before?.requestsPerSecond, now: row.result.requestsPerSecond, change, slower: change !== undefined && change < 1 - slowerThreshold, unit: "req/s" as const };
+    return {
+      ...common,
+      before: before?.requestsPerSecond,
+      now: row.result.requestsPerSecond,
+      change,
+      slower: change !== undefined && change < 1 - slowerThreshold,
+      unit: "req/s" as const,
+    };
   });
 }
 
@@ -468,7 +498,9 @@ function comparisonLines(report: Report): string[] {
     const before = previous.imports.get(row.id);
     const cell = (r: ImportRatios | undefined) => (r ? `wall ${times(r.wall)}, CPU ${times(r.cpu)}, RSS ${times(r.rss)}` : "– (not measured)");
     const slower = before !== undefined && (now.wall > before.wall * (1 + slowerThreshold) || now.cpu > before.cpu * (1 + slowerThreshold));
-    lines.push(`| import of ${row.label} (× minimal app) | ${cell(before)} | ${cell(now)} | ${before ? `CPU ${times(now.cpu / before.cpu)}` : "new row"} | ${before ? (slower ? "**SLOWER**" : "ok") : ""} |`);
+    lines.push(
+      `| import of ${row.label} (× minimal app) | ${cell(before)} | ${cell(now)} | ${before ? `CPU ${times(now.cpu / before.cpu)}` : "new row"} | ${before ? (slower ? "**SLOWER**" : "ok") : ""} |`,
+    );
   }
   lines.push("");
   const slower = compareRows(rows, previous).filter((c) => c.slower);
@@ -482,7 +514,7 @@ function comparisonLines(report: Report): string[] {
 }
 
 /** The figures the next run compares itself with. */
-export function benchData(report: Report): BenchData {
+function benchData(report: Report): BenchData {
   const minimal = report.bundleImport?.rows.find((r) => r.id === "minimal");
   const imports: Record<string, ImportRatios> = {};
   for (const row of report.bundleImport?.rows ?? []) if (minimal && row.id !== "minimal") imports[row.id] = importRatios(row, minimal);
@@ -492,7 +524,14 @@ export function benchData(report: Report): BenchData {
     rows: Object.fromEntries(
       report.rows.map((r) => {
         const cpu = cpuPerRequestUs(r.result);
-        return [r.label, { requestsPerSecond: Math.round(r.result.requestsPerSecond), p99Ms: Number(r.result.p99Ms.toFixed(2)), ...(cpu === undefined ? {} : { serverCpuUs: Math.round(cpu) }) }];
+        return [
+          r.label,
+          {
+            requestsPerSecond: Math.round(r.result.requestsPerSecond),
+            p99Ms: Number(r.result.p99Ms.toFixed(2)),
+            ...(cpu === undefined ? {} : { serverCpuUs: Math.round(cpu) }),
+          },
+        ];
       }),
     ),
     ...(report.coldStart.withStorageMs.length > 0 ? { hostFirstAnswerMs: Math.round(median(report.coldStart.withStorageMs)) } : {}),
@@ -506,7 +545,10 @@ export function markdown(report: Report): string {
   const t = target(rows);
   const lines: string[] = [];
   lines.push("# Benchmark results", "");
-  lines.push(`Written by \`npm run bench\` (bench/run.ts) on ${report.date.toISOString()}, measuring the code at commit \`${report.code}\`; the whole run took ${report.totalSeconds.toFixed(0)} s. Every run overwrites this file.`, "");
+  lines.push(
+    `Written by \`npm run bench\` (bench/run.ts) on ${report.date.toISOString()}, measuring the code at commit \`${report.code}\`; the whole run took ${report.totalSeconds.toFixed(0)} s. Every run overwrites this file.`,
+    "",
+  );
   lines.push("## Machine", "");
   lines.push(`- CPU: ${m.cpu}, ${m.cores} logical cores`);
   lines.push(`- Memory: ${m.memoryGiB.toFixed(1)} GiB`);
@@ -516,8 +558,12 @@ export function markdown(report: Report): string {
   lines.push(
     `- autocannon ${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.durationSeconds} s measured after a ${settings.warmupSeconds} s warm-up with the same settings (discarded); identical for every row.`,
   );
-  lines.push("- req/s: autocannon's average of its per-second samples. Latency: autocannon's own per-response times of the 2xx responses, percentiles by nearest rank (not its histogram, which rounds to whole ms).");
-  lines.push("- Every server is its own process; autocannon runs in the benchmark process. CPU is each process's user+system time during the measured run (from /proc), as a share of one core; Node's GC and libuv threads count towards their process, so a share can pass 100%.");
+  lines.push(
+    "- req/s: autocannon's average of its per-second samples. Latency: autocannon's own per-response times of the 2xx responses, percentiles by nearest rank (not its histogram, which rounds to whole ms).",
+  );
+  lines.push(
+    "- Every server is its own process; autocannon runs in the benchmark process. CPU is each process's user+system time during the measured run (from /proc), as a share of one core; Node's GC and libuv threads count towards their process, so a share can pass 100%.",
+  );
   lines.push(
     "- Local host: `node dist/src/host/start.js --local`, LOG_LEVEL=warn, AUTH_MODE none (no rate limiter), STORAGE_CONNECTION_STRING pointing at an Azurite in a separate process. Rows (a)–(c) run without REDIS_URL (in-process memory); the audited rows run on a second host process with REDIS_URL pointing at a redis-server the benchmark starts.",
   );
@@ -536,13 +582,22 @@ export function markdown(report: Report): string {
   lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const row of rows) {
     const r = ratios(rows, row);
-    const codes = row.result.non2xx > 0 ? ` (${Object.entries(row.result.statusCodes).filter(([c]) => !c.startsWith("2")).map(([c, n]) => `${c}×${n}`).join(", ")})` : "";
+    const codes =
+      row.result.non2xx > 0
+        ? ` (${Object.entries(row.result.statusCodes)
+            .filter(([c]) => !c.startsWith("2"))
+            .map(([c, n]) => `${c}×${n}`)
+            .join(", ")})`
+        : "";
     lines.push(
       `| ${row.label} | ${row.request} | ${fmtRps(row.result.requestsPerSecond)} | ${fmtMs(row.result.p50Ms)} | ${fmtMs(row.result.p99Ms)} | ${row.result.ok2xx} | ${row.result.non2xx}${codes} | ${row.result.errors} | ${pct(r.vsBare)} | ${pct(r.vsFloor)} | ${cpuText(row.result)} |`,
     );
   }
   lines.push("");
-  lines.push(`**Target** (echo without a session at ≥ 80% of the adapter floor's req/s, p99 < 10 ms at ${settings.connections} connections): **${t.text}**`, "");
+  lines.push(
+    `**Target** (echo without a session at ≥ 80% of the adapter floor's req/s, p99 < 10 ms at ${settings.connections} connections): **${t.text}**`,
+    "",
+  );
   const mcp = mcpTarget(rows);
   if (mcp) lines.push(`**Target** (an MCP tools/call of echo at ≥ 50% of (a) execute echo's req/s): **${mcp.text}**`, "");
   const audited = rows.filter((r) => r.turnCost !== undefined);
@@ -552,7 +607,9 @@ export function markdown(report: Report): string {
       "Counted at the stores over each row's measured run and divided by its 2xx responses: Table requests where the benchmark's Azurite dispatches them (bench/servers/azurite_server.ts), Redis commands by `INFO commandstats` before and after. A MULTI…EXEC is one round trip (ioredis pipelines it). Requests in flight when a run starts or stops (at most one per connection at each end) reach the stores without being in the 2xx count, so a quotient can be high by up to 2 × connections / turns; the lines below give the bound counting them.",
       "",
     );
-    lines.push("| row | turns (2xx) | Table write requests / turn | of which transactions ($batch) | Table reads / turn | Redis round trips / turn | Redis MULTI / turn | req/s | share of (a) echo | target ≥ 40% |");
+    lines.push(
+      "| row | turns (2xx) | Table write requests / turn | of which transactions ($batch) | Table reads / turn | Redis round trips / turn | Redis MULTI / turn | req/s | share of (a) echo | target ≥ 40% |",
+    );
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     const echo = rowById(rows, "echo");
     const verdicts = auditedTargets(rows);
@@ -570,13 +627,20 @@ export function markdown(report: Report): string {
   }
   lines.push("## Audit log of row (d)", "");
   const verdict = audit.missing === 0 && audit.acknowledged > 0 && audit.acknowledged === audit.autocannon2xx ? "OK" : "FAIL";
-  lines.push(`- ${verdict}: ${audit.acknowledged} runs acknowledged (2xx with a runId; autocannon counted ${audit.autocannon2xx} 2xx), ${audit.found} of them found in the audit log, ${audit.missing} missing.`);
+  lines.push(
+    `- ${verdict}: ${audit.acknowledged} runs acknowledged (2xx with a runId; autocannon counted ${audit.autocannon2xx} 2xx), ${audit.found} of them found in the audit log, ${audit.missing} missing.`,
+  );
   lines.push(
     `- ${audit.unacknowledgedInLog} further successful runs are in the log without an acknowledgement the client saw: requests still in flight when autocannon closed its connections (at most one per connection; allowed — the guarantee is that nothing acknowledged is missing).`,
   );
-  lines.push(`- Read back through \`GET /api/memory/audit/{sessionId}?limit=200\` with \`cursor\`: ${audit.sessions} sessions, ${audit.entriesRead} entries, ${audit.pagesRead} pages in ${(audit.readMs / 1000).toFixed(1)} s.`, "");
+  lines.push(
+    `- Read back through \`GET /api/memory/audit/{sessionId}?limit=200\` with \`cursor\`: ${audit.sessions} sessions, ${audit.entriesRead} entries, ${audit.pagesRead} pages in ${(audit.readMs / 1000).toFixed(1)} s.`,
+    "",
+  );
   lines.push("## Cost of one audit write", "");
-  lines.push(`- \`createEntity\` against Azurite from the benchmark process, one at a time (${writeCost.direct.count} writes): p50 ${fmtMs(writeCost.direct.p50Ms)} ms, p99 ${fmtMs(writeCost.direct.p99Ms)} ms.`);
+  lines.push(
+    `- \`createEntity\` against Azurite from the benchmark process, one at a time (${writeCost.direct.count} writes): p50 ${fmtMs(writeCost.direct.p50Ms)} ms, p99 ${fmtMs(writeCost.direct.p99Ms)} ms.`,
+  );
   lines.push(
     `- One echo at a time through the host (${writeCost.hostWith.count} each): without a session p50 ${fmtMs(writeCost.hostWithout.p50Ms)} ms, with a session p50 ${fmtMs(writeCost.hostWith.p50Ms)} ms — the audit write adds ${fmtMs(writeCost.hostWith.p50Ms - writeCost.hostWithout.p50Ms)} ms per request when nothing else runs.`,
     "",
@@ -587,8 +651,13 @@ export function markdown(report: Report): string {
   const stats = (values: readonly number[]) =>
     values.length === 0 ? "n/a" : `min ${Math.min(...values).toFixed(0)} ms, median ${median(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
   lines.push(`Spawn of \`node dist/src/host/start.js --local\` to the first 200 of \`GET /api/plugins\`, polled every ${coldStart.pollMs} ms.`, "");
-  lines.push(`- With STORAGE_CONNECTION_STRING set to the running Azurite (${coldStart.withStorageMs.length} starts): ${stats(coldStart.withStorageMs)} (${coldStart.withStorageMs.map((v) => v.toFixed(0)).join(", ")} ms).`);
-  lines.push(`- Without storage configured (the host starts Azurite in its own process first; ${coldStart.withoutStorageMs.length} start): ${coldStart.withoutStorageMs.map((v) => `${v.toFixed(0)} ms`).join(", ")}.`, "");
+  lines.push(
+    `- With STORAGE_CONNECTION_STRING set to the running Azurite (${coldStart.withStorageMs.length} starts): ${stats(coldStart.withStorageMs)} (${coldStart.withStorageMs.map((v) => v.toFixed(0)).join(", ")} ms).`,
+  );
+  lines.push(
+    `- Without storage configured (the host starts Azurite in its own process first; ${coldStart.withoutStorageMs.length} start): ${coldStart.withoutStorageMs.map((v) => `${v.toFixed(0)} ms`).join(", ")}.`,
+    "",
+  );
   lines.push("## What bounds each figure", "");
   lines.push(...boundsParagraph(report, m.cores));
   lines.push("");
@@ -597,7 +666,7 @@ export function markdown(report: Report): string {
   return lines.join("\n");
 }
 
-export function boundsParagraph(report: Report, cores: number): string[] {
+function boundsParagraph(report: Report, cores: number): string[] {
   const { rows, writeCost, coldStart } = report;
   const out: string[] = [];
   for (const row of rows) out.push(`- **${row.label}**: ${boundOf(row, cores)}.`);

@@ -62,7 +62,9 @@ const settings: LoadSettings = {
 function measuredCode(): string {
   try {
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const changed = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results.md"], { encoding: "utf8" }).trim();
+    const changed = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results.md"], {
+      encoding: "utf8",
+    }).trim();
     return changed === "" ? commit : `${commit} with uncommitted changes`;
   } catch {
     return "unknown (not a git checkout)";
@@ -104,16 +106,21 @@ async function main(): Promise<number> {
   log(previous ? `comparing with the previous results of ${previous.date ?? "an unknown date"}` : "no previous results to compare with");
   const m = machine();
   log(`${m.cpu} × ${m.cores}, ${m.memoryGiB.toFixed(1)} GiB, Node ${m.node}, ${m.os}`);
-  log(`autocannon: ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, pipelining ${settings.pipelining}`);
+  log(
+    `autocannon: ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, pipelining ${settings.pipelining}`,
+  );
   await buildServers(["bare_server", "adapter_floor_server", "mcp_sdk_floor_server", "azurite_server"]);
   // Other people's builds and tests on a 2-core machine change every figure: wait a little for them to finish.
   let background = await backgroundLoad(1000);
   for (let waited = 0; background !== undefined && background > disturbedAbove && waited < idleWaitSeconds; waited++) {
-    if (waited % 5 === 0) log(`other processes use ${(background * 100).toFixed(0)}% of a core; waiting up to ${idleWaitSeconds - waited} s for the machine to go idle`);
+    if (waited % 5 === 0)
+      log(`other processes use ${(background * 100).toFixed(0)}% of a core; waiting up to ${idleWaitSeconds - waited} s for the machine to go idle`);
     background = await backgroundLoad(1000);
   }
   if (background !== undefined) {
-    log(`other processes used ${(background * 100).toFixed(0)}% of a core in the second before the run${background > disturbedAbove ? " — WARNING: the machine is not idle, figures will be low and noisy" : ""}`);
+    log(
+      `other processes used ${(background * 100).toFixed(0)}% of a core in the second before the run${background > disturbedAbove ? " — WARNING: the machine is not idle, figures will be low and noisy" : ""}`,
+    );
   }
 
   const azurite = await startServer<{ connectionString: string; countsPort: number }>("azurite", "azurite_server");
@@ -121,7 +128,15 @@ async function main(): Promise<number> {
   log(`Azurite in process ${azurite.child.pid}`);
 
   const rows: Row[] = [];
-  const measure = async (id: string, label: string, request: string, kind: RowKind, targetSpec: LoadTarget, server: Child, counted?: { redis?: Redis; redisNote?: string }) => {
+  const measure = async (
+    id: string,
+    label: string,
+    request: string,
+    kind: RowKind,
+    targetSpec: LoadTarget,
+    server: Child,
+    counted?: { redis?: Redis; redisNote?: string },
+  ) => {
     // Audited rows: Table requests (and Redis commands) counted at the stores over the measured run only.
     let tableBefore: TableCounts | undefined;
     let table: TableCounts | undefined;
@@ -141,7 +156,8 @@ async function main(): Promise<number> {
         }
       : targetSpec;
     const result = await runLoad(spec, settings, { server: server.pid, azurite: azurite.child.pid });
-    const turnCost: TurnCost | undefined = counted && table ? { turns: result.ok2xx, inFlightAtEdges: 2 * settings.connections, table, redis, redisNote: counted.redisNote } : undefined;
+    const turnCost: TurnCost | undefined =
+      counted && table ? { turns: result.ok2xx, inFlightAtEdges: 2 * settings.connections, table, redis, redisNote: counted.redisNote } : undefined;
     rows.push({ id, label, request, kind, result, turnCost });
     log(describeRow(label, result));
     if (turnCost) log(`${label}: ${turnCostText(turnCost)}`);
@@ -160,7 +176,14 @@ async function main(): Promise<number> {
   // The least an MCP tools/call can cost with the SDK: its handler behind the same adapter steps, one trivial tool, nothing of the app.
   const sdkFloor = await startServer<{ port: number }>("mcpfloor", "mcp_sdk_floor_server");
   await checkMcpEchoCall(`http://127.0.0.1:${sdkFloor.ready.port}/api/mcp`);
-  await measure("mcpfloor", "MCP SDK floor", "POST /api/mcp tools/call echo (2026-07-28), the SDK alone", "floor", { method: "POST", url: `http://127.0.0.1:${sdkFloor.ready.port}/api/mcp`, ...mcpEchoCall }, sdkFloor.child);
+  await measure(
+    "mcpfloor",
+    "MCP SDK floor",
+    "POST /api/mcp tools/call echo (2026-07-28), the SDK alone",
+    "floor",
+    { method: "POST", url: `http://127.0.0.1:${sdkFloor.ready.port}/api/mcp`, ...mcpEchoCall },
+    sdkFloor.child,
+  );
   await sdkFloor.child.stop();
 
   // 3. the local host bundle, with audit storage on the Azurite process.
@@ -174,17 +197,37 @@ async function main(): Promise<number> {
   const execute = `${base}/api/plugins/execute`;
   await measure("echo", "(a) execute echo", "POST /api/plugins/execute echo", "host", { method: "POST", url: execute, body: echoBody }, host);
   // The same run of echo as an MCP client asks for it: a 2026-07-28 tools/call, answered as one JSON body.
-  await measure("mcp", "(a′) MCP tools/call echo", "POST /api/mcp tools/call echo (2026-07-28)", "host", { method: "POST", url: `${base}/api/mcp`, ...mcpEchoCall }, host);
-  await measure("calculator", "(b) execute calculator", "POST /api/plugins/execute calculator 2+3*4", "host", { method: "POST", url: execute, body: calculatorBody }, host);
+  await measure(
+    "mcp",
+    "(a′) MCP tools/call echo",
+    "POST /api/mcp tools/call echo (2026-07-28)",
+    "host",
+    { method: "POST", url: `${base}/api/mcp`, ...mcpEchoCall },
+    host,
+  );
+  await measure(
+    "calculator",
+    "(b) execute calculator",
+    "POST /api/plugins/execute calculator 2+3*4",
+    "host",
+    { method: "POST", url: execute, body: calculatorBody },
+    host,
+  );
   await measure("list", "(c) list plugins", "GET /api/plugins", "host", { method: "GET", url: `${base}/api/plugins` }, host);
 
   // The cost of one audit write: straight to Azurite, and through the host one request at a time.
   const tag = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const direct = await singleWriteLatency(storage, directWrites);
   const hostWithout = await serialPosts(execute, () => echoBody, serialRequests);
-  const hostWith = await serialPosts(execute, () => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `bench-${tag}-serial` }), serialRequests);
+  const hostWith = await serialPosts(
+    execute,
+    () => JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: `bench-${tag}-serial` }),
+    serialRequests,
+  );
   const writeCost: WriteCost = { direct, hostWithout, hostWith };
-  log(`one audit write: direct p50 ${direct.p50Ms.toFixed(2)} ms; one echo through the host p50 ${hostWithout.p50Ms.toFixed(2)} ms without a session, ${hostWith.p50Ms.toFixed(2)} ms with one`);
+  log(
+    `one audit write: direct p50 ${direct.p50Ms.toFixed(2)} ms; one echo through the host p50 ${hostWithout.p50Ms.toFixed(2)} ms without a session, ${hostWith.p50Ms.toFixed(2)} ms with one`,
+  );
 
   await host.stop();
 
@@ -212,7 +255,11 @@ async function main(): Promise<number> {
       method: "POST",
       url: `${audited}/api/plugins/execute`,
       bodyForConnection: (index, phase) =>
-        JSON.stringify({ plugin: "echo", data: { text: "hello" }, sessionId: phase === "measured" ? sessionIds[index % sessionIds.length] : `bench-${tag}-warmup-${index}` }),
+        JSON.stringify({
+          plugin: "echo",
+          data: { text: "hello" },
+          sessionId: phase === "measured" ? sessionIds[index % sessionIds.length] : `bench-${tag}-warmup-${index}`,
+        }),
       onResponse: (status, body) => {
         if (status < 200 || status > 299) return;
         const runId = runIdPattern.exec(body)?.[1];
@@ -233,7 +280,8 @@ async function main(): Promise<number> {
     {
       method: "POST",
       url: `${audited}/api/chat`,
-      bodyForConnection: (index, phase) => JSON.stringify({ message: "/run echo hello", sessionId: `bench-${tag}-chat-${phase}-${String(index).padStart(2, "0")}` }),
+      bodyForConnection: (index, phase) =>
+        JSON.stringify({ message: "/run echo hello", sessionId: `bench-${tag}-chat-${phase}-${String(index).padStart(2, "0")}` }),
     },
     auditedHost,
     counted,
@@ -258,7 +306,12 @@ async function main(): Promise<number> {
     [
       { name: "minimal Functions app", file: minimalApp.file, env: azureLikeEnvironment, loadedBytes: minimalApp.loadedBytes },
       { name: "dist/functions/main.js", file: functionsBundle, env: azureLikeEnvironment, loadedBytes: functionsBundleLoadedBytes() },
-      { name: "dist/functions/main.js with telemetry", file: functionsBundle, env: { ...azureLikeEnvironment, ...telemetryEnvironment }, loadedBytes: functionsBundleLoadedBytes() },
+      {
+        name: "dist/functions/main.js with telemetry",
+        file: functionsBundle,
+        env: { ...azureLikeEnvironment, ...telemetryEnvironment },
+        loadedBytes: functionsBundleLoadedBytes(),
+      },
     ],
     importRuns,
   );
@@ -272,10 +325,25 @@ async function main(): Promise<number> {
   };
   log("first answers: import and one invocation in fresh processes");
   const firstAnswers = await measureFirstAnswers(importRuns);
-  for (const row of firstAnswers.rows) log(`first answer of ${row.label}: CPU ${row.firstAnswerCpuMs.toFixed(0)} ms, wall ${row.firstAnswerWallMs.toFixed(0)} ms (status ${row.status})`);
-  for (const s of imported) log(`import of ${s.name}: wall ${s.wallMs.toFixed(0)} ms, CPU ${s.cpuMs.toFixed(0)} ms, peak RSS ${s.peakRssMb.toFixed(0)} MB (medians of ${importRuns})`);
+  for (const row of firstAnswers.rows)
+    log(`first answer of ${row.label}: CPU ${row.firstAnswerCpuMs.toFixed(0)} ms, wall ${row.firstAnswerWallMs.toFixed(0)} ms (status ${row.status})`);
+  for (const s of imported)
+    log(`import of ${s.name}: wall ${s.wallMs.toFixed(0)} ms, CPU ${s.cpuMs.toFixed(0)} ms, peak RSS ${s.peakRssMb.toFixed(0)} MB (medians of ${importRuns})`);
 
-  const report = { date: new Date(), code: measuredCode(), settings, rows, audit, writeCost, coldStart, bundleImport, firstAnswers, previous, background, totalSeconds: (performance.now() - began) / 1000 };
+  const report = {
+    date: new Date(),
+    code: measuredCode(),
+    settings,
+    rows,
+    audit,
+    writeCost,
+    coldStart,
+    bundleImport,
+    firstAnswers,
+    previous,
+    background,
+    totalSeconds: (performance.now() - began) / 1000,
+  };
   writeFileSync(resultsFile, markdown(report));
 
   console.log("");
@@ -312,7 +380,8 @@ async function sanityCheck(base: string): Promise<void> {
   const echo = await post(echoBody);
   const calculator = await post(calculatorBody);
   if (echo.status !== 200 || echo.body.result !== "hello") throw new Error(`echo answered ${echo.status} ${JSON.stringify(echo.body)}`);
-  if (calculator.status !== 200 || calculator.body.result !== 14) throw new Error(`calculator answered ${calculator.status} ${JSON.stringify(calculator.body)}`);
+  if (calculator.status !== 200 || calculator.body.result !== 14)
+    throw new Error(`calculator answered ${calculator.status} ${JSON.stringify(calculator.body)}`);
   await checkMcpEchoCall(`${base}/api/mcp`);
   if ((await getStatus(`${base}/api/plugins`)) !== 200) throw new Error("GET /api/plugins did not answer 200");
 }
@@ -336,7 +405,9 @@ async function checkAudit(base: string, sessionIds: readonly string[], acknowled
     readMs: log_.elapsedMs,
   };
   if (acked.size !== acknowledged.length) log(`warning: ${acknowledged.length - acked.size} duplicate runIds in the responses`);
-  log(`audit: ${check.acknowledged} acknowledged, ${check.found} found, ${check.missing} missing, ${check.unacknowledgedInLog} unacknowledged in the log (read ${check.pagesRead} pages in ${(check.readMs / 1000).toFixed(1)} s)`);
+  log(
+    `audit: ${check.acknowledged} acknowledged, ${check.found} found, ${check.missing} missing, ${check.unacknowledgedInLog} unacknowledged in the log (read ${check.pagesRead} pages in ${(check.readMs / 1000).toFixed(1)} s)`,
+  );
   return check;
 }
 

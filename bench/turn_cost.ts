@@ -4,7 +4,7 @@
  * them) and Redis commands at a redis-server the benchmark starts (`INFO commandstats`).
  * Divided by the 2xx responses of the row, i.e. per acknowledged turn.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { spawnChild, type Child } from "./processes.js";
 import { freePort } from "../tests/support/free_port.js";
 import { connectWhenReady } from "../tests/support/redis_server.js";
@@ -84,6 +84,10 @@ export async function startRedis(): Promise<{ child: Child; url: string; client:
   const port = await freePort();
   const child = spawnChild("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], process.env);
   const url = `redis://127.0.0.1:${port}`;
-  const client = await connectWhenReady(url, () => child.process.exitCode !== null, () => new Error(`redis-server did not start on port ${port}\n${child.output()}`));
+  const client = await connectWhenReady(
+    url,
+    () => child.process.exitCode !== null,
+    () => new Error(`redis-server did not start on port ${port}\n${child.output()}`),
+  );
   return { child, url, client };
 }

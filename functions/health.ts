@@ -8,7 +8,8 @@ export const health = definePublicHttpFunction({
   summary: "Whether Redis, storage and the language model are reachable (probed at most about once a second)",
   responses: {
     200: {
-      description: "Redis and storage are up (`status` `degraded` when the configured model is not, or storage has lost something the next write creates again).",
+      description:
+        "Redis and storage are up (`status` `degraded` when the configured model is not, or storage has lost something the next write creates again).",
       body: healthReportSchema,
     },
     503: { description: "Redis or storage is down.", body: healthReportSchema },

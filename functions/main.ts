@@ -24,7 +24,8 @@ if (config.auth.mode === "none") {
 let services: Services | undefined;
 const getServices = memoize(async (): Promise<Services> => {
   const [{ createServices }, { pluginClasses }] = await Promise.all([import("../src/services.js"), import("../plugins/index.js")]);
-  return (services = createServices(config, { plugins: pluginClasses, storage }));
+  services = createServices(config, { plugins: pluginClasses, storage });
+  return services;
 });
 
 /**

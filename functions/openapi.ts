@@ -21,7 +21,10 @@ export function openApi(functions: readonly { load(): Promise<HttpFunction> }[])
     responses: { 200: { description: "An OpenAPI 3.1 document.", body: z.custom<OpenApiDocument>().meta({ type: "object" }) } },
     handler: async (_request, { services, caller }) => {
       let built = documents.get(services);
-      if (!built) documents.set(services, (built = new OpenApiDocuments(await loaded(), services.registry, services.policy, services.config.version)));
+      if (!built) {
+        built = new OpenApiDocuments(await loaded(), services.registry, services.policy, services.config.version);
+        documents.set(services, built);
+      }
       return jsonResponse(200, built.forCaller(caller));
     },
   });

@@ -61,7 +61,7 @@ export const pluginsExecute = defineHttpFunction({
       return isAwaitingApproval(accepted) ? awaitingResponse(accepted) : jsonResponse(202, accepted, { location: accepted.location });
     }
     if (runId !== undefined) {
-      throw new AppError("invalid_request", "runId is accepted with \"async\": true only", { details: { field: "runId" } });
+      throw new AppError("invalid_request", 'runId is accepted with "async": true only', { details: { field: "runId" } });
     }
     // The run stops when its client leaves; an async run (above) is the queue's and goes on.
     const run = await services.runner.execute({ caller, channel: "execute", plugin, data, sessionId, signal: requestSignal(request) });

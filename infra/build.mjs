@@ -36,9 +36,7 @@ if (!bicep && !az) {
 }
 
 // --stdout: compile to standard output (discarded), so that no main.json is left behind.
-const [executable, args] = bicep
-  ? [bicep, ["build", template, "--stdout"]]
-  : [az, ["bicep", "build", "--file", template, "--stdout"]];
+const [executable, args] = bicep ? [bicep, ["build", template, "--stdout"]] : [az, ["bicep", "build", "--file", template, "--stdout"]];
 
 const result = spawnSync(executable, args, { stdio: ["ignore", "ignore", "inherit"], shell: process.platform === "win32" });
 if (result.error) {

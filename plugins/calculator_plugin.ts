@@ -3,12 +3,7 @@ import { BasePlugin, type PluginContext, type PluginEnvironment } from "../src/p
 import { evaluateExpression } from "./calculator/expression_parser.js";
 
 const calculatorInputSchema = z.strictObject({
-  expression: z
-    .string()
-    .trim()
-    .min(1)
-    .max(1000)
-    .describe("An arithmetic expression such as 2+3*4, (1.5e3 - 200) / 4 or max(2, sqrt(16))^2"),
+  expression: z.string().trim().min(1).max(1000).describe("An arithmetic expression such as 2+3*4, (1.5e3 - 200) / 4 or max(2, sqrt(16))^2"),
 });
 
 export type CalculatorInput = z.infer<typeof calculatorInputSchema>;

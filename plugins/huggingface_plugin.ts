@@ -1,23 +1,7 @@
 import { z } from "zod";
-import {
-  AppError,
-  BasePlugin,
-  type PluginContext,
-  type PluginEnvironment,
-} from "../src/plugins/plugin.js";
-import {
-  AttemptCancelled,
-  huggingFaceTasks,
-  type HuggingFaceTask,
-  type TaskOutput,
-} from "./huggingface/tasks.js";
-import {
-  RetryableFailure,
-  createRetryPolicy,
-  defaultBackoffOptions,
-  runWithRetries,
-  type BackoffOptions,
-} from "./huggingface/retry_policy.js";
+import { AppError, BasePlugin, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
+import { AttemptCancelled, huggingFaceTasks, type HuggingFaceTask, type TaskOutput } from "./huggingface/tasks.js";
+import { RetryableFailure, createRetryPolicy, defaultBackoffOptions, runWithRetries, type BackoffOptions } from "./huggingface/retry_policy.js";
 import type { HuggingFaceSettings } from "./huggingface/settings.js";
 
 /** Which task each parameter applies to; a parameter given for another task is refused. */
@@ -36,33 +20,17 @@ const parameterTasks = {
 const parametersSchema = z
   .strictObject({
     top_k: z.number().int().min(1).max(100).optional().describe("text-classification: how many labels to return, best first."),
-    function_to_apply: z
-      .enum(["sigmoid", "softmax", "none"])
-      .optional()
-      .describe("text-classification: how the model's raw outputs become scores."),
+    function_to_apply: z.enum(["sigmoid", "softmax", "none"]).optional().describe("text-classification: how the model's raw outputs become scores."),
     truncation: z
       .enum(["do_not_truncate", "longest_first", "only_first", "only_second"])
       .optional()
       .describe("summarization: how input longer than the model accepts is cut."),
-    clean_up_tokenization_spaces: z
-      .boolean()
-      .optional()
-      .describe("summarization: whether to remove extra spaces left by tokenization."),
-    max_new_tokens: z
-      .number()
-      .int()
-      .min(1)
-      .max(2048)
-      .optional()
-      .describe("summarization and text-generation: the most tokens to produce."),
+    clean_up_tokenization_spaces: z.boolean().optional().describe("summarization: whether to remove extra spaces left by tokenization."),
+    max_new_tokens: z.number().int().min(1).max(2048).optional().describe("summarization and text-generation: the most tokens to produce."),
     temperature: z.number().min(0).max(2).optional().describe("text-generation: sampling temperature; 0 is most deterministic."),
     top_p: z.number().gt(0).max(1).optional().describe("text-generation: nucleus sampling, the probability mass to sample from."),
     seed: z.number().int().min(0).optional().describe("text-generation: random seed, for repeatable sampling."),
-    stop: z
-      .array(z.string().min(1).max(100))
-      .max(4)
-      .optional()
-      .describe("text-generation: up to 4 strings at which generation stops."),
+    stop: z.array(z.string().min(1).max(100)).max(4).optional().describe("text-generation: up to 4 strings at which generation stops."),
   })
   .describe("Optional settings for the task; each applies only to the tasks it names.");
 

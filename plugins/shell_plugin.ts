@@ -1,10 +1,5 @@
 import { z } from "zod";
-import {
-  AppError,
-  BasePlugin,
-  type PluginContext,
-  type PluginEnvironment,
-} from "../src/plugins/plugin.js";
+import { AppError, BasePlugin, type PluginContext, type PluginEnvironment } from "../src/plugins/plugin.js";
 import { assertAllowedExecutable, parseCommandLine } from "./shell/command_line.js";
 import { assertArgumentsInside } from "./shell/path_confinement.js";
 import { startProcess, type RunningProcess } from "./shell/run_process.js";
@@ -19,7 +14,7 @@ const shellInputSchema = z.strictObject({
     .min(1)
     .max(4000)
     .describe(
-      "One command with its arguments, such as: echo \"hello world\". Quote with '...' or \"...\" or a backslash. " +
+      'One command with its arguments, such as: echo "hello world". Quote with \'...\' or "..." or a backslash. ' +
         "No shell runs it: pipes, redirections, ;, &&, globs, $(...) and backticks are rejected, and $VARIABLES are not expanded. " +
         "Paths must stay inside the command's own temporary working directory: no absolute paths, ~ or .. leading out of it.",
     ),

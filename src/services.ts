@@ -101,9 +101,7 @@ export function createServices(config: AppConfig, options: ServiceOptions): Serv
       return conversation.answer({ history: [], message: instruction, caller, sessionId, signal, turn, lineage });
     },
   };
-  const plugins = options.plugins.map(
-    (Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings, agent }),
-  );
+  const plugins = options.plugins.map((Plugin) => new Plugin({ logger: logger.child({ component: "plugin" }), settings: config.plugins.settings, agent }));
   const registry = new PluginRegistry(plugins, config.plugins.defaultTimeoutMs);
   const policy = PluginPolicy.create(plugins, config.pluginPolicy, config.auth.mode);
   const approvals = new ApprovalService({
@@ -239,7 +237,10 @@ function createRunStorage(
     ),
     approvalIndex: deferred<ApprovalIndex>(
       async () => {
-        const [{ TableApprovalIndex }, { createTableClients }] = await Promise.all([import("./approvals/table_approval_index.js"), import("./azure/table_clients.js")]);
+        const [{ TableApprovalIndex }, { createTableClients }] = await Promise.all([
+          import("./approvals/table_approval_index.js"),
+          import("./azure/table_clients.js"),
+        ]);
         return new TableApprovalIndex(createTableClients(storage, credential).table(config.runs.tableName));
       },
       { add: true, ownerOf: true, pending: true, unlist: true, release: true },

@@ -6,9 +6,7 @@
 import { createServer } from "node:http";
 import { serveHttpChild } from "./child_guard.js";
 
-const body = Buffer.from(
-  JSON.stringify({ status: "success", plugin: "echo", result: "hello", durationMs: 0, runId: "00000000-0000-4000-8000-000000000000" }),
-);
+const body = Buffer.from(JSON.stringify({ status: "success", plugin: "echo", result: "hello", durationMs: 0, runId: "00000000-0000-4000-8000-000000000000" }));
 
 const server = createServer((_req, res) => {
   res.statusCode = 200;

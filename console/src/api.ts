@@ -83,7 +83,10 @@ export const api = {
   approvals: () => json<ApprovalList>("/approvals").then((body) => body.approvals),
 
   decide: (runId: string, decision: "approve" | "deny", reason: string) =>
-    json<DecisionView>(`/approvals/${encodeURIComponent(runId)}`, { method: "POST", body: JSON.stringify(reason === "" ? { decision } : { decision, reason }) }),
+    json<DecisionView>(`/approvals/${encodeURIComponent(runId)}`, {
+      method: "POST",
+      body: JSON.stringify(reason === "" ? { decision } : { decision, reason }),
+    }),
 
   auditPage: (sessionId: string, cursor: string | null, limit = 20) => {
     const query = new URLSearchParams({ limit: String(limit) });

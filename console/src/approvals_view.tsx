@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type ApprovalView } from "./api.js";
+import { api, type ApiError, type ApprovalView } from "./api.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDateTime, formatValue } from "./format.js";
 
@@ -12,7 +12,10 @@ interface Props {
   readonly onAccess: (approver: boolean) => void;
 }
 
-type Load = { readonly kind: "loading" } | { readonly kind: "loaded"; readonly requests: readonly ApprovalView[] } | { readonly kind: "error"; readonly error: ApiError };
+type Load =
+  | { readonly kind: "loading" }
+  | { readonly kind: "loaded"; readonly requests: readonly ApprovalView[] }
+  | { readonly kind: "error"; readonly error: ApiError };
 
 /** For approvers: the pending requests they may decide (GET /api/approvals), each with Approve and Deny (POST /api/approvals/{runId}). */
 export function ApprovalsView({ authVersion, active, onAccess }: Props) {
@@ -71,14 +74,18 @@ export function ApprovalsView({ authVersion, active, onAccess }: Props) {
           Refresh
         </button>
       </div>
-      <p class="muted small">Runs that wait for your decision, oldest first. An approved run runs once, as the person who asked for it; your own requests are for another approver.</p>
+      <p class="muted small">
+        Runs that wait for your decision, oldest first. An approved run runs once, as the person who asked for it; your own requests are for another approver.
+      </p>
       <p class="visually-hidden" role="status">
         {announcement}
       </p>
       {load.kind === "loading" && <p class="muted">Loading…</p>}
       {load.kind === "error" && load.error.status === 403 && <p>Only approvers decide runs: no approval rule names a role of yours.</p>}
       {load.kind === "error" && load.error.status === 401 && <p class="muted">Sign in to see the runs you may decide.</p>}
-      {load.kind === "error" && load.error.status !== 403 && load.error.status !== 401 && <ErrorMessage error={load.error} context="The requests could not be listed" />}
+      {load.kind === "error" && load.error.status !== 403 && load.error.status !== 401 && (
+        <ErrorMessage error={load.error} context="The requests could not be listed" />
+      )}
       {load.kind === "loaded" && load.requests.length === 0 && <p>No run waits for your decision.</p>}
       {load.kind === "loaded" && load.requests.length > 0 && (
         <ul class="requests" ref={list} aria-label="Runs waiting for a decision">
@@ -145,7 +152,8 @@ function RequestCard({ request, onDecided }: { request: ApprovalView; onDecided:
       <p class="request-input-label" id={`${id}-input`}>
         Input (what runs if approved)
       </p>
-      <pre class="output" tabIndex={0} aria-labelledby={`${id}-input`}>
+      {/* biome-ignore lint/a11y/useSemanticElements: a <fieldset> is for form controls; the role lets the label name this focusable <pre> */}
+      <pre class="output" role="group" tabIndex={0} aria-labelledby={`${id}-input`}>
         {formatValue(request.input)}
       </pre>
       <div class="field">

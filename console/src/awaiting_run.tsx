@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, ApiError, type AwaitingApproval, type RunView } from "./api.js";
+import { api, type ApiError, type AwaitingApproval, type RunView } from "./api.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDateTime, formatValue } from "./format.js";
 

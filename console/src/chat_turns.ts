@@ -5,7 +5,15 @@ import type { ChatEvent, ChatReply } from "../../src/chat/chat_events.js";
 /** One part of an answer, in the order it arrived: streamed text, or a tool the model called. */
 export type AnswerPart =
   | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "tool"; readonly id: string; readonly name: string; readonly arguments: unknown; readonly outcome?: string; readonly result?: unknown; readonly error?: string }
+  | {
+      readonly kind: "tool";
+      readonly id: string;
+      readonly name: string;
+      readonly arguments: unknown;
+      readonly outcome?: string;
+      readonly result?: unknown;
+      readonly error?: string;
+    }
   /** A run (of `/run`, or of a tool call) that waits for an approver instead of running. */
   | { readonly kind: "approval"; readonly awaiting: AwaitingApproval };
 
@@ -22,7 +30,10 @@ export function applyEvent(turn: Turn, event: ChatEvent): Turn {
   switch (event.type) {
     case "token": {
       const last = turn.parts.at(-1);
-      const parts = last?.kind === "text" ? [...turn.parts.slice(0, -1), { kind: "text" as const, text: last.text + event.text }] : [...turn.parts, { kind: "text" as const, text: event.text }];
+      const parts =
+        last?.kind === "text"
+          ? [...turn.parts.slice(0, -1), { kind: "text" as const, text: last.text + event.text }]
+          : [...turn.parts, { kind: "text" as const, text: event.text }];
       return { ...turn, parts };
     }
     case "tool_call":
@@ -43,7 +54,9 @@ export function applyEvent(turn: Turn, event: ChatEvent): Turn {
       // a /run that waits for an approver is shown as such (its reply text says the same).
       const approval = event.reply.approval;
       const answered = turn.parts.some((part) => part.kind === "text" || (part.kind === "approval" && part.awaiting.runId === approval?.runId));
-      const parts: readonly AnswerPart[] = answered ? turn.parts : [...turn.parts, approval ? { kind: "approval", awaiting: approval } : { kind: "text", text: event.reply.reply }];
+      const parts: readonly AnswerPart[] = answered
+        ? turn.parts
+        : [...turn.parts, approval ? { kind: "approval", awaiting: approval } : { kind: "text", text: event.reply.reply }];
       return { ...turn, reply: event.reply, parts };
     }
     default:

@@ -127,8 +127,7 @@ function ToolCall({ part }: { part: Extract<AnswerPart, { kind: "tool" }> }) {
   return (
     <div class={`tool tool--${state}`}>
       <p class="tool-head">
-        <span class="tool-label">Tool call</span> <code>{part.name}</code>{" "}
-        <span class={`badge badge--${state}`}>{part.outcome ?? "running…"}</span>
+        <span class="tool-label">Tool call</span> <code>{part.name}</code> <span class={`badge badge--${state}`}>{part.outcome ?? "running…"}</span>
       </p>
       <details>
         <summary>Arguments{part.outcome !== undefined ? " and result" : ""}</summary>

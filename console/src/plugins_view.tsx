@@ -92,7 +92,9 @@ export function PluginsView({ sessionId, authVersion, onRan, onLoaded }: Props) 
     setRun({ kind: "running", plugin: plugin.name });
     try {
       const result = await api.execute(plugin.name, read.data, sessionId);
-      setRun(result.status === "awaiting_approval" ? { kind: "awaiting", run: result } : { kind: "success", run: result, elapsedMs: performance.now() - started });
+      setRun(
+        result.status === "awaiting_approval" ? { kind: "awaiting", run: result } : { kind: "success", run: result, elapsedMs: performance.now() - started },
+      );
     } catch (error) {
       setRun({ kind: "error", plugin: plugin.name, error: error as ApiError, elapsedMs: performance.now() - started });
     } finally {

@@ -4,6 +4,7 @@
  * fieldset for a nested object, a JSON field for anything else), with required marks and the
  * schema's descriptions as hints. The form fills the raw "Input" field, which is what is sent.
  */
+import type { JSX } from "preact";
 import type { JsonSchema } from "./schema_data.js";
 import { fieldKind, type Drafts, type FieldKind } from "./schema_data.js";
 
@@ -90,7 +91,7 @@ function SchemaField({ name, path, schema, required, drafts, onChange, idPrefix 
     "aria-describedby": hint ? hintId : undefined,
     "aria-required": required ? ("true" as const) : undefined,
   };
-  let control;
+  let control: JSX.Element;
   switch (kind) {
     case "boolean":
       return (

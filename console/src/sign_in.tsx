@@ -45,8 +45,8 @@ export function SignIn({ refused, hadToken, onSignIn }: Props) {
           />
           <p class="hint" id="bearer-token-hint">
             An access token for this API, for example from{" "}
-            <code>az account get-access-token --resource api://&lt;client id&gt; --query accessToken -o tsv</code>. Kept in this tab only
-            (sessionStorage) and sent to this app only.
+            <code>az account get-access-token --resource api://&lt;client id&gt; --query accessToken -o tsv</code>. Kept in this tab only (sessionStorage) and
+            sent to this app only.
           </p>
         </div>
         <div class="actions">

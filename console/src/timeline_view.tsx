@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type AuditEntry } from "./api.js";
+import { api, type ApiError, type AuditEntry } from "./api.js";
 import { badgeOf } from "./awaiting_run.js";
 import { ErrorMessage } from "./error_message.js";
 import { formatDate, formatDateTime, formatDuration, formatTime, formatValue } from "./format.js";
@@ -190,7 +190,7 @@ function ApprovalDetails({ entry }: { entry: AuditEntry }) {
 /** One line of what went in and came out, for the closed entry. */
 function preview(entry: AuditEntry): string {
   const short = (value: unknown) => {
-    const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+    const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
     const line = text.replace(/\s+/g, " ").trim();
     return line.length > 60 ? `${line.slice(0, 59)}…` : line;
   };

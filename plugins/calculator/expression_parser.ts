@@ -20,7 +20,7 @@ import { AppError } from "../../src/plugins/plugin.js";
 /** Parentheses, function calls, unary signs and exponents each add one level. */
 export const MAX_NESTING_DEPTH = 100;
 
-export interface ExpressionErrorDetails {
+interface ExpressionErrorDetails {
   readonly position: number;
   readonly expression: string;
 }
@@ -208,11 +208,7 @@ class Parser {
   /** Bounds recursion so that hostile input cannot exhaust the stack. */
   private nested(position: number, parse: () => void): void {
     if (this.depth >= MAX_NESTING_DEPTH) {
-      fail(
-        this.source,
-        position,
-        `Expression is nested too deeply at position ${position} (limit: ${MAX_NESTING_DEPTH} levels)`,
-      );
+      fail(this.source, position, `Expression is nested too deeply at position ${position} (limit: ${MAX_NESTING_DEPTH} levels)`);
     }
     this.depth += 1;
     parse();
@@ -271,14 +267,10 @@ class Parser {
         this.nested(token.position, () => this.parseExpression());
         this.expectClosing(token.position);
         return;
-      case "end":
-        fail(this.source, token.position, `Unexpected end of expression at position ${token.position}`);
-      default:
-        fail(
-          this.source,
-          token.position,
-          `Unexpected ${describe(token)} at position ${token.position}; expected a number, constant, function or '('`,
-        );
+      default: {
+        const expected = token.kind === "end" ? "" : "; expected a number, constant, function or '('";
+        fail(this.source, token.position, `Unexpected ${describe(token)} at position ${token.position}${expected}`);
+      }
     }
   }
 
@@ -290,28 +282,16 @@ class Parser {
       return;
     }
     if (functions.has(name)) {
-      fail(
-        this.source,
-        token.position,
-        `Function '${name}' at position ${token.position} must be called with parentheses, e.g. ${name}(4)`,
-      );
+      fail(this.source, token.position, `Function '${name}' at position ${token.position} must be called with parentheses, e.g. ${name}(4)`);
     }
-    fail(
-      this.source,
-      token.position,
-      `Unknown name '${token.text}' at position ${token.position}; constants are ${supportedConstants.join(", ")}`,
-    );
+    fail(this.source, token.position, `Unknown name '${token.text}' at position ${token.position}; constants are ${supportedConstants.join(", ")}`);
   }
 
   private parseCall(token: Token): void {
     const name = token.text.toLowerCase();
     const spec = functions.get(name);
     if (spec === undefined) {
-      fail(
-        this.source,
-        token.position,
-        `Unknown function '${token.text}' at position ${token.position}; functions are ${supportedFunctions.join(", ")}`,
-      );
+      fail(this.source, token.position, `Unknown function '${token.text}' at position ${token.position}; functions are ${supportedFunctions.join(", ")}`);
     }
     const open = this.advance();
     let argumentCount = 0;
@@ -331,11 +311,7 @@ class Parser {
         spec.minArguments === spec.maxArguments
           ? `exactly ${spec.minArguments} argument${spec.minArguments === 1 ? "" : "s"}`
           : `at least ${spec.minArguments} argument${spec.minArguments === 1 ? "" : "s"}`;
-      fail(
-        this.source,
-        token.position,
-        `Function '${name}' at position ${token.position} takes ${expected} but got ${argumentCount}`,
-      );
+      fail(this.source, token.position, `Function '${name}' at position ${token.position} takes ${expected} but got ${argumentCount}`);
     }
     this.program.push({ kind: "call", name, argumentCount, position: token.position });
   }

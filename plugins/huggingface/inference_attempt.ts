@@ -14,7 +14,7 @@ import { isRetryableStatus, parseRetryAfter } from "../../src/plugins/plugin.js"
 import { RetryableFailure } from "./retry_policy.js";
 import { AttemptCancelled, type HuggingFaceTask, type TaskOutput } from "./tasks.js";
 
-export { AttemptCancelled, huggingFaceTasks, type HuggingFaceTask, type LabelScore, type TaskOutput } from "./tasks.js";
+export type { TaskOutput } from "./tasks.js";
 
 export interface AttemptRequest {
   readonly task: HuggingFaceTask;
@@ -38,7 +38,7 @@ export interface AttemptOptions {
  * text-classification and summarization to it as is, and text-generation (an OpenAI-style
  * completion on hf-inference) to `<it>/v1/completions`.
  */
-export function modelEndpointUrl(endpoint: string, model: string): string {
+function modelEndpointUrl(endpoint: string, model: string): string {
   return `${endpoint.replace(/\/+$/, "")}/models/${model}`;
 }
 
@@ -113,11 +113,9 @@ function classifyFailure(
         details: { status },
       });
     }
-    return new AppError(
-      "invalid_input",
-      `Hugging Face rejected the request (${status})${upstream ? `: ${upstream}` : ""}`,
-      { details: { status, task: request.task, model: request.model } },
-    );
+    return new AppError("invalid_input", `Hugging Face rejected the request (${status})${upstream ? `: ${upstream}` : ""}`, {
+      details: { status, task: request.task, model: request.model },
+    });
   }
   if (context.runSignal.aborted) return new AttemptCancelled();
   if (context.timeout.aborted) return new RetryableFailure("timeout");
@@ -167,6 +165,7 @@ function safeUpstreamMessage(body: unknown, token: string): string | undefined {
 
 /** One line, bounded, and undefined when it mentions the token (or a part of it long enough to matter). */
 function redact(text: string, token: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const line = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   if (line === "" || containsSecret(line, token)) return undefined;
   return line.length > maxUpstreamMessageLength ? `${line.slice(0, maxUpstreamMessageLength - 1)}…` : line;

@@ -6,7 +6,7 @@
 export const huggingFaceTasks = ["text-classification", "summarization", "text-generation"] as const;
 export type HuggingFaceTask = (typeof huggingFaceTasks)[number];
 
-export interface LabelScore {
+interface LabelScore {
   readonly label: string;
   readonly score: number;
 }

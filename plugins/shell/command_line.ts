@@ -67,11 +67,9 @@ export function parseCommandLine(commandLine: string): CommandLine {
  */
 export function assertAllowedExecutable(file: string, allowed: readonly string[]): void {
   if (file.includes("/") || file.includes("\\")) {
-    throw new AppError(
-      "command_not_allowed",
-      `commands are run by name, not by path: "${file}" is not allowed; allowed commands: ${allowed.join(", ")}`,
-      { details: { command: file, allowed } },
-    );
+    throw new AppError("command_not_allowed", `commands are run by name, not by path: "${file}" is not allowed; allowed commands: ${allowed.join(", ")}`, {
+      details: { command: file, allowed },
+    });
   }
   if (!allowed.includes(file)) {
     throw new AppError("command_not_allowed", `the command "${file}" is not allowed; allowed commands: ${allowed.join(", ")}`, {

@@ -28,7 +28,7 @@ export interface ProcessOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface ProcessOutcome {
+interface ProcessOutcome {
   /** Null when the process was ended by a signal. */
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;

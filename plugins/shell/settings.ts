@@ -4,12 +4,15 @@ import { commaList, settingDocs, wholeNumber } from "../../src/config/setting.js
 
 export const shellSettings = z.pipe(
   z.object({
-    SHELL_PLUGIN_ALLOWED_COMMANDS: commaList((command) => /^[A-Za-z0-9._+-]+$/.test(command), "each command must be an executable name (no path)").register(settingDocs, {
-      default: "unset: shell disabled",
-      local: "e.g. `echo,date`",
-      azure: "unset (shell disabled)",
-      description: "comma-separated executable names the `shell` plugin may run, e.g. `echo,date,ls`",
-    }),
+    SHELL_PLUGIN_ALLOWED_COMMANDS: commaList((command) => /^[A-Za-z0-9._+-]+$/.test(command), "each command must be an executable name (no path)").register(
+      settingDocs,
+      {
+        default: "unset: shell disabled",
+        local: "e.g. `echo,date`",
+        azure: "unset (shell disabled)",
+        description: "comma-separated executable names the `shell` plugin may run, e.g. `echo,date,ls`",
+      },
+    ),
     SHELL_PLUGIN_TIMEOUT_MS: z._default(wholeNumber(100, 5 * 60 * 1000), 10_000).register(settingDocs, {
       description: "a shell command's process tree is killed after this long",
     }),

@@ -14,9 +14,9 @@ import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
 import type { ApprovalRequest, ApprovalRequests, AwaitingApproval } from "./approval_request.js";
 
 /** A request's input is kept in its record (a table property holds 32K characters) and becomes a queue message once approved. */
-export const maxApprovalInputChars = 30_000;
+const maxApprovalInputChars = 30_000;
 /** At most this many requests are listed at once, the oldest first. */
-export const maxListedApprovals = 100;
+const maxListedApprovals = 100;
 
 export type Decision = "approve" | "deny";
 
@@ -84,9 +84,13 @@ export class ApprovalService implements ApprovalRequests {
     const { index } = this.deps;
     const inputChars = JSON.stringify(request.input)?.length ?? 0;
     if (inputChars > maxApprovalInputChars) {
-      throw new AppError("payload_too_large", `a run that waits for approval keeps its input, which may be at most ${maxApprovalInputChars} characters of JSON`, {
-        details: { maxInputChars: maxApprovalInputChars, inputChars },
-      });
+      throw new AppError(
+        "payload_too_large",
+        `a run that waits for approval keeps its input, which may be at most ${maxApprovalInputChars} characters of JSON`,
+        {
+          details: { maxInputChars: maxApprovalInputChars, inputChars },
+        },
+      );
     }
     const now = this.now();
     const requestedAt = new Date(now).toISOString();
@@ -114,7 +118,11 @@ export class ApprovalService implements ApprovalRequests {
     try {
       await this.writeRequest(record);
     } catch (error) {
-      await index.release(runId).catch((releaseError: unknown) => this.deps.logger.warn("the run id of a request that was not recorded stays taken", { runId, error: describeThrown(releaseError) }));
+      await index
+        .release(runId)
+        .catch((releaseError: unknown) =>
+          this.deps.logger.warn("the run id of a request that was not recorded stays taken", { runId, error: describeThrown(releaseError) }),
+        );
       throw error;
     }
     return { state: "awaiting_approval", runId, plugin, expiresAt, location: runLocation(runId) };
@@ -197,7 +205,14 @@ export class ApprovalService implements ApprovalRequests {
       throw new AppError("approval_closed", "the request was decided by another approver at the same moment", { details: { runId: record.runId } });
     }
     // Before the run is queued, so that the timeline has the decision before the run's outcome.
-    await this.recordInTimeline(record, { type: "approval_decided", plugin: record.plugin, runId: record.runId, outcome: state, approver: caller.principalId, reason });
+    await this.recordInTimeline(record, {
+      type: "approval_decided",
+      plugin: record.plugin,
+      runId: record.runId,
+      outcome: state,
+      approver: caller.principalId,
+      reason,
+    });
     if (state === "approved") await this.enqueue(caller, written, current);
     // Only once the decision is carried out: a request whose run could not be queued stays listed.
     await this.unlist(record.runId);
@@ -222,10 +237,15 @@ export class ApprovalService implements ApprovalRequests {
     try {
       await this.deps.queue.send(message);
     } catch (error) {
-      const reverted = await this.deps.store.replace({ ...waiting.record, updatedAt: new Date(this.now()).toISOString() }, approved.etag).catch((revertError: unknown) => {
-        this.deps.logger.error("an approved run that could not be queued stays approved without a message", { runId: record.runId, error: describeThrown(revertError) });
-        return "conflict" as const;
-      });
+      const reverted = await this.deps.store
+        .replace({ ...waiting.record, updatedAt: new Date(this.now()).toISOString() }, approved.etag)
+        .catch((revertError: unknown) => {
+          this.deps.logger.error("an approved run that could not be queued stays approved without a message", {
+            runId: record.runId,
+            error: describeThrown(revertError),
+          });
+          return "conflict" as const;
+        });
       if (reverted !== "conflict") {
         const outcome = error instanceof AppError ? error.code : "internal_error";
         await this.recordInTimeline(record, {

@@ -70,7 +70,13 @@ export class TableApprovalIndex implements ApprovalIndex {
       const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${pendingRow("")} and RowKey lt ${"pending;"}`;
       try {
         for await (const entity of this.table.listEntities<PendingEntity>({ queryOptions: { filter } })) {
-          found.push({ runId: entity.rowKey.slice(pendingRow("").length), owner: entity.owner, plugin: entity.plugin, requestedAt: entity.requestedAt, expiresAt: entity.expiresAt });
+          found.push({
+            runId: entity.rowKey.slice(pendingRow("").length),
+            owner: entity.owner,
+            plugin: entity.plugin,
+            requestedAt: entity.requestedAt,
+            expiresAt: entity.expiresAt,
+          });
           if (found.length >= maxPending) break;
         }
       } catch (error) {

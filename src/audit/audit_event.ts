@@ -12,7 +12,8 @@ const auditEventSchema = z.object({
   input: z.unknown().optional(),
   result: z.unknown().optional(),
   outcome: z.string().optional().meta({
-    description: "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision (or, after an approval whose run could not be queued, that error's code: the request waits again).",
+    description:
+      "`success`, or the error code the run ended with; `awaiting_approval` for a request, `approved`, `denied` or `expired` for a decision (or, after an approval whose run could not be queued, that error's code: the request waits again).",
   }),
   errorMessage: z.string().optional(),
   durationMs: z.number().optional(),
@@ -22,7 +23,6 @@ const auditEventSchema = z.object({
 });
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
-export type AuditEventType = AuditEvent["type"];
 
 /** An event as the log holds it: where and when, under an id that sorts by time. */
 export const auditEntrySchema = auditEventSchema

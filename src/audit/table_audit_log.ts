@@ -10,7 +10,7 @@ import { createRowKeyFactory, rowKeyPattern, timestampOfRowKey } from "./row_key
 // A table string property holds at most 64 KiB of UTF-16; longer values are cut with a marker.
 const maxFieldChars = 30_000;
 // Table Storage's limit on the entities of one entity-group transaction.
-export const maxTransactionEntities = 100;
+const maxTransactionEntities = 100;
 
 // A type alias, not an interface: the Tables SDK's transaction actions want an index-signature-compatible entity.
 type AuditEntity = {
@@ -76,10 +76,7 @@ export class TableAuditLog implements AuditLog {
   async list(session: SessionRef, page: { limit: number; cursor?: string | undefined }): Promise<AuditPage> {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const partition = sessionStorageKey(session);
-    const filter =
-      after === undefined
-        ? odata`PartitionKey eq ${partition}`
-        : odata`PartitionKey eq ${partition} and RowKey gt ${after}`;
+    const filter = after === undefined ? odata`PartitionKey eq ${partition}` : odata`PartitionKey eq ${partition} and RowKey gt ${after}`;
     // One extra entity tells whether another page exists, so the last page never hands out a cursor.
     const wanted = page.limit + 1;
     const found: AuditEntity[] = [];

@@ -23,7 +23,7 @@ export interface Caller {
 export type PrincipalRealm = "user" | "local" | "system";
 
 /** The principal of AUTH_MODE=none (every caller) and of the CLI, the machine's own operator. */
-export const localPrincipalId = "anonymous";
+const localPrincipalId = "anonymous";
 
 /** Runs from queue messages that no caller submitted belong to this principal in the cloud modes. */
 export const queuePrincipalId = "queue";

@@ -2,7 +2,7 @@
  * Azurite's published development account. Its key is public by design (it is printed in the
  * Azurite documentation) and only ever used against a local emulator.
  */
-export const azuriteAccount = {
+const azuriteAccount = {
   name: "devstoreaccount1",
   key: "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 } as const;

@@ -56,7 +56,8 @@ export class StorageResource {
 
   /** Created once per process; concurrent callers share one creation, and a failed one is tried again by the next call. */
   ready(): Promise<void> {
-    return (this.creation ??= this.createNow());
+    this.creation ??= this.createNow();
+    return this.creation;
   }
 
   /** Runs a write once the resource is ready; if the write finds it missing, creates it again and writes once more. */

@@ -102,7 +102,10 @@ export class ChatService {
       if (!recording) throw failure;
       turn.record({ type: "reply", outcome: failure.code, errorMessage: failure.message });
       // The message goes to memory without an answer, as the log has it.
-      const recorded = await this.commit(turn).then(() => failure, (writeFailure: unknown) => asAppError(writeFailure));
+      const recorded = await this.commit(turn).then(
+        () => failure,
+        (writeFailure: unknown) => asAppError(writeFailure),
+      );
       // A caller that did not send a session id still needs it to continue or to read the audit.
       throw new AppError(recorded.code, recorded.message, { details: { ...asObject(recorded.details), sessionId }, cause: recorded.cause });
     }

@@ -99,7 +99,10 @@ export class Conversation {
     }
   }
 
-  private async *turn(request: { messages: LlmMessage[]; tools: LlmTool[]; signal: AbortSignal | undefined }, stream: boolean): AsyncGenerator<ChatEvent, LlmResponse> {
+  private async *turn(
+    request: { messages: LlmMessage[]; tools: LlmTool[]; signal: AbortSignal | undefined },
+    stream: boolean,
+  ): AsyncGenerator<ChatEvent, LlmResponse> {
     if (!stream) return await this.model.complete(request);
     for await (const event of this.model.stream(request)) {
       if (event.type === "token") yield { type: "token", text: event.text };
@@ -118,10 +121,7 @@ export class Conversation {
       .filter((described) => {
         const plugin = this.registry.resolve(described.name);
         return (
-          plugin !== undefined &&
-          !excluded.includes(described.name) &&
-          this.policy.allows(caller, plugin, "llm") &&
-          plugin.disabledReason?.() === undefined
+          plugin !== undefined && !excluded.includes(described.name) && this.policy.allows(caller, plugin, "llm") && plugin.disabledReason?.() === undefined
         );
       })
       .map((plugin) => ({ name: plugin.name, description: plugin.description, parameters: plugin.inputSchema }));

@@ -55,7 +55,10 @@ const authEnvironment = z
       }
       // zod runs this refinement on a HOST that failed its own rule too; that one is reported already.
       if (mode === undefined && isListenAddress(env.HOST) && !isLoopback(env.HOST)) {
-        problem("AUTH_MODE", `AUTH_MODE must be set when HOST (${env.HOST}) is not a loopback address: jwt or easyauth, or none to let every caller in as one principal`);
+        problem(
+          "AUTH_MODE",
+          `AUTH_MODE must be set when HOST (${env.HOST}) is not a loopback address: jwt or easyauth, or none to let every caller in as one principal`,
+        );
       }
       if (mode === "jwt" && env.AUTH_JWT_ISSUER.length === 0) problem("AUTH_JWT_ISSUER", "AUTH_JWT_ISSUER must be set when AUTH_MODE is jwt");
       if (mode === "jwt" && env.AUTH_JWT_AUDIENCE.length === 0) problem("AUTH_JWT_AUDIENCE", "AUTH_JWT_AUDIENCE must be set when AUTH_MODE is jwt");

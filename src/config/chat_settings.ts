@@ -16,7 +16,9 @@ export const chatSettings = z.pipe(
     CHAT_HISTORY_MAX_CHARS: z._default(wholeNumber(0, 1_000_000), 16_000).register(settingDocs, {
       description: "and at most this many characters of them (the newest are kept)",
     }),
-    CHAT_MAX_TOOL_STEPS: z._default(wholeNumber(1, 50), 5).register(settingDocs, { description: "model turns that may call tools; one more answers 502 `llm_step_limit`" }),
+    CHAT_MAX_TOOL_STEPS: z
+      ._default(wholeNumber(1, 50), 5)
+      .register(settingDocs, { description: "model turns that may call tools; one more answers 502 `llm_step_limit`" }),
     // Azure ends an HTTP-triggered function at 230 s; the answer must come before that.
     CHAT_TIMEOUT_MS: z._default(wholeNumber(1000, 225_000), 200_000).register(settingDocs, {
       description: "the whole answer to one message (Azure ends an HTTP-triggered function at 230 s); past it, `llm_unavailable`",

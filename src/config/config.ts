@@ -91,7 +91,11 @@ export function loadConfig(environment: Environment): AppConfig {
   const set = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""));
   const parsed = configSchema.safeParse(set, { error: englishMessages });
   if (!parsed.success) {
-    const secrets = new Set(settingsIn(configSchema).filter((setting) => setting.doc?.secret).map((setting) => setting.name));
+    const secrets = new Set(
+      settingsIn(configSchema)
+        .filter((setting) => setting.doc?.secret)
+        .map((setting) => setting.name),
+    );
     // A setting that several parts read is reported by each of them, in the same words.
     throw new ConfigError([...new Set(parsed.error.issues.map((issue) => describeIssue(issue, secrets)))]);
   }

@@ -33,7 +33,8 @@ const httpEnvironment = z.object({
   PUBLIC_BASE_URL: z.optional(textWhere(isOrigin, "must be scheme://host[:port] with no path, such as https://api.example.com")).register(settingDocs, {
     default: "`https://$WEBSITE_HOSTNAME` in Azure, else `http://HOST:PORT`",
     azure: "unset, or the custom domain",
-    description: "the app's address as clients use it (`scheme://host[:port]`): the MCP endpoint's resource identifier in its OAuth metadata, never taken from a request's `Host`",
+    description:
+      "the app's address as clients use it (`scheme://host[:port]`): the MCP endpoint's resource identifier in its OAuth metadata, never taken from a request's `Host`",
   }),
   WEBSITE_HOSTNAME: z.optional(textWhere((v) => /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(v), "must be a host name")).register(settingDocs, {
     azure: "set by the platform",
@@ -58,10 +59,13 @@ const httpEnvironment = z.object({
     description: "`authLevel` of the HTTP functions; `function` asks for a function key as well (health stays anonymous)",
   }),
   // On Azure Functions the platform writes the site's CORS list here as a JSON array; locally it is a comma-separated list.
-  CORS_ALLOWED_ORIGINS: commaList(isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", { jsonArray: true }).register(settingDocs, {
+  CORS_ALLOWED_ORIGINS: commaList(isOrigin, "each origin must be scheme://host[:port] with no path, such as https://chat.example.com", {
+    jsonArray: true,
+  }).register(settingDocs, {
     default: "unset: only the app's own origin",
     azure: "not set: on Flex Consumption the platform fills it, as a JSON array, from the site's CORS list (parameter `corsAllowedOrigins`)",
-    description: "comma-separated origins (`https://chat.example.com`), or a JSON array of them, whose pages may call the API; any other `Origin` gets 403 `origin_not_allowed`",
+    description:
+      "comma-separated origins (`https://chat.example.com`), or a JSON array of them, whose pages may call the API; any other `Origin` gets 403 `origin_not_allowed`",
   }),
   ALLOWED_HOSTS: commaList((v) => /^[A-Za-z0-9.-]{1,253}$/.test(v), "each host must be a host name such as api.example.com (no port)").register(settingDocs, {
     default: "unset: loopback names and `HOST`",

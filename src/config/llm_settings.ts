@@ -28,9 +28,11 @@ const llmEnvironment = z
       azure: "`chat` (with `deployOpenAi`)",
       description: "the chat model deployment's name",
     }),
-    AZURE_OPENAI_API_VERSION: z._default(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must look like 2024-10-21")), "2024-10-21").register(settingDocs, {
-      description: "data-plane API version",
-    }),
+    AZURE_OPENAI_API_VERSION: z
+      ._default(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must look like 2024-10-21")), "2024-10-21")
+      .register(settingDocs, {
+        description: "data-plane API version",
+      }),
     AZURE_OPENAI_API_KEY: z.optional(text()).register(settingDocs, {
       secret: true,
       default: "unset: Managed Identity",

@@ -22,17 +22,27 @@ const memoryEnvironment = z
       azure: "`10000` (the database's port)",
       description: "TLS port of the cache with `REDIS_HOST`: `10000` for Azure Managed Redis, `6380` for Azure Cache for Redis",
     }),
-    REDIS_TLS: z._default(z.pipe(oneOf(["true", "false"]), z.transform((v) => v === "true")), true).register(settingDocs, {
-      local: "`false` against a local redis-server",
-      description: "TLS to Redis with `REDIS_HOST`",
-    }),
+    REDIS_TLS: z
+      ._default(
+        z.pipe(
+          oneOf(["true", "false"]),
+          z.transform((v) => v === "true"),
+        ),
+        true,
+      )
+      .register(settingDocs, {
+        local: "`false` against a local redis-server",
+        description: "TLS to Redis with `REDIS_HOST`",
+      }),
     REDIS_USERNAME: z.optional(text()).register(settingDocs, {
       default: "unset (required with `REDIS_HOST`)",
       local: "not used; your own object id against the deployment",
       azure: "the identity's object (principal) id",
       description: "the user name of the Redis access policy assignment: the object id of whoever connects",
     }),
-    SESSION_MEMORY_MAX_MESSAGES: z._default(wholeNumber(1, 10_000), 50).register(settingDocs, { description: "messages kept per session (older ones are trimmed)" }),
+    SESSION_MEMORY_MAX_MESSAGES: z
+      ._default(wholeNumber(1, 10_000), 50)
+      .register(settingDocs, { description: "messages kept per session (older ones are trimmed)" }),
     SESSION_MEMORY_TTL_SECONDS: z._default(wholeNumber(1, 365 * 24 * 3600), 7 * 24 * 3600).register(settingDocs, {
       default: "`604800` (7 days)",
       description: "a session's memory expires this long after its last message",
@@ -49,7 +59,11 @@ const memoryEnvironment = z
         });
       }
       if (env.REDIS_HOST && !env.REDIS_USERNAME) {
-        ctx.addIssue({ code: "custom", path: ["REDIS_USERNAME"], message: "REDIS_USERNAME (the object id of the managed identity) must be set with REDIS_HOST" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["REDIS_USERNAME"],
+          message: "REDIS_USERNAME (the object id of the managed identity) must be set with REDIS_HOST",
+        });
       }
     }),
   );

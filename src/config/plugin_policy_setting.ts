@@ -3,7 +3,7 @@ import { channels } from "../auth/channel.js";
 import { settingDocs, text } from "./setting.js";
 
 /** How long a run waiting for approval may wait when its rule says nothing: 15 minutes. */
-export const defaultApprovalTtlSeconds = 900;
+const defaultApprovalTtlSeconds = 900;
 const maxApprovalTtlSeconds = 7 * 24 * 3600;
 
 const roleName = () => z.string().check(z.minLength(1), z.maxLength(200));
@@ -24,11 +24,13 @@ const pluginPolicyEntries = z.record(
           .array(roleName(), { error: 'must list the roles whose members approve the runs, such as ["admin"]' })
           .check(z.minLength(1, "must name at least one role whose members approve the runs")),
         ttlSeconds: z._default(
-          z.number({ error: "must be a number of seconds" }).check(
-            z.int("must be a whole number of seconds"),
-            z.gte(1, "must be at least 1 second"),
-            z.lte(maxApprovalTtlSeconds, `must be at most ${maxApprovalTtlSeconds} seconds (7 days)`),
-          ),
+          z
+            .number({ error: "must be a number of seconds" })
+            .check(
+              z.int("must be a whole number of seconds"),
+              z.gte(1, "must be at least 1 second"),
+              z.lte(maxApprovalTtlSeconds, `must be at most ${maxApprovalTtlSeconds} seconds (7 days)`),
+            ),
           defaultApprovalTtlSeconds,
         ),
       }),

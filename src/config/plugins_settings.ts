@@ -12,7 +12,9 @@ const pluginSettings = withParts(z.object({ shell: shellSettings, huggingFace: h
 
 const pluginsEnvironment = z
   .object({
-    PLUGIN_DEFAULT_TIMEOUT_MS: z._default(wholeNumber(10, 10 * 60 * 1000), 5000).register(settingDocs, { description: "timeout of a plugin run when the plugin sets none" }),
+    PLUGIN_DEFAULT_TIMEOUT_MS: z
+      ._default(wholeNumber(10, 10 * 60 * 1000), 5000)
+      .register(settingDocs, { description: "timeout of a plugin run when the plugin sets none" }),
     PLUGIN_MAX_CONCURRENCY: z._default(wholeNumber(1, 10_000), 16).register(settingDocs, { description: "runs of one plugin at the same time" }),
     PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL: z.optional(wholeNumber(1, 10_000)).register(settingDocs, {
       default: "half of `PLUGIN_MAX_CONCURRENCY`, rounded up (all of it with `AUTH_MODE=none`, one caller)",
@@ -54,7 +56,8 @@ export const pluginsSettings = z.pipe(
      * whose one local caller is every principal.
      */
     maxConcurrencyPerPrincipal:
-      env.PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL ?? ((env.AUTH_MODE ?? "none") === "none" ? env.PLUGIN_MAX_CONCURRENCY : Math.ceil(env.PLUGIN_MAX_CONCURRENCY / 2)),
+      env.PLUGIN_MAX_CONCURRENCY_PER_PRINCIPAL ??
+      ((env.AUTH_MODE ?? "none") === "none" ? env.PLUGIN_MAX_CONCURRENCY : Math.ceil(env.PLUGIN_MAX_CONCURRENCY / 2)),
     maxQueue: env.PLUGIN_MAX_QUEUE,
     cacheKeyPrefix: env.RESULT_CACHE_KEY_PREFIX,
     settings: env.settings,

@@ -4,7 +4,10 @@ import { tableName } from "./storage_settings.js";
 
 /** A name of an Azure queue or blob container: 3-63 lowercase letters, digits and single hyphens. */
 const azureLowercaseName = (fallback: string, kind: string) =>
-  z._default(z.string().check(z.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, `must be a ${kind} name: 3-63 lowercase letters, digits and single hyphens`)), fallback);
+  z._default(
+    z.string().check(z.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, `must be a ${kind} name: 3-63 lowercase letters, digits and single hyphens`)),
+    fallback,
+  );
 
 /** Event-triggered and asynchronous plugin runs. */
 export const runsSettings = z.pipe(

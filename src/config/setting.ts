@@ -75,7 +75,14 @@ export function oneOf<const Values extends readonly [string, ...string[]]>(value
  */
 export function commaList(valid: (item: string) => boolean, rule: string, options: { jsonArray?: boolean } = {}) {
   const list = z.pipe(
-    z.transform((value: string) => (options.jsonArray ? jsonArrayItems(value) : undefined) ?? value.split(",").map((item) => item.trim()).filter((item) => item !== "")),
+    z.transform(
+      (value: string) =>
+        (options.jsonArray ? jsonArrayItems(value) : undefined) ??
+        value
+          .split(",")
+          .map((item) => item.trim())
+          .filter((item) => item !== ""),
+    ),
     z.array(z.string()).check(
       z.superRefine((items, ctx) => {
         const bad = items.filter((item) => !valid(item));

@@ -2,7 +2,8 @@ import * as z from "zod/mini";
 import { httpUrl, settingDocs, text, textWhere } from "./setting.js";
 
 /** An Azure table name: 3-63 letters and digits, starting with a letter. */
-export const tableName = (fallback: string) => z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters and digits, starting with a letter")), fallback);
+export const tableName = (fallback: string) =>
+  z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters and digits, starting with a letter")), fallback);
 
 const endpointDocs = (kind: string) => ({
   default: "from the account name",

@@ -7,7 +7,7 @@ import type { SessionMemory } from "../memory/session_memory.js";
 
 const checkStatus = z.enum(["ok", "down", "not_configured"]);
 
-export type CheckStatus = z.infer<typeof checkStatus>;
+type CheckStatus = z.infer<typeof checkStatus>;
 
 /** `GET /api/health`. */
 export const healthReportSchema = z
@@ -41,7 +41,7 @@ export const healthReportSchema = z
 
 export type HealthReport = z.infer<typeof healthReportSchema>;
 
-export type StorageCheck = HealthReport["checks"]["storage"];
+type StorageCheck = HealthReport["checks"]["storage"];
 
 /** What health asks of storage (src/azure/storage_probe.ts); it throws when storage cannot be reached. */
 export interface StorageProbe {
@@ -77,15 +77,15 @@ export class HealthCheck {
   check(): Promise<HealthReport> {
     const cached = this.cached;
     if (cached && this.now() - cached.at < this.reportTtlMs) return Promise.resolve(cached.report);
-    this.inFlight ??= this.probeAll().then(
-      (report) => {
+    this.inFlight ??= this.probeAll()
+      .then((report) => {
         // The age counts from when the probe finished, so a slow (timed-out) probe is not redone at once.
         this.cached = { report, at: this.now() };
         return report;
-      },
-    ).finally(() => {
-      this.inFlight = undefined;
-    });
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
     return this.inFlight;
   }
 
@@ -96,7 +96,8 @@ export class HealthCheck {
       this.probe("storage", () => this.storage.missing()),
       model ? this.probe("llm", (signal) => model.ping(signal)) : undefined,
     ]);
-    const storage: StorageCheck = missing === "down" ? { status: "down" } : missing.length > 0 ? { status: "degraded", missing: [...missing] } : { status: "ok" };
+    const storage: StorageCheck =
+      missing === "down" ? { status: "down" } : missing.length > 0 ? { status: "degraded", missing: [...missing] } : { status: "ok" };
     const healthy = redis !== "down" && storage.status !== "down";
     return {
       status: !healthy ? "unhealthy" : llm === "down" || storage.status === "degraded" ? "degraded" : "ok",

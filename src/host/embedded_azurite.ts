@@ -38,13 +38,68 @@ export async function startEmbeddedAzurite(host = "127.0.0.1"): Promise<Embedded
   const quiet = { accessLog: false, debugLog: false };
   // Positional arguments, in the order of the configuration classes' constructors.
   const blob: AzuriteServer = new BlobServer(
-    new BlobConfiguration(host, 0, keepAlive, undefined, undefined, undefined, quiet.accessLog, undefined, quiet.debugLog, undefined, loose, skipApiVersionCheck, "", "", "", undefined, false, memory),
+    new BlobConfiguration(
+      host,
+      0,
+      keepAlive,
+      undefined,
+      undefined,
+      undefined,
+      quiet.accessLog,
+      undefined,
+      quiet.debugLog,
+      undefined,
+      loose,
+      skipApiVersionCheck,
+      "",
+      "",
+      "",
+      undefined,
+      false,
+      memory,
+    ),
   );
   const queue: AzuriteServer = new QueueServer(
-    new QueueConfiguration(host, 0, keepAlive, undefined, undefined, undefined, quiet.accessLog, undefined, quiet.debugLog, undefined, loose, skipApiVersionCheck, "", "", "", undefined, false, memory),
+    new QueueConfiguration(
+      host,
+      0,
+      keepAlive,
+      undefined,
+      undefined,
+      undefined,
+      quiet.accessLog,
+      undefined,
+      quiet.debugLog,
+      undefined,
+      loose,
+      skipApiVersionCheck,
+      "",
+      "",
+      "",
+      undefined,
+      false,
+      memory,
+    ),
   );
   const table: AzuriteServer = new TableServer(
-    new TableConfiguration(host, 0, keepAlive, undefined, quiet.debugLog, quiet.accessLog, undefined, undefined, loose, skipApiVersionCheck, "", "", "", undefined, false, memory),
+    new TableConfiguration(
+      host,
+      0,
+      keepAlive,
+      undefined,
+      quiet.debugLog,
+      quiet.accessLog,
+      undefined,
+      undefined,
+      loose,
+      skipApiVersionCheck,
+      "",
+      "",
+      "",
+      undefined,
+      false,
+      memory,
+    ),
   );
 
   const started: AzuriteServer[] = [];

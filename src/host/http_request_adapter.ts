@@ -63,10 +63,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs?: num
   });
 }
 
-export function toHttpRequest(
-  req: IncomingMessage,
-  request: { method: string; url: URL; params: Record<string, string>; body: Uint8Array },
-): AzureHttpRequest {
+export function toHttpRequest(req: IncomingMessage, request: { method: string; url: URL; params: Record<string, string>; body: Uint8Array }): AzureHttpRequest {
   return new HttpRequest({
     method: request.method,
     url: request.url.toString(),
@@ -78,7 +75,7 @@ export function toHttpRequest(
 }
 
 /** A request's headers, each as one string (repeated ones joined with ", "), as the Functions host hands them over. */
-export function flattenHeaders(req: IncomingMessage): Record<string, string> {
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;

@@ -49,7 +49,7 @@ export interface LocalHost {
   close(options?: { readonly graceMs?: number }): Promise<CloseReport>;
 }
 
-export interface CloseReport {
+interface CloseReport {
   /** Requests that had been received and were still unanswered when the grace period ran out. */
   readonly cut: number;
 }

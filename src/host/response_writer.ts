@@ -37,7 +37,9 @@ export async function writeResponse(
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
   if (extraHeaders) setExtraHeaders(res, extraHeaders);
   // HttpResponse keeps cookies apart from its headers; the Functions host turns them into Set-Cookie.
   if (response.cookies.length > 0) res.setHeader("set-cookie", response.cookies.map(setCookie));
@@ -57,7 +59,12 @@ function setExtraHeaders(res: ServerResponse, headers: Readonly<Record<string, s
       res.setHeader(name, value);
       continue;
     }
-    const values = new Set(`${String(existing)}, ${value}`.split(",").map((v) => v.trim()).filter((v) => v !== ""));
+    const values = new Set(
+      `${String(existing)}, ${value}`
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== ""),
+    );
     res.setHeader(name, [...values].join(", "));
   }
 }

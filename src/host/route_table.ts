@@ -1,6 +1,6 @@
 import type { HttpFunction } from "../http/http_function.js";
 
-export interface RouteMatch {
+interface RouteMatch {
   readonly fn: HttpFunction;
   readonly params: Record<string, string>;
 }
@@ -41,7 +41,8 @@ export class RouteTable {
       const found = route.pattern.exec(path);
       if (!found) continue;
       if (!route.fn.methods.includes(upperMethod)) {
-        (allowed ??= []).push(...route.fn.methods);
+        allowed ??= [];
+        allowed.push(...route.fn.methods);
         continue;
       }
       const params: Record<string, string> = {};

@@ -61,7 +61,9 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
   logger.info(`listening on ${host.url}/api (local host: Azure Functions Core Tools is not installed)`);
   for (const fn of httpFunctions) logger.info(`  ${fn.methods.join(",")} ${host.url}/api/${fn.route}`);
   for (const fn of queueFunctions) {
-    logger.info(`  queue ${fn.queueName(config)} → ${fn.name} (polled every ${config.runs.pollIntervalMs} ms; poison queue ${fn.queueName(config)}-poison after ${config.runs.maxDequeueCount} deliveries)`);
+    logger.info(
+      `  queue ${fn.queueName(config)} → ${fn.name} (polled every ${config.runs.pollIntervalMs} ms; poison queue ${fn.queueName(config)}-poison after ${config.runs.maxDequeueCount} deliveries)`,
+    );
   }
 
   let stopping = false;
@@ -72,7 +74,8 @@ async function main(environment: NodeJS.ProcessEnv, argv: readonly string[]): Pr
     logger.info(`${signal} received, shutting down: no new connections, requests in flight may finish within ${graceMs} ms (SHUTDOWN_GRACE_MS)`);
     // Requests and queue deliveries first (the queue takes no new messages either): they still need the plugins and services closed below.
     const [{ cut }] = await Promise.all([host.close({ graceMs }), queues.stop()]);
-    if (cut > 0) logger.error(`shutdown: ${cut} request${cut === 1 ? "" : "s"} cut, still running when the grace period (SHUTDOWN_GRACE_MS=${graceMs}) ran out`);
+    if (cut > 0)
+      logger.error(`shutdown: ${cut} request${cut === 1 ? "" : "s"} cut, still running when the grace period (SHUTDOWN_GRACE_MS=${graceMs}) ran out`);
     else logger.info("shutdown: every request received was answered");
     // Whatever does not finish in time now is abandoned: the process must end.
     const deadline = setTimeout(() => {

@@ -23,7 +23,7 @@ export function jsonResponse<Status extends number, const Body>(
 export const errorCodeNames = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
 
 /** Every error answer: `{status:"error", error:{code, message, details?}}` with a code of src/errors/error_codes.ts. */
-export const errorBodySchema = z
+const errorBodySchema = z
   .object({
     status: z.literal("error"),
     error: z.object({

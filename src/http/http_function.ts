@@ -93,7 +93,7 @@ type CallerDefinition<Request extends RequestContract, Answers extends Responses
  * own (`errorFormat`). The CORS response headers are the host's: the local host adds them, the
  * Functions platform adds its own from the site's CORS list.
  */
-export function defineHttpFunction<const Request extends RequestContract = {}, const Answers extends ResponsesContract = ResponsesContract>(
+export function defineHttpFunction<const Request extends RequestContract = Record<never, never>, const Answers extends ResponsesContract = ResponsesContract>(
   definition: CallerDefinition<Request, Answers>,
 ): HttpHandler<"caller"> {
   const { rateLimitsEveryRequest = false, challengeParameters } = definition;
@@ -135,9 +135,10 @@ function withChallengeParameters(error: unknown, parameters: string | undefined)
 }
 
 /** A function anyone may call: it must show no caller's data. The Origin check applies all the same. */
-export function definePublicHttpFunction<const Request extends RequestContract = {}, const Answers extends ResponsesContract = ResponsesContract>(
-  definition: Definition<PublicScope, Request, Answers>,
-): HttpHandler<"public"> {
+export function definePublicHttpFunction<
+  const Request extends RequestContract = Record<never, never>,
+  const Answers extends ResponsesContract = ResponsesContract,
+>(definition: Definition<PublicScope, Request, Answers>): HttpHandler<"public"> {
   return {
     access: "public",
     bind: (route) =>

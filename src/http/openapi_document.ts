@@ -65,7 +65,9 @@ function buildOpenApiDocument(options: { version: string; plugins: readonly Plug
   const pluginRefs = Object.keys(pluginSchemas).map((name) => ({ $ref: `#/components/schemas/${name}` }));
   const paths: ZodOpenApiPathsObject = {};
   for (const fn of options.functions) {
-    const item: ZodOpenApiPathItemObject = (paths[openApiPath(fn.route)] ??= {});
+    const path = openApiPath(fn.route);
+    const item: ZodOpenApiPathItemObject = paths[path] ?? {};
+    paths[path] = item;
     fn.methods.forEach((method, index) => {
       item[method.toLowerCase() as "get" | "post"] = operationOf(fn, method, index);
     });
@@ -160,7 +162,10 @@ function responseOf({ description, body, events, content = {}, headers }: Respon
       ? { "text/event-stream": { schema: { type: "string", description: `Server-sent events (see above); the data of each is a ${componentId(events)}.` } } }
       : {}),
     ...Object.fromEntries(
-      Object.entries(content).map(([type, what]) => [type, { schema: { type: type === "application/json" ? ("object" as const) : ("string" as const), description: what } }]),
+      Object.entries(content).map(([type, what]) => [
+        type,
+        { schema: { type: type === "application/json" ? ("object" as const) : ("string" as const), description: what } },
+      ]),
     ),
   };
   return {
@@ -192,7 +197,17 @@ function errorResponses(codes: readonly ErrorCode[], format: ErrorFormat): ZodOp
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[`${status}` as keyof ZodOpenApiResponsesObject & `${number}`] = {
       description: statusCodes.map((code) => `\`${format.codeName?.(code) ?? code}\``).join(", "),
-      ...(status === 401 ? { headers: { "WWW-Authenticate": { description: "`Bearer`, with `error=\"invalid_token\"` for a token that was refused.", required: true, schema: { type: "string" } } } } : {}),
+      ...(status === 401
+        ? {
+            headers: {
+              "WWW-Authenticate": {
+                description: '`Bearer`, with `error="invalid_token"` for a token that was refused.',
+                required: true,
+                schema: { type: "string" },
+              },
+            },
+          }
+        : {}),
       ...(statusCodes.includes("rate_limited")
         ? { headers: { "Retry-After": { description: "Seconds until the caller may send again (`rate_limited`).", schema: { type: "integer", minimum: 0 } } } }
         : {}),

@@ -25,7 +25,7 @@ export type OriginCheck =
 const hostHeaderPattern = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Methods a preflight announces when the route's own are not known. */
-export const defaultCorsMethods = ["GET", "POST", "OPTIONS"] as const;
+const defaultCorsMethods = ["GET", "POST", "OPTIONS"] as const;
 
 /**
  * Decides on a request's Origin header given its Host header. Throws `origin_not_allowed` for
@@ -46,7 +46,7 @@ export function checkOrigin(origin: string | undefined | null, host: string | un
 }
 
 /** What the response to an allowed cross-origin request carries. */
-export function corsResponseHeaders(origin: string): Record<string, string> {
+function corsResponseHeaders(origin: string): Record<string, string> {
   return { "access-control-allow-origin": origin, vary: "origin" };
 }
 

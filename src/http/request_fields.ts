@@ -9,13 +9,19 @@ import { runIdPattern } from "../runs/run_message.js";
  * as a string of that pattern.
  */
 export function patternField(pattern: RegExp, code: ErrorCode, message: string) {
-  return z.custom<string>((value) => typeof value === "string" && pattern.test(value), { message, params: { code } }).meta({ type: "string", pattern: pattern.source });
+  return z
+    .custom<string>((value) => typeof value === "string" && pattern.test(value), { message, params: { code } })
+    .meta({ type: "string", pattern: pattern.source });
 }
 
 /** A session id, wherever a request sends one: a malformed one is 400 invalid_session_id. */
 export const sessionIdField = patternField(sessionIdPattern, "invalid_session_id", "sessionId must be 1-128 letters, digits, '_' or '-'");
 
 /** The header that names a session where the body has no place for it (the OpenAI-compatible routes). */
-export const sessionIdHeaderField = patternField(sessionIdPattern, "invalid_session_id", `the ${sessionIdHeader} header must be 1-128 letters, digits, '_' or '-'`);
+export const sessionIdHeaderField = patternField(
+  sessionIdPattern,
+  "invalid_session_id",
+  `the ${sessionIdHeader} header must be 1-128 letters, digits, '_' or '-'`,
+);
 
 export const runIdField = patternField(runIdPattern, "invalid_request", "runId must be 1-128 letters, digits, '_' or '-'");

@@ -19,8 +19,18 @@ export async function parseRequest(
 ): Promise<Record<string, unknown>> {
   const parts: Record<string, unknown> = { request };
   if (contract?.params) parts.params = checkedPart("params", contract.params, request.params);
-  if (contract?.query) parts.query = checkedPart("query", contract.query, valuesOf(contract.query, (name) => request.query.get(name)));
-  if (contract?.headers) parts.headers = checkedPart("headers", contract.headers, valuesOf(contract.headers, (name) => request.headers.get(name)));
+  if (contract?.query)
+    parts.query = checkedPart(
+      "query",
+      contract.query,
+      valuesOf(contract.query, (name) => request.query.get(name)),
+    );
+  if (contract?.headers)
+    parts.headers = checkedPart(
+      "headers",
+      contract.headers,
+      valuesOf(contract.headers, (name) => request.headers.get(name)),
+    );
   if (contract?.body) {
     parts.body = options.parseBody
       ? options.parseBody(await readBodyText(request, options.maxBodyBytes))
@@ -30,8 +40,8 @@ export async function parseRequest(
 }
 
 /** The named values (query parameters, headers) an object schema has a field for; absent ones undefined. */
-function valuesOf(schema: z.ZodObject, valueOf: (name: string) => string | null): Record<string, string | undefined> {
-  return Object.fromEntries(Object.keys(schema.shape).map((name) => [name, valueOf(name) ?? undefined]));
+function valuesOf(schema: z.ZodObject, read: (name: string) => string | null): Record<string, string | undefined> {
+  return Object.fromEntries(Object.keys(schema.shape).map((name) => [name, read(name) ?? undefined]));
 }
 
 function checkedPart<S extends z.ZodType>(part: Part, schema: S, value: unknown): z.output<S> {

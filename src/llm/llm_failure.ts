@@ -98,7 +98,7 @@ export interface FailureContext {
 }
 
 /** Why a call failed, in words safe to show, with the HTTP status when there was one. */
-export function describeFailure(error: unknown, context: Pick<FailureContext, "timeoutMs" | "signal" | "secrets">): { reason: string; status?: number } {
+function describeFailure(error: unknown, context: Pick<FailureContext, "timeoutMs" | "signal" | "secrets">): { reason: string; status?: number } {
   if (context.signal?.aborted || error instanceof LlmCancelled || error instanceof APIUserAbortError) return { reason: "cancelled" };
   if (error instanceof AppError) return { reason: error.message };
   if (error instanceof MalformedAnswer) return { reason: error.message };

@@ -88,7 +88,10 @@ export class OpenAiCompatibleChatModel implements ChatModel {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     try {
-      const completion = await untilAborted(this.client.chat.completions.create({ ...this.body(request), stream: false }, { signal: request.signal }), request.signal);
+      const completion = await untilAborted(
+        this.client.chat.completions.create({ ...this.body(request), stream: false }, { signal: request.signal }),
+        request.signal,
+      );
       const message = (completion as { choices?: { message?: unknown }[] } | undefined)?.choices?.[0]?.message;
       if (typeof message !== "object" || message === null) throw new MalformedAnswer("no message");
       const { content, tool_calls } = message as { content?: unknown; tool_calls?: unknown };

@@ -17,7 +17,7 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 export type LogSink = (level: LogLevel, line: string) => void;
 
 /** Writes through console so that the Functions host forwards records to Application Insights. */
-export const consoleSink: LogSink = (level, line) => {
+const consoleSink: LogSink = (level, line) => {
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);

@@ -43,5 +43,11 @@ export async function serveMcp(request: HttpRequest, { services, caller }: Calle
 
 /** Whether an MCP request has loaded the SDK in this process; for the tests of its lazy loading. */
 export async function mcpSdkLoaded(): Promise<boolean> {
-  return requested && (await serverModule().then(() => true, () => false));
+  return (
+    requested &&
+    (await serverModule().then(
+      () => true,
+      () => false,
+    ))
+  );
 }

@@ -33,14 +33,17 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
   const schemas = new Map<string, ToolSchemas>();
   const schemasOf = (tool: McpToolDefinition): ToolSchemas => {
     let found = schemas.get(tool.name);
-    if (!found) schemas.set(tool.name, (found = toolSchemas(tool)));
+    if (!found) {
+      found = toolSchemas(tool);
+      schemas.set(tool.name, found);
+    }
     return found;
   };
   const deps = { runner: services.runner, logger };
 
   const handler = createMcpHandler(
     ({ authInfo }) => {
-      const { call, toolCalled } = authInfo?.extra as { call: McpCall; toolCalled: string | undefined };
+      const { call, toolCalled } = callIn(authInfo);
       const server = new McpServer(
         { name: mcpServerName, version: services.config.version },
         {
@@ -81,6 +84,12 @@ export function createMcpEndpoint(services: McpServices): McpEndpoint {
 /** The request's caller handed through the SDK to the server factory: its documented way in. No token is passed on. */
 function authInfoOf(call: McpCall, toolCalled: string | undefined): AuthInfo {
   return { token: "", clientId: call.caller.principalId, scopes: [], extra: { call, toolCalled } };
+}
+
+/** What authInfoOf handed in; every request comes through fetch, which hands it. */
+function callIn(authInfo: AuthInfo | undefined): { call: McpCall; toolCalled: string | undefined } {
+  if (authInfo?.extra === undefined) throw new Error("an MCP request reached the server without its caller");
+  return authInfo.extra as { call: McpCall; toolCalled: string | undefined };
 }
 
 /** The tool a JSON-RPC tools/call names; undefined for any other message (a batch, a notification, another method). */

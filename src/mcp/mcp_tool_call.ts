@@ -61,7 +61,7 @@ export async function callMcpTool(deps: McpToolCallDependencies, call: McpToolCa
 }
 
 /** A plugin's result: a string as it is, anything else as JSON text; a JSON object also as `structuredContent` (which MCP requires to be an object). */
-export function mcpToolResult(result: unknown): McpToolResult {
+function mcpToolResult(result: unknown): McpToolResult {
   const text = typeof result === "string" ? result : JSON.stringify(result);
   return isJsonObject(result) ? { content: [{ type: "text", text }], structuredContent: result } : { content: [{ type: "text", text }] };
 }
@@ -71,7 +71,7 @@ export function mcpToolResult(result: unknown): McpToolResult {
  * `structuredContent.error` for clients that branch on it. Anything that is not an AppError is
  * logged and answered as internal_error, as the HTTP API answers it.
  */
-export function mcpToolError(error: unknown, logger: Logger): McpToolResult {
+function mcpToolError(error: unknown, logger: Logger): McpToolResult {
   if (!(error instanceof AppError)) {
     logger.error("mcp tool call failed", { error: describeThrown(error), stack: error instanceof Error ? error.stack : undefined });
     return errorResult({ code: "internal_error", message: "internal error" });

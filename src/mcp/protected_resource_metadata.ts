@@ -19,11 +19,11 @@ export const protectedResourceMetadataSchema = z.object({
 export type ProtectedResourceMetadata = z.infer<typeof protectedResourceMetadataSchema>;
 
 /** The MCP endpoint's URL: the resource a token is requested for. */
-export function mcpResourceUrl(config: AppConfig): string {
+function mcpResourceUrl(config: AppConfig): string {
   return `${config.http.publicBaseUrl}/api/${mcpRoute}`;
 }
 
-export function resourceMetadataUrl(config: AppConfig): string {
+function resourceMetadataUrl(config: AppConfig): string {
   return `${config.http.publicBaseUrl}/api/${mcpResourceMetadataRoute}`;
 }
 

@@ -296,7 +296,13 @@ class EntraRedis extends Redis {
     this.condition ??= { select: this.options.db ?? 0, subscriber: false };
     this.pendingFirstConnect ??= this.tokenReady().then(() => super.connect());
     const pending = this.pendingFirstConnect;
-    if (callback) pending.then(() => callback(null), (error: Error) => callback(error)).catch(noop);
+    if (callback)
+      pending
+        .then(
+          () => callback(null),
+          (error: Error) => callback(error),
+        )
+        .catch(noop);
     return pending;
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const memoryRoles = ["user", "assistant", "tool", "note", "system"] as const;
+const memoryRoles = ["user", "assistant", "tool", "note", "system"] as const;
 
 export const memoryMessageSchema = z.object({
   role: z.enum(memoryRoles),

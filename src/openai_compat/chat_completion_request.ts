@@ -28,57 +28,63 @@ const openAiNumber = z.number().nullish().meta({ description: "Accepted; not act
 const openAiTokenCount = z.number().int().min(0).nullish().meta({ description: "Accepted; not acted on." });
 
 /** `POST /api/v1/chat/completions`. */
-export const chatCompletionRequestSchema = z.looseObject({
-  model: z.string().min(1, "a model is required: GET /v1/models lists them").meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
-  messages: z
-    .array(
-      z.discriminatedUnion(
-        "role",
-        [
-          z.looseObject({ role: z.enum(["system", "developer"]), content: openAiContent, name: z.string().nullish() }),
-          z.looseObject({ role: z.literal("user"), content: openAiContent, name: z.string().nullish() }),
-          z.looseObject({
-            role: z.literal("assistant"),
-            content: openAiContent.nullish(),
-            name: z.string().nullish(),
-            refusal: z.string().nullish(),
-            tool_calls: z.array(openAiToolCall).nullish(),
-          }),
-          z.looseObject({ role: z.literal("tool"), content: openAiContent, tool_call_id: z.string() }),
-        ],
-        { error: "expected one of the roles 'system', 'developer', 'user', 'assistant', 'tool'" },
-      ),
-    )
-    .min(1, "at least one message is required")
-    .meta({
-      description:
-        "The conversation. The last message must be the user's: it is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the messages before it are the history the model sees.",
-    }),
-  stream: z.boolean().nullish().meta({ description: "Answer with `chat.completion.chunk` server-sent events, ending with `data: [DONE]`." }),
-  user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
-  n: z.literal(1, "only one choice (n: 1) is produced").nullish(),
-  stream_options: z.looseObject({}).nullish().meta({ description: "Accepted; no usage is reported." }),
-  temperature: openAiNumber,
-  top_p: openAiNumber,
-  presence_penalty: openAiNumber,
-  frequency_penalty: openAiNumber,
-  max_tokens: openAiTokenCount,
-  max_completion_tokens: openAiTokenCount,
-  seed: z.number().int().nullish(),
-  stop: z.union([z.string(), z.array(z.string())]).nullish(),
-  tools: z.array(z.looseObject({})).nullish().meta({ description: "Accepted and not used: the model is offered the plugins the caller may run, and they run on the server." }),
-  tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
-  response_format: z.looseObject({}).nullish(),
-  logit_bias: z.record(z.string(), z.number()).nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
-  store: z.boolean().nullish(),
-}).meta({ id: "ChatCompletionRequest" });
+export const chatCompletionRequestSchema = z
+  .looseObject({
+    model: z.string().min(1, "a model is required: GET /v1/models lists them").meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
+    messages: z
+      .array(
+        z.discriminatedUnion(
+          "role",
+          [
+            z.looseObject({ role: z.enum(["system", "developer"]), content: openAiContent, name: z.string().nullish() }),
+            z.looseObject({ role: z.literal("user"), content: openAiContent, name: z.string().nullish() }),
+            z.looseObject({
+              role: z.literal("assistant"),
+              content: openAiContent.nullish(),
+              name: z.string().nullish(),
+              refusal: z.string().nullish(),
+              tool_calls: z.array(openAiToolCall).nullish(),
+            }),
+            z.looseObject({ role: z.literal("tool"), content: openAiContent, tool_call_id: z.string() }),
+          ],
+          { error: "expected one of the roles 'system', 'developer', 'user', 'assistant', 'tool'" },
+        ),
+      )
+      .min(1, "at least one message is required")
+      .meta({
+        description:
+          "The conversation. The last message must be the user's: it is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the messages before it are the history the model sees.",
+      }),
+    stream: z.boolean().nullish().meta({ description: "Answer with `chat.completion.chunk` server-sent events, ending with `data: [DONE]`." }),
+    user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
+    n: z.literal(1, "only one choice (n: 1) is produced").nullish(),
+    stream_options: z.looseObject({}).nullish().meta({ description: "Accepted; no usage is reported." }),
+    temperature: openAiNumber,
+    top_p: openAiNumber,
+    presence_penalty: openAiNumber,
+    frequency_penalty: openAiNumber,
+    max_tokens: openAiTokenCount,
+    max_completion_tokens: openAiTokenCount,
+    seed: z.number().int().nullish(),
+    stop: z.union([z.string(), z.array(z.string())]).nullish(),
+    tools: z
+      .array(z.looseObject({}))
+      .nullish()
+      .meta({ description: "Accepted and not used: the model is offered the plugins the caller may run, and they run on the server." }),
+    tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    response_format: z.looseObject({}).nullish(),
+    logit_bias: z.record(z.string(), z.number()).nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    store: z.boolean().nullish(),
+  })
+  .meta({ id: "ChatCompletionRequest" });
 
 /** The optional header of the OpenAI-compatible routes that run a turn: the session it is recorded in. */
 export const sessionHeaderSchema = z.object({
   "x-session-id": sessionIdHeaderField.optional().meta({
-    description: "Records the turn in this session of the caller's (its memory and its audit log, `GET /api/memory/audit/{sessionId}`); without it nothing is recorded.",
+    description:
+      "Records the turn in this session of the caller's (its memory and its audit log, `GET /api/memory/audit/{sessionId}`); without it nothing is recorded.",
   }),
 });
 

@@ -3,38 +3,42 @@ import { z } from "zod";
 import type { ChatEvent, ChatReply } from "../chat/chat_events.js";
 
 /** `POST /api/v1/chat/completions`: the JSON answer. */
-export const chatCompletionSchema = z.object({
-  id: z.string(),
-  object: z.literal("chat.completion"),
-  created: z.number().int().meta({ description: "Unix seconds." }),
-  model: z.string(),
-  choices: z.array(
-    z.object({
-      index: z.number().int(),
-      message: z.object({ role: z.literal("assistant"), content: z.string(), refusal: z.null() }),
-      logprobs: z.null(),
-      finish_reason: z.literal("stop"),
-    }),
-  ),
-}).meta({ id: "ChatCompletion" });
+export const chatCompletionSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("chat.completion"),
+    created: z.number().int().meta({ description: "Unix seconds." }),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        message: z.object({ role: z.literal("assistant"), content: z.string(), refusal: z.null() }),
+        logprobs: z.null(),
+        finish_reason: z.literal("stop"),
+      }),
+    ),
+  })
+  .meta({ id: "ChatCompletion" });
 
 /** `POST /api/v1/chat/completions` with `stream: true`: the data of each server-sent event but the last, `[DONE]`. */
-export const chatCompletionChunkSchema = z.object({
-  id: z.string().meta({ description: "The same in every chunk of one answer." }),
-  object: z.literal("chat.completion.chunk"),
-  created: z.number().int(),
-  model: z.string(),
-  choices: z.array(
-    z.object({
-      index: z.number().int(),
-      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }).meta({
-        description: "The first chunk has the role, the next ones the text as the model writes it (a plugin's reply comes whole), the last one nothing.",
+export const chatCompletionChunkSchema = z
+  .object({
+    id: z.string().meta({ description: "The same in every chunk of one answer." }),
+    object: z.literal("chat.completion.chunk"),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }).meta({
+          description: "The first chunk has the role, the next ones the text as the model writes it (a plugin's reply comes whole), the last one nothing.",
+        }),
+        logprobs: z.null(),
+        finish_reason: z.literal("stop").nullable().meta({ description: "`stop` in the last chunk." }),
       }),
-      logprobs: z.null(),
-      finish_reason: z.literal("stop").nullable().meta({ description: "`stop` in the last chunk." }),
-    }),
-  ),
-}).meta({ id: "ChatCompletionChunk" });
+    ),
+  })
+  .meta({ id: "ChatCompletionChunk" });
 
 export type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;
@@ -65,7 +69,11 @@ export function chatCompletion(reply: ChatReply, identity: CompletionIdentity): 
   };
 }
 
-export function completionChunk(identity: CompletionIdentity, delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null = null): ChatCompletionChunk {
+function completionChunk(
+  identity: CompletionIdentity,
+  delta: ChatCompletionChunk["choices"][number]["delta"],
+  finish: "stop" | null = null,
+): ChatCompletionChunk {
   const { id, created, model } = identity;
   return { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
 }

@@ -12,10 +12,12 @@ export const openAiModelId = "codexcontinue";
 const createdAt = 1_795_996_800;
 
 /** `GET /api/v1/models`. */
-export const openAiModelListSchema = z.object({
-  object: z.literal("list"),
-  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
-}).meta({ id: "OpenAiModelList" });
+export const openAiModelListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
+  })
+  .meta({ id: "OpenAiModelList" });
 
 /** `GET /v1/models`, in OpenAI's list shape. */
 export function modelList(): z.infer<typeof openAiModelListSchema> {
@@ -25,9 +27,14 @@ export function modelList(): z.infer<typeof openAiModelListSchema> {
 /** The model a request names must be one of the list: 404 `model_not_found` otherwise, as OpenAI answers. */
 export function assertKnownModel(model: string): void {
   if (model === openAiModelId) return;
-  throw new OpenAiRequestError("not_found", `The model '${shown(model)}' does not exist; this API serves the model '${openAiModelId}' (GET /v1/models).`, "model", {
-    openAiCode: "model_not_found",
-  });
+  throw new OpenAiRequestError(
+    "not_found",
+    `The model '${shown(model)}' does not exist; this API serves the model '${openAiModelId}' (GET /v1/models).`,
+    "model",
+    {
+      openAiCode: "model_not_found",
+    },
+  );
 }
 
 /** The caller's own value, bounded, for the message. */

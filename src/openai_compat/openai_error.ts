@@ -28,14 +28,18 @@ export class OpenAiRequestError extends AppError {
 type OpenAiOwnCode = "model_not_found";
 
 /** `{"error":{"message","type","param","code"}}`: every error answer of the `/api/v1` routes, as OpenAI answers and its SDKs read into their errors. */
-export const openAiErrorBodySchema = z.object({
-  error: z.object({
-    message: z.string(),
-    type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "rate_limit_error", "server_error"]),
-    param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
-    code: z.enum([...errorCodeNames, "model_not_found"]).meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
-  }),
-}).meta({ id: "OpenAiErrorBody" });
+export const openAiErrorBodySchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "rate_limit_error", "server_error"]),
+      param: z.string().nullable().meta({ description: "The request field the error is about, such as `messages[0].content`." }),
+      code: z
+        .enum([...errorCodeNames, "model_not_found"])
+        .meta({ description: "The project's stable code; `model_not_found` for a model that is not served." }),
+    }),
+  })
+  .meta({ id: "OpenAiErrorBody" });
 
 export type OpenAiErrorBody = z.infer<typeof openAiErrorBodySchema>;
 

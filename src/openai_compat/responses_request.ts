@@ -42,38 +42,47 @@ const acceptedNumber = z.number().nullish().meta({ description: "Accepted; not a
 const modelRequired = "a model is required: GET /v1/models lists them";
 
 /** `POST /api/v1/responses`. */
-export const responsesRequestSchema = z.looseObject({
-  model: z.string({ error: modelRequired }).min(1, modelRequired).meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
-  input: z
-    .union([z.string(), z.array(responseInputMessageSchema).min(1, "at least one input item is required")], {
-      error: (issue) => (issue.input === undefined ? "input is required: the text, or the conversation as message items" : "expected a string or an array of input items"),
-    })
-    .meta({
-      description:
-        "The turn: text, or the conversation as message items whose last one, the user's, is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the items before it are the history the model sees. Item references (`item_reference`) and other item types are refused with 400 naming `input[n]`.",
-    }),
-  instructions: z.string().nullish().meta({ description: "Given to the model as a system message before the history." }),
-  stream: z.boolean().nullish().meta({ description: "Answer with the Responses API's server-sent events (`response.created` … `response.completed`)." }),
-  store: z.boolean().nullish().meta({ description: "Accepted; nothing is stored either way (the answer says `store: false`)." }),
-  previous_response_id: z.null({ error: stored("previous_response_id") }).optional().meta({ description: "Refused when set: nothing is stored." }),
-  conversation: z.null({ error: stored("conversation") }).optional().meta({ description: "Refused when set: nothing is stored." }),
-  tools: z
-    .array(z.unknown())
-    .max(0, "the tools here are the server's plugins, run on the server: send no tools of your own (the model is offered the plugins the caller may run)")
-    .nullish()
-    .meta({ description: "Must be empty when sent: the model is offered the plugins the caller may run, and they run on the server." }),
-  tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
-  background: z.literal(false, "a response cannot run in the background: nothing is stored to fetch it from later").nullish(),
-  temperature: acceptedNumber,
-  top_p: acceptedNumber,
-  max_output_tokens: z.number().int().min(0).nullish().meta({ description: "Accepted; not acted on." }),
-  metadata: z.record(z.string(), z.string()).nullish().meta({ description: "Accepted, and given back in the answer." }),
-  user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
-  text: z.looseObject({}).nullish(),
-  reasoning: z.looseObject({}).nullish(),
-  include: z.array(z.string()).nullish(),
-}).meta({ id: "ResponsesRequest" });
+export const responsesRequestSchema = z
+  .looseObject({
+    model: z.string({ error: modelRequired }).min(1, modelRequired).meta({ description: "A model id of `GET /api/v1/models`: `codexcontinue`." }),
+    input: z
+      .union([z.string(), z.array(responseInputMessageSchema).min(1, "at least one input item is required")], {
+        error: (issue) =>
+          issue.input === undefined ? "input is required: the text, or the conversation as message items" : "expected a string or an array of input items",
+      })
+      .meta({
+        description:
+          "The turn: text, or the conversation as message items whose last one, the user's, is the turn (`/run <plugin> <input>` runs a plugin, anything else goes to the language model); the items before it are the history the model sees. Item references (`item_reference`) and other item types are refused with 400 naming `input[n]`.",
+      }),
+    instructions: z.string().nullish().meta({ description: "Given to the model as a system message before the history." }),
+    stream: z.boolean().nullish().meta({ description: "Answer with the Responses API's server-sent events (`response.created` … `response.completed`)." }),
+    store: z.boolean().nullish().meta({ description: "Accepted; nothing is stored either way (the answer says `store: false`)." }),
+    previous_response_id: z
+      .null({ error: stored("previous_response_id") })
+      .optional()
+      .meta({ description: "Refused when set: nothing is stored." }),
+    conversation: z
+      .null({ error: stored("conversation") })
+      .optional()
+      .meta({ description: "Refused when set: nothing is stored." }),
+    tools: z
+      .array(z.unknown())
+      .max(0, "the tools here are the server's plugins, run on the server: send no tools of your own (the model is offered the plugins the caller may run)")
+      .nullish()
+      .meta({ description: "Must be empty when sent: the model is offered the plugins the caller may run, and they run on the server." }),
+    tool_choice: z.union([z.string(), z.looseObject({})]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    background: z.literal(false, "a response cannot run in the background: nothing is stored to fetch it from later").nullish(),
+    temperature: acceptedNumber,
+    top_p: acceptedNumber,
+    max_output_tokens: z.number().int().min(0).nullish().meta({ description: "Accepted; not acted on." }),
+    metadata: z.record(z.string(), z.string()).nullish().meta({ description: "Accepted, and given back in the answer." }),
+    user: z.string().max(256).nullish().meta({ description: "Accepted; the caller is who authenticated." }),
+    text: z.looseObject({}).nullish(),
+    reasoning: z.looseObject({}).nullish(),
+    include: z.array(z.string()).nullish(),
+  })
+  .meta({ id: "ResponsesRequest" });
 
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 type InputMessage = z.infer<typeof responseInputMessageSchema>;
@@ -118,7 +127,11 @@ export function responseTurnOf(request: ResponsesRequest): CompletionTurn {
   const last = request.input.length - 1;
   const final = request.input[last]!;
   if (final.role !== "user") {
-    throw new OpenAiRequestError("invalid_request", `The last input item must be the user's message (it is the turn to answer), not the ${final.role}'s.`, `input[${last}].role`);
+    throw new OpenAiRequestError(
+      "invalid_request",
+      `The last input item must be the user's message (it is the turn to answer), not the ${final.role}'s.`,
+      `input[${last}].role`,
+    );
   }
   const message = textOf(final, last);
   if (message.trim() === "") throw new OpenAiRequestError("invalid_request", "The last user message has no text.", `input[${last}].content`);
@@ -136,7 +149,8 @@ function textOf(message: InputMessage, index: number): string {
   return message.content
     .map((part, partIndex) => {
       const at = `input[${index}].content[${partIndex}]`;
-      const field = part.type === "refusal" && message.role === "assistant" ? "refusal" : part.type === "input_text" || part.type === "output_text" ? "text" : undefined;
+      const field =
+        part.type === "refusal" && message.role === "assistant" ? "refusal" : part.type === "input_text" || part.type === "output_text" ? "text" : undefined;
       if (field === undefined) {
         throw new OpenAiRequestError("invalid_request", `Only text content parts are supported, not '${String(part.type).slice(0, 40)}'.`, `${at}.type`);
       }

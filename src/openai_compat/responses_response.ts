@@ -27,46 +27,50 @@ const outputMessageSchema = z.object({
 });
 
 /** The response object: what `POST /api/v1/responses` answers, and what its lifecycle events carry. No `usage`: no count is made up. */
-export const responseObjectSchema = z.object({
-  id: z.string().meta({ description: "`resp_…`; it cannot be retrieved later (nothing is stored)." }),
-  object: z.literal("response"),
-  created_at: z.number().int().meta({ description: "Unix seconds." }),
-  status: z.enum(["in_progress", "completed", "failed"]),
-  error: z
-    .object({ code: z.string().meta({ description: "The project's stable error code." }), message: z.string() })
-    .nullable()
-    .meta({ description: "Why the response failed (`status: failed`, in a stream's `response.failed`)." }),
-  incomplete_details: z.null(),
-  instructions: z.string().nullable(),
-  max_output_tokens: z.number().int().nullable(),
-  metadata: z.record(z.string(), z.string()),
-  model: z.string(),
-  output: z.array(outputMessageSchema).meta({ description: "One assistant message once the answer has started." }),
-  parallel_tool_calls: z.literal(false).meta({ description: "The server runs the model's tool calls one after the other." }),
-  previous_response_id: z.null(),
-  store: z.literal(false),
-  temperature: z.number().nullable(),
-  tool_choice: z.literal("auto"),
-  tools: z.array(z.never()),
-  top_p: z.number().nullable(),
-}).meta({ id: "Response" });
+export const responseObjectSchema = z
+  .object({
+    id: z.string().meta({ description: "`resp_…`; it cannot be retrieved later (nothing is stored)." }),
+    object: z.literal("response"),
+    created_at: z.number().int().meta({ description: "Unix seconds." }),
+    status: z.enum(["in_progress", "completed", "failed"]),
+    error: z
+      .object({ code: z.string().meta({ description: "The project's stable error code." }), message: z.string() })
+      .nullable()
+      .meta({ description: "Why the response failed (`status: failed`, in a stream's `response.failed`)." }),
+    incomplete_details: z.null(),
+    instructions: z.string().nullable(),
+    max_output_tokens: z.number().int().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    model: z.string(),
+    output: z.array(outputMessageSchema).meta({ description: "One assistant message once the answer has started." }),
+    parallel_tool_calls: z.literal(false).meta({ description: "The server runs the model's tool calls one after the other." }),
+    previous_response_id: z.null(),
+    store: z.literal(false),
+    temperature: z.number().nullable(),
+    tool_choice: z.literal("auto"),
+    tools: z.array(z.never()),
+    top_p: z.number().nullable(),
+  })
+  .meta({ id: "Response" });
 
 const sequenceNumber = z.number().int().min(0).meta({ description: "0 for the first event of a stream, one more for each next one." });
 const location = { item_id: z.string(), output_index: z.number().int(), content_index: z.number().int() };
 
 /** Every event of a `stream: true` answer, in the order the reference lists them; `type` names it, and is also the event's SSE `event` field. */
-export const responseStreamEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("response.created"), sequence_number: sequenceNumber, response: responseObjectSchema }),
-  z.object({ type: z.literal("response.in_progress"), sequence_number: sequenceNumber, response: responseObjectSchema }),
-  z.object({ type: z.literal("response.output_item.added"), sequence_number: sequenceNumber, output_index: z.number().int(), item: outputMessageSchema }),
-  z.object({ type: z.literal("response.content_part.added"), sequence_number: sequenceNumber, ...location, part: outputTextSchema }),
-  z.object({ type: z.literal("response.output_text.delta"), sequence_number: sequenceNumber, ...location, delta: z.string(), logprobs: z.array(z.never()) }),
-  z.object({ type: z.literal("response.output_text.done"), sequence_number: sequenceNumber, ...location, text: z.string(), logprobs: z.array(z.never()) }),
-  z.object({ type: z.literal("response.content_part.done"), sequence_number: sequenceNumber, ...location, part: outputTextSchema }),
-  z.object({ type: z.literal("response.output_item.done"), sequence_number: sequenceNumber, output_index: z.number().int(), item: outputMessageSchema }),
-  z.object({ type: z.literal("response.completed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
-  z.object({ type: z.literal("response.failed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
-]).meta({ id: "ResponseStreamEvent" });
+export const responseStreamEventSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("response.created"), sequence_number: sequenceNumber, response: responseObjectSchema }),
+    z.object({ type: z.literal("response.in_progress"), sequence_number: sequenceNumber, response: responseObjectSchema }),
+    z.object({ type: z.literal("response.output_item.added"), sequence_number: sequenceNumber, output_index: z.number().int(), item: outputMessageSchema }),
+    z.object({ type: z.literal("response.content_part.added"), sequence_number: sequenceNumber, ...location, part: outputTextSchema }),
+    z.object({ type: z.literal("response.output_text.delta"), sequence_number: sequenceNumber, ...location, delta: z.string(), logprobs: z.array(z.never()) }),
+    z.object({ type: z.literal("response.output_text.done"), sequence_number: sequenceNumber, ...location, text: z.string(), logprobs: z.array(z.never()) }),
+    z.object({ type: z.literal("response.content_part.done"), sequence_number: sequenceNumber, ...location, part: outputTextSchema }),
+    z.object({ type: z.literal("response.output_item.done"), sequence_number: sequenceNumber, output_index: z.number().int(), item: outputMessageSchema }),
+    z.object({ type: z.literal("response.completed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
+    z.object({ type: z.literal("response.failed"), sequence_number: sequenceNumber, response: responseObjectSchema }),
+  ])
+  .meta({ id: "ResponseStreamEvent" });
 
 export type ResponseObject = z.infer<typeof responseObjectSchema>;
 export type ResponseStreamEvent = z.infer<typeof responseStreamEventSchema>;
@@ -111,7 +115,7 @@ export function newResponseIdentity(request: ResponsesRequest, now = Date.now())
  * The response object, with the fields OpenAI's Response requires. Without `usage`: the answer may
  * take several model turns, or none (a plugin's), and no count is made up.
  */
-export function responseObject(
+function responseObject(
   identity: ResponseIdentity,
   status: ResponseObject["status"],
   output: readonly OutputMessage[],

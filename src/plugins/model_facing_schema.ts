@@ -11,7 +11,7 @@
  *     has no top-level type at all, and is refused. Express it as one object with an enum field
  *     and optional fields, validated by the plugin's zod schema (see plugins/memory_plugin.ts).
  */
-export const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
+const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
 const forbiddenAtTopLevel = ["oneOf", "anyOf", "allOf", "not", "enum"] as const;
 

@@ -130,7 +130,7 @@ export interface Plugin<Input = unknown, Output = unknown> {
   formatReply?(result: Output): string;
 }
 
-export type AnyPlugin = Plugin<any, any>;
+export type AnyPlugin = Plugin<unknown, unknown>;
 
 /** Base class with the no-op lifecycle most plugins want. */
 export abstract class BasePlugin<Input, Output> implements Plugin<Input, Output> {

@@ -5,7 +5,7 @@ import type { PluginPolicy } from "../auth/plugin_policy.js";
 import { modelFacingSchemaProblems } from "./model_facing_schema.js";
 import type { AnyPlugin } from "./plugin.js";
 
-export const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+const pluginNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
 
 const pluginDescriptionSchema = z.object({
   name: z.string(),

@@ -205,7 +205,14 @@ export class PluginRunner {
             : await this.runPlugin(plugin, input, request, runId, turn);
           if (isAwaitingApproval(outcome)) {
             span.setAttributes({ "plugin.outcome": outcome.state, "plugin.cached": false, "approval.expires_at": outcome.expiresAt });
-            turn?.record({ type: "approval_requested", plugin: outcome.plugin, runId, input: request.data, outcome: outcome.state, expiresAt: outcome.expiresAt });
+            turn?.record({
+              type: "approval_requested",
+              plugin: outcome.plugin,
+              runId,
+              input: request.data,
+              outcome: outcome.state,
+              expiresAt: outcome.expiresAt,
+            });
           } else {
             span.setAttributes({ "plugin.outcome": "success", "plugin.cached": outcome.cached, "plugin.duration_ms": outcome.durationMs });
             const { result, durationMs } = outcome;
@@ -247,7 +254,10 @@ export class PluginRunner {
     try {
       const memory = turn ? this.memoryView(turn, runId) : undefined;
       const policyRun = { principal: request.caller.principalKey, nested: request.lineage?.includes(plugin.name), callerSignal: request.signal };
-      result = await this.policyFor(plugin).execute((run) => plugin.execute(input, new RunContext(runId, plugin.name, request, turn, memory, run, logger)), policyRun);
+      result = await this.policyFor(plugin).execute(
+        (run) => plugin.execute(input, new RunContext(runId, plugin.name, request, turn, memory, run, logger)),
+        policyRun,
+      );
     } catch (error) {
       throw this.failure(plugin, error, { logger, runId, callerSignal: request.signal });
     }

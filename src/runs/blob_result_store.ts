@@ -5,7 +5,7 @@ import { StorageResource } from "../azure/storage_resource.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
 
 /** One folder per principal, so that two callers' runs with the same id never share a blob. */
-export function resultBlobName(owner: string, runId: string): string {
+function resultBlobName(owner: string, runId: string): string {
   return `${owner}/${runId}.json`;
 }
 

@@ -24,7 +24,7 @@ export function runLocation(runId: string): string {
  */
 export const maxQueueMessageChars = 64 * 1024;
 
-export const runMessageSchema = z.strictObject({
+const runMessageSchema = z.strictObject({
   runId: runIdSchema.optional(),
   /** Set by POST /api/plugins/execute with async: the principal key of the caller whose run it is. */
   owner: z.string().regex(principalKeyPattern, "must be a principal key").optional(),

@@ -146,7 +146,9 @@ export class RunProcessor {
   private async claim(
     message: ValidRunMessage,
     owner: string,
-  ): Promise<{ kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord } | { kind: "not_run"; record: RunRecord } | { kind: "not_accepted" }> {
+  ): Promise<
+    { kind: "claimed"; stored: StoredRun } | { kind: "finished"; record: RunRecord } | { kind: "not_run"; record: RunRecord } | { kind: "not_accepted" }
+  > {
     const { store } = this.deps;
     // Each round loses only to a writer that changed the record in between; three rounds settle any race.
     for (let round = 0; round < 3; round++) {
@@ -236,7 +238,16 @@ export class RunProcessor {
         completedAt,
       });
       const written = await this.deps.store.replace(
-        { ...stored.record, plugin: outcome.plugin, state: "succeeded", updatedAt: completedAt, leaseUntil: undefined, durationMs: outcome.durationMs, resultBlob, error: undefined },
+        {
+          ...stored.record,
+          plugin: outcome.plugin,
+          state: "succeeded",
+          updatedAt: completedAt,
+          leaseUntil: undefined,
+          durationMs: outcome.durationMs,
+          resultBlob,
+          error: undefined,
+        },
         stored.etag,
       );
       if (written === "conflict") logger.warn("run record changed while the run held its claim (the claim ran out); the result is stored");

@@ -18,10 +18,19 @@ import type { Channel } from "../auth/channel.js";
  */
 export type RunState = "awaiting_approval" | "approved" | "denied" | "expired" | "queued" | "running" | "succeeded" | "failed";
 
-export const runStates = ["awaiting_approval", "approved", "denied", "expired", "queued", "running", "succeeded", "failed"] as const satisfies readonly RunState[];
+export const runStates = [
+  "awaiting_approval",
+  "approved",
+  "denied",
+  "expired",
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+] as const satisfies readonly RunState[];
 
 /** A run that waits, or waited, for an approver: the request's terms and, once decided, the decision. */
-export interface RunApproval {
+interface RunApproval {
   /** Past it, the request can no longer be decided: it is expired. */
   readonly expiresAt: string;
   /** The validated input the requester asked to run: what the approver sees, and what runs once approved. */

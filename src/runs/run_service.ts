@@ -110,9 +110,13 @@ export class RunService {
       ...(request.sessionId ? { sessionId: request.sessionId } : {}),
     });
     if (messageText.length > maxQueueMessageChars) {
-      throw new AppError("payload_too_large", `the run is too large to queue: a queue message holds at most ${maxQueueMessageChars} characters of base64 (48 KiB of JSON)`, {
-        details: { maxMessageChars: maxQueueMessageChars, messageChars: messageText.length },
-      });
+      throw new AppError(
+        "payload_too_large",
+        `the run is too large to queue: a queue message holds at most ${maxQueueMessageChars} characters of base64 (48 KiB of JSON)`,
+        {
+          details: { maxMessageChars: maxQueueMessageChars, messageChars: messageText.length },
+        },
+      );
     }
     const at = new Date(this.now()).toISOString();
     const created = await store.create(
@@ -149,7 +153,7 @@ export class RunService {
 
   /** Another principal's run answers exactly as an unknown one. */
   async status(caller: Caller, runId: string): Promise<RunView> {
-    let stored;
+    let stored: StoredRun | undefined;
     for (const owner of this.deps.readableOwners(caller)) {
       stored = await this.deps.store.get(owner, runId);
       if (stored) break;

@@ -34,7 +34,8 @@ export function exporterOnFirstExport<Item>(load: () => Promise<Exporter<Item>>)
         resultCallback({ code: ExportResultCode.FAILED, error: new Error("the exporter is shut down") });
         return;
       }
-      (loading = exporter()).then(
+      loading = exporter();
+      loading.then(
         (real) => {
           try {
             real.export(items, resultCallback);

@@ -103,7 +103,7 @@ export function startTelemetry(config: TelemetryConfig | undefined, options: Tel
  */
 const azureMonitorExporters = () => import("./azure_monitor_exporters.js");
 
-export function azureMonitorExporterOptions(config: TelemetryConfig, options: Pick<TelemetryOptions, "credential">): AzureMonitorExporterOptions {
+function azureMonitorExporterOptions(config: TelemetryConfig, options: Pick<TelemetryOptions, "credential">): AzureMonitorExporterOptions {
   const credential =
     options.credential ??
     // Application Insights in infra/ has local authentication disabled: the instrumentation key alone is refused.
@@ -140,6 +140,8 @@ function traceSampler(options: TelemetryOptions): Sampler {
  * role instance is the host name, as the exporter defaults it). All synchronous: no request at
  * start, unlike the distro's Azure VM detector, which does not apply to Functions.
  */
-export function telemetryResource(): Resource {
-  return defaultResource().merge(detectResources({ detectors: [envDetector] })).merge(detectResources({ detectors: [azureAppServiceDetector, azureFunctionsDetector] }));
+function telemetryResource(): Resource {
+  return defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(detectResources({ detectors: [azureAppServiceDetector, azureFunctionsDetector] }));
 }

@@ -1,4 +1,16 @@
-import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
 import { AppError } from "../errors/app_error.js";
 
 /**
@@ -12,7 +24,7 @@ import { AppError } from "../errors/app_error.js";
  * Without telemetry no span is made at all (spansRecorded): the API's no-op tracer would still
  * allocate a span and a context per call, on every request, to record nothing.
  */
-export const tracerName = "codexcontinue-functions";
+const tracerName = "codexcontinue-functions";
 
 /** Whether startTelemetry has registered a provider that records spans. */
 let spansRecorded = false;
@@ -38,11 +50,7 @@ export function outcomeOf(error: unknown): string {
  * Runs `work` in a new active span and ends it when `work` settles. A throw marks the span as an
  * error with the error's code only: an exception's message may carry what the caller sent.
  */
-export function inSpan<T>(
-  name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
-  work: (span: Span) => Promise<T>,
-): Promise<T> {
+export function inSpan<T>(name: string, options: { kind?: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
   if (!spansRecorded) {
     try {
       return work(unrecordedSpan);
@@ -69,7 +77,10 @@ export function inSpan<T>(
  * whose span is the invocation the host records), else a W3C `traceparent` header (the local host's
  * callers), else a new trace.
  */
-export function incomingContext(traceContext: { traceParent?: string | null | undefined; traceState?: string | null | undefined } | undefined, headers?: { get(name: string): string | null }): Context {
+export function incomingContext(
+  traceContext: { traceParent?: string | null | undefined; traceState?: string | null | undefined } | undefined,
+  headers?: { get(name: string): string | null },
+): Context {
   const traceparent = traceContext?.traceParent ?? headers?.get("traceparent") ?? undefined;
   if (!traceparent) return ROOT_CONTEXT;
   const tracestate = traceContext?.traceParent ? (traceContext.traceState ?? undefined) : (headers?.get("tracestate") ?? undefined);
@@ -78,7 +89,7 @@ export function incomingContext(traceContext: { traceParent?: string | null | un
   return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
-export type StorageService = "table" | "blob" | "queue";
+type StorageService = "table" | "blob" | "queue";
 
 /** Which storage call a storage span stands for; names and endpoints only, never keys or values. */
 export interface StorageDependency {

@@ -92,7 +92,12 @@ describe("the console against npm start", () => {
 
     // An enum becomes a select; a typed object in Input shows in the form.
     await page.getByLabel("Plugin", { exact: true }).selectOption("memory");
-    expect(await page.getByLabel(/^action/).locator("option").allTextContents()).toEqual(expect.arrayContaining(["list", "note", "clear"]));
+    expect(
+      await page
+        .getByLabel(/^action/)
+        .locator("option")
+        .allTextContents(),
+    ).toEqual(expect.arrayContaining(["list", "note", "clear"]));
     await page.getByLabel("Input", { exact: true }).fill('{"action":"note","text":"from the console"}');
     expect(await page.getByLabel(/^action/).inputValue()).toBe("note");
     expect(await page.getByLabel(/^text/).inputValue()).toBe("from the console");
@@ -178,7 +183,10 @@ describe("the console against npm start", () => {
     // More runs than one page (20) holds.
     const sessionId = await page.getByLabel("Session", { exact: true }).inputValue();
     for (let i = 0; i < 25; i++) {
-      const answer = await fetch(`${host.url}/api/plugins/execute`, { method: "POST", body: JSON.stringify({ plugin: "echo", data: { text: `page ${i}` }, sessionId }) });
+      const answer = await fetch(`${host.url}/api/plugins/execute`, {
+        method: "POST",
+        body: JSON.stringify({ plugin: "echo", data: { text: `page ${i}` }, sessionId }),
+      });
       expect(answer.status).toBe(200);
     }
     await page.getByRole("button", { name: "Refresh", exact: true }).click();
@@ -222,7 +230,9 @@ describe("the console against npm start", () => {
     };
 
     await tabTo("plugin-select");
-    const outline = (await keyboardPage.evaluate("(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")) as [string, number];
+    const outline = (await keyboardPage.evaluate(
+      "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()",
+    )) as [string, number];
     expect(outline[0]).not.toBe("none");
     expect(outline[1]).toBeGreaterThanOrEqual(2);
     await keyboardPage.keyboard.type("calc");
@@ -237,7 +247,8 @@ describe("the console against npm start", () => {
 
     // To the Chat view through the navigation, then Enter sends the message.
     await keyboardPage.keyboard.press("Shift+Tab");
-    for (let i = 0; i < 25 && (await keyboardPage.evaluate("document.activeElement?.textContent")) !== "Chat"; i++) await keyboardPage.keyboard.press("Shift+Tab");
+    for (let i = 0; i < 25 && (await keyboardPage.evaluate("document.activeElement?.textContent")) !== "Chat"; i++)
+      await keyboardPage.keyboard.press("Shift+Tab");
     await keyboardPage.keyboard.press("Enter");
     // The chosen view takes the focus at its heading.
     await expect.poll(focusedId).toBe("chat-heading");

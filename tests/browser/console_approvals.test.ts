@@ -64,7 +64,12 @@ async function signedIn(token: string): Promise<Page> {
 
 const nav = (page: Page) => page.getByRole("navigation", { name: "Views" });
 const requests = () => admin.getByRole("list", { name: "Runs waiting for a decision" }).getByRole("listitem");
-const focused = (page: Page) => page.evaluate("(() => { const e = document.activeElement; return { id: e?.id ?? '', text: e?.textContent ?? '', tag: e?.tagName ?? '' }; })()") as Promise<{ id: string; text: string; tag: string }>;
+const focused = (page: Page) =>
+  page.evaluate("(() => { const e = document.activeElement; return { id: e?.id ?? '', text: e?.textContent ?? '', tag: e?.tagName ?? '' }; })()") as Promise<{
+    id: string;
+    text: string;
+    tag: string;
+  }>;
 
 /** Tab (or Shift+Tab) until the focused element satisfies `wanted`, as a keyboard user would. */
 async function tabUntil(page: Page, wanted: (element: { id: string; text: string; tag: string }) => boolean, key = "Tab"): Promise<void> {
@@ -130,7 +135,10 @@ describe("runs that wait for an approver, in the console", () => {
     await tabUntil(admin, (element) => element.tag === "BUTTON" && element.text === "Approve");
     await admin.keyboard.press("Enter");
     await expect.poll(() => requests().count()).toBe(1);
-    await admin.getByRole("status").filter({ hasText: /^Approved: echo, run / }).waitFor({ state: "attached" });
+    await admin
+      .getByRole("status")
+      .filter({ hasText: /^Approved: echo, run / })
+      .waitFor({ state: "attached" });
     // The keyboard goes on at the next request.
     await expect.poll(async () => (await focused(admin)).tag).toBe("H3");
 

@@ -19,7 +19,8 @@ beforeAll(async () => {
   // The operator's choice: the agent on every channel, the model's tool calls included.
   hosts.agentOnLlm = await startJwtHost({ alice: [], bob: [] }, { ...model, PLUGIN_POLICY: '{"agent":{"channels":["execute","chat","llm","queue","mcp"]}}' });
   // Warm: the issuer's keys fetched, the audit table created; what the tests time is the turn.
-  for (const app of Object.values(hosts)) for (const who of ["alice", "bob"] as const) await app.call(who, "POST", "/api/chat", { body: { message: "/run echo warm" } });
+  for (const app of Object.values(hosts))
+    for (const who of ["alice", "bob"] as const) await app.call(who, "POST", "/api/chat", { body: { message: "/run echo warm" } });
 });
 
 afterAll(async () => {

@@ -31,7 +31,12 @@ const notStored = { openai: { store: false } };
 
 describe("the AI SDK's OpenAI provider on /api/v1", () => {
   it("generateText gets the /run echo text", async () => {
-    const result = await generateText({ model: provider()("codexcontinue"), prompt: "/run echo hello from the AI SDK", providerOptions: notStored, maxRetries: 0 });
+    const result = await generateText({
+      model: provider()("codexcontinue"),
+      prompt: "/run echo hello from the AI SDK",
+      providerOptions: notStored,
+      maxRetries: 0,
+    });
     expect(result.text).toBe("hello from the AI SDK");
     expect(result.finishReason).toBe("stop");
     expect(result.response.id).toMatch(/^resp_/);

@@ -88,7 +88,9 @@ describe("POST /api/plugins/execute", () => {
     const run = await call("POST", "/api/plugins/execute", { plugin: "calculator", data: { expression: "6*7" }, sessionId });
     expect(run.body.result).toBe(42);
     const audit = await call("GET", `/api/memory/audit/${sessionId}`);
-    expect(audit.body.entries).toMatchObject([{ type: "plugin_run", plugin: "calculator", runId: run.body.runId, input: { expression: "6*7" }, result: 42, outcome: "success" }]);
+    expect(audit.body.entries).toMatchObject([
+      { type: "plugin_run", plugin: "calculator", runId: run.body.runId, input: { expression: "6*7" }, result: 42, outcome: "success" },
+    ]);
   });
 
   it("answers malformed JSON with 400 invalid_request", async () => {
@@ -144,7 +146,13 @@ describe("POST /api/chat", () => {
   it("answers /run echo hello with hello, a new session id, and an audit timeline", async () => {
     const chat = await call("POST", "/api/chat", { message: "/run echo hello" });
     expect(chat.status).toBe(200);
-    expect(chat.body).toMatchObject({ sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{1,128}$/), reply: "hello", source: "plugin", plugin: "echo", result: "hello" });
+    expect(chat.body).toMatchObject({
+      sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{1,128}$/),
+      reply: "hello",
+      source: "plugin",
+      plugin: "echo",
+      result: "hello",
+    });
 
     const audit = await call("GET", `/api/memory/audit/${chat.body.sessionId}`);
     expect(audit.status).toBe(200);

@@ -35,8 +35,19 @@ let queue: QueueClient;
 
 beforeAll(async () => {
   app = await startJwtHost<Who>(
-    { olivia: ["operator"], oscar: ["operator"], outsider: [], ...(Object.fromEntries(admins.map((name) => [name, ["admin"]])) as Record<(typeof admins)[number], string[]>) },
-    { PLUGIN_POLICY: JSON.stringify(policy), SHELL_PLUGIN_ALLOWED_COMMANDS: "echo", QUEUE_POLL_INTERVAL_MS: "50", OLLAMA_BASE_URL: llm.url, LLM_MAX_RETRIES: "0" },
+    {
+      olivia: ["operator"],
+      oscar: ["operator"],
+      outsider: [],
+      ...(Object.fromEntries(admins.map((name) => [name, ["admin"]])) as Record<(typeof admins)[number], string[]>),
+    },
+    {
+      PLUGIN_POLICY: JSON.stringify(policy),
+      SHELL_PLUGIN_ALLOWED_COMMANDS: "echo",
+      QUEUE_POLL_INTERVAL_MS: "50",
+      OLLAMA_BASE_URL: llm.url,
+      LLM_MAX_RETRIES: "0",
+    },
     { plugins: [...pluginClasses, TallyPlugin] },
   );
   queue = (await app.services.storageClients!()).queue(app.services.config.runs.queueName);
@@ -103,13 +114,26 @@ describe("a request", () => {
       const answer = await requestTally("olivia", key, { async });
       expect(answer.status).toBe(202);
       const runId = answer.body.runId as string;
-      expect(answer.body).toEqual({ status: "awaiting_approval", state: "awaiting_approval", runId, plugin: "tally", expiresAt: expect.any(String), location: `/api/runs/${runId}` });
+      expect(answer.body).toEqual({
+        status: "awaiting_approval",
+        state: "awaiting_approval",
+        runId,
+        plugin: "tally",
+        expiresAt: expect.any(String),
+        location: `/api/runs/${runId}`,
+      });
       expect(answer.headers.get("location")).toBe(`/api/runs/${runId}`);
       // The rule's time to live: 120 s.
       expect(Date.parse(answer.body.expiresAt) - started).toBeGreaterThan(115_000);
       expect(Date.parse(answer.body.expiresAt) - started).toBeLessThan(125_000);
       const run = await app.call("olivia", "GET", `/api/runs/${runId}`);
-      expect(run.body).toMatchObject({ runId, plugin: "tally", state: "awaiting_approval", channel: "execute", approval: { expiresAt: answer.body.expiresAt } });
+      expect(run.body).toMatchObject({
+        runId,
+        plugin: "tally",
+        state: "awaiting_approval",
+        channel: "execute",
+        approval: { expiresAt: answer.body.expiresAt },
+      });
       expect(tallies.get(key)).toBeUndefined();
     }
   });
@@ -269,13 +293,21 @@ describe("on every channel", () => {
     const answer = await app.call("olivia", "POST", "/api/chat", { body: { message: `/run tally ${key}` } });
     expect(answer.status).toBe(200);
     const runId = answer.body.runId as string;
-    expect(answer.body).toMatchObject({ source: "plugin", plugin: "tally", runId, approval: { state: "awaiting_approval", runId, plugin: "tally", location: `/api/runs/${runId}` } });
+    expect(answer.body).toMatchObject({
+      source: "plugin",
+      plugin: "tally",
+      runId,
+      approval: { state: "awaiting_approval", runId, plugin: "tally", location: `/api/runs/${runId}` },
+    });
     expect(answer.body.reply).toContain(runId);
     expect(answer.body.reply).toMatch(/awaits an approver/);
     expect((await app.call("olivia", "GET", `/api/runs/${runId}`)).body).toMatchObject({ state: "awaiting_approval", channel: "chat" });
 
     const streamed = await app.call("olivia", "POST", "/api/chat", { body: { message: `/run tally ${key}`, stream: true } });
-    const events = streamed.text.split("\n\n").filter(Boolean).map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) }));
+    const events = streamed.text
+      .split("\n\n")
+      .filter(Boolean)
+      .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) }));
     expect(events.map((event) => event.event)).toEqual(["session", "awaiting_approval", "reply"]);
     expect(events[1]!.data).toMatchObject({ state: "awaiting_approval", plugin: "tally", runId: events[2]!.data.reply.runId });
 
@@ -285,7 +317,10 @@ describe("on every channel", () => {
 
   it("a model's tool call gets a tool result saying so, and the turn goes on", async () => {
     const key = randomUUID();
-    llm.script(reply.toolCall("tally", { key }), reply.compute((request) => reply.text(`asked: ${request.toolResults[0]?.content}`)));
+    llm.script(
+      reply.toolCall("tally", { key }),
+      reply.compute((request) => reply.text(`asked: ${request.toolResults[0]?.content}`)),
+    );
     const answer = await app.call("olivia", "POST", "/api/chat", { body: { message: "count this for me" } });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ source: "llm", toolCalls: 1 });
@@ -299,7 +334,9 @@ describe("on every channel", () => {
   it("an MCP tool call gets a result, not an error, saying so with the run id", async () => {
     const key = randomUUID();
     const client = new Client({ name: "approvals-test", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${app.host.url}/api/mcp`), { requestInit: { headers: { authorization: `Bearer ${app.token("olivia")}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${app.host.url}/api/mcp`), { requestInit: { headers: { authorization: `Bearer ${app.token("olivia")}` } } }),
+    );
     try {
       const result: any = await client.callTool({ name: "tally", arguments: { key } });
       expect(result.isError).toBeFalsy();
@@ -315,7 +352,9 @@ describe("on every channel", () => {
 
   it("an MCP tool call of a plugin whose results have an output schema also gets the request, not an output validation error", async () => {
     const client = new Client({ name: "approvals-test", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${app.host.url}/api/mcp`), { requestInit: { headers: { authorization: `Bearer ${app.token("olivia")}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${app.host.url}/api/mcp`), { requestInit: { headers: { authorization: `Bearer ${app.token("olivia")}` } } }),
+    );
     try {
       // Its results may be a request instead of the plugin's own shape, so the tool declares no output schema.
       const { tools } = await client.listTools();
@@ -348,7 +387,11 @@ describe("on every channel", () => {
   });
 
   it("the README's example: shell for the operator role, approved by admin", async () => {
-    expectError(await app.call("outsider", "POST", "/api/plugins/execute", { body: { plugin: "shell", data: { command: "echo hi" } } }), 404, "plugin_not_found");
+    expectError(
+      await app.call("outsider", "POST", "/api/plugins/execute", { body: { plugin: "shell", data: { command: "echo hi" } } }),
+      404,
+      "plugin_not_found",
+    );
     const asked = await app.call("olivia", "POST", "/api/plugins/execute", { body: { plugin: "shell", data: { command: "echo approved" } } });
     expect(asked.status).toBe(202);
     expect((await decide("admin1", asked.body.runId, "approve")).status).toBe(200);

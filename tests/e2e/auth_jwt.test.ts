@@ -43,7 +43,8 @@ afterAll(async () => {
   await issuer?.stop();
 });
 
-const call = (method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => callApi(host.url, method, path, options);
+const call = (method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+  callApi(host.url, method, path, options);
 
 const as = (who: keyof typeof tokens) => ({
   get: (path: string) => call("GET", path, { token: tokens[who] }),
@@ -59,7 +60,12 @@ describe("who may call", () => {
     ["an expired token", async () => ({ authorization: `Bearer ${await issuer.token("alice-oid", audience, { expiresIn: -600 })}` })],
     ["a wrong audience", async () => ({ authorization: `Bearer ${await issuer.token("alice-oid", "api://another-app")}` })],
     ["a wrong issuer", async () => ({ authorization: `Bearer ${await issuer.token("alice-oid", audience, { issuer: "https://login.example/tenant/v2.0" })}` })],
-    ["alg none", async () => ({ authorization: `Bearer ${unsignedToken({ iss: issuer.issuer, aud: audience, oid: "alice-oid", exp: Math.floor(Date.now() / 1000) + 600 })}` })],
+    [
+      "alg none",
+      async () => ({
+        authorization: `Bearer ${unsignedToken({ iss: issuer.issuer, aud: audience, oid: "alice-oid", exp: Math.floor(Date.now() / 1000) + 600 })}`,
+      }),
+    ],
   ])("answers %s with 401 unauthorized and a Bearer challenge, on every route", async (_name, headersOf) => {
     const headers: Record<string, string> = await headersOf();
     for (const [method, path, body] of [
@@ -127,7 +133,10 @@ describe("one principal never reaches another's data", () => {
     const audit = await call("GET", `/api/memory/audit/${sessionId}`, { token: impostor });
     expect(audit.status).toBe(200);
     expect(audit.body).toEqual({ sessionId, entries: [], nextCursor: null });
-    const search = await call("POST", "/api/plugins/execute", { token: impostor, body: { plugin: "memory", data: { action: "search", query: "alice-secret" }, sessionId } });
+    const search = await call("POST", "/api/plugins/execute", {
+      token: impostor,
+      body: { plugin: "memory", data: { action: "search", query: "alice-secret" }, sessionId },
+    });
     expect(search.body.result).toEqual({ query: "alice-secret", matches: [] });
     expect((await as("alice").get(`/api/memory/audit/${sessionId}`)).body.entries).toHaveLength(3);
   });

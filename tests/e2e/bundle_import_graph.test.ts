@@ -49,7 +49,12 @@ function ignored(patterns: readonly string[], path: string): boolean {
   const segments = path.split("/");
   return patterns.some((pattern) => {
     const anchored = pattern.startsWith("/");
-    const glob = new RegExp(`^${pattern.replace(/^\//, "").replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+    const glob = new RegExp(
+      `^${pattern
+        .replace(/^\//, "")
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, "[^/]*")}$`,
+    );
     // A pattern matches a path or any folder above it; without a leading slash, at any depth.
     for (let end = 1; end <= segments.length; end++) {
       for (let start = 0; start < (anchored ? 1 : end); start++) {

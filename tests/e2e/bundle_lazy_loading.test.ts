@@ -94,7 +94,10 @@ beforeAll(() => {
   mkdirSync(join(dir, "node_modules", "@azure", "functions-core"), { recursive: true });
   writeFileSync(join(dir, "node_modules", "@azure", "functions-core", "index.js"), workerStandIn);
   writeFileSync(join(dir, "hooks.mjs"), hooks);
-  writeFileSync(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`);
+  writeFileSync(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`,
+  );
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,7 +105,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The output file (a chunk loaded on demand) that holds the module `source`, from the build's metafile. */
 function outputHolding(metafile: Metafile, source: string): string {
   const outputs = Object.entries(metafile.outputs).filter(([output, file]) => output.endsWith(".js") && source in file.inputs);
-  expect(outputs.map(([output]) => output), source).toHaveLength(1);
+  expect(
+    outputs.map(([output]) => output),
+    source,
+  ).toHaveLength(1);
   return outputs[0]![0];
 }
 
@@ -118,11 +124,29 @@ async function run(env: Record<string, string>, pauseAfterStartMs = 0) {
   writeFileSync(log, "");
   // Not spawnSync: the ingestion stand-in of a test answers from this process while the child runs.
   const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", pathToFileURL(loopbackOnly).href, "--import", pathToFileURL(join(dir, "register.mjs")).href, "--input-type=module", "-e", driver(functionsBundle, pauseAfterStartMs)], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_PATH: join(dir, "node_modules"), LOADED_LOG: log, STORAGE_CONNECTION_STRING: inject("storageConnectionString"), ...env },
-      timeout: 30_000,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        pathToFileURL(loopbackOnly).href,
+        "--import",
+        pathToFileURL(join(dir, "register.mjs")).href,
+        "--input-type=module",
+        "-e",
+        driver(functionsBundle, pauseAfterStartMs),
+      ],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: join(dir, "node_modules"),
+          LOADED_LOG: log,
+          STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+          ...env,
+        },
+        timeout: 30_000,
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -141,7 +165,9 @@ async function run(env: Record<string, string>, pauseAfterStartMs = 0) {
   return {
     statuses: report.statuses,
     failures: report.failures,
-    outputs: Object.fromEntries((["atStart", "afterHealth", "afterEcho", "afterSecondEcho", "afterAsync"] as const).map((point) => [point, outputsOf(report[point])])) as Record<Point, string[]>,
+    outputs: Object.fromEntries(
+      (["atStart", "afterHealth", "afterEcho", "afterSecondEcho", "afterAsync"] as const).map((point) => [point, outputsOf(report[point])]),
+    ) as Record<Point, string[]>,
     atStart: packages(report.atStart),
     afterEcho: packages(report.afterEcho),
     afterAsync: packages(report.afterAsync),
@@ -153,7 +179,17 @@ async function run(env: Record<string, string>, pauseAfterStartMs = 0) {
   };
 }
 
-const heavy = ["openai", "@huggingface/inference", "@azure/storage-queue", "@azure/storage-blob", "@azure/data-tables", "@azure/identity", "@azure/monitor-opentelemetry-exporter", "@opentelemetry/sdk-trace-base", "ioredis"];
+const heavy = [
+  "openai",
+  "@huggingface/inference",
+  "@azure/storage-queue",
+  "@azure/storage-blob",
+  "@azure/data-tables",
+  "@azure/identity",
+  "@azure/monitor-opentelemetry-exporter",
+  "@opentelemetry/sdk-trace-base",
+  "ioredis",
+];
 
 describe("the Functions bundle loads heavy clients on first use", () => {
   it("evaluates none at start nor for a plain run; the queue client on the first asynchronous run", async () => {
@@ -177,37 +213,45 @@ describe("the Functions bundle loads heavy clients on first use", () => {
     const tokenRequests: string[] = [];
     const identity = await startLoopbackServer(async (req, res) => {
       tokenRequests.push(req.url!);
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: "token", expires_on: String(Math.floor(Date.now() / 1000) + 3600), token_type: "Bearer" }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ access_token: "token", expires_on: String(Math.floor(Date.now() / 1000) + 3600), token_type: "Bearer" }));
     });
     try {
-      const { atStart, afterShutdown, sourcesAtStart, sourcesAfterShutdown, statuses, stderr } = await run({
-        APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
-        // The ingestion stand-in's certificate is self-signed.
-        NODE_TLS_REJECT_UNAUTHORIZED: "0",
-        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
-        // Statsbeat off entirely (the exporter reads this older name for its essential part): nothing leaves the machine.
-        APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
-        // What the platform sets on every Flex Consumption instance.
-        FUNCTIONS_WORKER_RUNTIME: "node",
-        WEBSITE_SITE_NAME: "codexcontinue",
-        WEBSITE_SKU: "FlexConsumption",
-        IDENTITY_ENDPOINT: `${identity.url}/msi/token`,
-        IDENTITY_HEADER: "instance-secret",
-        // As infra/ sets it: the exporter authenticates with the managed identity.
-        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
-        // Azure Monitor's sampler allows 5 traces a second, measured from its start: a trace that begins
-        // within 200 ms of it may be left out, one after that is kept (bench/README.md, "Cold start").
-      }, 500);
+      const { atStart, afterShutdown, sourcesAtStart, sourcesAfterShutdown, statuses, stderr } = await run(
+        {
+          APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
+          // The ingestion stand-in's certificate is self-signed.
+          NODE_TLS_REJECT_UNAUTHORIZED: "0",
+          APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+          // Statsbeat off entirely (the exporter reads this older name for its essential part): nothing leaves the machine.
+          APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
+          // What the platform sets on every Flex Consumption instance.
+          FUNCTIONS_WORKER_RUNTIME: "node",
+          WEBSITE_SITE_NAME: "codexcontinue",
+          WEBSITE_SKU: "FlexConsumption",
+          IDENTITY_ENDPOINT: `${identity.url}/msi/token`,
+          IDENTITY_HEADER: "instance-secret",
+          // As infra/ sets it: the exporter authenticates with the managed identity.
+          APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
+          // Azure Monitor's sampler allows 5 traces a second, measured from its start: a trace that begins
+          // within 200 ms of it may be left out, one after that is kept (bench/README.md, "Cold start").
+        },
+        500,
+      );
       expect(statuses).toEqual([200, 200, 202]);
       // Telemetry started: every span from the first request on is recorded.
       expect(atStart).toContain("@opentelemetry/sdk-trace-base");
       expect(atStart).toContain("@opentelemetry/sdk-logs");
       // The exporters, their sender and client are not read at start (only the package's sampler is, which every span needs), nor what they bring.
-      const exporterCode = (sources: string[]) => sources.filter((source) => /@azure\/monitor-opentelemetry-exporter\/dist\/esm\/(export|platform|generated)\//.test(source));
+      const exporterCode = (sources: string[]) =>
+        sources.filter((source) => /@azure\/monitor-opentelemetry-exporter\/dist\/esm\/(export|platform|generated)\//.test(source));
       expect(exporterCode(sourcesAtStart)).toEqual([]);
       for (const name of ["@azure/core-rest-pipeline", "@opentelemetry/sdk-metrics", "@azure/identity"]) expect(atStart, name).not.toContain(name);
       // The host's stop flushes the buffered spans and log records: the exporters are loaded and deliver them.
-      expect(exporterCode(sourcesAfterShutdown)).toEqual(expect.arrayContaining([expect.stringMatching(/export\/trace\.js$/), expect.stringMatching(/export\/log\.js$/)]));
+      expect(exporterCode(sourcesAfterShutdown)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/export\/trace\.js$/), expect.stringMatching(/export\/log\.js$/)]),
+      );
       expect(afterShutdown).toContain("@azure/core-rest-pipeline");
       const delivered = ingestion.envelopes.map((e) => `${e.data?.baseType} ${e.data?.baseData?.name ?? ""}`);
       expect(delivered).toEqual(expect.arrayContaining(["RequestData POST /api/plugins/execute", "RemoteDependencyData plugin echo"]));

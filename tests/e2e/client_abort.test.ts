@@ -60,14 +60,22 @@ async function postAndLeave(path: string, body: unknown, started: () => boolean)
 describe("a client that disconnects", () => {
   it("stops its plugin run: POST /api/plugins/execute of a 30 s sleep, left after 200 ms, ends the sleep within a second", async () => {
     const marker = sleepMarker();
-    const leftAt = await postAndLeave("/api/plugins/execute", { plugin: "shell", data: { command: `sleep ${marker}` } }, () => processesWith(marker).length > 0);
+    const leftAt = await postAndLeave(
+      "/api/plugins/execute",
+      { plugin: "shell", data: { command: `sleep ${marker}` } },
+      () => processesWith(marker).length > 0,
+    );
     await waitFor(() => processesWith(marker).length === 0, 1000);
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });
 
   it("stops the run of its chat turn: POST /api/chat with /run shell sleep, left after 200 ms, ends the sleep within a second", async () => {
     const marker = sleepMarker();
-    const leftAt = await postAndLeave("/api/chat", { message: `/run shell sleep ${marker}`, sessionId: `abort-${Date.now()}` }, () => processesWith(marker).length > 0);
+    const leftAt = await postAndLeave(
+      "/api/chat",
+      { message: `/run shell sleep ${marker}`, sessionId: `abort-${Date.now()}` },
+      () => processesWith(marker).length > 0,
+    );
     await waitFor(() => processesWith(marker).length === 0, 1000);
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });
@@ -81,7 +89,11 @@ describe("a client that disconnects", () => {
 
   it("stops the model call of a streamed Responses request: POST /api/v1/responses, left before the first text, drops the model request within a second", async () => {
     llm.script(reply.delay(10_000));
-    const leftAt = await postAndLeave("/api/v1/responses", { model: "codexcontinue", input: "tell me a long story", stream: true }, () => llm.chatRequests.length > 0);
+    const leftAt = await postAndLeave(
+      "/api/v1/responses",
+      { model: "codexcontinue", input: "tell me a long story", stream: true },
+      () => llm.chatRequests.length > 0,
+    );
     await waitFor(() => llm.chatRequests[0]!.aborted, 1000);
     expect(Date.now() - leftAt).toBeLessThan(1000);
   });

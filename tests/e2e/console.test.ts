@@ -38,7 +38,11 @@ afterAll(async () => {
 });
 
 /** A GET with its path sent exactly as written (fetch would resolve `..` before sending), its body as it came (not decompressed). */
-function rawGet(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; text: string }> {
+function rawGet(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; text: string }> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path, method: "GET", headers }, (res) => {

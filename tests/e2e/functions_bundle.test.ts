@@ -107,7 +107,10 @@ describe("the Functions bundle (package.json main)", () => {
     ]);
     expect(response).toMatchObject({ status: 200, body: { status: "success", plugin: "calculator", result: 14 } });
     expect(completion).toMatchObject({ status: 200, body: { object: "chat.completion", choices: [{ message: { content: "14" } }] } });
-    expect(responses).toMatchObject({ status: 200, body: { object: "response", status: "completed", output: [{ content: [{ type: "output_text", text: "14" }] }] } });
+    expect(responses).toMatchObject({
+      status: 200,
+      body: { object: "response", status: "completed", output: [{ content: [{ type: "output_text", text: "14" }] }] },
+    });
     // The queue handler returns nothing when the run is done; the run is then readable over HTTP.
     expect(queued).toBeNull();
     expect(run).toMatchObject({ status: 200, body: { runId: run.runId, plugin: "calculator", state: "succeeded", result: 14 } });
@@ -168,7 +171,11 @@ describe("the Functions bundle (package.json main)", () => {
 
   it("refuses to load in Azure without AUTH_MODE, or with AUTH_MODE=none", () => {
     for (const mode of [undefined, "none"]) {
-      const result = runNode(loadOnly(), { STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true", WEBSITE_INSTANCE_ID: "instance-1", ...(mode ? { AUTH_MODE: mode } : {}) });
+      const result = runNode(loadOnly(), {
+        STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true",
+        WEBSITE_INSTANCE_ID: "instance-1",
+        ...(mode ? { AUTH_MODE: mode } : {}),
+      });
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/AUTH_MODE/);
     }

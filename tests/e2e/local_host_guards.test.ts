@@ -189,7 +189,11 @@ describe("Host", () => {
   it("refuses two Host headers with 400 invalid_host_header (RFC 9112 §3.2), whichever comes first, and runs nothing", async () => {
     const session = sessionId("two-hosts");
     const body = JSON.stringify({ message: "/run memory note x", sessionId: session });
-    for (const hosts of [[`127.0.0.1:${host.port}`, "evil.example"], ["evil.example", `127.0.0.1:${host.port}`], [`127.0.0.1:${host.port}`, `127.0.0.1:${host.port}`]]) {
+    for (const hosts of [
+      [`127.0.0.1:${host.port}`, "evil.example"],
+      ["evil.example", `127.0.0.1:${host.port}`],
+      [`127.0.0.1:${host.port}`, `127.0.0.1:${host.port}`],
+    ]) {
       const answer = await rawRequest(
         ["POST /api/chat HTTP/1.1", ...hosts.map((name) => `Host: ${name}`), "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`],
         body,
@@ -252,9 +256,7 @@ function rawExchange(
 describe("slow clients", () => {
   it("cuts a stalled upload with 408 request_timeout after REQUEST_TIMEOUT_MS, and closes the connection", async () => {
     const result = await rawExchange((socket) => {
-      socket.write(
-        `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n` + `{"message"`,
-      );
+      socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"message"`);
     });
     const [head, body] = result.text.split("\r\n\r\n");
     expect(head).toMatch(/^HTTP\/1\.1 408 /);
@@ -280,19 +282,22 @@ describe("slow clients", () => {
 
 describe("answers that close the connection", () => {
   it("lets a client that keeps uploading past the limit, and reads only later, read its 413", async () => {
-    const result = await rawExchange((socket) => {
-      socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n`);
-      // Goes on sending after the answer, as clients that do not read while uploading do.
-      const chunk = Buffer.alloc(64 * 1024, 120);
-      let sent = 0;
-      const pump = () => {
-        while (sent < 4 * 1024 * 1024 && !socket.destroyed) {
-          sent += chunk.length;
-          if (!socket.write(chunk)) return void socket.once("drain", pump);
-        }
-      };
-      pump();
-    }, { readAfterMs: 300 });
+    const result = await rawExchange(
+      (socket) => {
+        socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n`);
+        // Goes on sending after the answer, as clients that do not read while uploading do.
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 4 * 1024 * 1024 && !socket.destroyed) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) return void socket.once("drain", pump);
+          }
+        };
+        pump();
+      },
+      { readAfterMs: 300 },
+    );
     expect(result.text).toMatch(/^HTTP\/1\.1 413 /);
     expect(result.text).toContain('"code":"payload_too_large"');
   });

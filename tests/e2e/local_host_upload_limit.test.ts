@@ -28,32 +28,28 @@ afterAll(async () => {
 });
 
 describe("a 3 MiB upload over the default 1 MiB limit", () => {
-  it(
-    `is answered 413 payload_too_large on ${tries} fetches in a row, never a broken pipe or a reset`,
-    async () => {
-      expect(services.config.http.maxBodyBytes).toBe(1024 * 1024);
-      const body = Buffer.alloc(uploadBytes, 120);
-      const failures: string[] = [];
-      // One after another, as a client retrying would: a race the host loses only sometimes shows up over many tries.
-      for (let attempt = 1; attempt <= tries; attempt++) {
-        try {
-          const response = await fetch(`${host.url}/api/plugins/execute`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body,
-            signal: AbortSignal.timeout(5000),
-          });
-          const answer = (await response.json()) as { error?: { code?: string } };
-          if (response.status !== 413 || answer.error?.code !== "payload_too_large") {
-            failures.push(`try ${attempt}: ${response.status} ${JSON.stringify(answer)}`);
-          }
-        } catch (error) {
-          const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-          failures.push(`try ${attempt}: ${String(error)} (${cause?.code ?? cause?.message ?? "no cause"})`);
+  it(`is answered 413 payload_too_large on ${tries} fetches in a row, never a broken pipe or a reset`, async () => {
+    expect(services.config.http.maxBodyBytes).toBe(1024 * 1024);
+    const body = Buffer.alloc(uploadBytes, 120);
+    const failures: string[] = [];
+    // One after another, as a client retrying would: a race the host loses only sometimes shows up over many tries.
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      try {
+        const response = await fetch(`${host.url}/api/plugins/execute`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
+        const answer = (await response.json()) as { error?: { code?: string } };
+        if (response.status !== 413 || answer.error?.code !== "payload_too_large") {
+          failures.push(`try ${attempt}: ${response.status} ${JSON.stringify(answer)}`);
         }
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        failures.push(`try ${attempt}: ${String(error)} (${cause?.code ?? cause?.message ?? "no cause"})`);
       }
-      expect(failures).toEqual([]);
-    },
-    60_000,
-  );
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
 });

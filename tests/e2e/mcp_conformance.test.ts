@@ -57,14 +57,20 @@ async function conformance(scenario: string, specVersion: string): Promise<Check
 
 /** The checks that did not pass, as `id: status (message)`, for a readable failure. INFO is a note, not a check (a stateless server issues no session id to inspect). */
 const notPassed = (checks: readonly Check[], allowed: readonly string[] = []) =>
-  checks.filter((check) => check.status !== "SUCCESS" && check.status !== "INFO" && !allowed.includes(check.id)).map((check) => `${check.id}: ${check.status} (${check.errorMessage ?? check.description})`);
+  checks
+    .filter((check) => check.status !== "SUCCESS" && check.status !== "INFO" && !allowed.includes(check.id))
+    .map((check) => `${check.id}: ${check.status} (${check.errorMessage ?? check.description})`);
 
 describe("the MCP conformance suite, 2026-07-28", () => {
-  it.each(["tools-list", "dns-rebinding-protection", "sep-2164-resource-not-found"])("%s: every check passes", async (scenario) => {
-    const checks = await conformance(scenario, "2026-07-28");
-    expect(checks.length).toBeGreaterThan(1);
-    expect(notPassed(checks)).toEqual([]);
-  }, 60_000);
+  it.each(["tools-list", "dns-rebinding-protection", "sep-2164-resource-not-found"])(
+    "%s: every check passes",
+    async (scenario) => {
+      const checks = await conformance(scenario, "2026-07-28");
+      expect(checks.length).toBeGreaterThan(1);
+      expect(notPassed(checks)).toEqual([]);
+    },
+    60_000,
+  );
 
   it("server-stateless: every check passes but the four that need the suite's own fixture tools", async () => {
     // These call tools only the suite's reference server has (test_missing_capability and the like).
@@ -96,9 +102,13 @@ describe("the MCP conformance suite, 2026-07-28", () => {
 });
 
 describe("the MCP conformance suite, 2025-11-25", () => {
-  it.each(["server-initialize", "ping", "tools-list", "dns-rebinding-protection"])("%s: every check passes", async (scenario) => {
-    const checks = await conformance(scenario, "2025-11-25");
-    expect(checks.length).toBeGreaterThan(1);
-    expect(notPassed(checks)).toEqual([]);
-  }, 60_000);
+  it.each(["server-initialize", "ping", "tools-list", "dns-rebinding-protection"])(
+    "%s: every check passes",
+    async (scenario) => {
+      const checks = await conformance(scenario, "2025-11-25");
+      expect(checks.length).toBeGreaterThan(1);
+      expect(notPassed(checks)).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createWorkerStandIn, driverReport, functionsBundle, importBundle, removeWorkerStandIn, runWithWorkerStandInAsync } from "../support/functions_worker.js";
+import {
+  createWorkerStandIn,
+  driverReport,
+  functionsBundle,
+  importBundle,
+  removeWorkerStandIn,
+  runWithWorkerStandInAsync,
+} from "../support/functions_worker.js";
 import { modernRequest } from "../support/mcp_clients.js";
 import { TestIssuer } from "../support/test_issuer.js";
 
@@ -95,8 +102,17 @@ describe("the Functions bundle's MCP endpoint", () => {
     const result = await run();
     expect(result.status, result.stderr).toBe(0);
     const { summary } = driverReport(result);
-    expect(summary.find((s: any) => s.name === "mcp")).toMatchObject({ type: "httpTrigger", route: "mcp", methods: ["POST", "GET", "DELETE"], authLevel: "anonymous" });
-    expect(summary.find((s: any) => s.name === "mcp-resource-metadata")).toMatchObject({ type: "httpTrigger", route: ".well-known/oauth-protected-resource/mcp", methods: ["GET"] });
+    expect(summary.find((s: any) => s.name === "mcp")).toMatchObject({
+      type: "httpTrigger",
+      route: "mcp",
+      methods: ["POST", "GET", "DELETE"],
+      authLevel: "anonymous",
+    });
+    expect(summary.find((s: any) => s.name === "mcp-resource-metadata")).toMatchObject({
+      type: "httpTrigger",
+      route: ".well-known/oauth-protected-resource/mcp",
+      methods: ["GET"],
+    });
     expect(summary.filter((s: any) => /^mcp/i.test(s.type))).toEqual([]);
     expect(readFileSync(functionsBundle, "utf8")).not.toMatch(/\.mcpTool\(/);
   });

@@ -159,7 +159,10 @@ describe("the MCP endpoint over plain HTTP", () => {
     const malformed = await callApi(host.url, "POST", "/api/mcp", { body: "{not json", headers: { accept: "application/json, text/event-stream" } });
     expect(malformed.status).toBe(400);
     expect(JSON.parse(malformed.text)).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 }, id: null });
-    const huge = await callApi(host.url, "POST", "/api/mcp", { body: "x".repeat(services.config.http.maxBodyBytes + 1), headers: { accept: "application/json, text/event-stream" } });
+    const huge = await callApi(host.url, "POST", "/api/mcp", {
+      body: "x".repeat(services.config.http.maxBodyBytes + 1),
+      headers: { accept: "application/json, text/event-stream" },
+    });
     expect(huge.status).toBe(413);
     expect(huge.body).toMatchObject({ error: { code: "payload_too_large" } });
   });
@@ -193,7 +196,11 @@ describe("the MCP endpoint over plain HTTP", () => {
     const origin = "http://localhost:6274";
     const preflight = await fetch(endpoint(), {
       method: "OPTIONS",
-      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "mcp-protocol-version, mcp-method, mcp-name, mcp-param-expression" },
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "mcp-protocol-version, mcp-method, mcp-name, mcp-param-expression",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);

@@ -142,7 +142,10 @@ describe("the bundled CLI (npm run plugin)", () => {
       env: bareEnvironment({ SHELL_PLUGIN_ALLOWED_COMMANDS: "sleep", SHELL_PLUGIN_TIMEOUT_MS: "60000" }),
       stdio: "pipe",
     });
-    const running = () => spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").some((l) => l.trim() === `sleep ${marker}`);
+    const running = () =>
+      spawnSync("ps", ["-eo", "args"], { encoding: "utf8" })
+        .stdout.split("\n")
+        .some((l) => l.trim() === `sleep ${marker}`);
     const deadline = Date.now() + 10_000;
     while (!running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(running()).toBe(true);

@@ -42,7 +42,11 @@ describe("POST /api/v1/chat/completions with /run", () => {
   it("answers /run calculator 2+3*4 with 14 as a chat.completion", async () => {
     const completion = await openAiClient(hosts.withoutModel).chat.completions.create(runCalculator);
     expect(completion.choices[0]?.message.content).toBe("14");
-    expect(completion).toMatchObject({ object: "chat.completion", model: "codexcontinue", choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant" } }] });
+    expect(completion).toMatchObject({
+      object: "chat.completion",
+      model: "codexcontinue",
+      choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant" } }],
+    });
     expect(completion.id).toMatch(/^chatcmpl-/);
     expect(completion.usage).toBeUndefined();
     expect(chatCompletionSchema.parse(completion)).toEqual(completion);
@@ -135,11 +139,12 @@ describe("POST /api/v1/chat/completions with a language model", () => {
       model: "codexcontinue",
       messages: [...question.messages, { role: "assistant", content: "It is 391." }, { role: "user", content: "What did I ask?" }],
     });
-    expect(llm.chatRequests.at(-1)!.messages.filter((message) => message.role !== "system").map((message) => message.content)).toEqual([
-      "What is 17*23? Use the calculator.",
-      "It is 391.",
-      "What did I ask?",
-    ]);
+    expect(
+      llm.chatRequests
+        .at(-1)!
+        .messages.filter((message) => message.role !== "system")
+        .map((message) => message.content),
+    ).toEqual(["What is 17*23? Use the calculator.", "It is 391.", "What did I ask?"]);
     const after = await callApi(hosts.withModel.host.url, "GET", `/api/memory/audit/${sessionId}`);
     expect(after.body.entries.map((entry: any) => entry.type)).toEqual(["user_message", "tool_call", "plugin_run", "reply", "user_message", "reply"]);
   });
@@ -213,7 +218,10 @@ describe("errors, as the SDK raises them", () => {
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "payload_too_large" } });
 
-    const foreign = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", { body: runCalculator, headers: { origin: "http://evil.example" } });
+    const foreign = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/chat/completions", {
+      body: runCalculator,
+      headers: { origin: "http://evil.example" },
+    });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error).toMatchObject({ type: "permission_error", code: "origin_not_allowed" });
 
@@ -239,7 +247,9 @@ describe("AUTH_MODE=jwt: the SDK's apiKey is the caller's bearer token", () => {
     expect(missing.headers?.get("www-authenticate")).toMatch(/^Bearer/);
     const bad = await sdkError(openAiClient(hosts.jwt, { apiKey: "not-a-token" }).models.list());
     expect(bad).toBeInstanceOf(OpenAI.AuthenticationError);
-    const foreign = await sdkError(openAiClient(hosts.jwt, { apiKey: await hosts.issuer.token("alice-oid", "api://another-app") }).chat.completions.create(runCalculator));
+    const foreign = await sdkError(
+      openAiClient(hosts.jwt, { apiKey: await hosts.issuer.token("alice-oid", "api://another-app") }).chat.completions.create(runCalculator),
+    );
     expect(foreign.status).toBe(401);
   });
 

@@ -47,7 +47,13 @@ describe("POST /api/v1/responses with /run", () => {
     expect(response).toMatchObject({ object: "response", status: "completed", model: "codexcontinue", error: null, store: false });
     expect(response.id).toMatch(/^resp_/);
     expect(response.output).toEqual([
-      { id: expect.stringMatching(/^msg_/), type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "14", annotations: [], logprobs: [] }] },
+      {
+        id: expect.stringMatching(/^msg_/),
+        type: "message",
+        role: "assistant",
+        status: "completed",
+        content: [{ type: "output_text", text: "14", annotations: [], logprobs: [] }],
+      },
     ]);
     expect(response.usage).toBeUndefined();
     const { output_text: _sdkOnly, ...sent } = response;
@@ -196,22 +202,47 @@ describe("errors, as the SDK raises them", () => {
 
   it("raises 503 llm_unavailable for free text when no language model is configured, streamed or not", async () => {
     const ask = { model: "codexcontinue", input: "hello there" };
-    expect(await sdkError(openAiClient(hosts.withoutModel, once).responses.create(ask))).toMatchObject({ status: 503, code: "llm_unavailable", type: "server_error" });
-    expect(await sdkError(openAiClient(hosts.withoutModel, once).responses.create({ ...ask, stream: true }))).toMatchObject({ status: 503, code: "llm_unavailable" });
+    expect(await sdkError(openAiClient(hosts.withoutModel, once).responses.create(ask))).toMatchObject({
+      status: 503,
+      code: "llm_unavailable",
+      type: "server_error",
+    });
+    expect(await sdkError(openAiClient(hosts.withoutModel, once).responses.create({ ...ask, stream: true }))).toMatchObject({
+      status: 503,
+      code: "llm_unavailable",
+    });
   });
 
   it("answers 404 plugin_not_found for /run of an unknown plugin before any event, streamed or not", async () => {
     const unknown = { model: "codexcontinue", input: "/run nothing-here x" };
     expect(await sdkError(openAiClient(hosts.withoutModel).responses.create(unknown))).toMatchObject({ status: 404, code: "plugin_not_found" });
-    expect(await sdkError(openAiClient(hosts.withoutModel).responses.create({ ...unknown, stream: true }))).toMatchObject({ status: 404, code: "plugin_not_found" });
+    expect(await sdkError(openAiClient(hosts.withoutModel).responses.create({ ...unknown, stream: true }))).toMatchObject({
+      status: 404,
+      code: "plugin_not_found",
+    });
   });
 
   it.each([
     ["not JSON", "{", null],
-    ["an item reference", { model: "codexcontinue", input: [{ role: "user", content: "hi" }, { type: "item_reference", id: "msg_1" }, { role: "user", content: "x" }] }, "input[1]"],
+    [
+      "an item reference",
+      {
+        model: "codexcontinue",
+        input: [
+          { role: "user", content: "hi" },
+          { type: "item_reference", id: "msg_1" },
+          { role: "user", content: "x" },
+        ],
+      },
+      "input[1]",
+    ],
     ["client tools", { ...runCalculator, tools: [{ type: "function", name: "f", parameters: { type: "object", properties: {} } }] }, "tools"],
     ["conversation", { ...runCalculator, conversation: "conv_1" }, "conversation"],
-    ["an image", { model: "codexcontinue", input: [{ role: "user", content: [{ type: "input_image", image_url: "https://example.com/a.png" }] }] }, "input[0].content[0].type"],
+    [
+      "an image",
+      { model: "codexcontinue", input: [{ role: "user", content: [{ type: "input_image", image_url: "https://example.com/a.png" }] }] },
+      "input[0].content[0].type",
+    ],
     ["a bad x-session-id", runCalculator, null, { "x-session-id": "not a session id" }],
   ] as [string, unknown, string | null, Record<string, string>?][])("answers 400 in OpenAI's error shape for %s", async (_name, body, param, headers = {}) => {
     const answer = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/responses", { body, headers });
@@ -225,7 +256,10 @@ describe("errors, as the SDK raises them", () => {
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "payload_too_large" } });
 
-    const foreign = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/responses", { body: runCalculator, headers: { origin: "http://evil.example" } });
+    const foreign = await callApi(hosts.withoutModel.host.url, "POST", "/api/v1/responses", {
+      body: runCalculator,
+      headers: { origin: "http://evil.example" },
+    });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error).toMatchObject({ type: "permission_error", code: "origin_not_allowed" });
 

@@ -74,7 +74,9 @@ describe("GET /api/openapi.json", () => {
   it("documents the MCP endpoint, with the x-session-id header and the rate limit on every method", () => {
     const item = document.paths["/mcp"];
     expect(Object.keys(item)).toEqual(["post", "get", "delete"]);
-    expect(item.post.parameters).toEqual([expect.objectContaining({ in: "header", name: "x-session-id", schema: expect.objectContaining({ pattern: "^[A-Za-z0-9_-]{1,128}$" }) })]);
+    expect(item.post.parameters).toEqual([
+      expect.objectContaining({ in: "header", name: "x-session-id", schema: expect.objectContaining({ pattern: "^[A-Za-z0-9_-]{1,128}$" }) }),
+    ]);
     expect(item.post.parameters[0].required).toBeFalsy();
     expect(Object.keys(item.post.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "413", "429"]));
     expect(Object.keys(item.get.responses)).toEqual(expect.arrayContaining(["401", "429"]));
@@ -195,9 +197,30 @@ describe("the answers of the API are the documented ones", () => {
     ["get", "/memory/audit/{sessionId}", "/api/memory/audit/s1?limit=0", undefined, 400, "invalid_request"],
     ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [] }, 400, "invalid_request"],
     ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, 404, "model_not_found"],
-    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "/run nothing-here x" }] }, 404, "plugin_not_found"],
-    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "hello" }] }, 503, "llm_unavailable"],
-    ["post", "/v1/chat/completions", "/api/v1/chat/completions", { model: "codexcontinue", messages: [{ role: "user", content: "x".repeat(5000) }] }, 413, "payload_too_large"],
+    [
+      "post",
+      "/v1/chat/completions",
+      "/api/v1/chat/completions",
+      { model: "codexcontinue", messages: [{ role: "user", content: "/run nothing-here x" }] },
+      404,
+      "plugin_not_found",
+    ],
+    [
+      "post",
+      "/v1/chat/completions",
+      "/api/v1/chat/completions",
+      { model: "codexcontinue", messages: [{ role: "user", content: "hello" }] },
+      503,
+      "llm_unavailable",
+    ],
+    [
+      "post",
+      "/v1/chat/completions",
+      "/api/v1/chat/completions",
+      { model: "codexcontinue", messages: [{ role: "user", content: "x".repeat(5000) }] },
+      413,
+      "payload_too_large",
+    ],
   ])("%s %s answers a documented error (%s)", async (method, path, url, body, status, code) => {
     const answer = await call(method.toUpperCase(), url, body);
     expect(answer.status).toBe(status);

@@ -66,11 +66,20 @@ describe("every plugin answers through HTTP, chat /run and the CLI", () => {
     // A turn's messages reach memory together when the turn is recorded, so the search does not find its own message.
     expect((await chat("/run memory search BLUE", sessionId)).body.reply.split("\n")).toEqual(["note: blue car"]);
     // Once recorded, the turn is there: the question, then the answer.
-    expect((await execute("memory", { action: "search", query: "blue" }, sessionId)).body.result.matches.map((m: any) => m.role)).toEqual(["note", "user", "assistant"]);
+    expect((await execute("memory", { action: "search", query: "blue" }, sessionId)).body.result.matches.map((m: any) => m.role)).toEqual([
+      "note",
+      "user",
+      "assistant",
+    ]);
     expect((await execute("memory", { action: "list", limit: 1 }, sessionId)).body.result.messages).toHaveLength(1);
     expect((await chat("/run memory clear", sessionId)).body.reply).toMatch(/^Cleared/);
     // Through the CLI, on the same Redis memory and audit log as the API.
-    const storage = { REDIS_URL: inject("redisUrl"), STORAGE_CONNECTION_STRING: inject("storageConnectionString"), SESSION_MEMORY_KEY_PREFIX: services.config.memory.keyPrefix, AUDIT_TABLE_NAME: services.config.audit.tableName };
+    const storage = {
+      REDIS_URL: inject("redisUrl"),
+      STORAGE_CONNECTION_STRING: inject("storageConnectionString"),
+      SESSION_MEMORY_KEY_PREFIX: services.config.memory.keyPrefix,
+      AUDIT_TABLE_NAME: services.config.audit.tableName,
+    };
     const noted = await cli(storage, "run", "memory", "note from the cli", "--session", sessionId);
     expect(noted.status, noted.stderr).toBe(0);
     expect((await cli(storage, "run", "memory", "list", "--session", sessionId)).stdout).toContain("note: from the cli");

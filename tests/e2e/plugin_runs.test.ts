@@ -100,7 +100,12 @@ describe("POST /api/plugins/execute with async", () => {
     const accepted = await call("POST", "/api/plugins/execute", { plugin: "calculator", data: { expression: "2+3*4" }, async: true });
     expect(accepted.status).toBe(202);
     const runId = accepted.body.runId as string;
-    expect(accepted.body).toEqual({ status: "queued", runId: expect.stringMatching(/^[A-Za-z0-9_-]{1,128}$/), plugin: "calculator", location: `/api/runs/${runId}` });
+    expect(accepted.body).toEqual({
+      status: "queued",
+      runId: expect.stringMatching(/^[A-Za-z0-9_-]{1,128}$/),
+      plugin: "calculator",
+      location: `/api/runs/${runId}`,
+    });
     expect(accepted.headers.get("location")).toBe(`/api/runs/${runId}`);
 
     const run = await finishedRun(runId);

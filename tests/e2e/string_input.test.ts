@@ -42,7 +42,10 @@ describe("a string as data", () => {
 
   it("lets the memory plugin read its command words, in the caller's session", async () => {
     const sessionId = `strings-${Date.now()}`;
-    expect((await call("POST", "/api/plugins/execute", { plugin: "memory", data: "note buy milk", sessionId })).body.result).toEqual({ stored: true, note: "buy milk" });
+    expect((await call("POST", "/api/plugins/execute", { plugin: "memory", data: "note buy milk", sessionId })).body.result).toEqual({
+      stored: true,
+      note: "buy milk",
+    });
     const found = await call("POST", "/api/plugins/execute", { plugin: "memory", data: "search milk", sessionId });
     expect(found.body.result.matches.map((m: any) => m.content)).toEqual(["buy milk"]);
   });

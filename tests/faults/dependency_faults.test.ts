@@ -176,11 +176,19 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
     await healthBecomes(200, recoverySeenWithinMs);
     const phase = await underLoad("steady", async () => {});
     expectLoadServed(phase);
-    expect(phase.every((turn) => turn.status === 200), summary(phase)).toBe(true);
+    expect(
+      phase.every((turn) => turn.status === 200),
+      summary(phase),
+    ).toBe(true);
   }, 30_000);
 
   it("Redis paused: health 503 naming redis, 200 again after SIGCONT", async () => {
-    await outagePhase("redis-paused", "redis", () => process.kill(redis!.pid, "SIGSTOP"), () => process.kill(redis!.pid, "SIGCONT"));
+    await outagePhase(
+      "redis-paused",
+      "redis",
+      () => process.kill(redis!.pid, "SIGSTOP"),
+      () => process.kill(redis!.pid, "SIGCONT"),
+    );
   }, 40_000);
 
   it("Redis killed and restarted on its port: health 503 naming redis, 200 again once it is back", async () => {
@@ -198,7 +206,12 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
   }, 40_000);
 
   it("Azurite paused: health 503 naming storage, 200 again after SIGCONT", async () => {
-    await outagePhase("azurite-paused", "storage", () => process.kill(azurite!.pid, "SIGSTOP"), () => process.kill(azurite!.pid, "SIGCONT"));
+    await outagePhase(
+      "azurite-paused",
+      "storage",
+      () => process.kill(azurite!.pid, "SIGSTOP"),
+      () => process.kill(azurite!.pid, "SIGCONT"),
+    );
   }, 40_000);
 
   it("Azurite stopped and restarted on its port with its data: health 503 naming storage, 200 again once it is back", async () => {
@@ -220,7 +233,10 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
   it("serves a load again with every dependency back", async () => {
     const phase = await underLoad("after", async () => {});
     expectLoadServed(phase);
-    expect(phase.every((turn) => turn.status === 200), summary(phase)).toBe(true);
+    expect(
+      phase.every((turn) => turn.status === 200),
+      summary(phase),
+    ).toBe(true);
   }, 30_000);
 
   it("agrees with the audit log and memory: every acknowledged turn whole, in order, with one outcome; nothing in memory the log lacks", async () => {
@@ -253,7 +269,10 @@ describe("chat turns under dependency faults (private redis-server and Azurite)"
         const [reply] = replies;
         if (turn!.status === 200) {
           // Acknowledged: whole, in the order it happened, and the run the client was told of.
-          expect(group.map((entry) => entry.type), JSON.stringify(group)).toEqual(["user_message", "plugin_run", "reply"]);
+          expect(
+            group.map((entry) => entry.type),
+            JSON.stringify(group),
+          ).toEqual(["user_message", "plugin_run", "reply"]);
           expect(group[1]).toMatchObject({ plugin: "echo", outcome: "success", runId: turn!.body.runId });
           expect(reply).toMatchObject({ outcome: "success", content: id });
         } else if (turn!.status !== undefined) {

@@ -168,7 +168,10 @@ describe("graceful shutdown of the local host", () => {
       }
       // The only failures: connections the host refused once it had stopped listening.
       const failures = outcomes.filter((o) => o.answeredAt === undefined);
-      expect(failures.every((o) => o.error === "ECONNREFUSED" && !o.written), JSON.stringify(failures)).toBe(true);
+      expect(
+        failures.every((o) => o.error === "ECONNREFUSED" && !o.written),
+        JSON.stringify(failures),
+      ).toBe(true);
       // Each client stopped when refused: its connection was closed by the host, not kept serving.
       expect(failures.length).toBe(6);
       // Whatever was sent once the host was shutting down, or answered well after the signal, closed its connection.

@@ -26,7 +26,9 @@ let host: LocalHost;
 beforeAll(async () => {
   redisPort = await freePort();
   redis = await startRedisServer(redisPort);
-  services = integrationServices({ config: integrationConfig({ REDIS_URL: redis.url, OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" }) });
+  services = integrationServices({
+    config: integrationConfig({ REDIS_URL: redis.url, OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" }),
+  });
   host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
 }, 30_000);
 

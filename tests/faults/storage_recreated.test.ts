@@ -113,7 +113,11 @@ describe("storage emptied behind the running app (Azurite restarted empty on the
     await expectAudited("after");
     const health = await freshHealth();
     expect(health.status).toBe(200);
-    expect([...health.body.checks.storage.missing].sort()).toEqual(written().filter((name) => !name.includes(config.audit.tableName)).sort());
+    expect([...health.body.checks.storage.missing].sort()).toEqual(
+      written()
+        .filter((name) => !name.includes(config.audit.tableName))
+        .sort(),
+    );
   });
 
   it("is ok again, nothing missing, once every one has been written again", async () => {

@@ -4,7 +4,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`, as .ci/run does): playwright-core downloads no browser. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Headless, and quiet: no sandbox (CI runs as root), no GPU, and nothing that reaches the network by itself. */
 export function launchChromium(): Promise<Browser> {
@@ -25,7 +25,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** Where browser tests leave what a person should look at (screenshots, timings): gitignored. */
-export const artefactsDir = join(import.meta.dirname, "..", "..", "test-artifacts", "console");
+const artefactsDir = join(import.meta.dirname, "..", "..", "test-artifacts", "console");
 
 export function writeArtefact(name: string, content: string | Buffer): string {
   mkdirSync(artefactsDir, { recursive: true });
@@ -60,7 +60,8 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (message) => {
     if (message.type() !== "error") return;
-    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && /\/api\/(?!console)/.test(message.location().url)) return;
+    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && /\/api\/(?!console)/.test(message.location().url))
+      return;
     errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(error.message));

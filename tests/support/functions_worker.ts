@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export const repositoryRoot = join(import.meta.dirname, "..", "..");
+const repositoryRoot = join(import.meta.dirname, "..", "..");
 
 /** The bundle that package.json "main" names, which the Functions host loads. */
 export const functionsBundle = join(repositoryRoot, "dist", "functions", "main.js");

@@ -147,34 +147,34 @@ export class HuggingFaceStandIn {
   }
 
   private answer(request: RecordedRequest, reply: Reply, res: ServerResponse): void {
-    const headers = { "x-request-id": `stand-in-${this.requests.length}`, ...reply.headers };
+    const [status, body] = this.statusAndBody(request, reply);
+    send(res, status, body, { "x-request-id": `stand-in-${this.requests.length}`, ...reply.headers });
+  }
+
+  /** The scripted answer, or else the real API's, with the checks it makes. */
+  private statusAndBody(request: RecordedRequest, reply: Reply): [number, unknown] {
     const route = /\/models\/([^/]+(?:\/[^/]+)??)(\/v1\/completions)?$/.exec(request.path.split("?")[0] ?? "");
     const model = route?.[1] ?? "";
     const status = reply.status ?? 200;
     if (status !== 200 || reply.body !== undefined) {
-      const body = typeof reply.body === "function" ? (reply.body as (m: string, b: unknown) => unknown)(model, request.body) : reply.body;
-      send(res, status, body, headers);
-      return;
+      return [status, typeof reply.body === "function" ? (reply.body as (m: string, b: unknown) => unknown)(model, request.body) : reply.body];
     }
-    // The normal answer, with the checks the real API makes.
-    if (request.method !== "POST") return send(res, 405, { error: "Method Not Allowed" }, headers);
-    if (!route) return send(res, 404, "Not Found", headers);
-    if (!request.authorization?.startsWith("Bearer ")) {
-      return send(res, 401, { error: "Invalid credentials in Authorization header" }, headers);
-    }
+    if (request.method !== "POST") return [405, { error: "Method Not Allowed" }];
+    if (!route) return [404, "Not Found"];
+    if (!request.authorization?.startsWith("Bearer ")) return [401, { error: "Invalid credentials in Authorization header" }];
     const task = this.models[model];
-    if (!task) return send(res, 404, { error: `Model ${model} does not exist` }, headers);
+    if (!task) return [404, { error: `Model ${model} does not exist` }];
     const isCompletion = route[2] !== undefined;
     if (isCompletion !== (task === "text-generation")) {
-      return send(res, 400, { error: `Model ${model} does not support ${isCompletion ? "completions" : "this route"}` }, headers);
+      return [400, { error: `Model ${model} does not support ${isCompletion ? "completions" : "this route"}` }];
     }
     const body = request.body as Record<string, unknown> | undefined;
     if (task === "text-generation") {
-      if (typeof body?.prompt !== "string") return send(res, 422, { error: "prompt: field required" }, headers);
-      return send(res, 200, completion(model, body.prompt), headers);
+      if (typeof body?.prompt !== "string") return [422, { error: "prompt: field required" }];
+      return [200, completion(model, body.prompt)];
     }
-    if (typeof body?.inputs !== "string") return send(res, 400, { error: "inputs: field required" }, headers);
-    return send(res, 200, task === "summarization" ? summarization(body.inputs) : classification(body.inputs), headers);
+    if (typeof body?.inputs !== "string") return [400, { error: "inputs: field required" }];
+    return [200, task === "summarization" ? summarization(body.inputs) : classification(body.inputs)];
   }
 }
 

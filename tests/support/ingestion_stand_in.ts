@@ -21,7 +21,11 @@ export interface Envelope {
  */
 export async function startIngestionStandIn(): Promise<{ connectionString: string; envelopes: Envelope[]; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "ingestion-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1"],
+    { stdio: "ignore" },
+  );
   const envelopes: Envelope[] = [];
   const server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (req, res) => {
     const chunks: Buffer[] = [];

@@ -37,10 +37,10 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startLoopbackServer, stopLoopbackServer } from "./loopback_server.js";
 import { chatRequestRefusal, type OpenAiErrorBody } from "./openai_request_rules.js";
 
-export type LlmApi = "ollama" | "azure-openai";
+type LlmApi = "ollama" | "azure-openai";
 
 /** A message as the application sent it. */
-export interface StandInMessage {
+interface StandInMessage {
   readonly role: string;
   readonly content?: string | null;
   /** The call a tool result answers. */
@@ -49,10 +49,13 @@ export interface StandInMessage {
   readonly [key: string]: unknown;
 }
 
-export interface StandInRequestBody {
+interface StandInRequestBody {
   readonly model?: string;
   readonly messages?: readonly StandInMessage[];
-  readonly tools?: readonly { readonly type: string; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown } }[];
+  readonly tools?: readonly {
+    readonly type: string;
+    readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown };
+  }[];
   readonly stream?: boolean;
   readonly [key: string]: unknown;
 }
@@ -323,8 +326,7 @@ export class LlmStandIn {
           console.error("the LLM stand-in's reply function threw:", error);
           return sendJson(res, 500, errorBody(route.api, 500, "the stand-in's reply function threw"));
         }
-      }
-      else if (next.kind === "delay") {
+      } else if (next.kind === "delay") {
         await this.sleep(next.ms);
         next = next.then;
       } else break;
@@ -347,7 +349,8 @@ export class LlmStandIn {
     if (res.destroyed || record.aborted) return;
     if (next?.kind === "drop") return void res.socket?.destroy();
     if (next?.kind === "error" || next?.kind === "raw") return this.answer(record, next, res);
-    if (record.api === "ollama") return sendJson(res, 200, { object: "list", data: [{ id: "llama3.1:latest", object: "model", created: 0, owned_by: "library" }] });
+    if (record.api === "ollama")
+      return sendJson(res, 200, { object: "list", data: [{ id: "llama3.1:latest", object: "model", created: 0, owned_by: "library" }] });
     return sendJson(res, 200, { object: "list", data: [{ id: "gpt-4o", object: "model", status: "succeeded", created_at: 0 }] });
   }
 

@@ -104,7 +104,8 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
       case "system":
       case "developer":
       case "user": {
-        if (content === undefined) return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
+        if (content === undefined)
+          return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
         if (typeof content !== "string" && !Array.isArray(content)) {
           return contentTypeRefusal(i, content);
         }
@@ -130,17 +131,27 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
       }
       case "tool": {
         const id = message.tool_call_id;
-        if (id === undefined) return refuse(`Missing required parameter: 'messages[${i}].tool_call_id'.`, `messages[${i}].tool_call_id`, "missing_required_parameter");
+        if (id === undefined)
+          return refuse(`Missing required parameter: 'messages[${i}].tool_call_id'.`, `messages[${i}].tool_call_id`, "missing_required_parameter");
         if (typeof id !== "string") {
-          return refuse(`Invalid type for 'messages[${i}].tool_call_id': expected a string, but got ${typeName(id)} instead.`, `messages[${i}].tool_call_id`, "invalid_type");
+          return refuse(
+            `Invalid type for 'messages[${i}].tool_call_id': expected a string, but got ${typeName(id)} instead.`,
+            `messages[${i}].tool_call_id`,
+            "invalid_type",
+          );
         }
-        if (content === undefined) return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
+        if (content === undefined)
+          return refuse(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, "missing_required_parameter");
         if (typeof content !== "string" && !Array.isArray(content)) {
           return contentTypeRefusal(i, content);
         }
         // Source: smarter-sh/smarter issue #264 (gpt-4-turbo): the service's message and param, word for word.
-        if (!open || !open.ids.delete(id)) {
-          return refuse("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", `messages.[${i}].role`, null);
+        if (!open?.ids.delete(id)) {
+          return refuse(
+            "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+            `messages.[${i}].role`,
+            null,
+          );
         }
         break;
       }
@@ -162,7 +173,8 @@ function messagesRefusal(messages: unknown): Refusal | undefined {
 function toolCallsRefusal(calls: unknown, i: number): Refusal | undefined {
   const at = `messages[${i}].tool_calls`;
   if (!Array.isArray(calls)) return refuse(`Invalid type for '${at}': expected an array of objects, but got ${typeName(calls)} instead.`, at, "invalid_type");
-  if (calls.length === 0) return refuse(`Invalid '${at}': empty array. Expected an array with minimum length 1, but got an empty array instead.`, at, "empty_array");
+  if (calls.length === 0)
+    return refuse(`Invalid '${at}': empty array. Expected an array with minimum length 1, but got an empty array instead.`, at, "empty_array");
   for (const [j, call] of calls.entries()) {
     const here = `${at}[${j}]`;
     if (!isObject(call)) return refuse(`Invalid type for '${here}': expected an object, but got ${typeName(call)} instead.`, here, "invalid_type");
@@ -209,8 +221,10 @@ function functionNameRefusal(name: unknown, param: string): Refusal | undefined 
 
 function toolsRefusal(tools: unknown): Refusal | undefined {
   if (tools === undefined || tools === null) return undefined;
-  if (!Array.isArray(tools)) return refuse(`Invalid type for 'tools': expected an array of objects, but got ${typeName(tools)} instead.`, "tools", "invalid_type");
-  if (tools.length === 0) return refuse("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", "tools", "empty_array");
+  if (!Array.isArray(tools))
+    return refuse(`Invalid type for 'tools': expected an array of objects, but got ${typeName(tools)} instead.`, "tools", "invalid_type");
+  if (tools.length === 0)
+    return refuse("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", "tools", "empty_array");
   for (const [i, tool] of tools.entries()) {
     const at = `tools[${i}]`;
     if (!isObject(tool)) return refuse(`Invalid type for '${at}': expected an object, but got ${typeName(tool)} instead.`, at, "invalid_type");

@@ -45,24 +45,24 @@ function documentAjv(document: unknown): Ajv2020 {
 
 /** Every Schema Object of the document, with its JSON pointer. */
 function* schemaObjects(document: any): Generator<{ pointer: string; schema: object }> {
-  const escape = (segment: string) => segment.replaceAll("~", "~0").replaceAll("/", "~1");
+  const escaped = (segment: string) => segment.replaceAll("~", "~0").replaceAll("/", "~1");
   for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) {
-    yield { pointer: `/components/schemas/${escape(name)}`, schema: schema as object };
+    yield { pointer: `/components/schemas/${escaped(name)}`, schema: schema as object };
   }
   const contentSchemas = function* (at: string, content: Record<string, any> | undefined) {
     for (const [type, media] of Object.entries(content ?? {})) {
-      if (media.schema) yield { pointer: `${at}/content/${escape(type)}/schema`, schema: media.schema };
+      if (media.schema) yield { pointer: `${at}/content/${escaped(type)}/schema`, schema: media.schema };
     }
   };
   for (const [path, item] of Object.entries(document.paths ?? {}) as [string, Record<string, any>][]) {
     for (const [method, operation] of Object.entries(item)) {
-      const at = `/paths/${escape(path)}/${method}`;
+      const at = `/paths/${escaped(path)}/${method}`;
       for (const [index, parameter] of (operation.parameters ?? []).entries()) yield { pointer: `${at}/parameters/${index}/schema`, schema: parameter.schema };
       yield* contentSchemas(`${at}/requestBody`, operation.requestBody?.content);
       for (const [status, response] of Object.entries(operation.responses ?? {}) as [string, any][]) {
         yield* contentSchemas(`${at}/responses/${status}`, response.content);
         for (const [name, header] of Object.entries(response.headers ?? {}) as [string, any][]) {
-          yield { pointer: `${at}/responses/${status}/headers/${escape(name)}/schema`, schema: header.schema };
+          yield { pointer: `${at}/responses/${status}/headers/${escaped(name)}/schema`, schema: header.schema };
         }
       }
     }

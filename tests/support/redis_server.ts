@@ -20,10 +20,14 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("error", () => {});
   const url = `redis://127.0.0.1:${port}`;
-  const probe = await connectWhenReady(url, () => child.exitCode !== null, () => {
-    child.kill("SIGKILL");
-    return new Error(`redis-server did not start on port ${port} (is redis-server installed?)`);
-  });
+  const probe = await connectWhenReady(
+    url,
+    () => child.exitCode !== null,
+    () => {
+      child.kill("SIGKILL");
+      return new Error(`redis-server did not start on port ${port} (is redis-server installed?)`);
+    },
+  );
   probe.disconnect();
   return {
     url,

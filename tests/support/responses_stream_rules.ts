@@ -60,7 +60,22 @@ const requiredFields: Record<string, readonly string[]> = {
 };
 
 /** [spec] `Response.required`. */
-const responseFields = ["id", "object", "created_at", "error", "incomplete_details", "instructions", "model", "tools", "output", "parallel_tool_calls", "metadata", "tool_choice", "temperature", "top_p"];
+const responseFields = [
+  "id",
+  "object",
+  "created_at",
+  "error",
+  "incomplete_details",
+  "instructions",
+  "model",
+  "tools",
+  "output",
+  "parallel_tool_calls",
+  "metadata",
+  "tool_choice",
+  "temperature",
+  "top_p",
+];
 /** [spec] `OutputMessage.required`. */
 const messageFields = ["id", "type", "role", "content", "status"];
 
@@ -91,12 +106,13 @@ export function responseProblems(response: unknown, status?: string): string[] {
   if (status !== undefined && response.status !== status) problems.push(`response: status is ${JSON.stringify(response.status)}, expected "${status}"`);
   if (response.status === "failed") {
     const error = response.error;
-    if (!isObject(error) || typeof error.code !== "string" || typeof error.message !== "string") problems.push("response: a failed response's error must be {code, message}");
+    if (!isObject(error) || typeof error.code !== "string" || typeof error.message !== "string")
+      problems.push("response: a failed response's error must be {code, message}");
   } else if (response.error !== null && response.error !== undefined) {
     problems.push("response: error must be null unless it failed");
   }
   if (!Array.isArray(response.output)) return [...problems, "response: output must be an array"];
-  response.output.forEach((item, index) => problems.push(...itemProblems(item, `response.output[${index}]`)));
+  for (const [index, item] of response.output.entries()) problems.push(...itemProblems(item, `response.output[${index}]`));
   return problems;
 }
 
@@ -107,7 +123,9 @@ function itemProblems(item: unknown, at: string): string[] {
   if (absent.length > 0) problems.push(`${at}: lacks ${absent.join(", ")}`);
   if (item.type === "message" && item.role !== "assistant") problems.push(`${at}: an output message's role is "assistant"`);
   if (!["in_progress", "completed", "incomplete"].includes(String(item.status))) problems.push(`${at}: status ${JSON.stringify(item.status)}`);
-  if (Array.isArray(item.content)) item.content.forEach((part, index) => problems.push(...partProblems(part, `${at}.content[${index}]`)));
+  if (Array.isArray(item.content)) {
+    for (const [index, part] of item.content.entries()) problems.push(...partProblems(part, `${at}.content[${index}]`));
+  }
   return problems;
 }
 
@@ -130,15 +148,21 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
   let ended: number | undefined;
   // Items by output_index: their id, their parts' texts as the deltas wrote them, and what was said done.
   const items: { id: unknown; open: boolean; parts: { text: string; deltas: string; open: boolean; done?: string }[]; done?: Json }[] = [];
-  events.forEach(({ event, data }, index) => {
-    if (!isObject(data) || typeof data.type !== "string") return problem("type", index, "the data is not an object with a string type");
+  for (const [index, { event, data }] of events.entries()) {
+    if (!isObject(data) || typeof data.type !== "string") {
+      problem("type", index, "the data is not an object with a string type");
+      continue;
+    }
     const type = data.type;
     // [spec] the "Streaming" example names each event by its type.
     if (event !== undefined && event !== type) problem("type", index, `the SSE event is "${event}" but the type is "${type}"`);
     // [spec] sequence_number is required and an integer; [recorded] from 0, one more each time.
     if (data.sequence_number !== index) problem("sequence", index, `sequence_number is ${JSON.stringify(data.sequence_number)}, expected ${index}`);
     const required = requiredFields[type];
-    if (required === undefined) return problem("fields", index, `"${type}" is not an event of this stream`);
+    if (required === undefined) {
+      problem("fields", index, `"${type}" is not an event of this stream`);
+      continue;
+    }
     const absent = missing(data, required);
     if (absent.length > 0) problem("fields", index, `${type} lacks ${absent.join(", ")}`);
     if (ended !== undefined) problem("end", index, `${type} after the stream ended (event ${ended})`);
@@ -152,14 +176,16 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
       const response = data.response as Json;
       // [reference] one response: the same id in every lifecycle event.
       responseId ??= response?.id;
-      if (response?.id !== responseId) problem("response", index, `the response id changed from ${JSON.stringify(responseId)} to ${JSON.stringify(response?.id)}`);
+      if (response?.id !== responseId)
+        problem("response", index, `the response id changed from ${JSON.stringify(responseId)} to ${JSON.stringify(response?.id)}`);
       if (type === "response.completed") {
         // [spec] the completed response's output is the items as they were done, and none is left open.
         if (items.some((item) => item.open)) problem("order", index, "response.completed while an output item is not done");
         const output = Array.isArray(response?.output) ? response.output : [];
-        if (JSON.stringify(output) !== JSON.stringify(items.map((item) => item.done))) problem("text", index, "the completed response's output is not the items as output_item.done gave them");
+        if (JSON.stringify(output) !== JSON.stringify(items.map((item) => item.done)))
+          problem("text", index, "the completed response's output is not the items as output_item.done gave them");
       }
-      return;
+      continue;
     }
     const outputIndex = data.output_index;
     if (type === "response.output_item.added" || type === "response.output_item.done") {
@@ -168,51 +194,63 @@ export function streamProblems(events: readonly SentEvent[]): string[] {
       if (type === "response.output_item.added") {
         // [spec] items are added in order of output_index, in progress and empty.
         if (outputIndex !== items.length) problem("item", index, `output_index ${JSON.stringify(outputIndex)}, expected ${items.length}`);
-        if (item?.status !== "in_progress" || !Array.isArray(item?.content) || item.content.length > 0) problem("item", index, "an added item is in progress, with no content yet");
+        if (item?.status !== "in_progress" || !Array.isArray(item?.content) || item.content.length > 0)
+          problem("item", index, "an added item is in progress, with no content yet");
         items.push({ id: item?.id, open: true, parts: [] });
-        return;
+        continue;
       }
       const known = items[outputIndex as number];
-      if (!known?.open || known.id !== item?.id) return problem("order", index, `output_item.done of an item that is not open (${JSON.stringify(outputIndex)})`);
+      if (!known?.open || known.id !== item?.id) {
+        problem("order", index, `output_item.done of an item that is not open (${JSON.stringify(outputIndex)})`);
+        continue;
+      }
       if (known.parts.some((part) => part.open)) problem("order", index, "output_item.done while a content part is not done");
       if (item?.status !== "completed") problem("item", index, `a done item's status is ${JSON.stringify(item?.status)}`);
       const texts = Array.isArray(item?.content) ? item.content.map((part) => (part as Json).text) : [];
-      if (JSON.stringify(texts) !== JSON.stringify(known.parts.map((part) => part.done))) problem("text", index, "the done item's content is not its parts as content_part.done gave them");
+      if (JSON.stringify(texts) !== JSON.stringify(known.parts.map((part) => part.done)))
+        problem("text", index, "the done item's content is not its parts as content_part.done gave them");
       known.open = false;
       known.done = item;
-      return;
+      continue;
     }
     // The events about a part: of an open item, by its id and index.
     const item = items[outputIndex as number];
-    if (!item?.open || item.id !== data.item_id) return problem("order", index, `${type} of an item that is not open (${JSON.stringify(data.item_id)})`);
+    if (!item?.open || item.id !== data.item_id) {
+      problem("order", index, `${type} of an item that is not open (${JSON.stringify(data.item_id)})`);
+      continue;
+    }
     const contentIndex = data.content_index as number;
     if (type === "response.content_part.added") {
       for (const text of partProblems(data.part, "part")) problem("part", index, text);
       if (contentIndex !== item.parts.length) problem("part", index, `content_index ${contentIndex}, expected ${item.parts.length}`);
       if ((data.part as Json)?.text !== "") problem("part", index, "an added output_text part is empty");
       item.parts.push({ text: "", deltas: "", open: true });
-      return;
+      continue;
     }
     const part = item.parts[contentIndex];
-    if (!part?.open) return problem("order", index, `${type} of a part that is not open (${contentIndex})`);
+    if (!part?.open) {
+      problem("order", index, `${type} of a part that is not open (${contentIndex})`);
+      continue;
+    }
     if (type === "response.output_text.delta") {
       if (typeof data.delta !== "string") problem("fields", index, "delta must be a string");
       if (part.done !== undefined) problem("order", index, "a delta after output_text.done");
       part.deltas += String(data.delta);
-      return;
+      continue;
     }
     if (type === "response.output_text.done") {
       // [reference] "Emitted when text content is finalized": the text the deltas wrote.
-      if (data.text !== part.deltas) problem("text", index, `output_text.done says ${JSON.stringify(data.text)}, the deltas wrote ${JSON.stringify(part.deltas)}`);
+      if (data.text !== part.deltas)
+        problem("text", index, `output_text.done says ${JSON.stringify(data.text)}, the deltas wrote ${JSON.stringify(part.deltas)}`);
       part.done = String(data.text);
-      return;
+      continue;
     }
     // response.content_part.done
     for (const text of partProblems(data.part, "part")) problem("part", index, text);
     if ((data.part as Json)?.text !== part.deltas) problem("text", index, "content_part.done's text is not the text the deltas wrote");
     part.done ??= String((data.part as Json)?.text);
     part.open = false;
-  });
+  }
   if (ended === undefined) problems.push("end: the stream does not end with response.completed, response.failed, response.incomplete or error");
   return problems;
 }

@@ -68,15 +68,24 @@ export class TestIssuer {
         if (issuer!.failing.discovery) return void res.writeHead(500).end();
         // As Entra's: where clients sign a user in and get tokens (an MCP client reads these), and the keys.
         const endpoints = { authorization_endpoint: `${issuer!.url}/tenant/oauth2/v2.0/authorize`, token_endpoint: `${issuer!.url}/tenant/oauth2/v2.0/token` };
-        res
-          .writeHead(200, { "content-type": "application/json" })
-          .end(JSON.stringify({ issuer: discovered, ...endpoints, jwks_uri: issuer!.jwksUri, response_types_supported: ["code"], subject_types_supported: ["pairwise"], id_token_signing_alg_values_supported: ["RS256"] }));
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            issuer: discovered,
+            ...endpoints,
+            jwks_uri: issuer!.jwksUri,
+            response_types_supported: ["code"],
+            subject_types_supported: ["pairwise"],
+            id_token_signing_alg_values_supported: ["RS256"],
+          }),
+        );
         return;
       }
       if (path === "/tenant/discovery/v2.0/keys") {
         issuer!.keySetFetches++;
         if (issuer!.failing.keySet) return void res.writeHead(500).end();
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: issuer!.keys.map((k) => k.publicJwk) }) + " ".repeat(issuer!.keySetPadding));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ keys: issuer!.keys.map((k) => k.publicJwk) }) + " ".repeat(issuer!.keySetPadding));
         return;
       }
       res.writeHead(404).end();

@@ -13,7 +13,7 @@ try {
   console.log(`wrote ${relative(root, result.pluginFile)} (class ${result.className})`);
   console.log(`wrote ${relative(root, result.testFile)}`);
   console.log("updated plugins/index.ts");
-  console.log("next: fill in the TODOs, then npm test (the README's \"Writing a plugin\" has the checklist)");
+  console.log('next: fill in the TODOs, then npm test (the README\'s "Writing a plugin" has the checklist)');
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -48,7 +48,9 @@ export function scanPluginFolder(folder: string): PluginModule[] {
     if (!entry.isFile() || entry.name === registryFileName) continue;
     const module = pluginModuleOf(entry.name);
     if (!module) {
-      problems.push(`plugins/${entry.name}: a plugin file is named <name>_plugin.ts in lowercase snake_case (for example calculator_plugin.ts); helper modules belong in a subfolder`);
+      problems.push(
+        `plugins/${entry.name}: a plugin file is named <name>_plugin.ts in lowercase snake_case (for example calculator_plugin.ts); helper modules belong in a subfolder`,
+      );
       continue;
     }
     const source = readFileSync(join(folder, entry.name), "utf8");

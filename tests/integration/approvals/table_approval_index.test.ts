@@ -55,10 +55,23 @@ describe("TableRunStore.update (Azurite): a Merge with the ETag read", () => {
 
   it("lets one of several writers of the same version win; the others get a conflict and change nothing", async () => {
     const at = new Date().toISOString();
-    const approval = { expiresAt: new Date(Date.now() + 60_000).toISOString(), input: { command: "ls" }, decidedBy: undefined, decidedAt: undefined, reason: undefined };
-    const created = await store.create(newRunRecord({ owner: alice, runId: `r-${randomUUID()}`, plugin: "shell", state: "awaiting_approval", sessionId: "s1", source: "http", channel: "chat", approval }, at));
+    const approval = {
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      input: { command: "ls" },
+      decidedBy: undefined,
+      decidedAt: undefined,
+      reason: undefined,
+    };
+    const created = await store.create(
+      newRunRecord(
+        { owner: alice, runId: `r-${randomUUID()}`, plugin: "shell", state: "awaiting_approval", sessionId: "s1", source: "http", channel: "chat", approval },
+        at,
+      ),
+    );
     if (created === "exists") throw new Error("the run exists already");
-    const writers = ["a1", "a2", "a3", "a4", "a5", "a6"].map((who) => store.update(created, { state: "approved", approval: { ...approval, decidedBy: who, decidedAt: at } }));
+    const writers = ["a1", "a2", "a3", "a4", "a5", "a6"].map((who) =>
+      store.update(created, { state: "approved", approval: { ...approval, decidedBy: who, decidedAt: at } }),
+    );
     const outcomes = await Promise.all(writers);
     const won = outcomes.filter((outcome) => outcome !== "conflict");
     expect(won).toHaveLength(1);

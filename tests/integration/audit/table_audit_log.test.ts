@@ -15,10 +15,7 @@ const noCredential = () => {
   throw new Error("no credential needed");
 };
 
-const storage: StorageClients = createStorageClients(
-  { kind: "connectionString", connectionString: inject("storageConnectionString") },
-  noCredential,
-);
+const storage: StorageClients = createStorageClients({ kind: "connectionString", connectionString: inject("storageConnectionString") }, noCredential);
 
 function uniqueTableName(): string {
   return `audit${randomUUID().replace(/-/g, "")}`;
@@ -89,7 +86,16 @@ describe("TableAuditLog against Azurite", () => {
         outcome: "success",
         durationMs: 12,
       },
-      { type: "plugin_run", plugin: "calculator", runId: "run-2", input: ["a", 1], result: null, outcome: "plugin_timeout", errorMessage: "took too long", durationMs: 5000.5 },
+      {
+        type: "plugin_run",
+        plugin: "calculator",
+        runId: "run-2",
+        input: ["a", 1],
+        result: null,
+        outcome: "plugin_timeout",
+        errorMessage: "took too long",
+        durationMs: 5000.5,
+      },
       { type: "reply", content: "2+3 = 5", source: "plugin", plugin: "calculator" },
       { type: "memory_cleared" },
     ];
@@ -148,7 +154,12 @@ describe("TableAuditLog against Azurite", () => {
     const session = uniqueSession();
     // Two entities with the same RowKey: the table refuses the transaction, and with it the first entity.
     const sameKey = new TableAuditLog((log as unknown as { table: TableClient }).table, () => "000000000000001-000000-00000000");
-    const error = await failureOf(sameKey.appendTurn(session, [{ type: "user_message", content: "a" }, { type: "reply", outcome: "success" }]));
+    const error = await failureOf(
+      sameKey.appendTurn(session, [
+        { type: "user_message", content: "a" },
+        { type: "reply", outcome: "success" },
+      ]),
+    );
     expect(error.code).toBe("storage_unavailable");
     expect((await log.list(session, { limit: 10 })).entries).toEqual([]);
   });
@@ -245,9 +256,7 @@ describe("TableAuditLog against Azurite", () => {
 
     const partitions: string[] = [];
     for await (const entity of storage.table(tableName).listEntities()) partitions.push(entity.partitionKey!);
-    expect(partitions.sort()).toStrictEqual(
-      [`${alice.principalKey}:${id}`, `${bob.principalKey}:${id}`, `${bob.principalKey}:${id}`].sort(),
-    );
+    expect(partitions.sort()).toStrictEqual([`${alice.principalKey}:${id}`, `${bob.principalKey}:${id}`, `${bob.principalKey}:${id}`].sort());
   });
 
   it("stores a field longer than the limit truncated, marked truncated: true", async () => {
@@ -301,9 +310,7 @@ describe("TableAuditLog against Azurite", () => {
   it("keeps all of 50 concurrent appends to one session, in the order of their ids, with unique ids", async () => {
     const { log } = freshLog();
     const session = uniqueSession();
-    const appended = await Promise.all(
-      Array.from({ length: 50 }, (_, n) => log.append(session, { type: "user_message", content: `c${n}` })),
-    );
+    const appended = await Promise.all(Array.from({ length: 50 }, (_, n) => log.append(session, { type: "user_message", content: `c${n}` })));
     const ids = appended.map((e) => e.id);
     expect(new Set(ids).size).toBe(50);
     for (const id of ids) expect(id).toMatch(rowKeyPattern);

@@ -21,7 +21,10 @@ afterAll(async () => {
 describe("createRateLimiter with Redis", () => {
   it("shares one count between two instances of the app, per principal", async () => {
     const settings = { perMinute: 4, keyPrefix: `test:rate:${randomUUID()}:` };
-    const [first, second] = clients.map((redis) => createRateLimiter(settings, redis, silentLogger)) as [ReturnType<typeof createRateLimiter>, ReturnType<typeof createRateLimiter>];
+    const [first, second] = clients.map((redis) => createRateLimiter(settings, redis, silentLogger)) as [
+      ReturnType<typeof createRateLimiter>,
+      ReturnType<typeof createRateLimiter>,
+    ];
     const alice = createCaller("user", "alice");
     await first.consume(alice);
     await second.consume(alice);

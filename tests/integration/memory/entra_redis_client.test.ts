@@ -151,7 +151,12 @@ describe("createEntraRedisClient against a real redis-server with an ACL", () =>
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const credential = new ScriptedCredential([{ token: "tok-1", expiresInMs: hour }]);
-    const slow: TokenCredential = { getToken: async (scopes) => (await gate, credential.getToken(scopes)) };
+    const slow: TokenCredential = {
+      getToken: async (scopes) => {
+        await gate;
+        return credential.getToken(scopes);
+      },
+    };
     const client = connect(objectId, slow, recordingLogger().logger);
 
     const early = client.redis.incr(`early:${objectId}`);

@@ -45,10 +45,7 @@ describe("RedisSessionMemory against the real server", () => {
     await raw.quit();
   });
 
-  async function withMemory<T>(
-    limits: SessionMemoryLimits,
-    body: (memory: RedisSessionMemory, client: Redis, prefix: string) => Promise<T>,
-  ): Promise<T> {
+  async function withMemory<T>(limits: SessionMemoryLimits, body: (memory: RedisSessionMemory, client: Redis, prefix: string) => Promise<T>): Promise<T> {
     const prefix = uniquePrefix();
     const client = createRedisClient(redisUrl, silentLogger);
     const memory = new RedisSessionMemory(client, limits, prefix);

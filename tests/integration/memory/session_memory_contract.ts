@@ -5,12 +5,12 @@ import type { MemoryMessage } from "../../../src/memory/memory_message.js";
 import type { SessionMemory } from "../../../src/memory/session_memory.js";
 import { sessionRef, type SessionRef } from "../../../src/memory/session_ref.js";
 
-export interface ContractLimits {
+interface ContractLimits {
   maxMessages: number;
   ttlSeconds: number;
 }
 
-export interface ContractSubject {
+interface ContractSubject {
   memory: SessionMemory;
   cleanup(): Promise<void>;
 }

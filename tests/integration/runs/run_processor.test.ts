@@ -265,7 +265,11 @@ describe("RunProcessor: failures", () => {
     }
     expect((await failureOf(services.runProcessor.process(message, delivery(maxDequeueCount)))).code).toBe("upstream_unavailable");
     const run = await statusOf(message.runId);
-    expect(run).toMatchObject({ state: "failed", attempts: maxDequeueCount, error: { code: "upstream_unavailable", message: `failing with upstream_unavailable (gave up after ${maxDequeueCount} deliveries)` } });
+    expect(run).toMatchObject({
+      state: "failed",
+      attempts: maxDequeueCount,
+      error: { code: "upstream_unavailable", message: `failing with upstream_unavailable (gave up after ${maxDequeueCount} deliveries)` },
+    });
     expect(run).not.toHaveProperty("lastError");
     expect(executions.get(key)).toBe(maxDequeueCount);
   });
@@ -273,14 +277,21 @@ describe("RunProcessor: failures", () => {
   it.each(["invalid_input", "plugin_failed", "plugin_disabled"])("records %s as failed on the first delivery and returns", async (code) => {
     const key = randomUUID();
     const message = { runId: `r-${key}`, plugin: "failing", data: { key, code } };
-    expect(await services.runProcessor.process(message, delivery())).toEqual({ kind: "failed", runId: message.runId, error: { code, message: `failing with ${code}` } });
+    expect(await services.runProcessor.process(message, delivery())).toEqual({
+      kind: "failed",
+      runId: message.runId,
+      error: { code, message: `failing with ${code}` },
+    });
     expect(await services.runProcessor.process(message, delivery(2))).toMatchObject({ kind: "already_finished", state: "failed" });
     expect(executions.get(key)).toBe(1);
   });
 
   it("records input that breaks the plugin's schema as failed invalid_input, without running it", async () => {
     const runId = `r-${randomUUID()}`;
-    expect(await services.runProcessor.process({ runId, plugin: "counting", data: { nope: 1 } }, delivery())).toMatchObject({ kind: "failed", error: { code: "invalid_input" } });
+    expect(await services.runProcessor.process({ runId, plugin: "counting", data: { nope: 1 } }, delivery())).toMatchObject({
+      kind: "failed",
+      error: { code: "invalid_input" },
+    });
   });
 
   it("records a malformed message once under its message id, and throws on every delivery so that it ends in the poison queue", async () => {
@@ -331,9 +342,25 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     const runId = `r-${key}`;
     const at = new Date(now).toISOString();
     await store.create({
-      owner: localCaller.principalKey, runId, plugin: "counting", state: "running", sessionId: undefined, source: "queue", createdAt: at, updatedAt: at, attempts: 1,
-      leaseUntil: new Date(now + 60_000).toISOString(), durationMs: undefined, resultBlob: undefined, error: undefined, messageText: undefined,
-      principalId: undefined, roles: undefined, messageDigest: undefined, channel: "queue", approval: undefined,
+      owner: localCaller.principalKey,
+      runId,
+      plugin: "counting",
+      state: "running",
+      sessionId: undefined,
+      source: "queue",
+      createdAt: at,
+      updatedAt: at,
+      attempts: 1,
+      leaseUntil: new Date(now + 60_000).toISOString(),
+      durationMs: undefined,
+      resultBlob: undefined,
+      error: undefined,
+      messageText: undefined,
+      principalId: undefined,
+      roles: undefined,
+      messageDigest: undefined,
+      channel: "queue",
+      approval: undefined,
     });
     const message = { runId, plugin: "counting", data: { key } };
     await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);
@@ -347,9 +374,12 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
 
   it("retries a run whose result cannot be stored (storage_unavailable): the plugin ran, the run is queued again", async () => {
     const port = await freePort();
-    const down = createStorageClients({ kind: "connectionString", connectionString: azuriteConnectionString("127.0.0.1", { blob: port, queue: port, table: port }) }, () => {
-      throw new Error("no credential needed");
-    });
+    const down = createStorageClients(
+      { kind: "connectionString", connectionString: azuriteConnectionString("127.0.0.1", { blob: port, queue: port, table: port }) },
+      () => {
+        throw new Error("no credential needed");
+      },
+    );
     const processor = new RunProcessor(
       {
         store: new TableRunStore(storage().table(services.config.runs.tableName)),

@@ -144,7 +144,10 @@ describe("BlobResultStore and StorageRunQueue (Azurite)", () => {
 
   it("answers storage_unavailable when storage cannot be reached", async () => {
     const port = await freePort();
-    const down = createStorageClients({ kind: "connectionString", connectionString: azuriteConnectionString("127.0.0.1", { blob: port, queue: port, table: port }) }, noCredential);
+    const down = createStorageClients(
+      { kind: "connectionString", connectionString: azuriteConnectionString("127.0.0.1", { blob: port, queue: port, table: port }) },
+      noCredential,
+    );
     const failures = await Promise.all([
       failureOf(new TableRunStore(down.table("runsdown")).get(owner, "r")),
       failureOf(new BlobResultStore(down.blobContainer("down")).read(owner, "r")),

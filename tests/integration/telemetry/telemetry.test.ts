@@ -65,14 +65,24 @@ afterAll(async () => {
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   exporter.reset();
-  const response = await fetch(`${host.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${host.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
 const named = (name: string) => exporter.getFinishedSpans().filter((span) => span.name === name);
 const one = (name: string): ReadableSpan => {
   const spans = named(name);
-  expect(spans.map((s) => s.name), `one span named ${name} among ${exporter.getFinishedSpans().map((s) => s.name).join(", ")}`).toEqual([name]);
+  expect(
+    spans.map((s) => s.name),
+    `one span named ${name} among ${exporter
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .join(", ")}`,
+  ).toEqual([name]);
   return spans[0]!;
 };
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
@@ -137,7 +147,12 @@ describe("telemetry with APPLICATIONINSIGHTS_CONNECTION_STRING set", () => {
     expect(decided.status).toBe(200);
     const decision = one("approval agent");
     expect(parentOf(decision)).toBe(one("POST /api/approvals/{runId}").spanContext().spanId);
-    expect(decision.attributes).toEqual({ "plugin.name": "agent", "plugin.run_id": requested.body.runId, "approval.decision": "deny", "approval.outcome": "denied" });
+    expect(decision.attributes).toEqual({
+      "plugin.name": "agent",
+      "plugin.run_id": requested.body.runId,
+      "approval.decision": "deny",
+      "approval.outcome": "denied",
+    });
 
     expect((await post(`/api/approvals/${requested.body.runId}`, { decision: "approve" })).status).toBe(409);
     expect(one("approval agent").attributes).toMatchObject({ "approval.decision": "approve", "approval.outcome": "approval_closed" });

@@ -40,18 +40,38 @@ describe("EasyAuthAuthenticator", () => {
     const keyOf = async (claims: { typ: string; val: string }[], headers: Record<string, string> = {}) =>
       (await auth.authenticate(new Headers({ "x-ms-client-principal": clientPrincipal(claims), ...headers }))).principalKey;
     const oid = "11111111-2222-3333-4444-555555555555";
-    const alice = await keyOf([{ typ: objectId, val: oid }, { typ: "tid", val: "tenant-1" }]);
+    const alice = await keyOf([
+      { typ: objectId, val: oid },
+      { typ: "tid", val: "tenant-1" },
+    ]);
     expect(alice).toBe(userCaller({ oid, tid: "tenant-1", iss: "https://login.microsoftonline.com/tenant-1/v2.0" }, [])!.principalKey);
-    expect(await keyOf([{ typ: objectId, val: oid }, { typ: tenantId, val: "tenant-2" }])).not.toBe(alice);
-    expect(await keyOf([{ typ: nameIdentifier, val: oid }, { typ: "tid", val: "tenant-1" }])).not.toBe(alice);
+    expect(
+      await keyOf([
+        { typ: objectId, val: oid },
+        { typ: tenantId, val: "tenant-2" },
+      ]),
+    ).not.toBe(alice);
+    expect(
+      await keyOf([
+        { typ: nameIdentifier, val: oid },
+        { typ: "tid", val: "tenant-1" },
+      ]),
+    ).not.toBe(alice);
     expect(await keyOf([{ typ: "roles", val: "reader" }], { "x-ms-client-principal-id": oid })).not.toBe(alice);
-    const subject = (iss: string) => keyOf([{ typ: nameIdentifier, val: "12345" }, { typ: "iss", val: iss }]);
+    const subject = (iss: string) =>
+      keyOf([
+        { typ: nameIdentifier, val: "12345" },
+        { typ: "iss", val: iss },
+      ]);
     expect(await subject("https://accounts.google.com")).not.toBe(await subject("https://other.example"));
   });
 
   it("takes roles under the principal's own role_typ, and falls back to x-ms-client-principal-id for the id", async () => {
     const headers = new Headers({
-      "x-ms-client-principal": clientPrincipal([{ typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", val: "admin" }], "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"),
+      "x-ms-client-principal": clientPrincipal(
+        [{ typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", val: "admin" }],
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+      ),
       "x-ms-client-principal-id": "client-principal-id",
     });
     expect(await auth.authenticate(headers)).toMatchObject({ principalId: "client-principal-id", roles: ["admin"] });

@@ -94,11 +94,31 @@ describe("JwtAuthenticator", () => {
     ["a token that is not a JWT", async () => bearer("not-a-jwt"), /not a JWT/, 'Bearer error="invalid_token"'],
     ["an expired token", async () => bearer(await issuer.token("a", audience, { expiresIn: -3600 })), /expired/, 'Bearer error="invalid_token"'],
     ["a wrong audience", async () => bearer(await issuer.token("a", "api://someone-else")), /audience/, 'Bearer error="invalid_token"'],
-    ["a wrong issuer", async () => bearer(await issuer.token("a", audience, { issuer: "https://evil.example/v2.0" })), /issuer/, 'Bearer error="invalid_token"'],
+    [
+      "a wrong issuer",
+      async () => bearer(await issuer.token("a", audience, { issuer: "https://evil.example/v2.0" })),
+      /issuer/,
+      'Bearer error="invalid_token"',
+    ],
     ["a bad signature", async () => bearer(`${(await issuer.token("a", audience)).slice(0, -6)}AAAAAA`), /signature/, 'Bearer error="invalid_token"'],
-    ["a key the issuer does not publish", async () => bearer(await issuer.token("a", audience, { forgeWithKid: "kid-unknown" })), /key the issuer does not publish/, 'Bearer error="invalid_token"'],
-    ["alg none", async () => bearer(unsignedToken({ iss: issuer.issuer, aud: audience, oid: "a", exp: Math.floor(Date.now() / 1000) + 600 })), /./, 'Bearer error="invalid_token"'],
-    ["HS256 with a guessed secret", async () => bearer(await symmetricToken({ iss: issuer.issuer, aud: audience, oid: "a", exp: Math.floor(Date.now() / 1000) + 600 }, "secret")), /algorithm/, 'Bearer error="invalid_token"'],
+    [
+      "a key the issuer does not publish",
+      async () => bearer(await issuer.token("a", audience, { forgeWithKid: "kid-unknown" })),
+      /key the issuer does not publish/,
+      'Bearer error="invalid_token"',
+    ],
+    [
+      "alg none",
+      async () => bearer(unsignedToken({ iss: issuer.issuer, aud: audience, oid: "a", exp: Math.floor(Date.now() / 1000) + 600 })),
+      /./,
+      'Bearer error="invalid_token"',
+    ],
+    [
+      "HS256 with a guessed secret",
+      async () => bearer(await symmetricToken({ iss: issuer.issuer, aud: audience, oid: "a", exp: Math.floor(Date.now() / 1000) + 600 }, "secret")),
+      /algorithm/,
+      'Bearer error="invalid_token"',
+    ],
   ])("refuses %s with 401 unauthorized and a Bearer challenge", async (_name, headers, message, challenge) => {
     const error = await refusal(authenticator({}, 0), await headers());
     expect(error.code).toBe("unauthorized");

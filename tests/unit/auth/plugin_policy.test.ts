@@ -96,7 +96,9 @@ describe("PLUGIN_POLICY", () => {
 });
 
 describe("PLUGIN_POLICY approval rules", () => {
-  const configured = loadConfig({ PLUGIN_POLICY: '{"shell":{"roles":["operator"],"channels":["execute","chat"],"approval":{"roles":["admin"]}}}' }).pluginPolicy;
+  const configured = loadConfig({
+    PLUGIN_POLICY: '{"shell":{"roles":["operator"],"channels":["execute","chat"],"approval":{"roles":["admin"]}}}',
+  }).pluginPolicy;
   const operator = createCaller("user", "olivia", ["operator"]);
 
   it("holds each allowed run for an approver, 15 minutes by default; a plugin without one runs at once", () => {
@@ -131,12 +133,32 @@ describe("PLUGIN_POLICY approval rules", () => {
   });
 
   it.each([
-    ["without roles", '{"shell":{"approval":{"ttlSeconds":60}}}', 'PLUGIN_POLICY shell.approval.roles: must list the roles whose members approve the runs, such as ["admin"]'],
+    [
+      "without roles",
+      '{"shell":{"approval":{"ttlSeconds":60}}}',
+      'PLUGIN_POLICY shell.approval.roles: must list the roles whose members approve the runs, such as ["admin"]',
+    ],
     ["with no role", '{"shell":{"approval":{"roles":[]}}}', "PLUGIN_POLICY shell.approval.roles: must name at least one role whose members approve the runs"],
-    ["with a time to live of 0", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":0}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be at least 1 second"],
-    ["with a time to live that is no whole number", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":1.5}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be a whole number of seconds"],
-    ["with a time to live as text", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":"900"}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be a number of seconds"],
-    ["with a time to live over 7 days", '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":604801}}}', "PLUGIN_POLICY shell.approval.ttlSeconds: must be at most 604800 seconds (7 days)"],
+    [
+      "with a time to live of 0",
+      '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":0}}}',
+      "PLUGIN_POLICY shell.approval.ttlSeconds: must be at least 1 second",
+    ],
+    [
+      "with a time to live that is no whole number",
+      '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":1.5}}}',
+      "PLUGIN_POLICY shell.approval.ttlSeconds: must be a whole number of seconds",
+    ],
+    [
+      "with a time to live as text",
+      '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":"900"}}}',
+      "PLUGIN_POLICY shell.approval.ttlSeconds: must be a number of seconds",
+    ],
+    [
+      "with a time to live over 7 days",
+      '{"shell":{"approval":{"roles":["admin"],"ttlSeconds":604801}}}',
+      "PLUGIN_POLICY shell.approval.ttlSeconds: must be at most 604800 seconds (7 days)",
+    ],
     ["with an unknown field", '{"shell":{"approval":{"roles":["admin"],"ttl":60}}}', 'PLUGIN_POLICY shell.approval: Unrecognized key: "ttl"'],
   ])("is a configuration error when an approval rule is %s, saying what is wrong", (_name, value, problem) => {
     expect(() => loadConfig({ PLUGIN_POLICY: value })).toThrow(ConfigError);

@@ -8,11 +8,16 @@ import { failureOf } from "../../support/failure_of.js";
  * What the storage SDKs reject with, in the shapes seen against Azurite: the Tables SDK puts the
  * service's code in `details.errorCode` (a transaction in `code`), the queue and blob SDKs in `code`.
  */
-const tableNotFound = () => Object.assign(new Error("The table specified does not exist."), { name: "RestError", statusCode: 404, details: { errorCode: "TableNotFound" } });
+const tableNotFound = () =>
+  Object.assign(new Error("The table specified does not exist."), { name: "RestError", statusCode: 404, details: { errorCode: "TableNotFound" } });
 const queueNotFound = () => Object.assign(new Error("The specified queue does not exist."), { name: "RestError", statusCode: 404, code: "QueueNotFound" });
 /** Azure's answer to creating a table deleted less than about 40 s ago (Azurite deletes at once, so never says it). */
 const tableBeingDeleted = () =>
-  Object.assign(new Error("The specified table is being deleted. Try operation later."), { name: "RestError", statusCode: 409, details: { errorCode: "TableBeingDeleted" } });
+  Object.assign(new Error("The specified table is being deleted. Try operation later."), {
+    name: "RestError",
+    statusCode: 409,
+    details: { errorCode: "TableBeingDeleted" },
+  });
 
 /** A table, queue or container of our own: whether it exists, how often it was created, and what creating it answers. */
 class FakeResource {
@@ -40,7 +45,9 @@ describe("storageErrorCode", () => {
   it("reads the service's code wherever the SDK put it", () => {
     expect(storageErrorCode(tableNotFound())).toBe("TableNotFound");
     expect(storageErrorCode(queueNotFound())).toBe("QueueNotFound");
-    expect(storageErrorCode({ response: { headers: { get: (name: string) => (name === "x-ms-error-code" ? "ContainerNotFound" : undefined) } } })).toBe("ContainerNotFound");
+    expect(storageErrorCode({ response: { headers: { get: (name: string) => (name === "x-ms-error-code" ? "ContainerNotFound" : undefined) } } })).toBe(
+      "ContainerNotFound",
+    );
     expect(storageErrorCode(new Error("ECONNREFUSED"))).toBeUndefined();
     expect(storageErrorCode("a string")).toBeUndefined();
   });

@@ -115,7 +115,9 @@ describe("bench report", () => {
     expect(perTurn(cost)).toEqual({ tableWrites: 1, batches: 1, tableReads: 0.01, redisRoundTrips: 1, multi: 1 });
     // A command sent on its own (a rate limiter's, say) is a round trip of its own.
     expect(redisRoundTrips({ calls: { multi: 10, rpush: 10, exec: 10, evalsha: 10 } })).toBe(20);
-    expect(turnCostText(cost)).toMatch(/^1\.00 Table write requests per turn \(1\.00 entity-group transactions, 0\.01 reads\); 1\.00 Redis round trips per turn \(1\.00 MULTI/);
+    expect(turnCostText(cost)).toMatch(
+      /^1\.00 Table write requests per turn \(1\.00 entity-group transactions, 0\.01 reads\); 1\.00 Redis round trips per turn \(1\.00 MULTI/,
+    );
     expect(turnCostText(cost)).toContain("at least 0.94 Table write requests per turn");
     // Without Redis in the row the report says so rather than printing 0.
     expect(turnCostText({ ...cost, redis: undefined, redisNote: "no Redis in this row" })).toContain("Redis not measured: no Redis in this row");
@@ -134,7 +136,9 @@ describe("bench report", () => {
       { id: "session", label: "(d) audited", request: "", kind: "host", result: result(rps, fields), turnCost: cost },
       { id: "list", label: "unaudited", request: "", kind: "host", result: result(100) },
     ];
-    expect(auditedTargets(audited(2_000))).toEqual([{ pass: true, text: expect.stringMatching(/^PASS: \(d\) audited: 2,000 req\/s = 40% of \(a\) execute echo's 5,000/) }]);
+    expect(auditedTargets(audited(2_000))).toEqual([
+      { pass: true, text: expect.stringMatching(/^PASS: \(d\) audited: 2,000 req\/s = 40% of \(a\) execute echo's 5,000/) },
+    ]);
     expect(auditedTargets(audited(1_999))[0]!.text).toMatch(/^MISS/);
     expect(auditedTargets(audited(3_000, { errors: 2 }))[0]!.pass).toBe(false);
     expect(auditedTargets(audited(3_000).filter((r) => r.id !== "echo"))[0]!.text).toMatch(/^MISS: .*echo row is missing/);
@@ -142,18 +146,36 @@ describe("bench report", () => {
 });
 
 describe("bench: the cold-start import row and the previous results", () => {
-  const summary = (wallMs: number, cpuMs: number, peakRssMb: number): ImportSummary => ({ name: "", file: "", loadedBytes: 0, samples: [], wallMs, cpuMs, peakRssMb });
+  const summary = (wallMs: number, cpuMs: number, peakRssMb: number): ImportSummary => ({
+    name: "",
+    file: "",
+    loadedBytes: 0,
+    samples: [],
+    wallMs,
+    cpuMs,
+    peakRssMb,
+  });
   const minimal: ImportRow = { id: "minimal", label: "minimal", summary: summary(100, 80, 40) };
 
   it("passes the import only within 1.5× the minimal app's wall and CPU and 1.3× its peak RSS", () => {
     expect(importTarget({ id: "plain", label: "app", summary: summary(150, 120, 52) }, minimal).pass).toBe(true);
-    expect(importTarget({ id: "plain", label: "app", summary: summary(151, 120, 52) }, minimal).text).toMatch(/^MISS: .*wall 1\.51× \(needs ≤ 1\.50×: not met\)/);
+    expect(importTarget({ id: "plain", label: "app", summary: summary(151, 120, 52) }, minimal).text).toMatch(
+      /^MISS: .*wall 1\.51× \(needs ≤ 1\.50×: not met\)/,
+    );
     expect(importTarget({ id: "plain", label: "app", summary: summary(150, 121, 52) }, minimal).pass).toBe(false);
     expect(importTarget({ id: "plain", label: "app", summary: summary(150, 120, 53) }, minimal).pass).toBe(false);
   });
 
   it("reports each first answer against the minimal app's, CPU and wall from the process's start", () => {
-    const row = (label: string, firstAnswerCpuMs: number, firstAnswerWallMs: number) => ({ label, status: 200, importCpuMs: 1, firstAnswerCpuMs, firstAnswerWallMs, invocationWallMs: 1, peakRssMb: 40 });
+    const row = (label: string, firstAnswerCpuMs: number, firstAnswerWallMs: number) => ({
+      label,
+      status: 200,
+      importCpuMs: 1,
+      firstAnswerCpuMs,
+      firstAnswerWallMs,
+      invocationWallMs: 1,
+      peakRssMb: 40,
+    });
     const lines = firstAnswerLines({ runs: 9, rows: [row("minimal", 40, 50), row("echo", 120, 100)] });
     expect(lines.find((l) => l.startsWith("| minimal |"))).toMatch(/\| 1 \| 1 \|$/);
     expect(lines.find((l) => l.startsWith("| echo |"))).toMatch(/\| 120 \| 100 \| 1 \| 40 \| 3\.00× \| 2\.00× \|$/);
@@ -177,10 +199,14 @@ describe("bench: the cold-start import row and the previous results", () => {
     const previous = readPreviousResults(older)!;
     expect(previous.date).toBe("2026-11-30T17:02:05.619Z");
     expect(previous.code).toBeUndefined();
-    expect(readPreviousResults(older.replace("on 2026-11-30T17:02:05.619Z;", "on 2026-11-30T17:02:05.619Z, measuring the code at commit `abc1234`;"))!.code).toBe("abc1234");
+    expect(
+      readPreviousResults(older.replace("on 2026-11-30T17:02:05.619Z;", "on 2026-11-30T17:02:05.619Z, measuring the code at commit `abc1234`;"))!.code,
+    ).toBe("abc1234");
     expect(previous.rows.get("echo")).toEqual({ requestsPerSecond: 6_000, p99Ms: 28.56, serverCpuUs: 421 });
     expect(previous.hostFirstAnswerMs).toBe(902);
-    const newer = readPreviousResults(`# Benchmark results\n${dataComment({ date: "d", code: "def5678", rows: { echo: { requestsPerSecond: 7, p99Ms: 1 } }, imports: { plain: { wall: 2, cpu: 2, rss: 1.2 } } })}\n`)!;
+    const newer = readPreviousResults(
+      `# Benchmark results\n${dataComment({ date: "d", code: "def5678", rows: { echo: { requestsPerSecond: 7, p99Ms: 1 } }, imports: { plain: { wall: 2, cpu: 2, rss: 1.2 } } })}\n`,
+    )!;
     expect(newer.rows.get("echo")).toEqual({ requestsPerSecond: 7, p99Ms: 1 });
     expect(newer.code).toBe("def5678");
     expect(newer.imports.get("plain")).toEqual({ wall: 2, cpu: 2, rss: 1.2 });
@@ -189,9 +215,16 @@ describe("bench: the cold-start import row and the previous results", () => {
   });
 
   it("compares host rows as a share of their run's floor and flags one more than 10% below", () => {
-    const previous = readPreviousResults(dataComment({ date: "d", rows: { floor: { requestsPerSecond: 10_000, p99Ms: 1 }, echo: { requestsPerSecond: 6_000, p99Ms: 1 } } }))!;
+    const previous = readPreviousResults(
+      dataComment({ date: "d", rows: { floor: { requestsPerSecond: 10_000, p99Ms: 1 }, echo: { requestsPerSecond: 6_000, p99Ms: 1 } } }),
+    )!;
     // Half the machine: the floor halves, echo at the same share of it is no change.
-    const same = compareRows(rows(3_000).map((r) => (r.id === "floor" ? { ...r, result: result(5_000) } : r)).filter((r) => r.id !== "bare"), previous);
+    const same = compareRows(
+      rows(3_000)
+        .map((r) => (r.id === "floor" ? { ...r, result: result(5_000) } : r))
+        .filter((r) => r.id !== "bare"),
+      previous,
+    );
     expect(same.find((c) => c.label === "echo")).toMatchObject({ before: 0.6, now: 0.6, slower: false, unit: "share of floor" });
     expect(same.find((c) => c.label === "floor")).toMatchObject({ before: 10_000, now: 5_000, slower: true, unit: "req/s" });
     const slower = compareRows(rows(5_300), previous).find((c) => c.label === "echo")!;

@@ -158,8 +158,15 @@ describe("ChatService", () => {
     await failureOf(services.chat.handle({ caller: localCaller, message: "free text", sessionId: "t2" }));
     expect(audit.appends).toBe(0);
     expect(audit.turns.map((entries) => entries.map((e) => [e.type, e.outcome]))).toEqual([
-      [["user_message", undefined], ["plugin_run", "invalid_input"], ["reply", "invalid_input"]],
-      [["user_message", undefined], ["reply", "llm_unavailable"]],
+      [
+        ["user_message", undefined],
+        ["plugin_run", "invalid_input"],
+        ["reply", "invalid_input"],
+      ],
+      [
+        ["user_message", undefined],
+        ["reply", "llm_unavailable"],
+      ],
     ]);
   });
 

@@ -78,7 +78,10 @@ describe("chat with a language model", () => {
     await services.chat.handle({ caller: localCaller, message: "hi" });
     // Not offered: agent and shell (their default policies leave out the llm channel; shell is also disabled
     // without an allow-list) and huggingface (disabled without HF_TOKEN).
-    const offered = services.registry.describe().map((p) => p.name).filter((name) => !["agent", "shell", "huggingface"].includes(name));
+    const offered = services.registry
+      .describe()
+      .map((p) => p.name)
+      .filter((name) => !["agent", "shell", "huggingface"].includes(name));
     expect(offered).toEqual(["calculator", "echo", "memory"]);
     expect([...llm.chatRequests[0]!.toolNames].sort()).toEqual(offered.sort());
     const tools = llm.chatRequests[0]!.body?.tools ?? [];
@@ -119,9 +122,16 @@ describe("chat with a language model", () => {
     // The agent's own conversation does not offer it again, and its model's call of it runs nothing.
     expect(llm.chatRequests[2]!.toolNames).toEqual(["calculator", "echo", "memory"]);
     expect(llm.chatRequests[3]!.toolResults.at(-1)?.content).toMatch(/^error \(plugin_not_found\): there is no tool named "agent"/);
-    expect(answer.reply).toBe('outer told: {"reply":"inner told: error (plugin_not_found): there is no tool named \\"agent\\"; the tools are: calculator, echo, memory","toolCalls":1}');
+    expect(answer.reply).toBe(
+      'outer told: {"reply":"inner told: error (plugin_not_found): there is no tool named \\"agent\\"; the tools are: calculator, echo, memory","toolCalls":1}',
+    );
     expect(llm.chatRequests[1]!.toolResults[0]?.content).toMatch(/^error \(plugin_not_found\): there is no tool named "test"/);
-    expect(audit.of(local("s11")).filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["agent"]);
+    expect(
+      audit
+        .of(local("s11"))
+        .filter((e) => e.type === "plugin_run")
+        .map((e) => e.plugin),
+    ).toEqual(["agent"]);
   });
 
   it("runs a tool call through the runner and gives the model its result: 17*23 is 391", async () => {
@@ -161,7 +171,10 @@ describe("chat with a language model", () => {
     expect(told[1]).toMatch(/^error \(plugin_not_found\): there is no tool named "weather"; the tools are: calculator, echo, memory$/);
     expect(told[2]).toMatch(/^error \(invalid_input\): the arguments are not valid JSON/);
     expect(told[3]).toBe("2");
-    const outcomes = audit.of(local("s5")).filter((e) => e.type === "tool_call").map((e) => e.outcome ?? "ran");
+    const outcomes = audit
+      .of(local("s5"))
+      .filter((e) => e.type === "tool_call")
+      .map((e) => e.outcome ?? "ran");
     expect(outcomes).toEqual(["ran", "plugin_not_found", "invalid_input", "ran"]);
   });
 
@@ -216,7 +229,12 @@ describe("chat with a language model", () => {
     expect(agent).toMatchObject({ reply: "42, by the calculator.", source: "plugin", plugin: "agent" });
     expect(llm.chatRequests[0]!.toolNames).not.toContain("agent");
     expect(llm.chatRequests[0]!.lastUserMessage).toBe("multiply 6 by 7");
-    expect(audit.of(local("s9")).filter((e) => e.type === "plugin_run").map((e) => e.plugin)).toEqual(["echo", "calculator", "agent"]);
+    expect(
+      audit
+        .of(local("s9"))
+        .filter((e) => e.type === "plugin_run")
+        .map((e) => e.plugin),
+    ).toEqual(["echo", "calculator", "agent"]);
     // The agent's own tool calls join the turn that ran the agent, in order, in its one transaction.
     expect(audit.turns.at(-1)!.map((e) => [e.type, e.plugin])).toEqual([
       ["user_message", undefined],

@@ -37,12 +37,9 @@ describe("parseRunCommand", () => {
     expect(error.message).toContain("/run <plugin>");
   });
 
-  it.each(["/running x", "hello /run echo x", "run echo", "", "/ run echo x", "/runecho x"])(
-    "is not a command: %j",
-    (message) => {
-      expect(parseRunCommand(message)).toBeUndefined();
-    },
-  );
+  it.each(["/running x", "hello /run echo x", "run echo", "", "/ run echo x", "/runecho x"])("is not a command: %j", (message) => {
+    expect(parseRunCommand(message)).toBeUndefined();
+  });
 });
 
 describe("replyText", () => {

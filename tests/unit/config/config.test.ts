@@ -120,8 +120,12 @@ describe("loadConfig rejects bad settings", () => {
   });
 
   it("words the rules that carry no message of their own as zod does, in English", () => {
-    expect(configErrorOf({ SESSION_MEMORY_KEY_PREFIX: "x".repeat(65) }).problems).toEqual(["SESSION_MEMORY_KEY_PREFIX: Too big: expected string to have <=64 characters"]);
-    expect(configErrorOf({ PLUGIN_POLICY: '{"shell":{"roles":[1]}}' }).problems).toEqual(["PLUGIN_POLICY shell.roles.0: Invalid input: expected string, received number"]);
+    expect(configErrorOf({ SESSION_MEMORY_KEY_PREFIX: "x".repeat(65) }).problems).toEqual([
+      "SESSION_MEMORY_KEY_PREFIX: Too big: expected string to have <=64 characters",
+    ]);
+    expect(configErrorOf({ PLUGIN_POLICY: '{"shell":{"roles":[1]}}' }).problems).toEqual([
+      "PLUGIN_POLICY shell.roles.0: Invalid input: expected string, received number",
+    ]);
   });
 
   it("never echoes a malformed REDIS_URL value", () => {
@@ -221,7 +225,11 @@ describe("requireStorage", () => {
 describe("loadConfig language model", () => {
   it("has none by default, and picks the provider from what is configured", () => {
     expect(loadConfig({}).llm).toEqual({ provider: "none" });
-    expect(loadConfig({ OLLAMA_BASE_URL: "http://localhost:11434" }).llm).toMatchObject({ provider: "ollama", baseUrl: "http://localhost:11434", model: "llama3.1" });
+    expect(loadConfig({ OLLAMA_BASE_URL: "http://localhost:11434" }).llm).toMatchObject({
+      provider: "ollama",
+      baseUrl: "http://localhost:11434",
+      model: "llama3.1",
+    });
     expect(
       loadConfig({ OLLAMA_BASE_URL: "http://localhost:11434", AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com", AZURE_OPENAI_DEPLOYMENT: "d" }).llm,
     ).toMatchObject({ provider: "azure-openai", endpoint: "https://r.openai.azure.com", deployment: "d", apiVersion: "2024-10-21", apiKey: undefined });
@@ -297,8 +305,14 @@ describe("loadConfig Redis with Microsoft Entra ID", () => {
 
 describe("CORS_ALLOWED_ORIGINS", () => {
   it("reads a comma-separated list and the JSON array the Functions platform writes, as origins", () => {
-    expect(loadConfig({ CORS_ALLOWED_ORIGINS: "https://a.example, http://localhost:3000/" }).http.corsAllowedOrigins).toEqual(["https://a.example", "http://localhost:3000"]);
-    expect(loadConfig({ CORS_ALLOWED_ORIGINS: '["https://a.example","https://b.example:8443"]' }).http.corsAllowedOrigins).toEqual(["https://a.example", "https://b.example:8443"]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: "https://a.example, http://localhost:3000/" }).http.corsAllowedOrigins).toEqual([
+      "https://a.example",
+      "http://localhost:3000",
+    ]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: '["https://a.example","https://b.example:8443"]' }).http.corsAllowedOrigins).toEqual([
+      "https://a.example",
+      "https://b.example:8443",
+    ]);
   });
 
   it("refuses an entry with a path, or that is no URL", () => {
@@ -316,22 +330,31 @@ describe("telemetry settings", () => {
   });
 
   it("authenticates with the managed identity named in APPLICATIONINSIGHTS_AUTHENTICATION_STRING, as infra/ sets it", () => {
-    const config = loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD` });
+    const config = loadConfig({
+      APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD`,
+    });
     expect(config.telemetry).toEqual({ connectionString, authentication: { kind: "managedIdentity", clientId } });
   });
 
   it("takes AZURE_CLIENT_ID when the authentication string names no client, and the instrumentation key without one", () => {
-    const aad = loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD", AZURE_CLIENT_ID: clientId });
+    const aad = loadConfig({
+      APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD",
+      AZURE_CLIENT_ID: clientId,
+    });
     expect(aad.telemetry?.authentication).toEqual({ kind: "managedIdentity", clientId });
     expect(loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }).telemetry?.authentication).toEqual({ kind: "instrumentationKey" });
   });
 
   it("refuses a malformed connection or authentication string without echoing it", () => {
-    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string/);
-    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).not.toThrow(/secret-looking-value/);
-    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" })).toThrow(
-      /APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD/,
+    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).toThrow(
+      /APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection string/,
     );
+    expect(() => loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: "secret-looking-value" })).not.toThrow(/secret-looking-value/);
+    expect(() =>
+      loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" }),
+    ).toThrow(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be Authorization=AAD/);
   });
 });
 
@@ -349,12 +372,21 @@ describe("loadConfig public address", () => {
   });
 
   it("is PUBLIC_BASE_URL when set, which must be an origin", () => {
-    expect(loadConfig({ PUBLIC_BASE_URL: "https://api.example.com", WEBSITE_HOSTNAME: "app.azurewebsites.net" }).http.publicBaseUrl).toBe("https://api.example.com");
-    expect(configErrorOf({ PUBLIC_BASE_URL: "https://api.example.com/api" }).problems).toEqual([expect.stringMatching(/^PUBLIC_BASE_URL must be scheme:\/\/host\[:port\]/)]);
+    expect(loadConfig({ PUBLIC_BASE_URL: "https://api.example.com", WEBSITE_HOSTNAME: "app.azurewebsites.net" }).http.publicBaseUrl).toBe(
+      "https://api.example.com",
+    );
+    expect(configErrorOf({ PUBLIC_BASE_URL: "https://api.example.com/api" }).problems).toEqual([
+      expect.stringMatching(/^PUBLIC_BASE_URL must be scheme:\/\/host\[:port\]/),
+    ]);
   });
 
   it("reads AUTH_JWT_SCOPES, the scopes MCP clients are told to ask for", () => {
-    const auth = loadConfig({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: "https://issuer.example/v2.0", AUTH_JWT_AUDIENCE: "api://x", AUTH_JWT_SCOPES: "api://x/user_impersonation" }).auth;
+    const auth = loadConfig({
+      AUTH_MODE: "jwt",
+      AUTH_JWT_ISSUER: "https://issuer.example/v2.0",
+      AUTH_JWT_AUDIENCE: "api://x",
+      AUTH_JWT_SCOPES: "api://x/user_impersonation",
+    }).auth;
     expect(auth).toMatchObject({ mode: "jwt", scopes: ["api://x/user_impersonation"] });
     expect(configErrorOf({ AUTH_JWT_SCOPES: 'a "quoted" scope' }).problems).toEqual([expect.stringMatching(/^AUTH_JWT_SCOPES: each scope/)]);
   });

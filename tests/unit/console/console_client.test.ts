@@ -143,7 +143,10 @@ describe("a chat turn as its events arrive", () => {
   });
 
   it("shows the reply of a /run turn, which streams no text", () => {
-    const turn = applyEvent({ id: 1, message: "/run echo hi", parts: [] }, { type: "reply", reply: { sessionId: "s", reply: "hi", source: "plugin", plugin: "echo" } });
+    const turn = applyEvent(
+      { id: 1, message: "/run echo hi", parts: [] },
+      { type: "reply", reply: { sessionId: "s", reply: "hi", source: "plugin", plugin: "echo" } },
+    );
     expect(turn.parts).toEqual([{ kind: "text", text: "hi" }]);
   });
 

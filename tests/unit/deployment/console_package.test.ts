@@ -20,7 +20,13 @@ describe("the web console in the deployment package", () => {
   function excludes(rule: string, path: string): boolean {
     const pattern = rule.replace(/\/$/, "");
     const anchored = pattern.startsWith("/");
-    const regex = new RegExp(`^${pattern.replace(/^\//, "").replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}(?:/|$)`);
+    const regex = new RegExp(
+      `^${pattern
+        .replace(/^\//, "")
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, "[^/]*")
+        .replace(/\?/g, "[^/]")}(?:/|$)`,
+    );
     const segments = path.split("/");
     if (anchored || pattern.includes("/")) return regex.test(path);
     return segments.some((_, index) => regex.test(segments.slice(index).join("/")));
@@ -28,10 +34,25 @@ describe("the web console in the deployment package", () => {
   const shipped = (path: string) => !rules.some((rule) => excludes(rule, path));
 
   it("ships the built page and its assets beside the bundle, and leaves the sources out", () => {
-    for (const path of ["dist/console/index.html", "dist/console/assets/index-AbC123.js", "dist/console/assets/index-AbC123.css", "dist/console/assets/favicon-AbC123.svg", "dist/functions/main.js", "host.json", "package.json"]) {
+    for (const path of [
+      "dist/console/index.html",
+      "dist/console/assets/index-AbC123.js",
+      "dist/console/assets/index-AbC123.css",
+      "dist/console/assets/favicon-AbC123.svg",
+      "dist/functions/main.js",
+      "host.json",
+      "package.json",
+    ]) {
       expect(shipped(path), path).toBe(true);
     }
-    for (const path of ["console/src/app.tsx", "console/index.html", "console/vite.config.ts", "src/console/console_assets.ts", "test-artifacts/console/chat-1280.png", "node_modules/preact/package.json"]) {
+    for (const path of [
+      "console/src/app.tsx",
+      "console/index.html",
+      "console/vite.config.ts",
+      "src/console/console_assets.ts",
+      "test-artifacts/console/chat-1280.png",
+      "node_modules/preact/package.json",
+    ]) {
       expect(shipped(path), path).toBe(false);
     }
   });

@@ -12,8 +12,10 @@ function composeServices(compose: string): Map<string, string> {
   let current: string | undefined;
   for (const line of block.split("\n")) {
     const name = /^ {2}([a-z-]+):\s*$/.exec(line)?.[1];
-    if (name) services.set((current = name), "");
-    else if (current && line.startsWith("    ")) services.set(current, `${services.get(current)}${line}\n`);
+    if (name) {
+      current = name;
+      services.set(current, "");
+    } else if (current && line.startsWith("    ")) services.set(current, `${services.get(current)}${line}\n`);
   }
   return services;
 }

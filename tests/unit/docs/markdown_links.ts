@@ -73,7 +73,7 @@ export function anchorsOf(markdown: string): Set<string> {
 }
 
 /** The destinations of the inline links, images and reference definitions in a Markdown file, outside code. */
-export function linkTargets(markdown: string): string[] {
+function linkTargets(markdown: string): string[] {
   const prose = proseOf(markdown);
   const inline = [...prose.matchAll(/\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)/g)].map((m) => m[1]!);
   const definitions = [...prose.matchAll(/^ {0,3}\[[^\]\n]+\]:[ \t]*(<[^>\n]*>|\S+)/gm)].map((m) => m[1]!);

@@ -21,7 +21,13 @@ describe("HealthCheck", () => {
       },
     } as unknown as ChatModel;
     const lines: string[] = [];
-    const health = new HealthCheck("1.0.0", memory, storageWith(), model, createLogger("warn", (_level, line) => lines.push(line)));
+    const health = new HealthCheck(
+      "1.0.0",
+      memory,
+      storageWith(),
+      model,
+      createLogger("warn", (_level, line) => lines.push(line)),
+    );
     const started = Date.now();
     const report = await health.check();
     expect(Date.now() - started).toBeLessThan(5000);
@@ -41,7 +47,15 @@ describe("HealthCheck", () => {
       now += 500;
       if (!up) throw new Error("down");
     };
-    const health = new HealthCheck("1.0.0", memory, storageWith(), undefined, createLogger("error", () => {}), 1000, () => now);
+    const health = new HealthCheck(
+      "1.0.0",
+      memory,
+      storageWith(),
+      undefined,
+      createLogger("error", () => {}),
+      1000,
+      () => now,
+    );
     expect((await health.check()).status).toBe("ok");
     up = false;
     now = 1499;
@@ -58,7 +72,10 @@ describe("HealthCheck", () => {
     const memory = new InProcessSessionMemory({ maxMessages: 1, ttlSeconds: 1 });
     const logger = createLogger("error", () => {});
     const lost = await new HealthCheck("1.0.0", memory, storageWith(["table pluginruns", "queue plugin-runs"]), undefined, logger).check();
-    expect(lost).toMatchObject({ status: "degraded", checks: { redis: { status: "ok" }, storage: { status: "degraded", missing: ["table pluginruns", "queue plugin-runs"] } } });
+    expect(lost).toMatchObject({
+      status: "degraded",
+      checks: { redis: { status: "ok" }, storage: { status: "degraded", missing: ["table pluginruns", "queue plugin-runs"] } },
+    });
     const whole = await new HealthCheck("1.0.0", memory, storageWith(), undefined, logger).check();
     expect(whole).toMatchObject({ status: "ok", checks: { storage: { status: "ok" } } });
     expect(whole.checks.storage.missing).toBeUndefined();

@@ -49,7 +49,6 @@ describe("the OpenAPI document", () => {
     }
   });
 
-
   it("is a valid OpenAPI 3.1 document: its structure, every schema in it, every $ref", async () => {
     const validator = new Validator();
     expect((await validator.validate(structuredClone(document))).valid).toBe(true);
@@ -98,8 +97,12 @@ describe("the OpenAPI document", () => {
 
   it("describes parameters with the handlers' patterns and limits", () => {
     const audit = document.paths["/memory/audit/{sessionId}"].get.parameters;
-    expect(audit).toContainEqual(expect.objectContaining({ in: "path", name: "sessionId", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } }));
-    expect(audit).toContainEqual(expect.objectContaining({ in: "query", name: "limit", schema: expect.objectContaining({ type: "integer", minimum: 1, maximum: 200, default: 50 }) }));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ in: "path", name: "sessionId", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({ in: "query", name: "limit", schema: expect.objectContaining({ type: "integer", minimum: 1, maximum: 200, default: 50 }) }),
+    );
     expect(audit).toContainEqual(expect.objectContaining({ in: "query", name: "cursor" }));
     expect(document.paths["/runs/{runId}"].get.parameters).toEqual([
       expect.objectContaining({ in: "path", name: "runId", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } }),

@@ -83,7 +83,8 @@ describe("preflightHeaders", () => {
     expect(preflightHeaders("https://chat.example.com", ["POST"])).toEqual({
       "access-control-allow-origin": "https://chat.example.com",
       "access-control-allow-methods": "POST, OPTIONS",
-      "access-control-allow-headers": "authorization, content-type, accept, x-session-id, mcp-protocol-version, mcp-method, mcp-name, mcp-session-id, last-event-id",
+      "access-control-allow-headers":
+        "authorization, content-type, accept, x-session-id, mcp-protocol-version, mcp-method, mcp-name, mcp-session-id, last-event-id",
       "access-control-max-age": "600",
       vary: "origin",
     });

@@ -30,7 +30,12 @@ async function refusalOf(contract: RequestContract, options: Parameters<typeof r
   throw new Error("expected the request to be refused");
 }
 
-const body = z.strictObject({ plugin: z.string().min(1), data: z.object({ count: z.number().int() }), sessionId: sessionIdField.optional(), runId: runIdField.optional() });
+const body = z.strictObject({
+  plugin: z.string().min(1),
+  data: z.object({ count: z.number().int() }),
+  sessionId: sessionIdField.optional(),
+  runId: runIdField.optional(),
+});
 
 describe("parseRequest", () => {
   it("gives each declared part as its schema parses it (coerced, defaulted), and the request itself", async () => {

@@ -16,7 +16,11 @@ const errorBody = (error: unknown) => errorResponse(error, silentLogger);
 
 describe("server-sent events", () => {
   it("names this API's events by type, and ends a failed stream with an error event", async () => {
-    const stream = serverSentEvents({ type: "session", sessionId: "s1" }, source<{ type: string; sessionId?: string }>(new AppError("llm_unavailable", "gone")), errorBody);
+    const stream = serverSentEvents(
+      { type: "session", sessionId: "s1" },
+      source<{ type: string; sessionId?: string }>(new AppError("llm_unavailable", "gone")),
+      errorBody,
+    );
     expect(await text(stream)).toBe(
       'event: session\ndata: {"sessionId":"s1"}\n\n' + 'event: error\ndata: {"status":"error","error":{"code":"llm_unavailable","message":"gone"}}\n\n',
     );

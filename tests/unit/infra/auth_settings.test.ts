@@ -8,7 +8,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-import { appSettings, bicep, braceBlock, declared, deployedResourceValues, functionAppFile, jsonFiles, moduleParams, objectEntries, platformSetting, varObject } from "./bicep_text.js";
+import {
+  appSettings,
+  bicep,
+  braceBlock,
+  declared,
+  deployedResourceValues,
+  functionAppFile,
+  jsonFiles,
+  moduleParams,
+  objectEntries,
+  platformSetting,
+  varObject,
+} from "./bicep_text.js";
 
 const mainFile = "main.bicep";
 
@@ -35,8 +47,8 @@ function param(file: string, name: string): ParamDeclaration {
   return {
     type: m[1]!,
     defaultValue: m[2],
-    allowed: allowedBlock?.[1]!
-      .split("\n")
+    allowed: allowedBlock?.[1]
+      ?.split("\n")
       .map((item) => item.trim())
       .filter((item) => item !== ""),
     decorators,

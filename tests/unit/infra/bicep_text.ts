@@ -22,7 +22,7 @@ export const infraDir = join(root, "infra");
  * strings ('...' with \' escapes, and '''...''' multi-line strings), so that `https://` in a string
  * stays and a commented-out line cannot satisfy (or break) a check.
  */
-export function stripBicepComments(source: string): string {
+function stripBicepComments(source: string): string {
   let out = "";
   let i = 0;
   while (i < source.length) {
@@ -53,7 +53,7 @@ export function stripBicepComments(source: string): string {
   return out;
 }
 
-export function filesUnder(dir: string, extension: string): string[] {
+function filesUnder(dir: string, extension: string): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -99,7 +99,7 @@ export interface ResourceDeclaration {
   readonly body: string;
 }
 
-export const resourcePattern = /^\s*resource\s+(\w+)\s+'([^'@]+)@([^']+)'(\s+existing)?\s*=\s*(?:\[\s*for\s[^:]+:\s*)?(?:if\s*\(([^)]*)\)\s*)?\{/gm;
+const resourcePattern = /^\s*resource\s+(\w+)\s+'([^'@]+)@([^']+)'(\s+existing)?\s*=\s*(?:\[\s*for\s[^:]+:\s*)?(?:if\s*\(([^)]*)\)\s*)?\{/gm;
 
 export function resources(file: string): ResourceDeclaration[] {
   const text = bicep(file);
@@ -121,7 +121,10 @@ export function allResources(): ResourceDeclaration[] {
 /** The single declared (not `existing`) resource of a type in a file. */
 export function declared(file: string, type: string): ResourceDeclaration {
   const found = resources(file).filter((r) => r.type === type && !r.existing);
-  expect(found.map((r) => r.symbol), `${type} resources declared in infra/${file}`).toHaveLength(1);
+  expect(
+    found.map((r) => r.symbol),
+    `${type} resources declared in infra/${file}`,
+  ).toHaveLength(1);
   return found[0]!;
 }
 

@@ -182,7 +182,11 @@ function assignmentName(expression: string | undefined): { guidArgs: string[]; s
 
 describe("infra: Azure Managed Redis, Microsoft Entra ID only", () => {
   it("declares no Azure Cache for Redis (Microsoft.Cache/redis), which is retiring, anywhere", () => {
-    expect(allResources().filter((r) => r.type.startsWith("Microsoft.Cache/redis/") || r.type === "Microsoft.Cache/redis").map((r) => `${r.file}: ${r.symbol}`)).toEqual([]);
+    expect(
+      allResources()
+        .filter((r) => r.type.startsWith("Microsoft.Cache/redis/") || r.type === "Microsoft.Cache/redis")
+        .map((r) => `${r.file}: ${r.symbol}`),
+    ).toEqual([]);
     for (const [file, text] of bicepFiles) expect(text, file).not.toMatch(/Microsoft\.Cache\/redis@/);
   });
 
@@ -234,7 +238,9 @@ describe("infra: Azure Managed Redis, Microsoft Entra ID only", () => {
     const properties = propertiesOf(app!.body);
     expect(properties.get("accessPolicyName") === "'default'" || stringVars(redisFile).get(properties.get("accessPolicyName")!) === "default").toBe(true);
     const name = assignmentName(top.get("name"));
-    expect(name.guidArgs, "guid(<database>.id, principalId, ...): the same name on every deployment").toEqual(expect.arrayContaining([`${database.symbol}.id`, "principalId"]));
+    expect(name.guidArgs, "guid(<database>.id, principalId, ...): the same name on every deployment").toEqual(
+      expect.arrayContaining([`${database.symbol}.id`, "principalId"]),
+    );
     expect(name.sample).toMatch(/^[A-Za-z0-9]{1,60}$/);
     expect(moduleParams("redis").params.get("principalId")).toBe("identity.outputs.principalId");
     // The Redis user name the app sends is that same object id.
@@ -325,7 +331,13 @@ describe("infra: the Function App's settings", () => {
 
   it("leave out what Flex Consumption sets elsewhere or does not support", () => {
     const names = [...appSettings().keys()];
-    for (const name of ["FUNCTIONS_EXTENSION_VERSION", "FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "WEBSITE_NODE_DEFAULT_VERSION", "AzureWebJobsStorage"]) {
+    for (const name of [
+      "FUNCTIONS_EXTENSION_VERSION",
+      "FUNCTIONS_WORKER_RUNTIME",
+      "WEBSITE_RUN_FROM_PACKAGE",
+      "WEBSITE_NODE_DEFAULT_VERSION",
+      "AzureWebJobsStorage",
+    ]) {
       expect(names, name).not.toContain(name);
     }
     expect(bicep(functionAppFile)).not.toMatch(/FUNCTIONS_(EXTENSION_VERSION|WORKER_RUNTIME)/);
@@ -344,7 +356,8 @@ describe("infra: the Function App's settings", () => {
       openAiDeploymentName: "chat",
       // The callers' settings (tests/unit/infra/auth_settings.test.ts evaluates them from the Bicep).
       authMode: "jwt",
-      "join(jwtIssuers, ',')": "https://login.microsoftonline.com/77777777-0000-0000-0000-000000000000/v2.0,https://sts.windows.net/77777777-0000-0000-0000-000000000000/",
+      "join(jwtIssuers, ',')":
+        "https://login.microsoftonline.com/77777777-0000-0000-0000-000000000000/v2.0,https://sts.windows.net/77777777-0000-0000-0000-000000000000/",
       "join(jwtAudiences, ',')": "88888888-0000-0000-0000-000000000000,api://88888888-0000-0000-0000-000000000000",
       mcpScope: "api://88888888-0000-0000-0000-000000000000/user_impersonation",
       httpAuthLevel: "anonymous",
@@ -376,7 +389,12 @@ describe("infra: the Function App's settings", () => {
       username: "66666666-7777-8888-9999-000000000000",
     });
     expect(withoutOpenAi.azure.clientId).toBe("11111111-2222-3333-4444-555555555555");
-    expect(withoutOpenAi.runs).toMatchObject({ queueName: "plugin-runs", poisonQueueName: "plugin-runs-poison", resultsContainer: "plugin-results", tableName: "pluginruns" });
+    expect(withoutOpenAi.runs).toMatchObject({
+      queueName: "plugin-runs",
+      poisonQueueName: "plugin-runs-poison",
+      resultsContainer: "plugin-results",
+      tableName: "pluginruns",
+    });
     expect(withoutOpenAi.audit.tableName).toBe("auditlog");
     expect(withoutOpenAi.llm.provider).toBe("none");
 
@@ -488,11 +506,17 @@ describe("infra: the identity's roles", () => {
   it("every role assignment is in roles.bicep, and each is the identity's or the deployer's", () => {
     const elsewhere = allResources().filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && r.file !== "modules/roles.bicep");
     expect(elsewhere.map((r) => `${r.file}: ${r.symbol}`)).toEqual([]);
-    expect(roleAssignments().filter((a) => !ofIdentity(a) && !ofDeployer(a)).map((a) => a.symbol)).toEqual([]);
+    expect(
+      roleAssignments()
+        .filter((a) => !ofIdentity(a) && !ofDeployer(a))
+        .map((a) => a.symbol),
+    ).toEqual([]);
   });
 
   it("assigns exactly the five roles to the identity, by their built-in GUIDs", () => {
-    const assigned = roleAssignments().filter(ofIdentity).map((a) => a.roleId);
+    const assigned = roleAssignments()
+      .filter(ofIdentity)
+      .map((a) => a.roleId);
     expect([...assigned].sort()).toEqual(Object.values(requiredRoles).sort());
   });
 
@@ -507,7 +531,11 @@ describe("infra: the identity's roles", () => {
   });
 
   it("on the narrowest scope: storage roles on the account, publishing on App Insights, inference on Azure OpenAI when deployed", () => {
-    const scopeOf = new Map(roleAssignments().filter(ofIdentity).map((a) => [a.roleId, a]));
+    const scopeOf = new Map(
+      roleAssignments()
+        .filter(ofIdentity)
+        .map((a) => [a.roleId, a]),
+    );
     for (const role of ["Storage Blob Data Owner", "Storage Table Data Contributor", "Storage Queue Data Contributor"] as const) {
       expect(scopeOf.get(requiredRoles[role])?.scope?.type, role).toBe("Microsoft.Storage/storageAccounts");
     }
@@ -515,7 +543,9 @@ describe("infra: the identity's roles", () => {
     const openAi = scopeOf.get(requiredRoles["Cognitive Services OpenAI User"]);
     expect(openAi?.scope?.type).toBe("Microsoft.CognitiveServices/accounts");
     expect(openAi?.condition).toBe("deployOpenAi");
-    for (const a of roleAssignments().filter(ofIdentity).filter((x) => x.roleId !== requiredRoles["Cognitive Services OpenAI User"])) {
+    for (const a of roleAssignments()
+      .filter(ofIdentity)
+      .filter((x) => x.roleId !== requiredRoles["Cognitive Services OpenAI User"])) {
       expect(a.condition, `${a.symbol} is unconditional`).toBeUndefined();
     }
   });
@@ -531,7 +561,12 @@ describe("infra: the identity's roles", () => {
   });
 });
 
-const deployerRoles = ["Storage Blob Data Owner", "Storage Table Data Contributor", "Storage Queue Data Contributor", "Cognitive Services OpenAI User"] as const;
+const deployerRoles = [
+  "Storage Blob Data Owner",
+  "Storage Table Data Contributor",
+  "Storage Queue Data Contributor",
+  "Cognitive Services OpenAI User",
+] as const;
 
 describe("infra: the deployer's data roles (principalId, so the app runs locally against the deployed services without keys)", () => {
   it("main.bicep takes an optional principalId (azd: AZURE_PRINCIPAL_ID) and principalType, and hands them to roles and Redis", () => {
@@ -555,7 +590,9 @@ describe("infra: the deployer's data roles (principalId, so the app runs locally
     for (const role of deployerRoles) {
       const a = byRole.get(requiredRoles[role])!;
       // Same scope as the identity's assignment of the role.
-      const identity = roleAssignments().filter(ofIdentity).find((x) => x.roleId === a.roleId)!;
+      const identity = roleAssignments()
+        .filter(ofIdentity)
+        .find((x) => x.roleId === a.roleId)!;
       expect(a.scope?.symbol, role).toBe(identity.scope?.symbol);
       expect(a.condition, role).toBe(role === "Cognitive Services OpenAI User" ? "deployOpenAi && hasDeployer" : "hasDeployer");
     }
@@ -592,7 +629,10 @@ describe("infra: main.bicep and its azd parameters", () => {
     for (const m of text.matchAll(/^module\s+(\w+)\s+'([^']+)'/gm)) {
       const declaredParams = new Set([...bicep(m[2]!).matchAll(/^param\s+(\w+)\s/gm)].map((p) => p[1]!));
       const passed = [...moduleParams(m[1]!).params.keys()];
-      expect(passed.filter((name) => !declaredParams.has(name)), `params of module ${m[1]}`).toEqual([]);
+      expect(
+        passed.filter((name) => !declaredParams.has(name)),
+        `params of module ${m[1]}`,
+      ).toEqual([]);
     }
   });
 
@@ -651,7 +691,10 @@ function azdServices(): AzdService[] {
 
 function functionService(): AzdService {
   const functions = azdServices().filter((s) => s.fields.get("host") === "function");
-  expect(functions.map((s) => s.name), "function services in azure.yaml").toHaveLength(1);
+  expect(
+    functions.map((s) => s.name),
+    "function services in azure.yaml",
+  ).toHaveLength(1);
   return functions[0]!;
 }
 

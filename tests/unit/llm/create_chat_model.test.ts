@@ -41,9 +41,7 @@ describe("createChatModel", () => {
   });
 
   it("builds Azure OpenAI with the credential when there is no key", async () => {
-    const credential = vi.fn(
-      (): TokenCredential => ({ getToken: async () => ({ token: "tok-123", expiresOnTimestamp: Date.now() + 3600e3 }) }),
-    );
+    const credential = vi.fn((): TokenCredential => ({ getToken: async () => ({ token: "tok-123", expiresOnTimestamp: Date.now() + 3600e3 }) }));
     const model = createChatModel(
       { provider: "azure-openai", endpoint: llm.url, deployment: "chat", apiVersion: "2024-10-21", apiKey: undefined, ...limits },
       credential,

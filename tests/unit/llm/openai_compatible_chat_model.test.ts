@@ -47,7 +47,6 @@ function ollama(overrides: Partial<OllamaLlmConfig> = {}): OpenAiCompatibleChatM
   return OpenAiCompatibleChatModel.ollama({ provider: "ollama", baseUrl: `${llm.url}/`, model: "llama3.1", timeoutMs: 2000, maxRetries: 2, ...overrides });
 }
 
-
 /** A stand-in for the Managed Identity: always the same token. */
 function fixedCredential(token = "tok-123"): TokenCredential & { scopes: (string | string[])[] } {
   const scopes: (string | string[])[] = [];
@@ -402,7 +401,11 @@ describe("OpenAiCompatibleChatModel on Ollama's OpenAI-compatible API", () => {
     llm.reset();
     llm.answerEveryRequestWith(reply.serverError());
     const error = await failureOf(ollama({ maxRetries: 1 }).complete(ask("hi")));
-    expect(error).toMatchObject({ code: "llm_unavailable", message: "the language model is unavailable: HTTP 500", details: { provider: "ollama", status: 500 } });
+    expect(error).toMatchObject({
+      code: "llm_unavailable",
+      message: "the language model is unavailable: HTTP 500",
+      details: { provider: "ollama", status: 500 },
+    });
     expect(llm.requests).toHaveLength(2);
   });
 

@@ -86,13 +86,18 @@ describe("the plugins as MCP tools", () => {
     for (const plugin of plugins) {
       expect(plugin.title.length, plugin.name).toBeGreaterThan(2);
       expect(Object.keys(plugin.annotations).sort(), plugin.name).toEqual(["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"]);
-      expect(Object.values(plugin.annotations).every((hint) => typeof hint === "boolean"), plugin.name).toBe(true);
+      expect(
+        Object.values(plugin.annotations).every((hint) => typeof hint === "boolean"),
+        plugin.name,
+      ).toBe(true);
     }
   });
 
   it("gives an output schema, whose root is an object, to the plugins whose result is an object, and none to the others", () => {
     const catalogue = new McpToolCatalogue(new PluginRegistry(plugins, 1000));
-    const outputs = Object.fromEntries(catalogue.toolsFor(admin, PluginPolicy.create(plugins, { shell: { channels: ["mcp"] } }, "jwt")).map((tool) => [tool.name, tool.output?.jsonSchema]));
+    const outputs = Object.fromEntries(
+      catalogue.toolsFor(admin, PluginPolicy.create(plugins, { shell: { channels: ["mcp"] } }, "jwt")).map((tool) => [tool.name, tool.output?.jsonSchema]),
+    );
     expect(Object.keys(outputs)).toEqual(["agent", "calculator", "echo", "huggingface", "memory", "shell"]);
     expect(outputs.calculator).toBeUndefined();
     expect(outputs.echo).toBeUndefined();
@@ -100,7 +105,10 @@ describe("the plugins as MCP tools", () => {
       const schema = outputs[name]!;
       // An object, or a union of objects (MCP's clients of the 2025 revision need an object at the root).
       const branches = (schema.anyOf ?? schema.oneOf ?? [schema]) as Record<string, unknown>[];
-      expect(branches.every((branch) => branch.type === "object"), name).toBe(true);
+      expect(
+        branches.every((branch) => branch.type === "object"),
+        name,
+      ).toBe(true);
     }
   });
 });

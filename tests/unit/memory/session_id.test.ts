@@ -9,18 +9,20 @@ describe("sessionIdFromHeader", () => {
     expect(sessionIdFromHeader("continue-ide_2")).toBe("continue-ide_2");
   });
 
-  it.each([["an empty value", ""], ["a space", "a b"], ["a path", "../etc"], ["129 characters", "a".repeat(129)]])(
-    "refuses %s with invalid_session_id naming the header",
-    (_what, value) => {
-      let thrown: unknown;
-      try {
-        sessionIdFromHeader(value);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(AppError);
-      expect((thrown as AppError).code).toBe("invalid_session_id");
-      expect((thrown as AppError).details).toEqual({ header: "x-session-id" });
-    },
-  );
+  it.each([
+    ["an empty value", ""],
+    ["a space", "a b"],
+    ["a path", "../etc"],
+    ["129 characters", "a".repeat(129)],
+  ])("refuses %s with invalid_session_id naming the header", (_what, value) => {
+    let thrown: unknown;
+    try {
+      sessionIdFromHeader(value);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect((thrown as AppError).code).toBe("invalid_session_id");
+    expect((thrown as AppError).details).toEqual({ header: "x-session-id" });
+  });
 });

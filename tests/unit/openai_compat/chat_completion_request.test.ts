@@ -105,8 +105,28 @@ describe("the turn of a chat completions request", () => {
     ["no message", { model: "m", messages: [] }, "messages"],
     ["an unknown role", { model: "m", messages: [{ role: "function", content: "x" }] }, "messages[0].role"],
     ["a user message without content", { model: "m", messages: [{ role: "user" }] }, "messages[0].content"],
-    ["content that is a number", { model: "m", messages: [{ role: "system", content: "s" }, { role: "user", content: 5 }] }, "messages[1].content"],
-    ["a tool message without its call id", { model: "m", messages: [{ role: "tool", content: "x" }, { role: "user", content: "x" }] }, "messages[0].tool_call_id"],
+    [
+      "content that is a number",
+      {
+        model: "m",
+        messages: [
+          { role: "system", content: "s" },
+          { role: "user", content: 5 },
+        ],
+      },
+      "messages[1].content",
+    ],
+    [
+      "a tool message without its call id",
+      {
+        model: "m",
+        messages: [
+          { role: "tool", content: "x" },
+          { role: "user", content: "x" },
+        ],
+      },
+      "messages[0].tool_call_id",
+    ],
     ["stream as a string", { model: "m", messages: [{ role: "user", content: "x" }], stream: "true" }, "stream"],
     ["a temperature that is not a number", { model: "m", messages: [{ role: "user", content: "x" }], temperature: "hot" }, "temperature"],
     ["a negative max_tokens", { model: "m", messages: [{ role: "user", content: "x" }], max_tokens: -1 }, "max_tokens"],
@@ -118,11 +138,25 @@ describe("the turn of a chat completions request", () => {
   });
 
   it.each([
-    ["the last message is the assistant's", [{ role: "user", content: "x" }, { role: "assistant", content: "y" }], "messages[1].role"],
+    [
+      "the last message is the assistant's",
+      [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "y" },
+      ],
+      "messages[1].role",
+    ],
     ["the last message is a system message", [{ role: "system", content: "x" }], "messages[0].role"],
     ["the turn has no text", [{ role: "user", content: "   " }], "messages[0].content"],
     ["the turn is an image", [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }], "messages[0].content[0].type"],
-    ["an earlier message is audio", [{ role: "user", content: [{ type: "input_audio" }] }, { role: "user", content: "x" }], "messages[0].content[0].type"],
+    [
+      "an earlier message is audio",
+      [
+        { role: "user", content: [{ type: "input_audio" }] },
+        { role: "user", content: "x" },
+      ],
+      "messages[0].content[0].type",
+    ],
     ["a text part has no text", [{ role: "user", content: [{ type: "text" }] }], "messages[0].content[0].text"],
     ["a user sends a refusal part", [{ role: "user", content: [{ type: "refusal", refusal: "no" }] }], "messages[0].content[0].type"],
   ])("refuses a request whose %s", (_name, messages, param) => {

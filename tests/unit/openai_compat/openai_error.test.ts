@@ -37,7 +37,13 @@ describe("errors in OpenAI's shape", () => {
 
   it("adds the issues of an input validation to the message, having no room for details", () => {
     const error = new AppError("invalid_input", 'input for plugin "echo" is not valid', {
-      details: { plugin: "echo", issues: [{ path: "text", message: "expected string" }, { path: "", message: "too many fields" }] },
+      details: {
+        plugin: "echo",
+        issues: [
+          { path: "text", message: "expected string" },
+          { path: "", message: "too many fields" },
+        ],
+      },
     });
     expect(openAiErrorResponse(error, silentLogger).jsonBody).toMatchObject({
       error: { message: 'input for plugin "echo" is not valid: text: expected string; too many fields', code: "invalid_input" },

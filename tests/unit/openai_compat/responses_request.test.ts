@@ -97,7 +97,11 @@ describe("what a Responses request is refused for, with 400 naming the field", (
     ["an input that is neither text nor a list (InputParam: a string or an array of items)", { model: "m", input: 5 }, "input"],
     ["an empty list of input items", { model: "m", input: [] }, "input"],
     ["an unknown role (EasyInputMessage.role: user, assistant, system or developer)", { model: "m", input: [{ role: "tool", content: "x" }] }, "input[0].role"],
-    ["content of the wrong type (EasyInputMessage.content: text or a list of parts)", { model: "m", input: [{ role: "user", content: 5 }] }, "input[0].content"],
+    [
+      "content of the wrong type (EasyInputMessage.content: text or a list of parts)",
+      { model: "m", input: [{ role: "user", content: 5 }] },
+      "input[0].content",
+    ],
     ["a part without its type", { model: "m", input: [{ role: "user", content: [{ text: "x" }] }] }, "input[0].content[0].type"],
     ["stream as a string (CreateResponse.stream: boolean)", { model: "m", input: "x", stream: "yes" }, "stream"],
     ["a temperature that is not a number", { model: "m", input: "x", temperature: "hot" }, "temperature"],
@@ -129,7 +133,15 @@ describe("what a Responses request is refused for, with 400 naming the field", (
   });
 
   it("refuses an item other than a message (a client's function call output), naming input[n].type", () => {
-    const error = refusal(() => parse({ model: "codexcontinue", input: [{ type: "function_call_output", call_id: "c1", output: "rain" }, { role: "user", content: "x" }] }));
+    const error = refusal(() =>
+      parse({
+        model: "codexcontinue",
+        input: [
+          { type: "function_call_output", call_id: "c1", output: "rain" },
+          { role: "user", content: "x" },
+        ],
+      }),
+    );
     expect(error).toMatchObject({ param: "input[0].type" });
     expect(error.message).toContain("'function_call_output'");
   });
@@ -142,9 +154,20 @@ describe("what a Responses request is refused for, with 400 naming the field", (
   });
 
   it.each([
-    ["the last item is the assistant's", [{ role: "user", content: "x" }, { role: "assistant", content: "y" }], "input[1].role"],
+    [
+      "the last item is the assistant's",
+      [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "y" },
+      ],
+      "input[1].role",
+    ],
     ["the last user message has no text", [{ role: "user", content: "  " }], "input[0].content"],
-    ["an image part (only text is supported)", [{ role: "user", content: [{ type: "input_image", image_url: "https://example.com/a.png" }] }], "input[0].content[0].type"],
+    [
+      "an image part (only text is supported)",
+      [{ role: "user", content: [{ type: "input_image", image_url: "https://example.com/a.png" }] }],
+      "input[0].content[0].type",
+    ],
     ["a refusal part from the user", [{ role: "user", content: [{ type: "refusal", refusal: "no" }] }], "input[0].content[0].type"],
     ["a text part whose text is not a string", [{ role: "user", content: [{ type: "input_text", text: 5 }] }], "input[0].content[0].text"],
   ])("refuses a turn where %s", (_name, input, param) => {

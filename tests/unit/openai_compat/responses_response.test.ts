@@ -14,11 +14,14 @@ import {
 } from "../../../src/openai_compat/responses_response.js";
 import { parseEventStream, responseProblems, streamProblems } from "../../support/responses_stream_rules.js";
 
-const request = parseResponsesRequest(JSON.stringify({ model: "codexcontinue", input: "hi", instructions: "Be brief.", metadata: { team: "a" }, temperature: 0.2 }));
+const request = parseResponsesRequest(
+  JSON.stringify({ model: "codexcontinue", input: "hi", instructions: "Be brief.", metadata: { team: "a" }, temperature: 0.2 }),
+);
 const identity = { ...newResponseIdentity(request, 1_800_000_000_999), id: "resp_test", messageId: "msg_test" };
 const pluginReply: ChatReply = { sessionId: "s1", reply: "14", source: "plugin", plugin: "calculator", result: 14, runId: "r1" };
 const modelReply = (reply: string): ChatReply => ({ sessionId: "s1", reply, source: "llm", toolCalls: 1 });
-const failureOf = (error: unknown) => (error instanceof AppError ? { code: error.code, message: error.message } : { code: "internal_error", message: "internal" });
+const failureOf = (error: unknown) =>
+  error instanceof AppError ? { code: error.code, message: error.message } : { code: "internal_error", message: "internal" };
 
 async function* events(...list: (ChatEvent | Error)[]): AsyncGenerator<ChatEvent, void> {
   for (const event of list) {
@@ -54,7 +57,15 @@ describe("a reply as a response object", () => {
       max_output_tokens: null,
       metadata: { team: "a" },
       model: "codexcontinue",
-      output: [{ id: "msg_test", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "14", annotations: [], logprobs: [] }] }],
+      output: [
+        {
+          id: "msg_test",
+          type: "message",
+          role: "assistant",
+          status: "completed",
+          content: [{ type: "output_text", text: "14", annotations: [], logprobs: [] }],
+        },
+      ],
       parallel_tool_calls: false,
       previous_response_id: null,
       store: false,
@@ -141,7 +152,11 @@ describe("the chat's events as the Responses API's stream", () => {
     ]);
     expect(list.at(-1)).toMatchObject({
       sequence_number: 5,
-      response: { status: "failed", error: { code: "llm_unavailable", message: "the model went away" }, output: [{ status: "incomplete", content: [{ text: "17 × " }] }] },
+      response: {
+        status: "failed",
+        error: { code: "llm_unavailable", message: "the model went away" },
+        output: [{ status: "incomplete", content: [{ text: "17 × " }] }],
+      },
     });
     expectValidStream(list);
   });
@@ -160,6 +175,7 @@ describe("the event stream's text", () => {
   });
 
   it("ends with OpenAI's error event, numbered next, should the source itself fail", async () => {
+    // biome-ignore lint/correctness/useYield: a source that fails before its first event
     async function* broken(): AsyncGenerator<ResponseStreamEvent, void> {
       throw new AppError("internal_error", "broken");
     }

@@ -150,7 +150,14 @@ describe("HuggingfacePlugin against the stand-in: success", () => {
   });
 
   it("sorts labels best first and passes classification parameters", async () => {
-    standIn.script({ body: [[{ label: "NEGATIVE", score: 0.2 }, { label: "POSITIVE", score: 0.8 }]] });
+    standIn.script({
+      body: [
+        [
+          { label: "NEGATIVE", score: 0.2 },
+          { label: "POSITIVE", score: 0.8 },
+        ],
+      ],
+    });
     const result = await run(pluginFor(), { inputs: "fine", parameters: { top_k: 2, function_to_apply: "softmax" } });
     expect(result).toMatchObject({ labels: [{ label: "POSITIVE" }, { label: "NEGATIVE" }] });
     expect(standIn.requests[0]?.body).toEqual({ inputs: "fine", parameters: { top_k: 2, function_to_apply: "softmax" } });

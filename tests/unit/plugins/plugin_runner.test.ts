@@ -78,7 +78,11 @@ function runnerWith(plugins: AnyPlugin[], options: RunnerOptions | number = {}):
   return buildRunner(RunningRunner, plugins, options);
 }
 
-function buildRunner<R extends PluginRunner>(Runner: new (...args: ConstructorParameters<typeof PluginRunner>) => R, plugins: AnyPlugin[], options: RunnerOptions | number = {}): R {
+function buildRunner<R extends PluginRunner>(
+  Runner: new (...args: ConstructorParameters<typeof PluginRunner>) => R,
+  plugins: AnyPlugin[],
+  options: RunnerOptions | number = {},
+): R {
   const {
     defaultTimeoutMs = 1000,
     maxConcurrency = 16,
@@ -92,7 +96,15 @@ function buildRunner<R extends PluginRunner>(Runner: new (...args: ConstructorPa
     approvals = new RecordingApprovals(),
   } = typeof options === "number" ? { defaultTimeoutMs: options } : options;
   return new Runner(
-    { registry: new PluginRegistry(plugins, defaultTimeoutMs), policy: PluginPolicy.create(plugins, policy, authMode), memory, audit, cache, logger: silentLogger, approvals },
+    {
+      registry: new PluginRegistry(plugins, defaultTimeoutMs),
+      policy: PluginPolicy.create(plugins, policy, authMode),
+      memory,
+      audit,
+      cache,
+      logger: silentLogger,
+      approvals,
+    },
     { defaultTimeoutMs, maxConcurrency, maxConcurrencyPerPrincipal, maxQueue },
   );
 }
@@ -163,19 +175,28 @@ describe("PluginRunner", () => {
   });
 
   it.each([
-    ["throws an Error", async () => {
-      throw new Error("secret path /etc/x on db.internal");
-    }],
+    [
+      "throws an Error",
+      async () => {
+        throw new Error("secret path /etc/x on db.internal");
+      },
+    ],
     ["rejects", () => Promise.reject(new TypeError("boom"))],
-    ["throws a non-Error value", async () => {
-      throw { weird: true };
-    }],
-    ["throws a string", async () => {
-      throw "just a string";
-    }],
+    [
+      "throws a non-Error value",
+      async () => {
+        throw { weird: true };
+      },
+    ],
+    [
+      "throws a string",
+      async () => {
+        throw "just a string";
+      },
+    ],
   ] as const)("turns a plugin that %s into plugin_failed without leaking its message, and keeps serving", async (_label, behaviour) => {
     let calls = 0;
-    const plugin = new ScriptedPlugin("flaky", async (data, context) => {
+    const plugin = new ScriptedPlugin("flaky", async (data, _context) => {
       calls++;
       if (calls === 1) return behaviour();
       return data.n;
@@ -206,11 +227,14 @@ describe("PluginRunner", () => {
 
   it.each([
     ["undefined", async (): Promise<unknown> => undefined],
-    ["a circular object", async (): Promise<unknown> => {
-      const a: Record<string, unknown> = {};
-      a.self = a;
-      return a;
-    }],
+    [
+      "a circular object",
+      async (): Promise<unknown> => {
+        const a: Record<string, unknown> = {};
+        a.self = a;
+        return a;
+      },
+    ],
     ["a BigInt", async (): Promise<unknown> => 10n],
   ] as const)("reports a result that is %s as plugin_failed", async (_label, behaviour) => {
     const error = await failureOf(runnerWith([new ScriptedPlugin("bad", behaviour)]).execute({ ...local, plugin: "bad", data: { n: 1 } }));
@@ -299,9 +323,9 @@ describe("PluginRunner", () => {
     // One slow plugin does not hold up the others.
     await expect(runner.execute({ ...local, plugin: "other", data: { n: 9 } })).resolves.toMatchObject({ result: 9 });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     expect((await Promise.all(admitted)).map((r) => r.result)).toEqual([1, 2, 3]);
     const again = runner.execute({ ...local, plugin: "slow", data: { n: 5 } });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
@@ -321,10 +345,10 @@ describe("PluginRunner", () => {
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     const bobs = runner.execute({ ...bob, plugin: "slow", data: { n: 10 } });
     await vi.waitFor(() => expect(gates).toHaveLength(2));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     await expect(bobs).resolves.toMatchObject({ result: 10 });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    gates.splice(0).forEach((open) => open());
+    for (const open of gates.splice(0)) open();
     expect((await Promise.all(alices)).map((r) => r.result)).toEqual([1, 2]);
   });
 
@@ -368,11 +392,16 @@ describe("PluginRunner", () => {
       if (n < 0) throw new AppError("invalid_input", "negative");
       return calls;
     });
-    const cached = new ScriptedPlugin("cached", async ({ n }) => {
-      calls++;
-      if (n < 0) throw new AppError("invalid_input", "negative");
-      return n;
-    }, undefined, 60);
+    const cached = new ScriptedPlugin(
+      "cached",
+      async ({ n }) => {
+        calls++;
+        if (n < 0) throw new AppError("invalid_input", "negative");
+        return n;
+      },
+      undefined,
+      60,
+    );
     const runner = runnerWith([plugin, cached]);
     await runner.execute({ ...local, plugin: "impure", data: { n: 1 } });
     expect((await runner.execute({ ...local, plugin: "impure", data: { n: 1 } })).cached).toBe(false);
@@ -384,7 +413,10 @@ describe("PluginRunner", () => {
   it("still runs the plugin when the cache cannot be reached", async () => {
     const broken: ResultCache = { get: () => Promise.reject(new Error("down")), set: () => Promise.reject(new Error("down")) };
     const plugin = new ScriptedPlugin("cached", async ({ n }) => n, undefined, 60);
-    await expect(runnerWith([plugin], { cache: broken }).execute({ ...local, plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({ result: 3, cached: false });
+    await expect(runnerWith([plugin], { cache: broken }).execute({ ...local, plugin: "cached", data: { n: 3 } })).resolves.toMatchObject({
+      result: 3,
+      cached: false,
+    });
   });
 
   it("lets a plugin clear its session's memory, and records the clearing in the audit log", async () => {
@@ -414,7 +446,10 @@ describe("PluginRunner", () => {
     const run = await runner.execute({ ...local, plugin: "tidy", data: { n: 1 }, sessionId: "s10" });
     expect(audit.appends).toBe(0);
     expect(audit.turns.map((entries) => entries.map((e) => [e.type, e.runId]))).toEqual([
-      [["memory_cleared", run.runId], ["plugin_run", run.runId]],
+      [
+        ["memory_cleared", run.runId],
+        ["plugin_run", run.runId],
+      ],
     ]);
     // The note joined the turn's memory write, after the audit.
     expect((await memory.recent(sessionRef(localCaller, "s10"))).map((m) => m.content)).toEqual(["kept"]);
@@ -461,16 +496,25 @@ describe("PluginRunner", () => {
     expect((await memory.recent(sessionRef(alice, "s1"))).map((m) => m.content)).toEqual(["n=1"]);
     expect(await memory.recent(sessionRef(bob, "s1"))).toEqual([]);
     const entries = (caller: typeof alice) => audit.of(sessionRef(caller, "s1")).map((e) => [e.type, (e as { input?: unknown }).input]);
-    expect(entries(bob)).toEqual([["plugin_run", { n: 2 }], ["memory_cleared", undefined], ["plugin_run", { n: 0 }]]);
+    expect(entries(bob)).toEqual([
+      ["plugin_run", { n: 2 }],
+      ["memory_cleared", undefined],
+      ["plugin_run", { n: 0 }],
+    ]);
     expect(entries(alice)).toEqual([["plugin_run", { n: 1 }]]);
   });
 
   it("caches results per principal: another caller's identical input is not a hit", async () => {
     let executions = 0;
-    const plugin = new ScriptedPlugin("pure", async ({ n }) => {
-      executions++;
-      return n * 2;
-    }, undefined, 60);
+    const plugin = new ScriptedPlugin(
+      "pure",
+      async ({ n }) => {
+        executions++;
+        return n * 2;
+      },
+      undefined,
+      60,
+    );
     const runner = runnerWith([plugin]);
     const alice = createCaller("user", "alice");
     const bob = createCaller("user", "bob");
@@ -566,7 +610,14 @@ describe("PluginRunner: runs started by runs", () => {
     return new ScriptedPlugin(name, async ({ n }, context) => {
       if (n === 0) return [context.lineage];
       try {
-        const inner = await runner().execute({ caller: context.caller, channel: "llm", plugin: next, data: { n: n - 1 }, lineage: context.lineage, signal: context.signal });
+        const inner = await runner().execute({
+          caller: context.caller,
+          channel: "llm",
+          plugin: next,
+          data: { n: n - 1 },
+          lineage: context.lineage,
+          signal: context.signal,
+        });
         return [context.lineage, ...(inner.result as unknown[])];
       } catch (error) {
         return [context.lineage, (error as AppError).code];
@@ -598,7 +649,10 @@ describe("PluginRunner: runs started by runs", () => {
     let runner!: RunningRunner;
     let starts = 0;
     const deep = nesting(() => runner, "deep");
-    const counted = new ScriptedPlugin("deep", async (data, context) => (starts++, deep.execute(data, context)));
+    const counted = new ScriptedPlugin("deep", async (data, context) => {
+      starts++;
+      return deep.execute(data, context);
+    });
     runner = runnerWith([counted]);
     const run = await runner.execute({ ...local, plugin: "deep", data: { n: 10 } });
     const lineages = Array.from({ length: maxRunNesting + 1 }, (_, i) => Array(i + 1).fill("deep"));
@@ -616,7 +670,15 @@ describe("PluginRunner: runs that wait for an approver", () => {
 
   function heldSetUp() {
     const ran: number[] = [];
-    const held = new ScriptedPlugin("held", async ({ n }) => (ran.push(n), n), undefined, 60);
+    const held = new ScriptedPlugin(
+      "held",
+      async ({ n }) => {
+        ran.push(n);
+        return n;
+      },
+      undefined,
+      60,
+    );
     const free = new ScriptedPlugin("free", async ({ n }) => n);
     const approvals = new RecordingApprovals();
     const audit = new RecordingAuditLog();
@@ -629,7 +691,13 @@ describe("PluginRunner: runs that wait for an approver", () => {
     const alice = createCaller("user", "alice");
     for (const channel of ["execute", "chat", "llm", "queue", "mcp"] as const) {
       const outcome = await runner.execute({ caller: alice, channel, plugin: "held", data: '{"n": 7}', runId: `r-${channel}` });
-      expect(outcome).toEqual({ state: "awaiting_approval", runId: `r-${channel}`, plugin: "held", expiresAt: expect.any(String), location: `/api/runs/r-${channel}` });
+      expect(outcome).toEqual({
+        state: "awaiting_approval",
+        runId: `r-${channel}`,
+        plugin: "held",
+        expiresAt: expect.any(String),
+        location: `/api/runs/r-${channel}`,
+      });
     }
     expect(approvals.requests.map((request) => [request.channel, request.input, request.caller.principalId, request.rule.ttlSeconds])).toEqual(
       ["execute", "chat", "llm", "queue", "mcp"].map((channel) => [channel, { n: 7 }, "alice", 60]),
@@ -662,9 +730,25 @@ describe("PluginRunner: runs that wait for an approver", () => {
 
   it("records the request in the session's turn, where a run would be", async () => {
     const { audit, runner } = heldSetUp();
-    const outcome = await runner.execute({ caller: createCaller("user", "alice"), channel: "execute", plugin: "held", data: { n: 4 }, sessionId: "s1", runId: "r-1" });
+    const outcome = await runner.execute({
+      caller: createCaller("user", "alice"),
+      channel: "execute",
+      plugin: "held",
+      data: { n: 4 },
+      sessionId: "s1",
+      runId: "r-1",
+    });
     expect(audit.turns).toEqual([
-      [expect.objectContaining({ type: "approval_requested", plugin: "held", runId: "r-1", input: { n: 4 }, outcome: "awaiting_approval", expiresAt: (outcome as AwaitingApproval).expiresAt })],
+      [
+        expect.objectContaining({
+          type: "approval_requested",
+          plugin: "held",
+          runId: "r-1",
+          input: { n: 4 },
+          outcome: "awaiting_approval",
+          expiresAt: (outcome as AwaitingApproval).expiresAt,
+        }),
+      ],
     ]);
   });
 });

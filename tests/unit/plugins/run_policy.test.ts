@@ -22,7 +22,12 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
   it("returns the run's value and leaves its signal alone after success", async () => {
     const policy = policyOf(1000, 1, 0);
     let signal: AbortSignal | undefined;
-    await expect(policy.execute(async (context) => ((signal = context.signal), "ok"), alice)).resolves.toBe("ok");
+    await expect(
+      policy.execute(async (context) => {
+        signal = context.signal;
+        return "ok";
+      }, alice),
+    ).resolves.toBe("ok");
     expect(signal!.aborted).toBe(false);
   });
 
@@ -30,7 +35,10 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     const policy = policyOf(30, 1, 0);
     const slow = settleLater();
     let signal: AbortSignal | undefined;
-    const first = policy.execute((context) => ((signal = context.signal), slow.promise), alice);
+    const first = policy.execute((context) => {
+      signal = context.signal;
+      return slow.promise;
+    }, alice);
     await expect(first).rejects.toBeInstanceOf(TaskCancelledError);
     expect(signal!.aborted).toBe(true);
     // Still running: no slot and no queue place for another.
@@ -43,14 +51,34 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
   it("cancels with the caller: refused at once when already aborted, aborted and answered when it aborts during the run", async () => {
     const policy = policyOf(1000, 1, 0);
     let ran = false;
-    await expect(policy.execute(async () => ((ran = true), "x"), { ...alice, callerSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(TaskCancelledError);
-    await expect(policy.execute(async () => ((ran = true), "x"), { ...alice, nested: true, callerSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(
-      TaskCancelledError,
-    );
+    await expect(
+      policy.execute(
+        async () => {
+          ran = true;
+          return "x";
+        },
+        { ...alice, callerSignal: AbortSignal.abort() },
+      ),
+    ).rejects.toBeInstanceOf(TaskCancelledError);
+    await expect(
+      policy.execute(
+        async () => {
+          ran = true;
+          return "x";
+        },
+        { ...alice, nested: true, callerSignal: AbortSignal.abort() },
+      ),
+    ).rejects.toBeInstanceOf(TaskCancelledError);
     expect(ran).toBe(false);
     const caller = new AbortController();
     let signal: AbortSignal | undefined;
-    const running = policy.execute((context) => ((signal = context.signal), never()), { ...alice, callerSignal: caller.signal });
+    const running = policy.execute(
+      (context) => {
+        signal = context.signal;
+        return never();
+      },
+      { ...alice, callerSignal: caller.signal },
+    );
     caller.abort();
     await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
     expect(signal!.aborted).toBe(true);
@@ -62,7 +90,15 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     await expect(policyOf(1000, 1, 0).execute(async () => "x", { ...alice, callerSignal: gone.signal })).rejects.toBeInstanceOf(TaskCancelledError);
     const later = new AbortController();
     let finishedSignal: AbortSignal | undefined;
-    await expect(policyOf(1000, 1, 0).execute(async (context) => ((finishedSignal = context.signal), "done"), { ...alice, callerSignal: later.signal })).resolves.toBe("done");
+    await expect(
+      policyOf(1000, 1, 0).execute(
+        async (context) => {
+          finishedSignal = context.signal;
+          return "done";
+        },
+        { ...alice, callerSignal: later.signal },
+      ),
+    ).resolves.toBe("done");
     later.abort(new Error("late"));
     expect(finishedSignal!.aborted).toBe(false);
   });
@@ -71,8 +107,14 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     const policy = policyOf(60, 1, 1);
     const first = settleLater();
     const order: string[] = [];
-    const a = policy.execute(async () => (order.push("a"), first.promise), alice);
-    const b = policy.execute(async () => (order.push("b"), "b"), bob);
+    const a = policy.execute(async () => {
+      order.push("a");
+      return first.promise;
+    }, alice);
+    const b = policy.execute(async () => {
+      order.push("b");
+      return "b";
+    }, bob);
     await expect(policy.execute(async () => "c", { principal: "carol" })).rejects.toBeInstanceOf(BulkheadRejectedError);
     first.done("a");
     await expect(Promise.all([a, b])).resolves.toEqual(["a", "b"]);
@@ -81,7 +123,10 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
     const hold = settleLater();
     const held = policy.execute(() => hold.promise, alice).catch((error: unknown) => error);
     let started = false;
-    const waited = policy.execute(async () => ((started = true), "late"), bob);
+    const waited = policy.execute(async () => {
+      started = true;
+      return "late";
+    }, bob);
     await expect(waited).rejects.toBeInstanceOf(TaskCancelledError);
     hold.done("done");
     expect(await held).toBeInstanceOf(TaskCancelledError);
@@ -108,10 +153,11 @@ describe("RunPolicy (a plugin's timeout and bulkheads)", () => {
   it("answers each run at its own deadline, however the runs overlap and settle", async () => {
     const policy = policyOf(60, 10, 0);
     const began = performance.now();
-    const when = (run: Promise<unknown>) => run.then(
-      () => ["resolved", performance.now() - began] as const,
-      () => ["cancelled", performance.now() - began] as const,
-    );
+    const when = (run: Promise<unknown>) =>
+      run.then(
+        () => ["resolved", performance.now() - began] as const,
+        () => ["cancelled", performance.now() - began] as const,
+      );
     const a = when(policy.execute(never, alice));
     await new Promise((resolve) => setTimeout(resolve, 25));
     const b = when(policy.execute(never, alice));
@@ -142,10 +188,20 @@ describe("RunPolicy: a principal's share", () => {
     const policy = policyOf(1000, 4, 4, 2);
     const gates = [settleLater(), settleLater(), settleLater()];
     const started: string[] = [];
-    const alices = gates.map((gate, i) => policy.execute(async () => (started.push(`alice-${i}`), gate.promise), alice));
+    const alices = gates.map((gate, i) =>
+      policy.execute(async () => {
+        started.push(`alice-${i}`);
+        return gate.promise;
+      }, alice),
+    );
     await turn();
     expect(started).toEqual(["alice-0", "alice-1"]);
-    await expect(policy.execute(async () => (started.push("bob"), "bob"), bob)).resolves.toBe("bob");
+    await expect(
+      policy.execute(async () => {
+        started.push("bob");
+        return "bob";
+      }, bob),
+    ).resolves.toBe("bob");
     expect(started).toEqual(["alice-0", "alice-1", "bob"]);
     gates[0]!.done("a0");
     await turn();
@@ -171,7 +227,12 @@ describe("RunPolicy: a principal's share", () => {
     const hold = settleLater();
     const held = policy.execute(() => hold.promise, alice).catch((error: unknown) => error);
     let started = false;
-    await expect(policy.execute(async () => ((started = true), "late"), alice)).rejects.toBeInstanceOf(TaskCancelledError);
+    await expect(
+      policy.execute(async () => {
+        started = true;
+        return "late";
+      }, alice),
+    ).rejects.toBeInstanceOf(TaskCancelledError);
     hold.done("done");
     expect(await held).toBeInstanceOf(TaskCancelledError);
     await turn();
@@ -182,7 +243,9 @@ describe("RunPolicy: a principal's share", () => {
     const policy = policyOf(30, 100, 100, 2);
     await Promise.all(Array.from({ length: 100 }, (_, i) => policy.execute(async () => i, { principal: `p${i}` })));
     expect(policy.principalsInFlight).toBe(0);
-    const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => policy.execute(async () => i, { principal: `q${i}`, callerSignal: AbortSignal.abort() }).catch(() => "no")));
+    const refused = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => policy.execute(async () => i, { principal: `q${i}`, callerSignal: AbortSignal.abort() }).catch(() => "no")),
+    );
     expect(refused.every((r) => r === "no")).toBe(true);
     expect(policy.principalsInFlight).toBe(0);
     const slow = settleLater();

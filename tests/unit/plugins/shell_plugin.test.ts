@@ -20,7 +20,7 @@ const plugin = shell();
 const context = pluginContext();
 
 function run(command: string, on: AnyPlugin = plugin, runContext = context): Promise<ShellResult> {
-  return on.execute({ command }, runContext);
+  return on.execute({ command }, runContext) as Promise<ShellResult>;
 }
 
 /** Where the commands of the marker tests would write, if they ran. */

@@ -36,7 +36,7 @@ describe("parseRunMessage", () => {
   it.each<[string, unknown]>([
     ["text that is not JSON", "run echo please"],
     ["an empty message", ""],
-    ["a JSON string", "\"echo\""],
+    ["a JSON string", '"echo"'],
     ["a number", 42],
     ["an array", [{ plugin: "echo" }]],
     ["null", null],

@@ -59,7 +59,12 @@ describe.each(["azure", "ollama"] as const)("the LLM stand-in on the %s route", 
 
   it.each<[string, unknown, string, RegExp]>([
     ["parameters of another type", tool("say", { type: "string" }), "tools[0].function.parameters", /got 'type: "string"'/],
-    ["an object with a top-level anyOf", tool("either", { ...object, anyOf: [object] }), "tools[0].function.parameters", /not have 'oneOf'\/'anyOf'\/'allOf'\/'enum'\/'not' at the top level/],
+    [
+      "an object with a top-level anyOf",
+      tool("either", { ...object, anyOf: [object] }),
+      "tools[0].function.parameters",
+      /not have 'oneOf'\/'anyOf'\/'allOf'\/'enum'\/'not' at the top level/,
+    ],
     ["an object without properties", tool("map", { type: "object" }), "tools[0].function.parameters", /object schema missing properties/],
     ["a name with a dot", tool("a.b", object), "tools[0].function.name", /string does not match pattern/],
     ["a name of 65 characters", tool("a".repeat(65), object), "tools[0].function.name", /string too long/],
@@ -80,10 +85,19 @@ describe.each(["azure", "ollama"] as const)("the LLM stand-in on the %s route", 
     ["an unknown role", [{ role: "robot", content: "x" }], "messages[0].role", /Invalid value: 'robot'/],
     ["a user message without content", [{ role: "user", content: null }], "messages[0].content", /expected one of a string or array of objects, but got null/],
     ["an assistant message with neither content nor tool calls", [user, { role: "assistant" }], "messages.[1].content", /expected a string, got null/],
-    ["a tool result with no tool call before it", [user, { role: "tool", tool_call_id: "call_1", content: "391" }], "messages.[1].role", /must be a response to a preceeding message with 'tool_calls'/],
+    [
+      "a tool result with no tool call before it",
+      [user, { role: "tool", tool_call_id: "call_1", content: "391" }],
+      "messages.[1].role",
+      /must be a response to a preceeding message with 'tool_calls'/,
+    ],
     [
       "a tool result for another call",
-      [user, { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "c", arguments: "{}" } }] }, { role: "tool", tool_call_id: "call_2", content: "x" }],
+      [
+        user,
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "c", arguments: "{}" } }] },
+        { role: "tool", tool_call_id: "call_2", content: "x" },
+      ],
       "messages.[2].role",
       /must be a response/,
     ],
@@ -112,7 +126,11 @@ describe.each(["azure", "ollama"] as const)("the LLM stand-in on the %s route", 
       model: "m",
       messages: [
         user,
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "calculator", arguments: '{"expression":"17*23"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "calculator", arguments: '{"expression":"17*23"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1", content: "391" },
       ],
       tools: [tool("calculator", object)],
@@ -145,10 +163,15 @@ describe("the application's client against the strict stand-in", () => {
       undefined,
     );
     const error = await failureOf(
-      model.complete({ messages: [{ role: "user", content: "hi" }], tools: [{ name: "memory", description: "d", parameters: oldMemorySchema as Record<string, unknown> }] }),
+      model.complete({
+        messages: [{ role: "user", content: "hi" }],
+        tools: [{ name: "memory", description: "d", parameters: oldMemorySchema as Record<string, unknown> }],
+      }),
     );
     expect(error.code).toBe("llm_unavailable");
-    expect(error.message).toMatch(/^the language model is unavailable: HTTP 400: Invalid schema for function 'memory': schema must be a JSON Schema of 'type: "object"'/);
+    expect(error.message).toMatch(
+      /^the language model is unavailable: HTTP 400: Invalid schema for function 'memory': schema must be a JSON Schema of 'type: "object"'/,
+    );
     expect(llm.requests).toHaveLength(1);
   });
 });

@@ -56,7 +56,19 @@ function changed(change: (events: Record<string, unknown>[]) => void): SentEvent
   change(events);
   return sent(events);
 }
-const renumbered = (events: Record<string, unknown>[]) => events.forEach((event, index) => (event.sequence_number = index));
+/** Numbers the events again, from `first`. */
+const renumbered = (events: Record<string, unknown>[], first = 0) => {
+  for (const [index, event] of events.entries()) event.sequence_number = first + index;
+};
+/** Removes one event and numbers the rest again. */
+const removed = (events: Record<string, unknown>[], index: number) => {
+  events.splice(index, 1);
+  renumbered(events);
+};
+/** Sets a field of an event, or of an object inside one. */
+const setField = (target: unknown, name: string, value: unknown) => {
+  (target as Record<string, unknown>)[name] = value;
+};
 
 describe("the Responses stream rules", () => {
   it("accept the documented stream, read from its SSE text", () => {
@@ -70,33 +82,40 @@ describe("the Responses stream rules", () => {
 
   it("accept a stream that fails after it started, ending with response.failed", () => {
     const events = documented().slice(0, 5);
-    events.push({ type: "response.failed", sequence_number: 5, response: { ...response("failed"), error: { code: "server_error", message: "The model failed to generate a response." } } });
+    events.push({
+      type: "response.failed",
+      sequence_number: 5,
+      response: { ...response("failed"), error: { code: "server_error", message: "The model failed to generate a response." } },
+    });
     expect(streamProblems(sent(events))).toEqual([]);
   });
 
   it.each<[string, string, (events: Record<string, unknown>[]) => void]>([
     ["a missing sequence_number (spec: required on every event)", "sequence", (events) => void delete events[3]!.sequence_number],
-    ["sequence numbers from 1 (recorded: the first is 0)", "sequence", (events) => events.forEach((event, index) => (event.sequence_number = index + 1))],
-    ["a repeated sequence number", "sequence", (events) => void (events[5]!.sequence_number = 4)],
+    ["sequence numbers from 1 (recorded: the first is 0)", "sequence", (events) => renumbered(events, 1)],
+    ["a repeated sequence number", "sequence", (events) => setField(events[5], "sequence_number", 4)],
     ["a delta without logprobs (spec: ResponseTextDeltaEvent.required)", "fields", (events) => void delete events[4]!.logprobs],
     ["a content part event without item_id", "fields", (events) => void delete events[3]!.item_id],
     ["a response without tools (spec: Response.required)", "response", (events) => void delete (events[0]!.response as Record<string, unknown>).tools],
-    ["a created response that is already completed", "response", (events) => void ((events[0]!.response as Record<string, unknown>).status = "completed")],
-    ["a response id that changes", "response", (events) => void ((events[9]!.response as Record<string, unknown>).id = "resp_other")],
-    ["no response.created first", "order", (events) => void (events.shift(), renumbered(events))],
-    ["no response.in_progress second", "order", (events) => void (events.splice(1, 1), renumbered(events))],
-    ["a delta before its content part was added", "order", (events) => void (events.splice(3, 1), renumbered(events))],
-    ["text deltas that do not add up to output_text.done", "text", (events) => void (events[5]!.delta = " there!")],
-    ["a completed response whose output is not the done items", "text", (events) => void ((events[9]!.response as Record<string, unknown>).output = [])],
-    ["an added item that already has content", "item", (events) => void ((events[2]!.item as Record<string, unknown>).content = [part("x")])],
-    ["an output message whose role is not the assistant's (spec: OutputMessage)", "item", (events) => void ((events[8]!.item as Record<string, unknown>).role = "user")],
+    ["a created response that is already completed", "response", (events) => setField(events[0]!.response, "status", "completed")],
+    ["a response id that changes", "response", (events) => setField(events[9]!.response, "id", "resp_other")],
+    ["no response.created first", "order", (events) => removed(events, 0)],
+    ["no response.in_progress second", "order", (events) => removed(events, 1)],
+    ["a delta before its content part was added", "order", (events) => removed(events, 3)],
+    ["text deltas that do not add up to output_text.done", "text", (events) => setField(events[5], "delta", " there!")],
+    ["a completed response whose output is not the done items", "text", (events) => setField(events[9]!.response, "output", [])],
+    ["an added item that already has content", "item", (events) => setField(events[2]!.item, "content", [part("x")])],
+    ["an output message whose role is not the assistant's (spec: OutputMessage)", "item", (events) => setField(events[8]!.item, "role", "user")],
     ["no end event", "end", (events) => void events.pop()],
     ["an event after response.completed", "end", (events) => void events.push({ ...events[4]!, sequence_number: 10 })],
-    ["an event type of another API", "fields", (events) => void (events[4]!.type = "content_block_delta")],
+    ["an event type of another API", "fields", (events) => setField(events[4], "type", "content_block_delta")],
   ])("refuse %s", (_label, rule, change) => {
     const problems = streamProblems(changed(change));
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.some((problem) => problem.startsWith(`${rule}:`)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((problem) => problem.startsWith(`${rule}:`)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 
   it("refuse an SSE event name that is not the event's type (spec: each event is named by its type)", () => {

@@ -19,8 +19,14 @@ function programmingModel() {
   const app = {
     setup: (options: AzureFunctions.SetupOptions) => void setups.push(options),
     hook: {
-      log: (handler: LogHook) => (logHooks.push(handler), disposable),
-      preInvocation: (handler: PreInvocationHook) => (preInvocationHooks.push(handler), disposable),
+      log: (handler: LogHook) => {
+        logHooks.push(handler);
+        return disposable;
+      },
+      preInvocation: (handler: PreInvocationHook) => {
+        preInvocationHooks.push(handler);
+        return disposable;
+      },
     },
   };
   return { app: app as unknown as typeof AzureFunctions.app, setups, logHooks, preInvocationHooks };

@@ -24,7 +24,11 @@ describe("telemetry without APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     startTelemetry(undefined);
     // No tracer is even asked for: the no-op one would still make a span and a context per call.
     const getTracer = vi.spyOn(trace, "getTracer");
-    const seen = await inSpan("request", {}, async (span) => ({ recording: span.isRecording(), valid: span.spanContext().traceId !== "00000000000000000000000000000000", active: trace.getActiveSpan() }));
+    const seen = await inSpan("request", {}, async (span) => ({
+      recording: span.isRecording(),
+      valid: span.spanContext().traceId !== "00000000000000000000000000000000",
+      active: trace.getActiveSpan(),
+    }));
     expect(seen).toEqual({ recording: false, valid: false, active: undefined });
     const thrown = inSpan("request", {}, () => {
       throw new Error("before any await");

@@ -1,11 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../../../src/errors/app_error.js";
-import {
-  evaluateExpression,
-  MAX_NESTING_DEPTH,
-  supportedConstants,
-  supportedFunctions,
-} from "../../../../plugins/calculator/expression_parser.js";
+import { evaluateExpression, MAX_NESTING_DEPTH, supportedConstants, supportedFunctions } from "../../../../plugins/calculator/expression_parser.js";
 
 function errorOf(source: string): AppError {
   try {
@@ -214,28 +209,36 @@ describe("evaluateExpression: errors", () => {
 
 describe("evaluateExpression: nesting bound", () => {
   it(`accepts ${MAX_NESTING_DEPTH} levels of parentheses`, () => {
-    const source = "(".repeat(MAX_NESTING_DEPTH) + "1" + ")".repeat(MAX_NESTING_DEPTH);
+    const source = `${"(".repeat(MAX_NESTING_DEPTH)}1${")".repeat(MAX_NESTING_DEPTH)}`;
     expect(evaluateExpression(source)).toBe(1);
   });
 
   it("rejects one level more at the parenthesis that exceeds the bound", () => {
-    const source = "(".repeat(MAX_NESTING_DEPTH + 1) + "1" + ")".repeat(MAX_NESTING_DEPTH + 1);
+    const source = `${"(".repeat(MAX_NESTING_DEPTH + 1)}1${")".repeat(MAX_NESTING_DEPTH + 1)}`;
     expectFailure(source, MAX_NESTING_DEPTH, /^Expression is nested too deeply at position 100 \(limit: 100 levels\)$/);
   });
 
   it("bounds chains of unary minus", () => {
-    expect(evaluateExpression("-".repeat(MAX_NESTING_DEPTH) + "1")).toBe(1);
-    expectFailure("-".repeat(MAX_NESTING_DEPTH + 1) + "1", MAX_NESTING_DEPTH, /nested too deeply/);
+    expect(evaluateExpression(`${"-".repeat(MAX_NESTING_DEPTH)}1`)).toBe(1);
+    expectFailure(`${"-".repeat(MAX_NESTING_DEPTH + 1)}1`, MAX_NESTING_DEPTH, /nested too deeply/);
   });
 
   it("bounds chains of ^", () => {
-    expect(evaluateExpression(Array(MAX_NESTING_DEPTH + 1).fill("1").join("^"))).toBe(1);
-    const tooDeep = Array(MAX_NESTING_DEPTH + 2).fill("1").join("^");
+    expect(
+      evaluateExpression(
+        Array(MAX_NESTING_DEPTH + 1)
+          .fill("1")
+          .join("^"),
+      ),
+    ).toBe(1);
+    const tooDeep = Array(MAX_NESTING_DEPTH + 2)
+      .fill("1")
+      .join("^");
     expectFailure(tooDeep, 2 * MAX_NESTING_DEPTH + 1, /nested too deeply/);
   });
 
   it("bounds nested function calls", () => {
-    const source = "abs(".repeat(MAX_NESTING_DEPTH + 1) + "1" + ")".repeat(MAX_NESTING_DEPTH + 1);
+    const source = `${"abs(".repeat(MAX_NESTING_DEPTH + 1)}1${")".repeat(MAX_NESTING_DEPTH + 1)}`;
     expectFailure(source, 4 * MAX_NESTING_DEPTH, /nested too deeply/);
   });
 

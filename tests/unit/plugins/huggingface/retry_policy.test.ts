@@ -89,7 +89,14 @@ describe("runWithRetries", () => {
 
   it("passes results and final errors through", async () => {
     const signal = new AbortController().signal;
-    await expect(runWithRetries(createRetryPolicy(0), async () => 42, signal, () => new Error("x"))).resolves.toBe(42);
+    await expect(
+      runWithRetries(
+        createRetryPolicy(0),
+        async () => 42,
+        signal,
+        () => new Error("x"),
+      ),
+    ).resolves.toBe(42);
     await expect(
       runWithRetries(
         createRetryPolicy(0),

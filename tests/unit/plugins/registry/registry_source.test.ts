@@ -3,13 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it, expect } from "vitest";
-import {
-  RegistryError,
-  pluginModuleOf,
-  registryFileName,
-  renderRegistry,
-  scanPluginFolder,
-} from "../../../../src/plugins/registry/registry_source.js";
+import { RegistryError, pluginModuleOf, registryFileName, renderRegistry, scanPluginFolder } from "../../../../src/plugins/registry/registry_source.js";
 import { pluginClasses, pluginNames } from "../../../../plugins/index.js";
 import { pluginEnvironment } from "../../../support/plugin_context.js";
 

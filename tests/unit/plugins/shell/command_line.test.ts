@@ -75,7 +75,11 @@ describe("parseCommandLine", () => {
     expect(error.message).toContain("without a shell");
   });
 
-  it.each([["echo *.txt", "*.txt"], ["ls a?", "a?"], ["echo \\*", "*"]])("rejects the glob in %s", (commandLine, pattern) => {
+  it.each([
+    ["echo *.txt", "*.txt"],
+    ["ls a?", "a?"],
+    ["echo \\*", "*"],
+  ])("rejects the glob in %s", (commandLine, pattern) => {
     const error = rejection(() => parseCommandLine(commandLine));
     expect(error.code).toBe("invalid_input");
     expect(error.details).toEqual({ operator: "glob", pattern });

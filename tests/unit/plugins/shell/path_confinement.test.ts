@@ -107,9 +107,7 @@ describe("assertArgumentsInside refuses with path_not_allowed", () => {
     const error = rejection([argument]);
     expect(error.code).toBe("path_not_allowed");
     expect(error.details).toEqual({ argument });
-    expect(error.message).toBe(
-      `the argument ${JSON.stringify(argument)} ${reason}: the command may only use paths inside its own temporary working directory`,
-    );
+    expect(error.message).toBe(`the argument ${JSON.stringify(argument)} ${reason}: the command may only use paths inside its own temporary working directory`);
   });
 
   it("checks every argument, and names the first one outside", () => {

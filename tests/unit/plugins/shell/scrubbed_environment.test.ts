@@ -1,10 +1,5 @@
 import { afterEach, describe, it, expect, vi } from "vitest";
-import {
-  fallbackPath,
-  inheritedVariables,
-  passedThroughVariables,
-  scrubbedEnvironment,
-} from "../../../../plugins/shell/scrubbed_environment.js";
+import { fallbackPath, inheritedVariables, passedThroughVariables, scrubbedEnvironment } from "../../../../plugins/shell/scrubbed_environment.js";
 
 const secrets = {
   STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0",
