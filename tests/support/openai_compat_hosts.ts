@@ -45,6 +45,8 @@ export function useOpenAiCompatHosts(llm: LlmStandIn, audience: string): OpenAiC
     hosts.withoutModel = await serve({ MAX_BODY_BYTES: "4096" });
     hosts.jwt = await serve({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: hosts.issuer.issuer, AUTH_JWT_AUDIENCE: audience });
     hosts.limited = await serve({ RATE_LIMIT_PER_MINUTE: "1" });
+    // Until its Redis connection is ready, the limiter counts in the process (src/auth/rate_limiter.ts).
+    await hosts.limited.services.memory.ping();
   });
   afterAll(async () => {
     for (const served of [hosts.withModel, hosts.withoutModel, hosts.jwt, hosts.limited]) {
