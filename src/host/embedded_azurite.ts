@@ -36,51 +36,29 @@ export async function startEmbeddedAzurite(host = "127.0.0.1"): Promise<Embedded
   const loose = false;
   const skipApiVersionCheck = true;
   const quiet = { accessLog: false, debugLog: false };
-  // Positional arguments, in the order of the configuration classes' constructors.
-  const blob: AzuriteServer = new BlobServer(
-    new BlobConfiguration(
-      host,
-      0,
-      keepAlive,
-      undefined,
-      undefined,
-      undefined,
-      quiet.accessLog,
-      undefined,
-      quiet.debugLog,
-      undefined,
-      loose,
-      skipApiVersionCheck,
-      "",
-      "",
-      "",
-      undefined,
-      false,
-      memory,
-    ),
-  );
-  const queue: AzuriteServer = new QueueServer(
-    new QueueConfiguration(
-      host,
-      0,
-      keepAlive,
-      undefined,
-      undefined,
-      undefined,
-      quiet.accessLog,
-      undefined,
-      quiet.debugLog,
-      undefined,
-      loose,
-      skipApiVersionCheck,
-      "",
-      "",
-      "",
-      undefined,
-      false,
-      memory,
-    ),
-  );
+  // Positional arguments, in the order of the configuration classes' constructors; blob's and queue's take the same.
+  const blobOrQueueSettings = [
+    host,
+    0,
+    keepAlive,
+    undefined,
+    undefined,
+    undefined,
+    quiet.accessLog,
+    undefined,
+    quiet.debugLog,
+    undefined,
+    loose,
+    skipApiVersionCheck,
+    "",
+    "",
+    "",
+    undefined,
+    false,
+    memory,
+  ] as const;
+  const blob: AzuriteServer = new BlobServer(new BlobConfiguration(...blobOrQueueSettings));
+  const queue: AzuriteServer = new QueueServer(new QueueConfiguration(...blobOrQueueSettings));
   const table: AzuriteServer = new TableServer(
     new TableConfiguration(
       host,

@@ -168,27 +168,11 @@ export class RunProcessor {
       }
       if (!message.owner && existing?.record.source === "http") return { kind: "not_accepted" };
       if (!existing) {
-        const created = await store.create({
-          owner,
-          runId: message.runId,
-          plugin: message.plugin,
-          state: "running",
-          sessionId: message.sessionId,
-          source: "queue",
-          createdAt: at,
-          updatedAt: at,
-          attempts: 1,
-          leaseUntil,
-          durationMs: undefined,
-          resultBlob: undefined,
-          error: undefined,
-          messageText: undefined,
-          principalId: undefined,
-          roles: undefined,
-          messageDigest: undefined,
-          channel: "queue",
-          approval: undefined,
-        });
+        const arrived = newRunRecord(
+          { owner, runId: message.runId, plugin: message.plugin, state: "running", sessionId: message.sessionId, source: "queue", channel: "queue" },
+          at,
+        );
+        const created = await store.create({ ...arrived, attempts: 1, leaseUntil });
         if (created !== "exists") return { kind: "claimed", stored: created };
         continue;
       }

@@ -6,6 +6,7 @@ import type { Services } from "../../src/services.js";
 import { TestIssuer, unsignedToken } from "../support/test_issuer.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
 import { callApi, settledRun } from "../support/api_client.js";
+import { startRateLimitedHost } from "../support/rate_limited_host.js";
 
 /**
  * AUTH_MODE=jwt over real HTTP, against an issuer on loopback that publishes its keys as Entra
@@ -232,12 +233,12 @@ describe("rate limits per principal", () => {
   let limitedServices: Services;
 
   beforeAll(async () => {
-    limitedServices = integrationServices({
-      config: integrationConfig({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: issuer.issuer, AUTH_JWT_AUDIENCE: audience, RATE_LIMIT_PER_MINUTE: "3" }),
-    });
-    limited = await startLocalHost({ functions: httpFunctions, services: limitedServices, port: 0 });
-    // Until its Redis connection is ready, the limiter counts in the process (see rate_limiter.ts).
-    await limitedServices.memory.ping();
+    ({ services: limitedServices, host: limited } = await startRateLimitedHost({
+      AUTH_MODE: "jwt",
+      AUTH_JWT_ISSUER: issuer.issuer,
+      AUTH_JWT_AUDIENCE: audience,
+      RATE_LIMIT_PER_MINUTE: "3",
+    }));
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { freePort } from "../support/free_port.js";
 import { mcpClientKinds, modernRequest, type McpTestClient } from "../support/mcp_clients.js";
 import { TestIssuer } from "../support/test_issuer.js";
 import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { startRateLimitedHost } from "../support/rate_limited_host.js";
 
 /**
  * The MCP endpoint with AUTH_MODE=jwt: the same bearer token as every route, a 401 that tells an
@@ -158,12 +159,12 @@ describe("the MCP endpoint and the rate limit", () => {
   let limited: LocalHost;
 
   beforeAll(async () => {
-    limitedServices = integrationServices({
-      config: integrationConfig({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: issuer.issuer, AUTH_JWT_AUDIENCE: audience, RATE_LIMIT_PER_MINUTE: "3" }),
-    });
-    limited = await startLocalHost({ functions: httpFunctions, services: limitedServices, port: 0 });
-    // Until its Redis connection is ready, the limiter counts in the process (src/auth/rate_limiter.ts): the burst below is counted in Redis.
-    await limitedServices.memory.ping();
+    ({ services: limitedServices, host: limited } = await startRateLimitedHost({
+      AUTH_MODE: "jwt",
+      AUTH_JWT_ISSUER: issuer.issuer,
+      AUTH_JWT_AUDIENCE: audience,
+      RATE_LIMIT_PER_MINUTE: "3",
+    }));
   });
 
   afterAll(async () => {

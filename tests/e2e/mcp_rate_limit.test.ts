@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpFunctions } from "../../functions/index.js";
-import { startLocalHost, type LocalHost } from "../../src/host/local_host.js";
+import type { LocalHost } from "../../src/host/local_host.js";
 import type { Services } from "../../src/services.js";
 import { callApi, type ApiAnswer } from "../support/api_client.js";
 import { modernRequest } from "../support/mcp_clients.js";
 import { TestIssuer } from "../support/test_issuer.js";
-import { integrationConfig, integrationServices } from "../support/test_services.js";
+import { startRateLimitedHost } from "../support/rate_limited_host.js";
 
 /**
  * Every MCP request counts toward its principal's rate limit, as every POST route does: tool
@@ -21,11 +20,12 @@ let host: LocalHost;
 
 beforeAll(async () => {
   issuer = await TestIssuer.start();
-  const config = integrationConfig({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: issuer.issuer, AUTH_JWT_AUDIENCE: audience, RATE_LIMIT_PER_MINUTE: String(limit) });
-  services = integrationServices({ config });
-  host = await startLocalHost({ functions: httpFunctions, services, port: 0 });
-  // Until its Redis connection is ready, the limiter counts in the process (see rate_limiter.ts).
-  await services.memory.ping();
+  ({ services, host } = await startRateLimitedHost({
+    AUTH_MODE: "jwt",
+    AUTH_JWT_ISSUER: issuer.issuer,
+    AUTH_JWT_AUDIENCE: audience,
+    RATE_LIMIT_PER_MINUTE: String(limit),
+  }));
 });
 
 afterAll(async () => {

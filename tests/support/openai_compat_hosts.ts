@@ -6,6 +6,7 @@ import type { Services } from "../../src/services.js";
 import type { LlmStandIn } from "./llm_stand_in.js";
 import { TestIssuer } from "./test_issuer.js";
 import { integrationConfig, integrationServices } from "./test_services.js";
+import { startRateLimitedHost } from "./rate_limited_host.js";
 
 /** A local host over real Redis and Azurite, on a free port of its own (port 0). */
 export interface Served {
@@ -44,9 +45,7 @@ export function useOpenAiCompatHosts(llm: LlmStandIn, audience: string): OpenAiC
     hosts.withModel = await serve({ OLLAMA_BASE_URL: llm.url, OLLAMA_MODEL: "llama3.1", LLM_MAX_RETRIES: "0" });
     hosts.withoutModel = await serve({ MAX_BODY_BYTES: "4096" });
     hosts.jwt = await serve({ AUTH_MODE: "jwt", AUTH_JWT_ISSUER: hosts.issuer.issuer, AUTH_JWT_AUDIENCE: audience });
-    hosts.limited = await serve({ RATE_LIMIT_PER_MINUTE: "1" });
-    // Until its Redis connection is ready, the limiter counts in the process (src/auth/rate_limiter.ts).
-    await hosts.limited.services.memory.ping();
+    hosts.limited = await startRateLimitedHost({ RATE_LIMIT_PER_MINUTE: "1" });
   });
   afterAll(async () => {
     for (const served of [hosts.withModel, hosts.withoutModel, hosts.jwt, hosts.limited]) {

@@ -341,27 +341,11 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     const key = randomUUID();
     const runId = `r-${key}`;
     const at = new Date(now).toISOString();
-    await store.create({
-      owner: localCaller.principalKey,
-      runId,
-      plugin: "counting",
-      state: "running",
-      sessionId: undefined,
-      source: "queue",
-      createdAt: at,
-      updatedAt: at,
-      attempts: 1,
-      leaseUntil: new Date(now + 60_000).toISOString(),
-      durationMs: undefined,
-      resultBlob: undefined,
-      error: undefined,
-      messageText: undefined,
-      principalId: undefined,
-      roles: undefined,
-      messageDigest: undefined,
-      channel: "queue",
-      approval: undefined,
-    });
+    const claimed = newRunRecord(
+      { owner: localCaller.principalKey, runId, plugin: "counting", state: "running", sessionId: undefined, source: "queue", channel: "queue" },
+      at,
+    );
+    await store.create({ ...claimed, attempts: 1, leaseUntil: new Date(now + 60_000).toISOString() });
     const message = { runId, plugin: "counting", data: { key } };
     await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);
     expect(executions.get(key)).toBeUndefined();
