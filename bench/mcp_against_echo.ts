@@ -5,7 +5,8 @@
  * node_modules link compares two builds), and beside them two servers that bound what MCP can
  * cost: the adapter floor (bench/servers/adapter_floor_server.ts) and the MCP SDK floor — the
  * same adapter steps around the official SDK's handler with one trivial tool and nothing of the
- * app (bench/servers/mcp_sdk_floor_server.ts). Same load as the benchmark (1 s warm-up); every
+ * app (bench/servers/mcp_sdk_floor_server.ts), and that floor again on the SDK's low-level Server
+ * (bench/servers/mcp_sdk_low_level_floor_server.ts). Same load as the benchmark (1 s warm-up); every
  * round starts each server afresh, the order of the builds and of the host's two rows
  * alternating between rounds.
  *
@@ -13,7 +14,8 @@
  * server's CPU and young-generation bytes per request of each row; what the SDK's exchange costs
  * by itself (the SDK floor less the adapter floor); and the best share of (a) that leaves to
  * (a′): (a)'s CPU over (a)'s plus the SDK's, since an MCP call does what (a) does and the SDK's
- * exchange besides. The quick check of a change to the MCP path. Not part of `npm run bench`.
+ * exchange besides; and the same bound with the low-level Server's exchange. The quick check of a
+ * change to the MCP path. Not part of `npm run bench`.
  */
 import { waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadTarget } from "./load.js";
@@ -117,10 +119,10 @@ const sdkBound = (echoCpu: number, floorCpu: number, sdkFloorCpu: number) => ech
 
 async function main(): Promise<void> {
   installCleanup();
-  await buildServers(["adapter_floor_server", "mcp_sdk_floor_server", "azurite_server"]);
+  await buildServers(["adapter_floor_server", "mcp_sdk_floor_server", "mcp_sdk_low_level_floor_server", "azurite_server"]);
   const azurite = spawnChild("azurite", process.execPath, [serverScript("azurite_server")], cleanEnvironment({}));
   const { connectionString } = await waitForReadyLine<{ connectionString: string }>(azurite);
-  const floors: { floor: RowRun; sdkFloor: RowRun }[] = [];
+  const floors: { floor: RowRun; sdkFloor: RowRun; lowLevelFloor: RowRun }[] = [];
   const hosts = new Map<string, { echo: RowRun; mcp: RowRun }[]>();
   for (let round = 0; round < rounds; round++) {
     const floor = await measureBenchServer("adapter_floor_server", azurite, (port) => ({ method: "POST", url: `http://127.0.0.1:${port}/`, body: echoBody }));
@@ -131,9 +133,16 @@ async function main(): Promise<void> {
       (port) => ({ method: "POST", url: sdkFloorUrl(port), ...mcpEchoCall }),
       (port) => checkMcpEchoCall(sdkFloorUrl(port)),
     );
-    floors.push({ floor, sdkFloor });
+    const lowLevelFloor = await measureBenchServer(
+      "mcp_sdk_low_level_floor_server",
+      azurite,
+      (port) => ({ method: "POST", url: sdkFloorUrl(port), ...mcpEchoCall }),
+      (port) => checkMcpEchoCall(sdkFloorUrl(port)),
+    );
+    floors.push({ floor, sdkFloor, lowLevelFloor });
     console.log(
-      `round ${round + 1} adapter floor: ${describe(floor)}; MCP SDK floor: ${describe(sdkFloor)}; the SDK's exchange ${(sdkFloor.cpuUs - floor.cpuUs).toFixed(0)} µs`,
+      `round ${round + 1} adapter floor: ${describe(floor)}; MCP SDK floor: ${describe(sdkFloor)}; the SDK's exchange ${(sdkFloor.cpuUs - floor.cpuUs).toFixed(0)} µs; ` +
+        `on the low-level Server: ${describe(lowLevelFloor)}, its exchange ${(lowLevelFloor.cpuUs - floor.cpuUs).toFixed(0)} µs`,
     );
     for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
       const run = await measureHost(build, azurite, connectionString, round % 2 === 0);
@@ -146,12 +155,14 @@ async function main(): Promise<void> {
   }
   const floorCpu = median(floors.map((f) => f.floor.cpuUs));
   const sdkFloorCpu = median(floors.map((f) => f.sdkFloor.cpuUs));
+  const lowLevelFloorCpu = median(floors.map((f) => f.lowLevelFloor.cpuUs));
   const kb = (runs: RowRun[]) => `${(median(runs.map((r) => r.bytes)) / 1024).toFixed(1)} KB`;
   console.log("\nmedians");
   console.log(
     `adapter floor ${floorCpu.toFixed(0)} µs CPU/request (${kb(floors.map((f) => f.floor))}), MCP SDK floor ${sdkFloorCpu.toFixed(0)} µs ` +
       `(${kb(floors.map((f) => f.sdkFloor))}): the SDK's exchange costs ${(sdkFloorCpu - floorCpu).toFixed(0)} µs of server CPU per request; ` +
-      `the SDK floor answers at ${percent(median(floors.map((f) => f.sdkFloor.requestsPerSecond / f.floor.requestsPerSecond)))} of the adapter floor's req/s`,
+      `the SDK floor answers at ${percent(median(floors.map((f) => f.sdkFloor.requestsPerSecond / f.floor.requestsPerSecond)))} of the adapter floor's req/s; ` +
+      `on the low-level Server ${lowLevelFloorCpu.toFixed(0)} µs (${kb(floors.map((f) => f.lowLevelFloor))}), its exchange ${(lowLevelFloorCpu - floorCpu).toFixed(0)} µs`,
   );
   for (const [label, runs] of hosts) {
     const echoCpu = median(runs.map((r) => r.echo.cpuUs));
@@ -161,7 +172,7 @@ async function main(): Promise<void> {
         `(${Math.round(median(runs.map((r) => r.mcp.requestsPerSecond)))} against ${Math.round(median(runs.map((r) => r.echo.requestsPerSecond)))}); ` +
         `server CPU per request (a) ${echoCpu.toFixed(0)} µs, (a′) ${mcpCpu.toFixed(0)} µs, MCP adds ${(mcpCpu - echoCpu).toFixed(0)} µs ` +
         `of which the SDK's exchange ${(sdkFloorCpu - floorCpu).toFixed(0)}; young generation (a) ${kb(runs.map((r) => r.echo))}, (a′) ${kb(runs.map((r) => r.mcp))}; ` +
-        `the SDK leaves (a′) at best ${percent(sdkBound(echoCpu, floorCpu, sdkFloorCpu))} of (a)`,
+        `the SDK leaves (a′) at best ${percent(sdkBound(echoCpu, floorCpu, sdkFloorCpu))} of (a), ${percent(sdkBound(echoCpu, floorCpu, lowLevelFloorCpu))} on the low-level Server`,
     );
   }
 }

@@ -2,7 +2,8 @@
  * `npx tsx bench/mcp_in_process.ts [calls] [repeats] [gapMs]`: one process, no HTTP, `repeats` times
  * `calls` of each subject one after another, the order of the subjects reversed every other repeat;
  * with `gapMs`, every call comes after that long idle (and the wait's own CPU is printed too). The
- * subjects: the SDK's handler with the least a server can be (bench/mcp_sdk_floor.ts) and the app's
+ * subjects: the SDK's handler with the least a server can be (bench/mcp_sdk_floor.ts, on McpServer and
+ * on the low-level Server) and the app's
  * MCP endpoint (src/mcp/mcp_server.ts: its server factory, tool catalogue and the plugin runner,
  * AUTH_MODE none, in-process stores), each handed the same tools/call of echo as a web Request with
  * its parsed body and read back; for scale, the runner's echo run alone and the glue of the app's
@@ -21,7 +22,7 @@ import { toFetchExchange, toHttpResponse } from "../src/mcp/fetch_exchange.js";
 import { createMcpEndpoint } from "../src/mcp/mcp_server.js";
 import { createServices } from "../src/services.js";
 import { mcpEchoCall } from "./mcp_call.js";
-import { createSdkFloorHandler } from "./mcp_sdk_floor.js";
+import { createLowLevelSdkFloorHandler, createSdkFloorHandler } from "./mcp_sdk_floor.js";
 import { median } from "./stats.js";
 
 // @azure/functions is CommonJS: plain Node can only import its default export.
@@ -39,6 +40,7 @@ const answer = JSON.stringify({ result: { content: [{ type: "text", text: "hello
 const services = createServices(loadConfig({ LOG_LEVEL: "error" }), { plugins: pluginClasses, storage: undefined, logger: silentLogger });
 const endpoint = createMcpEndpoint(services);
 const floor = createSdkFloorHandler();
+const lowLevelFloor = createLowLevelSdkFloorHandler();
 const call = { caller: localCaller, sessionId: undefined, signal: undefined };
 /** The request as the local host hands it to a function, its body already read (src/host/local_host.ts): read again from there on every call. */
 const hostRequest = new HttpRequest({ method: "POST", url, headers: { host: "127.0.0.1:7071", ...headers }, body: { string: mcpEchoCall.body } });
@@ -46,6 +48,8 @@ setBufferedBody(hostRequest, Buffer.from(mcpEchoCall.body));
 
 const subjects: Record<string, () => Promise<unknown>> = {
   "MCP SDK floor: handler.fetch and the answer read": async () => (await floor.fetch(new Request(url, { method: "POST", headers }), { parsedBody })).text(),
+  "MCP SDK floor on the low-level Server: the same": async () =>
+    (await lowLevelFloor.fetch(new Request(url, { method: "POST", headers }), { parsedBody })).text(),
   "the app's MCP endpoint: the same": async () => (await endpoint.fetch({ request: new Request(url, { method: "POST", headers }), parsedBody }, call)).text(),
   "the runner's echo run alone": () =>
     services.runner.execute({ caller: localCaller, channel: "mcp", plugin: "echo", data: { text: "hello" }, sessionId: undefined, signal: undefined }),

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-export type BenchServer = "bare_server" | "adapter_floor_server" | "mcp_sdk_floor_server" | "azurite_server";
+export type BenchServer = "bare_server" | "adapter_floor_server" | "mcp_sdk_floor_server" | "mcp_sdk_low_level_floor_server" | "azurite_server";
 
 const serversDir = fileURLToPath(new URL(".", import.meta.url));
 const buildDir = fileURLToPath(new URL("../.build/servers", import.meta.url));
