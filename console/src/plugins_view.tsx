@@ -132,6 +132,7 @@ export function PluginsView({ sessionId, authVersion, onRan, onLoaded }: Props) 
                 {plugin.aliases.length > 0 && <>Also called {plugin.aliases.join(", ")}. </>}
                 Times out after {formatDuration(plugin.timeoutMs)}.
               </p>
+              {plugin.needsApproval && <p class="small">A run waits for an approver's decision before it starts.</p>}
             </div>
           )}
           {plugin && hasFields(plugin.inputSchema) && (

@@ -20,6 +20,9 @@ export type PluginDescription = z.infer<typeof pluginDescriptionSchema>;
 /** A plugin as one caller sees it (GET /api/plugins): with the channels it may run it on. */
 export const callerPluginSchema = pluginDescriptionSchema.extend({
   channels: z.array(z.enum(channels)).meta({ description: "The channels on which this caller may run the plugin." }),
+  needsApproval: z.boolean().meta({
+    description: "Whether a run of the plugin waits for an approver's decision: execute then answers 202 awaiting_approval (docs/approvals.md).",
+  }),
 });
 
 export type CallerPlugin = z.infer<typeof callerPluginSchema>;
@@ -77,7 +80,8 @@ export class PluginRegistry {
     return this.descriptions.flatMap((description) => {
       const plugin = this.byName.get(description.name);
       const allowed = plugin ? policy.channelsFor(caller, plugin) : [];
-      return allowed.length > 0 ? [{ ...description, channels: [...allowed] }] : [];
+      if (!plugin || allowed.length === 0) return [];
+      return [{ ...description, channels: [...allowed], needsApproval: policy.approvalFor(plugin) !== undefined }];
     });
   }
 }

@@ -80,6 +80,12 @@ async function tabUntil(page: Page, wanted: (element: { id: string; text: string
 describe("runs that wait for an approver, in the console", () => {
   it("shows olivia's run awaiting approval where she started it: the Plugins view and the chat; she gets no Approvals view", async () => {
     await olivia.getByLabel("Plugin", { exact: true }).selectOption("echo");
+    // The catalogue says so before she runs it; a plugin without a rule says nothing of the kind.
+    await expect.poll(() => olivia.locator("#plugin-description").textContent()).toMatch(/A run waits for an approver's decision before it starts/);
+    await olivia.getByLabel("Plugin", { exact: true }).selectOption("calculator");
+    await expect.poll(() => olivia.locator("#plugin-description").textContent()).toMatch(/arithmetic expression/);
+    expect(await olivia.locator("#plugin-description").textContent()).not.toMatch(/approver/);
+    await olivia.getByLabel("Plugin", { exact: true }).selectOption("echo");
     await olivia.getByLabel("Input", { exact: true }).fill('{"text":"first"}');
     await olivia.getByRole("button", { name: "Run", exact: true }).click();
     const result = olivia.getByRole("region", { name: "Result", exact: true });

@@ -106,6 +106,21 @@ describe("a plugin without an approval rule", () => {
   });
 });
 
+describe("the catalogue", () => {
+  it("says which plugins' runs wait for an approver, to every caller who may run them", async () => {
+    for (const who of ["olivia", "outsider", "admin1"] as const) {
+      const list = await app.call(who, "GET", "/api/plugins");
+      expect(list.status).toBe(200);
+      const needsApproval = Object.fromEntries(
+        list.body.plugins.map((plugin: { name: string; needsApproval: boolean }) => [plugin.name, plugin.needsApproval]),
+      );
+      expect(needsApproval).toMatchObject({ calculator: false, echo: true, tally: true, memory: true });
+      // shell is the operator role's: listed (waiting for approval) to olivia only.
+      expect(needsApproval.shell).toBe(who === "olivia" ? true : undefined);
+    }
+  });
+});
+
 describe("a request", () => {
   it("answers 202 awaiting approval, sync and async alike, with the run id, the expiry and a Location; nothing runs", async () => {
     for (const async of [false, true]) {
