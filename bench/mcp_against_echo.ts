@@ -12,10 +12,10 @@
  *
  * Prints per round and as medians: (a′)'s requests/s as a share of (a)'s in the same process; the
  * server's CPU and young-generation bytes per request of each row; what the SDK's exchange costs
- * by itself (the SDK floor less the adapter floor); and the best share of (a) that leaves to
- * (a′): (a)'s CPU over (a)'s plus the SDK's, since an MCP call does what (a) does and the SDK's
- * exchange besides; and the same bound with the low-level Server's exchange. The quick check of a
- * change to the MCP path. Not part of `npm run bench`.
+ * by itself (the SDK floor less the adapter floor); and the share of (a) that would leave to
+ * (a′) were costs to add up: (a)'s CPU over (a)'s plus the SDK's, since an MCP call does what (a)
+ * does and the SDK's exchange besides (served, they add up only roughly); and the same with the
+ * low-level Server's exchange. The quick check of a change to the MCP path. Not part of `npm run bench`.
  */
 import { waitFor200 } from "./cold_start.js";
 import { runLoad, type LoadTarget } from "./load.js";
@@ -114,7 +114,7 @@ async function measureHost(
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-/** The best share of (a)'s requests/s that (a′) can reach: (a)'s CPU per request over (a)'s plus the SDK's exchange. */
+/** The share of (a)'s requests/s (a′) would reach were costs to add up: (a)'s CPU per request over (a)'s plus the SDK's exchange. Served, (a′) has measured a few points above it. */
 const sdkBound = (echoCpu: number, floorCpu: number, sdkFloorCpu: number) => echoCpu / (echoCpu + sdkFloorCpu - floorCpu);
 
 async function main(): Promise<void> {
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       hosts.set(build.label, [...(hosts.get(build.label) ?? []), run]);
       console.log(
         `round ${round + 1} ${build.label}: (a) ${describe(run.echo)}; (a′) ${describe(run.mcp)}; ` +
-          `(a′)/(a) ${percent(run.mcp.requestsPerSecond / run.echo.requestsPerSecond)}, the SDK leaves at best ${percent(sdkBound(run.echo.cpuUs, floor.cpuUs, sdkFloor.cpuUs))}`,
+          `(a′)/(a) ${percent(run.mcp.requestsPerSecond / run.echo.requestsPerSecond)}, were costs to add up ${percent(sdkBound(run.echo.cpuUs, floor.cpuUs, sdkFloor.cpuUs))}`,
       );
     }
   }
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         `(${Math.round(median(runs.map((r) => r.mcp.requestsPerSecond)))} against ${Math.round(median(runs.map((r) => r.echo.requestsPerSecond)))}); ` +
         `server CPU per request (a) ${echoCpu.toFixed(0)} µs, (a′) ${mcpCpu.toFixed(0)} µs, MCP adds ${(mcpCpu - echoCpu).toFixed(0)} µs ` +
         `of which the SDK's exchange ${(sdkFloorCpu - floorCpu).toFixed(0)}; young generation (a) ${kb(runs.map((r) => r.echo))}, (a′) ${kb(runs.map((r) => r.mcp))}; ` +
-        `the SDK leaves (a′) at best ${percent(sdkBound(echoCpu, floorCpu, sdkFloorCpu))} of (a), ${percent(sdkBound(echoCpu, floorCpu, lowLevelFloorCpu))} on the low-level Server`,
+        `were costs to add up, (a′) would be ${percent(sdkBound(echoCpu, floorCpu, sdkFloorCpu))} of (a), ${percent(sdkBound(echoCpu, floorCpu, lowLevelFloorCpu))} on the low-level Server`,
     );
   }
 }

@@ -153,7 +153,7 @@ export function mcpTarget(rows: readonly Row[]): Target | undefined {
   const failures = clean ? "" : `; ${mcp.result.non2xx} non-2xx and ${mcp.result.errors} errors`;
   const bound = mcpSdkBound(rows);
   const bounded = bound
-    ? `; the SDK's exchange alone costs ${fmtUs(bound.exchangeUs)} of server CPU per request (the MCP SDK floor's less the adapter floor's) against (a)'s ${fmtUs(bound.echoUs)}: an MCP call, which does what (a) does and that exchange besides, can reach about ${pct(bound.share)} of (a) at best`
+    ? `; the SDK's exchange alone costs ${fmtUs(bound.exchangeUs)} of server CPU per request (the MCP SDK floor's less the adapter floor's) against (a)'s ${fmtUs(bound.echoUs)}: were the two to add up (an MCP call does what (a) does and that exchange besides), it would reach about ${pct(bound.share)} of (a); served, they add up only roughly`
     : "";
   return {
     pass,
@@ -162,11 +162,11 @@ export function mcpTarget(rows: readonly Row[]): Target | undefined {
 }
 
 /**
- * About the best share of (a)'s requests/s an MCP tools/call of echo can reach with the SDK
- * unmodified, from server CPU per request: the call does all that (a) does (the gate, the runner)
- * and the SDK's exchange besides, which costs the MCP SDK floor's CPU less the adapter floor's.
- * An estimate from rows measured one after another, not a strict bound. Undefined without those
- * rows or their CPU figures.
+ * The share of (a)'s requests/s an MCP tools/call of echo would reach with the SDK unmodified
+ * were costs to add up, from server CPU per request: the call does all that (a) does (the gate, the
+ * runner) and the SDK's exchange besides, which costs the MCP SDK floor's CPU less the adapter
+ * floor's. An estimate from rows measured one after another, not a bound: served, (a′) has measured
+ * a few points above it (bench/README.md). Undefined without those rows or their CPU figures.
  */
 export function mcpSdkBound(rows: readonly Row[]): { exchangeUs: number; echoUs: number; share: number } | undefined {
   const [echoUs, floorUs, sdkFloorUs] = ["echo", "floor", "mcpfloor"].map((id) => {
