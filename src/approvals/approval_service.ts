@@ -7,7 +7,7 @@ import { AppError, describeThrown } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import { sessionRef } from "../memory/session_ref.js";
 import type { PluginRegistry } from "../plugins/plugin_registry.js";
-import { encodeRunMessage, runIdSchema, runLocation, runMessageDigest } from "../runs/run_message.js";
+import { queueableRunMessage, runIdSchema, runLocation, runMessageDigest, type RunMessage } from "../runs/run_message.js";
 import { newRunRecord, type RunQueue, type RunRecord, type RunStore, type StoredRun } from "../runs/run_record.js";
 import { inSpan } from "../telemetry/tracing.js";
 import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
@@ -92,10 +92,12 @@ export class ApprovalService implements ApprovalRequests {
         },
       );
     }
+    const { caller, runId, plugin, sessionId, channel } = request;
+    // What its approval will queue must fit on the queue: refused now (413), not at every approval.
+    queueableRunMessage(approvedRunMessage({ runId, owner: caller.principalKey, plugin, input: request.input, sessionId }));
     const now = this.now();
     const requestedAt = new Date(now).toISOString();
     const expiresAt = new Date(now + request.rule.ttlSeconds * 1000).toISOString();
-    const { caller, runId, plugin, sessionId, channel } = request;
     // The run id first: approvers decide by run id alone, so no two requests may share one.
     if ((await index.add({ runId, owner: caller.principalKey, plugin, requestedAt, expiresAt })) === "taken") throw runExists(runId);
     const record = newRunRecord(
@@ -227,13 +229,9 @@ export class ApprovalService implements ApprovalRequests {
    */
   private async enqueue(approver: Caller, approved: StoredRun, waiting: StoredRun): Promise<void> {
     const { record } = approved;
-    const message = encodeRunMessage({
-      runId: record.runId,
-      owner: record.owner,
-      plugin: record.plugin!,
-      data: record.approval!.input,
-      ...(record.sessionId ? { sessionId: record.sessionId } : {}),
-    });
+    const message = queueableRunMessage(
+      approvedRunMessage({ runId: record.runId, owner: record.owner, plugin: record.plugin!, input: record.approval!.input, sessionId: record.sessionId }),
+    );
     try {
       await this.deps.queue.send(message);
     } catch (error) {
@@ -319,6 +317,11 @@ export class ApprovalService implements ApprovalRequests {
       this.deps.logger.warn("a decision on a request is missing from its requester's timeline", { runId: record.runId, error: describeThrown(error) });
     });
   }
+}
+
+/** The message an approval queues: the requester's run of the kept input, which the record's digest names. */
+function approvedRunMessage(run: { runId: string; owner: string; plugin: string; input: unknown; sessionId: string | undefined }): RunMessage {
+  return { runId: run.runId, owner: run.owner, plugin: run.plugin, data: run.input, ...(run.sessionId ? { sessionId: run.sessionId } : {}) };
 }
 
 function requestNotFound(runId: string): AppError {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { principalKeyPattern } from "../auth/caller.js";
 import { stableJson } from "../cache/result_cache.js";
+import { AppError } from "../errors/app_error.js";
 import { sessionIdPattern, sessionIdSchema } from "../memory/session_id.js";
 
 /** A run id names a run in the API, the runs table and the results container: the same rule as a session id. */
@@ -133,6 +134,23 @@ export function runMessageDigest(message: Pick<ValidRunMessage, "plugin" | "data
  */
 export function encodeRunMessage(message: RunMessage): string {
   return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+}
+
+/**
+ * The message text of a run the app will queue, refused as 413 payload_too_large when the queue
+ * would refuse it: asked before anything is recorded, so that no accepted run (an approval request
+ * above all, queued only once decided) turns out to be one the queue cannot carry.
+ */
+export function queueableRunMessage(message: RunMessage): string {
+  const text = encodeRunMessage(message);
+  if (text.length > maxQueueMessageChars) {
+    throw new AppError(
+      "payload_too_large",
+      `the run is too large to queue: a queue message holds at most ${maxQueueMessageChars} characters of base64 (48 KiB of JSON)`,
+      { details: { maxMessageChars: maxQueueMessageChars, messageChars: text.length } },
+    );
+  }
+  return text;
 }
 
 /** The entry's JSON value (undefined when it has none) and its text for the record; see parseRunMessage. */

@@ -6,7 +6,7 @@ import { channels } from "../auth/channel.js";
 import { AppError } from "../errors/app_error.js";
 import type { Logger } from "../logging/logger.js";
 import type { PluginRunner } from "../plugins/plugin_runner.js";
-import { encodeRunMessage, maxQueueMessageChars, runIdSchema, runLocation, runMessageDigest } from "./run_message.js";
+import { queueableRunMessage, runIdSchema, runLocation, runMessageDigest } from "./run_message.js";
 import { newRunRecord, runErrorSchema, runStates, type ResultStore, type RunQueue, type RunStore, type StoredRun } from "./run_record.js";
 
 export interface AsyncRunRequest {
@@ -102,22 +102,13 @@ export class RunService {
       if (isAwaitingApproval(requested)) return requested;
       throw new AppError("internal_error", "a run that waits for approval was run at once");
     }
-    const messageText = encodeRunMessage({
+    const messageText = queueableRunMessage({
       runId,
       owner: caller.principalKey,
       plugin: plugin.name,
       data: request.data,
       ...(request.sessionId ? { sessionId: request.sessionId } : {}),
     });
-    if (messageText.length > maxQueueMessageChars) {
-      throw new AppError(
-        "payload_too_large",
-        `the run is too large to queue: a queue message holds at most ${maxQueueMessageChars} characters of base64 (48 KiB of JSON)`,
-        {
-          details: { maxMessageChars: maxQueueMessageChars, messageChars: messageText.length },
-        },
-      );
-    }
     const at = new Date(this.now()).toISOString();
     const created = await store.create(
       newRunRecord(

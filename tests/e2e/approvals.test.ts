@@ -122,6 +122,26 @@ describe("the catalogue", () => {
 });
 
 describe("a request", () => {
+  it("is refused 413 when its input or the message its approval would queue is too large, and nothing is recorded", async () => {
+    // Over the record's 30,000 characters of JSON; then under them, but 51,000 bytes of UTF-8, whose base64 is over a queue message's 64 KiB.
+    const cases = [
+      { text: "a".repeat(30_001), detail: "maxInputChars" },
+      { text: "€".repeat(17_000), detail: "maxMessageChars" },
+    ];
+    const pendingBefore = await listed("admin1");
+    for (const { text, detail } of cases) {
+      const answer = await app.call("olivia", "POST", "/api/plugins/execute", { body: { plugin: "echo", data: { text } } });
+      expectError(answer, 413, "payload_too_large");
+      expect(answer.body.error.details).toHaveProperty(detail);
+      const runId = randomUUID();
+      const queued = await app.call("olivia", "POST", "/api/plugins/execute", { body: { plugin: "echo", data: { text }, async: true, runId } });
+      expectError(queued, 413, "payload_too_large");
+      expect(queued.body.error.details).toHaveProperty(detail);
+      expect((await app.call("olivia", "GET", `/api/runs/${runId}`)).status).toBe(404);
+    }
+    expect(await listed("admin1")).toEqual(pendingBefore);
+  });
+
   it("answers 202 awaiting approval, sync and async alike, with the run id, the expiry and a Location; nothing runs", async () => {
     for (const async of [false, true]) {
       const key = randomUUID();
