@@ -40,7 +40,7 @@ export class PluginPolicy {
     private readonly mode: AuthConfig["mode"],
   ) {}
 
-  /** Fails with a ConfigError naming each PLUGIN_POLICY key that is no plugin or alias. */
+  /** Fails with a ConfigError naming each PLUGIN_POLICY key that is no plugin or alias, and each plugin that two keys name. */
   static create(plugins: readonly PolicySubject[], configured: PluginPolicyConfig | undefined, mode: AuthConfig["mode"]): PluginPolicy {
     const byName = new Map<string, PolicySubject>();
     for (const plugin of plugins) for (const name of [plugin.name, ...(plugin.aliases ?? [])]) byName.set(name, plugin);
@@ -48,6 +48,12 @@ export class PluginPolicy {
     if (unknown.length > 0) {
       throw new ConfigError([`PLUGIN_POLICY names no plugin: ${unknown.join(", ")} (plugins: ${plugins.map((p) => p.name).join(", ")})`]);
     }
+    // Two entries for one plugin (its name and an alias): one would silently win, its roles or approval rule lost.
+    const twice = plugins.flatMap((plugin) => {
+      const keys = Object.keys(configured ?? {}).filter((name) => byName.get(name) === plugin);
+      return keys.length > 1 ? [`PLUGIN_POLICY names ${plugin.name} more than once: ${keys.join(", ")} (one entry per plugin, by its name or one alias)`] : [];
+    });
+    if (twice.length > 0) throw new ConfigError(twice);
     const rules = new Map<string, PolicyRule>();
     for (const plugin of plugins) {
       const explicit = Object.entries(configured ?? {}).find(([name]) => byName.get(name) === plugin)?.[1];

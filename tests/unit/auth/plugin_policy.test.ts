@@ -85,6 +85,13 @@ describe("PLUGIN_POLICY", () => {
     expect(() => PluginPolicy.create(plugins, { shel: { roles: ["admin"] } }, "jwt")).toThrow(/PLUGIN_POLICY names no plugin: shel/);
   });
 
+  it("refuses to start with two entries for one plugin, its name and an alias, rather than drop one", () => {
+    const twice = { openinterpreter: { channels: ["execute" as const] }, shell: { roles: ["admin"], approval: { roles: ["admin"], ttlSeconds: 900 } } };
+    expect(() => PluginPolicy.create(plugins, twice, "jwt")).toThrow(ConfigError);
+    expect(() => PluginPolicy.create(plugins, twice, "jwt")).toThrow(/PLUGIN_POLICY names shell more than once: openinterpreter, shell/);
+    expect(() => PluginPolicy.create(plugins, { openinterpreter: { roles: ["admin"] } }, "jwt")).not.toThrow();
+  });
+
   it.each([
     ["not JSON", "{shell:", /must be JSON/],
     ["an unknown channel", '{"shell":{"channels":["web"]}}', /channels are execute, chat, llm, queue, mcp/],
