@@ -83,8 +83,13 @@ const maxLoggedMessageChars = 500;
  *   are recorded `failed` and return; a malformed message is recorded `failed` with its text.
  *
  * Delivery is at least once: a run whose plugin finished but whose result could not be stored
- * (storage down at that moment) runs again on the next delivery.
+ * (storage down at that moment) runs again on the next delivery. An approved run is the exception:
+ * it starts at most once, so any failure (but its plugin's bulkhead turning it away) and a claim
+ * that ran out end it `failed`, to be asked for, and approved, again.
  */
+/** Why a failed approved run stays failed: said in its error, where its requester reads it. */
+const notStartedAgain = "an approved run is not started again: ask for it again to have it approved anew";
+
 export class RunProcessor {
   private readonly now: () => number;
 
@@ -181,6 +186,13 @@ export class RunProcessor {
       if (record.state === "running" && record.leaseUntil !== undefined && Date.parse(record.leaseUntil) > now) {
         throw new RunInProgressError(record.runId, record.leaseUntil);
       }
+      if (record.state === "running" && record.approval !== undefined) {
+        // An approved run whose claim ran out may have started: it is not started again without a new approval.
+        const error: RunError = { code: "internal_error", message: `the approved run was interrupted (its claim ran out); ${notStartedAgain}` };
+        const ended = await store.replace({ ...record, state: "failed", leaseUntil: undefined, updatedAt: at, error }, existing.etag);
+        if (ended !== "conflict") return { kind: "finished", record: ended.record };
+        continue;
+      }
       // Queued, approved, or running under a claim that ran out (the delivery that held it is gone): claimed with the ETag read.
       const claimed = await store.replace(
         { ...record, plugin: message.plugin, sessionId: message.sessionId, state: "running", attempts: record.attempts + 1, leaseUntil, updatedAt: at },
@@ -244,7 +256,10 @@ export class RunProcessor {
 
   private async failed(error: unknown, stored: StoredRun, delivery: Delivery, durationMs: number, logger: Logger): Promise<ProcessOutcome> {
     const failure = error instanceof AppError ? error : new AppError("internal_error", "the run failed", { cause: error });
-    const retryable = isRetryable(error);
+    const approved = stored.record.approval !== undefined;
+    // An approved run starts at most once: delivered again, it would repeat what it did without a new approval.
+    // Only a run its plugin's bulkhead turned away never started, and waits for the next delivery.
+    const retryable = approved ? failure.code === "plugin_busy" : isRetryable(error);
     const last = delivery.dequeueCount >= this.limits.maxDequeueCount;
     const at = new Date(this.now()).toISOString();
     const fields = { code: failure.code, dequeueCount: delivery.dequeueCount, maxDequeueCount: this.limits.maxDequeueCount };
@@ -263,7 +278,11 @@ export class RunProcessor {
     }
     const runError: RunError = {
       code: failure.code,
-      message: retryable ? `${failure.message} (gave up after ${delivery.dequeueCount} deliveries)` : failure.message,
+      message: retryable
+        ? `${failure.message} (gave up after ${delivery.dequeueCount} deliveries)`
+        : approved && isRetryable(error)
+          ? `${failure.message}; ${notStartedAgain}`
+          : failure.message,
     };
     const written = await this.deps.store.replace(
       { ...stored.record, state: "failed", leaseUntil: undefined, updatedAt: at, durationMs, error: runError },

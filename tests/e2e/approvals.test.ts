@@ -9,7 +9,7 @@ import { startQueueHost, type QueueHost } from "../../src/host/queue_host.js";
 import type { ApiAnswer } from "../support/api_client.js";
 import { startJwtHost, type JwtHost } from "../support/jwt_host.js";
 import { reply, useLlmStandIn } from "../support/llm_stand_in.js";
-import { tallies, TallyPlugin } from "../support/tally_plugin.js";
+import { SlowTallyPlugin, tallies, TallyPlugin } from "../support/tally_plugin.js";
 
 /**
  * Runs that wait for an approver, end to end over real HTTP with AUTH_MODE=jwt (tokens of a test
@@ -24,6 +24,7 @@ type Who = "olivia" | "oscar" | "outsider" | (typeof admins)[number];
 const policy = {
   shell: { roles: ["operator"], channels: ["execute", "chat"], approval: { roles: ["admin"] } },
   tally: { approval: { roles: ["admin"], ttlSeconds: 120 } },
+  slowtally: { approval: { roles: ["admin"], ttlSeconds: 120 } },
   echo: { approval: { roles: ["admin"], ttlSeconds: 1 } },
   memory: { approval: { roles: ["admin"] } },
 };
@@ -48,7 +49,7 @@ beforeAll(async () => {
       OLLAMA_BASE_URL: llm.url,
       LLM_MAX_RETRIES: "0",
     },
-    { plugins: [...pluginClasses, TallyPlugin] },
+    { plugins: [...pluginClasses, TallyPlugin, SlowTallyPlugin] },
   );
   queue = (await app.services.storageClients!()).queue(app.services.config.runs.queueName);
   await queue.createIfNotExists();
@@ -279,6 +280,20 @@ describe("deciding", () => {
     expect(entries[0]).toMatchObject({ plugin: "tally", input: { key }, outcome: "awaiting_approval", expiresAt: expect.any(String) });
     expect(entries[1]).toMatchObject({ plugin: "tally", outcome: "approved", approver: "admin3-oid", reason: "looks fine" });
     expect(entries[2]).toMatchObject({ plugin: "tally", outcome: "success", result: { key, count: 1 } });
+  });
+
+  it("approve: a run that fails where a queued run would be delivered again (a timeout) ends failed, started once, without a new approval", async () => {
+    const key = randomUUID();
+    const asked = await app.call("olivia", "POST", "/api/plugins/execute", { body: { plugin: "slowtally", data: { key } } });
+    expect(asked.status, asked.text).toBe(202);
+    expect((await decide("admin1", asked.body.runId, "approve")).status).toBe(200);
+    const run = await endedRun("olivia", asked.body.runId);
+    expect(run).toMatchObject({ state: "failed", attempts: 1, error: { code: "plugin_timeout" } });
+    expect(run.error.message).toMatch(/an approved run is not started again/);
+    // Redeliveries come a second apart here: had one been taken, it would have started by now.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(tallies.get(key)).toBe(1);
+    expect((await app.call("olivia", "GET", `/api/runs/${asked.body.runId}`)).body).toMatchObject({ state: "failed", attempts: 1 });
   });
 
   it("deny: the run is denied with the reason, nothing ran, and it cannot be decided again", async () => {

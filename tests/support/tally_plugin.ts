@@ -22,3 +22,19 @@ export class TallyPlugin extends BasePlugin<{ key: string }, { key: string; coun
     return { key, count };
   }
 }
+
+/** Counts its starts in `tallies` as tally does, then runs past its timeout of 300 ms: a slow side effect (a deploy, a payment). */
+export class SlowTallyPlugin extends BasePlugin<{ key: string }, { key: string }> {
+  readonly name = "slowtally";
+  readonly title = "Slow tally";
+  readonly description = "Counts its starts per key, then runs past its timeout.";
+  readonly annotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false };
+  readonly inputSchema = z.strictObject({ key: z.string().min(1).max(200) });
+  readonly timeoutMs = 300;
+
+  async execute({ key }: { key: string }): Promise<{ key: string }> {
+    tallies.set(key, (tallies.get(key) ?? 0) + 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return { key };
+  }
+}

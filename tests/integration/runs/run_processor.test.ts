@@ -356,6 +356,51 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     expect(await statusOf(runId)).toMatchObject({ state: "succeeded", attempts: 2 });
   });
 
+  it("ends an approved run whose claim ran out failed, without running it again: an approved run starts at most once", async () => {
+    const store = new TableRunStore(storage().table(services.config.runs.tableName));
+    let now = Date.now();
+    const processor = new RunProcessor(
+      {
+        store,
+        results: new BlobResultStore(storage().blobContainer(services.config.runs.resultsContainer)),
+        runner: services.runner,
+        logger: silentLogger,
+        queueCaller: localCaller,
+        leaseMs: () => 60_000,
+        now: () => now,
+      },
+      { maxDequeueCount },
+    );
+    const key = randomUUID();
+    const runId = `r-${key}`;
+    const message = { runId, owner: localCaller.principalKey, plugin: "counting", data: { key } };
+    const at = new Date(now).toISOString();
+    const approval = { expiresAt: new Date(now + 600_000).toISOString(), input: { key }, decidedBy: "admin", decidedAt: at, reason: undefined };
+    const claimed = newRunRecord(
+      {
+        owner: localCaller.principalKey,
+        runId,
+        plugin: "counting",
+        state: "running",
+        sessionId: undefined,
+        source: "http",
+        channel: "execute",
+        messageDigest: runMessageDigest({ ...message, sessionId: undefined }),
+        approval,
+      },
+      at,
+    );
+    await store.create({ ...claimed, attempts: 1, leaseUntil: new Date(now + 60_000).toISOString() });
+    await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);
+
+    now += 61_000;
+    expect(await processor.process(message, delivery(3))).toEqual({ kind: "already_finished", runId, state: "failed" });
+    expect(executions.get(key)).toBeUndefined();
+    const run = await statusOf(runId);
+    expect(run).toMatchObject({ state: "failed", attempts: 1, error: { code: "internal_error" } });
+    expect(run.error?.message).toMatch(/interrupted .*an approved run is not started again/);
+  });
+
   it("retries a run whose result cannot be stored (storage_unavailable): the plugin ran, the run is queued again", async () => {
     const port = await freePort();
     const down = createStorageClients(
