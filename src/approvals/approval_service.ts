@@ -10,7 +10,7 @@ import type { PluginRegistry } from "../plugins/plugin_registry.js";
 import { queueableRunMessage, runIdSchema, runLocation, runMessageDigest, type RunMessage } from "../runs/run_message.js";
 import { newRunRecord, type RunQueue, type RunRecord, type RunStore, type StoredRun } from "../runs/run_record.js";
 import { inSpan } from "../telemetry/tracing.js";
-import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
+import type { ApprovalIndex, PendingApproval, PendingPlace } from "./approval_index.js";
 import type { ApprovalRequest, ApprovalRequests, AwaitingApproval } from "./approval_request.js";
 
 /** A request's input is kept in its record (a table property holds 32K characters) and becomes a queue message once approved. */
@@ -121,7 +121,7 @@ export class ApprovalService implements ApprovalRequests {
       await this.writeRequest(record);
     } catch (error) {
       await index
-        .release(runId)
+        .release({ runId, plugin, expiresAt })
         .catch((releaseError: unknown) =>
           this.deps.logger.warn("the run id of a request that was not recorded stays taken", { runId, error: describeThrown(releaseError) }),
         );
@@ -133,7 +133,10 @@ export class ApprovalService implements ApprovalRequests {
   /** The pending requests this approver may decide, from any requester but the approver, oldest first. */
   async list(caller: Caller): Promise<ApprovalView[]> {
     this.assertApprover(caller);
-    const decidable = (await this.deps.index.pending())
+    // Each plugin's requests are read on their own, soonest to expire first: no plugin's crowd another's out.
+    const approvable = this.deps.registry.list().filter((plugin) => this.deps.policy.mayApprove(caller, plugin));
+    const decidable = (await Promise.all(approvable.map((plugin) => this.deps.index.pending(plugin.name))))
+      .flat()
       .filter((entry) => this.mayDecide(caller, entry))
       .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
       .slice(0, maxListedApprovals);
@@ -184,7 +187,7 @@ export class ApprovalService implements ApprovalRequests {
       // Decided or expired by another writer meanwhile: what it wrote stands.
       return (await this.deps.store.get(record.owner, record.runId)) ?? stored;
     }
-    await this.unlist(record.runId);
+    await this.unlist(pendingPlace(record));
     await this.recordInTimeline(record, { type: "approval_decided", plugin: record.plugin, runId: record.runId, outcome: "expired" });
     return expired;
   }
@@ -217,7 +220,7 @@ export class ApprovalService implements ApprovalRequests {
     });
     if (state === "approved") await this.enqueue(caller, written, current);
     // Only once the decision is carried out: a request whose run could not be queued stays listed.
-    await this.unlist(record.runId);
+    await this.unlist(pendingPlace(record));
     return { runId: record.runId, plugin: record.plugin!, state, decidedBy: caller.principalId, decidedAt, ...(reason === undefined ? {} : { reason }) };
   }
 
@@ -276,7 +279,7 @@ export class ApprovalService implements ApprovalRequests {
     const current = stored ? await this.current(stored) : undefined;
     const record = current?.record;
     if (!record?.approval || record.state !== "awaiting_approval") {
-      await this.unlist(entry.runId);
+      await this.unlist(entry);
       return undefined;
     }
     return {
@@ -303,8 +306,9 @@ export class ApprovalService implements ApprovalRequests {
     return this.deps.policy.mayDecideOwn || request.owner !== caller.principalKey;
   }
 
-  private async unlist(runId: string): Promise<void> {
-    await this.deps.index.unlist(runId).catch((error: unknown) => {
+  private async unlist(place: PendingPlace): Promise<void> {
+    const { runId } = place;
+    await this.deps.index.unlist(place).catch((error: unknown) => {
       // The list reads each record again and drops what is no longer pending.
       this.deps.logger.warn("a decided request stays in the approvals index for now", { runId, error: describeThrown(error) });
     });
@@ -322,6 +326,11 @@ export class ApprovalService implements ApprovalRequests {
 /** The message an approval queues: the requester's run of the kept input, which the record's digest names. */
 function approvedRunMessage(run: { runId: string; owner: string; plugin: string; input: unknown; sessionId: string | undefined }): RunMessage {
   return { runId: run.runId, owner: run.owner, plugin: run.plugin, data: run.input, ...(run.sessionId ? { sessionId: run.sessionId } : {}) };
+}
+
+/** Where a request's record says it is listed: only a record with an approval and a plugin is one. */
+function pendingPlace(record: RunRecord): PendingPlace {
+  return { runId: record.runId, plugin: record.plugin!, expiresAt: record.approval!.expiresAt };
 }
 
 function requestNotFound(runId: string): AppError {

@@ -2,23 +2,30 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { statusOf, storageCall } from "../azure/storage_call.js";
 import { isBeingDeleted, isMissingResource, StorageResource } from "../azure/storage_resource.js";
 import type { StorageDependency } from "../telemetry/tracing.js";
-import type { ApprovalIndex, PendingApproval } from "./approval_index.js";
+import type { ApprovalIndex, PendingApproval, PendingPlace } from "./approval_index.js";
 
 /**
  * The index of requests in a partition of its own of the runs table (run records are partitioned
  * `<owner>:<runId>`, so `approvals` is no run's): a row `run:<runId>` per request, kept, and a row
- * `pending:<runId>` while it is pending. Both rows of a request are written in one entity-group
- * transaction; the pending ones are read by a range of RowKey, never by a scan of the table.
+ * `pending:<plugin>:<expiresAt>:<runId>` while it is pending. Both rows of a request are written in
+ * one entity-group transaction; a plugin's pending ones are read by a range of RowKey, never by a
+ * scan of the table. Keyed so, they come by plugin and soonest to expire first (for one plugin's
+ * rule, oldest first): a run id, which the requester may choose, orders nothing, and a flood of new
+ * requests cannot push older ones, or another plugin's, past the read's bound.
  */
 const partitionKey = "approvals";
 const runRow = (runId: string) => `run:${runId}`;
-const pendingRow = (runId: string) => `pending:${runId}`;
-/** At most this many pending requests are read per list. */
+/** Plugin names are `[a-z][a-z0-9_]*` and run ids have no `:`, so the parts cannot run into each other. */
+const pendingRow = ({ plugin, expiresAt, runId }: PendingPlace) => `pending:${plugin}:${expiresAt}:${runId}`;
+/** The RowKey range of a plugin's pending rows: `;` follows `:`. */
+const pendingRange = (plugin: string) => ({ from: `pending:${plugin}:`, to: `pending:${plugin};` });
+/** At most this many of a plugin's pending requests are read per list. */
 const maxPending = 1000;
 
 interface PendingEntity {
   partitionKey: string;
   rowKey: string;
+  runId: string;
   owner: string;
   plugin: string;
   requestedAt: string;
@@ -39,7 +46,7 @@ export class TableApprovalIndex implements ApprovalIndex {
         try {
           await this.table.submitTransaction([
             ["create", { partitionKey, rowKey: runRow(entry.runId), owner: entry.owner, plugin: entry.plugin }],
-            ["create", { partitionKey, rowKey: pendingRow(entry.runId), ...fields }],
+            ["create", { partitionKey, rowKey: pendingRow(entry), runId: entry.runId, ...fields }],
           ]);
           return "added";
         } catch (error) {
@@ -62,16 +69,16 @@ export class TableApprovalIndex implements ApprovalIndex {
     });
   }
 
-  pending(): Promise<PendingApproval[]> {
+  pending(plugin: string): Promise<PendingApproval[]> {
     return storageCall("the approvals index could not be read", this.dependency("listEntities"), async () => {
       await this.resource.ready();
       const found: PendingApproval[] = [];
-      // `;` follows `:`: the range holds exactly the RowKeys that start with `pending:`.
-      const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${pendingRow("")} and RowKey lt ${"pending;"}`;
+      const { from, to } = pendingRange(plugin);
+      const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`;
       try {
         for await (const entity of this.table.listEntities<PendingEntity>({ queryOptions: { filter } })) {
           found.push({
-            runId: entity.rowKey.slice(pendingRow("").length),
+            runId: entity.runId,
             owner: entity.owner,
             plugin: entity.plugin,
             requestedAt: entity.requestedAt,
@@ -86,13 +93,13 @@ export class TableApprovalIndex implements ApprovalIndex {
     });
   }
 
-  unlist(runId: string): Promise<void> {
-    return this.delete(pendingRow(runId));
+  unlist(place: PendingPlace): Promise<void> {
+    return this.delete(pendingRow(place));
   }
 
-  async release(runId: string): Promise<void> {
-    await this.delete(pendingRow(runId));
-    await this.delete(runRow(runId));
+  async release(place: PendingPlace): Promise<void> {
+    await this.delete(pendingRow(place));
+    await this.delete(runRow(place.runId));
   }
 
   private delete(rowKey: string): Promise<void> {

@@ -12,6 +12,8 @@ import type { RunQueue } from "../../../src/runs/run_record.js";
 import { TableRunStore } from "../../../src/runs/table_run_store.js";
 import { RecordingAuditLog } from "../../support/recording_audit_log.js";
 import { TallyPlugin } from "../../support/tally_plugin.js";
+import { EchoPlugin } from "../../../plugins/echo_plugin.js";
+import { pluginEnvironment } from "../../support/plugin_context.js";
 
 const noCredential = () => {
   throw new Error("no credential needed");
@@ -73,5 +75,40 @@ describe("ApprovalService (Azurite): an approval whose run cannot be queued", ()
     expect(await approvals.decide(admin, asked.runId, "approve", undefined)).toMatchObject({ state: "approved" });
     expect(queue.sent).toHaveLength(1);
     expect((await approvals.list(admin)).map((view) => view.runId)).not.toContain(asked.runId);
+  });
+});
+
+describe("ApprovalService (Azurite): a flood of requests", () => {
+  const table = storage.table(`runs${unique()}`);
+  const plugins = [new TallyPlugin(), new EchoPlugin(pluginEnvironment())];
+  const approvals = new ApprovalService({
+    store: new TableRunStore(table),
+    index: new TableApprovalIndex(table),
+    queue: new SwitchableQueue(),
+    audit: new RecordingAuditLog(),
+    policy: PluginPolicy.create(
+      plugins,
+      { tally: { approval: { roles: ["admin"], ttlSeconds: 600 } }, echo: { approval: { roles: ["reviewer"], ttlSeconds: 600 } } },
+      "jwt",
+    ),
+    registry: new PluginRegistry(plugins, 1000),
+    logger: createLogger("error"),
+  });
+  const mallory = createCaller("user", "mallory");
+  const reviewer = createCaller("user", "reviewer", ["reviewer"]);
+  const ask = (caller: typeof olivia, plugin: string, input: unknown, runId = `r-${randomUUID()}`) =>
+    approvals.request({ caller, runId, plugin, input, sessionId: undefined, channel: "execute", rule: { roles: ["admin"], ttlSeconds: 600 } });
+
+  it("hides neither another plugin's requests nor older ones from approvers, whatever run ids the flood chooses", { timeout: 60_000 }, async () => {
+    const olderTally = await ask(olivia, "tally", { key: "first" });
+    const echo = await ask(olivia, "echo", { text: "please" });
+    // More requests than one list reads, with run ids that sort before every other.
+    for (let i = 0; i < 1010; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => ask(mallory, "tally", { key: `flood-${i + j}` }, `-${String(i + j).padStart(5, "0")}`)));
+    }
+    expect((await approvals.list(reviewer)).map((view) => view.runId)).toEqual([echo.runId]);
+    const adminSees = (await approvals.list(admin)).map((view) => view.runId);
+    expect(adminSees[0]).toBe(olderTally.runId);
+    expect(adminSees).toHaveLength(100);
   });
 });

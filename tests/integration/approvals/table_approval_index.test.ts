@@ -14,9 +14,9 @@ const unique = () => randomUUID().replace(/-/g, "").slice(0, 16);
 const alice = createCaller("user", "alice").principalKey;
 const bob = createCaller("user", "bob").principalKey;
 
-function entry(owner: string, runId = `r-${randomUUID()}`) {
+function entry(owner: string, runId = `r-${randomUUID()}`, { plugin = "shell", ttlMs = 60_000 } = {}) {
   const at = Date.now();
-  return { runId, owner, plugin: "shell", requestedAt: new Date(at).toISOString(), expiresAt: new Date(at + 60_000).toISOString() };
+  return { runId, owner, plugin, requestedAt: new Date(at).toISOString(), expiresAt: new Date(at + ttlMs).toISOString() };
 }
 
 describe("TableApprovalIndex (Azurite)", () => {
@@ -27,11 +27,11 @@ describe("TableApprovalIndex (Azurite)", () => {
     const first = entry(alice);
     expect(await index.add(first)).toBe("added");
     expect(await index.ownerOf(first.runId)).toBe(alice);
-    expect(await index.pending()).toContainEqual(first);
+    expect(await index.pending("shell")).toContainEqual(first);
     // Bob cannot take the run id of alice's request: approvers decide by run id alone.
     expect(await index.add({ ...entry(bob), runId: first.runId })).toBe("taken");
     expect(await index.ownerOf(first.runId)).toBe(alice);
-    expect((await index.pending()).filter((pending) => pending.runId === first.runId)).toEqual([first]);
+    expect((await index.pending("shell")).filter((pending) => pending.runId === first.runId)).toEqual([first]);
     expect(await index.ownerOf(`missing-${randomUUID()}`)).toBeUndefined();
   });
 
@@ -40,13 +40,28 @@ describe("TableApprovalIndex (Azurite)", () => {
     const unrecorded = entry(bob);
     await index.add(decided);
     await index.add(unrecorded);
-    await index.unlist(decided.runId);
-    await index.unlist(decided.runId);
-    expect((await index.pending()).map((pending) => pending.runId)).not.toContain(decided.runId);
+    await index.unlist(decided);
+    await index.unlist(decided);
+    expect((await index.pending("shell")).map((pending) => pending.runId)).not.toContain(decided.runId);
     expect(await index.ownerOf(decided.runId)).toBe(alice);
-    await index.release(unrecorded.runId);
+    await index.release(unrecorded);
     expect(await index.ownerOf(unrecorded.runId)).toBeUndefined();
     expect(await index.add(unrecorded)).toBe("added");
+  });
+});
+
+describe("TableApprovalIndex (Azurite): the order of pending requests", () => {
+  const index = new TableApprovalIndex(storage.table(`runs${unique()}`));
+
+  it("lists a plugin's requests soonest to expire first, whatever their run ids, and none of another plugin's", async () => {
+    // Run ids the requester chose to sort first; the requests themselves are the newest.
+    const early = entry(alice, `zzz-${unique()}`, { ttlMs: 60_000 });
+    const late = [entry(bob, `--${unique()}`, { ttlMs: 120_000 }), entry(bob, `-0-${unique()}`, { ttlMs: 180_000 })];
+    const other = entry(bob, `-${unique()}`, { plugin: "echo" });
+    for (const added of [...late, other, early]) expect(await index.add(added)).toBe("added");
+    expect((await index.pending("shell")).map((pending) => pending.runId)).toEqual([early.runId, ...late.map((pending) => pending.runId)]);
+    expect(await index.pending("echo")).toEqual([other]);
+    expect(await index.pending("shel")).toEqual([]);
   });
 });
 
