@@ -307,10 +307,9 @@ export class ApprovalService implements ApprovalRequests {
   }
 
   private async unlist(place: PendingPlace): Promise<void> {
-    const { runId } = place;
     await this.deps.index.unlist(place).catch((error: unknown) => {
       // The list reads each record again and drops what is no longer pending.
-      this.deps.logger.warn("a decided request stays in the approvals index for now", { runId, error: describeThrown(error) });
+      this.deps.logger.warn("a decided request stays in the approvals index for now", { runId: place.runId, error: describeThrown(error) });
     });
   }
 

@@ -48,15 +48,17 @@ export class PluginPolicy {
     if (unknown.length > 0) {
       throw new ConfigError([`PLUGIN_POLICY names no plugin: ${unknown.join(", ")} (plugins: ${plugins.map((p) => p.name).join(", ")})`]);
     }
-    // Two entries for one plugin (its name and an alias): one would silently win, its roles or approval rule lost.
-    const twice = plugins.flatMap((plugin) => {
-      const keys = Object.keys(configured ?? {}).filter((name) => byName.get(name) === plugin);
-      return keys.length > 1 ? [`PLUGIN_POLICY names ${plugin.name} more than once: ${keys.join(", ")} (one entry per plugin, by its name or one alias)`] : [];
-    });
-    if (twice.length > 0) throw new ConfigError(twice);
     const rules = new Map<string, PolicyRule>();
+    const twice: string[] = [];
     for (const plugin of plugins) {
-      const explicit = Object.entries(configured ?? {}).find(([name]) => byName.get(name) === plugin)?.[1];
+      // Its entries, under its name or an alias: with two, one would win silently, the other's roles or approval rule lost.
+      const entries = Object.entries(configured ?? {}).filter(([name]) => byName.get(name) === plugin);
+      if (entries.length > 1) {
+        twice.push(
+          `PLUGIN_POLICY names ${plugin.name} more than once: ${entries.map(([name]) => name).join(", ")} (one entry per plugin, by its name or one alias)`,
+        );
+      }
+      const explicit = entries[0]?.[1];
       const fallback = plugin.defaultPolicy;
       rules.set(
         plugin.name,
@@ -65,6 +67,7 @@ export class PluginPolicy {
           : { channels: fallback?.channels ?? channels, roles: mode === "none" ? undefined : fallback?.roles },
       );
     }
+    if (twice.length > 0) throw new ConfigError(twice);
     return new PluginPolicy(rules, mode);
   }
 

@@ -80,8 +80,7 @@ export class PluginRegistry {
     return this.descriptions.flatMap((description) => {
       const plugin = this.byName.get(description.name);
       const allowed = plugin ? policy.channelsFor(caller, plugin) : [];
-      if (!plugin || allowed.length === 0) return [];
-      return [{ ...description, channels: [...allowed], needsApproval: policy.approvalFor(plugin) !== undefined }];
+      return plugin && allowed.length > 0 ? [{ ...description, channels: [...allowed], needsApproval: policy.approvalFor(plugin) !== undefined }] : [];
     });
   }
 }

@@ -67,6 +67,9 @@ export interface RunProcessorLimits {
 const maxStoredMessageChars = 4000;
 const maxLoggedMessageChars = 500;
 
+/** Why a failed approved run stays failed: said in its error, where its requester reads it. */
+const notStartedAgain = "an approved run is not started again: ask for it again to have it approved anew";
+
 /**
  * Runs plugin-run queue messages through the same PluginRunner.execute as the API (validation,
  * timeout, bulkhead, the audit of runs in a session), idempotently by run id:
@@ -87,9 +90,6 @@ const maxLoggedMessageChars = 500;
  * it starts at most once, so any failure (but its plugin's bulkhead turning it away) and a claim
  * that ran out end it `failed`, to be asked for, and approved, again.
  */
-/** Why a failed approved run stays failed: said in its error, where its requester reads it. */
-const notStartedAgain = "an approved run is not started again: ask for it again to have it approved anew";
-
 export class RunProcessor {
   private readonly now: () => number;
 

@@ -323,9 +323,10 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
   });
   const storage = () => clients;
 
-  it("takes over a run whose claim ran out (the delivery that held it died), and leaves one whose claim holds", async () => {
+  /** A processor on this file's runs table and results container whose clock the test moves (a claim's lease is 60 s). */
+  function onClock() {
+    const clock = { now: Date.now() };
     const store = new TableRunStore(storage().table(services.config.runs.tableName));
-    let now = Date.now();
     const processor = new RunProcessor(
       {
         store,
@@ -334,10 +335,16 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
         logger: silentLogger,
         queueCaller: localCaller,
         leaseMs: () => 60_000,
-        now: () => now,
+        now: () => clock.now,
       },
       { maxDequeueCount },
     );
+    return { store, processor, clock };
+  }
+
+  it("takes over a run whose claim ran out (the delivery that held it died), and leaves one whose claim holds", async () => {
+    const { store, processor, clock } = onClock();
+    const now = clock.now;
     const key = randomUUID();
     const runId = `r-${key}`;
     const at = new Date(now).toISOString();
@@ -350,27 +357,15 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);
     expect(executions.get(key)).toBeUndefined();
 
-    now += 61_000;
+    clock.now += 61_000;
     expect(await processor.process(message, delivery(3))).toEqual({ kind: "succeeded", runId });
     expect(executions.get(key)).toBe(1);
     expect(await statusOf(runId)).toMatchObject({ state: "succeeded", attempts: 2 });
   });
 
   it("ends an approved run whose claim ran out failed, without running it again: an approved run starts at most once", async () => {
-    const store = new TableRunStore(storage().table(services.config.runs.tableName));
-    let now = Date.now();
-    const processor = new RunProcessor(
-      {
-        store,
-        results: new BlobResultStore(storage().blobContainer(services.config.runs.resultsContainer)),
-        runner: services.runner,
-        logger: silentLogger,
-        queueCaller: localCaller,
-        leaseMs: () => 60_000,
-        now: () => now,
-      },
-      { maxDequeueCount },
-    );
+    const { store, processor, clock } = onClock();
+    const now = clock.now;
     const key = randomUUID();
     const runId = `r-${key}`;
     const message = { runId, owner: localCaller.principalKey, plugin: "counting", data: { key } };
@@ -393,7 +388,7 @@ describe("RunProcessor: claims that run out, and storage that is down", () => {
     await store.create({ ...claimed, attempts: 1, leaseUntil: new Date(now + 60_000).toISOString() });
     await expect(processor.process(message, delivery(2))).rejects.toBeInstanceOf(RunInProgressError);
 
-    now += 61_000;
+    clock.now += 61_000;
     expect(await processor.process(message, delivery(3))).toEqual({ kind: "already_finished", runId, state: "failed" });
     expect(executions.get(key)).toBeUndefined();
     const run = await statusOf(runId);
